@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { StackError } from "./errors.js";
+import { endpoints, loadSettings } from "./settings.js";
+import {
+  ensureStackUp,
+  logFileOf,
+  type ServiceName,
+  services,
+  stackStatus,
+  startService,
+  stopService,
+  stopStack,
+} from "./stack.js";
+
+const USAGE = `kronos-stack: Kafka, Apicurio Registry and RabbitMQ as local processes (no Docker)
+
+Usage: kronos-stack <command>        (from the repository root: npm run stack -- <command>)
+
+Commands:
+  up                      Download what is missing (once), start what is not running, wait until every
+                          service answers, print the endpoints. Safe to run again.
+  down                    Stop the processes 'up' started (Kafka, the registry, and RabbitMQ only if 'up'
+                          started it). Data is kept.
+  status                  What runs where. Exit code 0 when every service answers, 1 otherwise.
+  logs [service] [-n N] [-f]
+                          Show the last N (default 50) lines of a service's log; -f follows it.
+  restart <service>       Stop then start one service: kafka | registry.
+  help                    This text.
+
+Environment:
+  KRONOS_CACHE_DIR        downloads (default ~/.cache/kronos)
+  KRONOS_STATE_DIR        data, logs and pid files (default ~/.local/state/kronos)
+  KRONOS_KAFKA_PORT       Kafka's listener (default 9092); KRONOS_KAFKA_CONTROLLER_PORT (default 9093)
+  KRONOS_REGISTRY_PORT    Apicurio Registry (default 8081)
+  KRONOS_JAVA_HEAP        maximum heap of each Java service (default 768m)
+  RABBITMQ_URL            default amqp://guest:guest@127.0.0.1:5672
+  RABBITMQ_MANAGEMENT_URL default http://guest:guest@127.0.0.1:15672`;
+
+async function printEndpoints(): Promise<void> {
+  const settings = loadSettings();
+  const e = endpoints(settings);
+  console.log(`
+Kafka                  ${e.kafkaBrokers}
+Schema registry        ${e.registryUrl}   (Confluent-compatible API of Apicurio Registry)
+RabbitMQ               ${e.rabbitmqUrl.replace(/:[^:@/]+@/, ":***@")}
+RabbitMQ management    ${e.rabbitmqManagementUrl.replace(/:[^:@/]+@/, ":***@")}
+Logs and data          ${settings.stateDir}`);
+}
+
+async function status(): Promise<number> {
+  const rows = await stackStatus();
+  for (const row of rows) {
+    const state = row.ready ? "ready" : row.pid !== undefined ? "not answering" : "stopped";
+    const owner = row.managed ? `started by the stack${row.pid !== undefined ? `, pid ${row.pid}` : ""}` : "machine's";
+    console.log(`${row.name.padEnd(9)} ${state.padEnd(14)} ${row.endpoint.padEnd(44)} ${row.detail ?? ""} (${owner})`);
+  }
+  return rows.every((row) => row.ready) ? 0 : 1;
+}
+
+function logs(args: string[]): void {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { lines: { type: "string", short: "n", default: "50" }, follow: { type: "boolean", short: "f" } },
+  });
+  const names = (positionals.length > 0 ? positionals : ["kafka", "registry"]) as ServiceName[];
+  const files: string[] = [];
+  for (const name of names) {
+    if (name === "rabbitmq") {
+      console.log("rabbitmq: the machine's RabbitMQ logs under its own folder (usually /var/log/rabbitmq/).");
+      continue;
+    }
+    const file = logFileOf(name);
+    if (!file) throw new StackError(`unknown service "${name}": choose kafka or registry.`);
+    if (existsSync(file)) files.push(file);
+    else console.log(`${name}: no log yet (${file}); it appears after the first 'up'.`);
+  }
+  if (files.length === 0) return;
+  spawn("tail", ["-n", values.lines, ...(values.follow ? ["-F"] : []), ...files], { stdio: "inherit" });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case "up":
+      await ensureStackUp(undefined, (name) => console.log(`• ${name}`));
+      await printEndpoints();
+      return 0;
+    case "down":
+      await stopStack();
+      console.log("stopped the processes the stack started (data kept)");
+      return 0;
+    case "status":
+      return status();
+    case "logs":
+      logs(args);
+      return 0;
+    case "restart": {
+      const name = args[0] as ServiceName | undefined;
+      if (!name || !services.some((s) => s.name === name) || name === "rabbitmq") {
+        throw new StackError("restart needs a service: kafka or registry.");
+      }
+      await stopService(name);
+      await startService(name);
+      console.log(`${name} restarted`);
+      return 0;
+    }
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      console.log(USAGE);
+      return 0;
+    default:
+      console.error(USAGE);
+      throw new StackError(`unknown command "${command}".`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // Errors the user can act on are printed alone; anything else is a bug, shown with its stack.
+    if (error instanceof StackError) console.error(`\n✖ ${error.message}`);
+    else console.error(error);
+    process.exitCode = 1;
+  },
+);

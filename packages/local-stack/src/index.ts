@@ -1,0 +1,17 @@
+/**
+ * @kronos/local-stack: Kafka (KRaft), Apicurio Registry and RabbitMQ as local processes, for development and
+ * tests on machines without Docker. The CLI is `kronos-stack` (see `kronos-stack --help`).
+ */
+export { StackError } from "./errors.js";
+export type { ServiceStatus } from "./services/service.js";
+export { endpoints, loadSettings, type StackSettings, type StackVersions } from "./settings.js";
+export {
+  ensureStackUp,
+  logFileOf,
+  type ServiceName,
+  services,
+  stackStatus,
+  startService,
+  stopService,
+  stopStack,
+} from "./stack.js";

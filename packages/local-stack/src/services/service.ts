@@ -1,0 +1,22 @@
+import type { StackSettings } from "../settings.js";
+
+/** What `status` reports for one service. */
+export interface ServiceStatus {
+  name: string;
+  /** It answers its protocol (a Kafka metadata request, the registry's readiness endpoint, an AMQP handshake). */
+  ready: boolean;
+  /** The stack started it (and `down` will stop it); false for a RabbitMQ the machine runs. */
+  managed: boolean;
+  pid?: number;
+  endpoint: string;
+  detail?: string;
+  logFile?: string;
+}
+
+/** One service of the local stack. `up` is idempotent; `down` stops only what `up` started. */
+export interface StackService {
+  readonly name: "kafka" | "registry" | "rabbitmq";
+  up(settings: StackSettings): Promise<void>;
+  down(settings: StackSettings): Promise<void>;
+  status(settings: StackSettings): Promise<ServiceStatus>;
+}

@@ -1,0 +1,84 @@
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { StackError } from "./errors.js";
+
+/** The versions in infra/local/versions.json, shared with infra/docker-compose.yml. */
+export interface StackVersions {
+  kafka: string;
+  scala: string;
+  apicurio: string;
+  rabbitmq: string;
+  prometheus: string;
+  grafana: string;
+}
+
+/** Where things live and which ports they use. Built once from the environment by {@link loadSettings}. */
+export interface StackSettings {
+  /** The repository's infra/local folder: templates and versions. */
+  infraDir: string;
+  /** Downloads (Kafka jars, Apicurio), kept across clones. `KRONOS_CACHE_DIR`, default `~/.cache/kronos`. */
+  cacheDir: string;
+  /** Data, logs and pid files. `KRONOS_STATE_DIR`, default `~/.local/state/kronos`. */
+  stateDir: string;
+  versions: StackVersions;
+  kafkaPort: number;
+  kafkaControllerPort: number;
+  registryPort: number;
+  /** The RabbitMQ the stack checks (and starts, if installed and stopped). `RABBITMQ_URL`. */
+  rabbitmqUrl: string;
+  /** RabbitMQ's management API. `RABBITMQ_MANAGEMENT_URL`. */
+  rabbitmqManagementUrl: string;
+  /** Maximum heap of each Java service, e.g. `768m`. `KRONOS_JAVA_HEAP`. */
+  javaHeap: string;
+}
+
+// dist/settings.js -> packages/local-stack -> repository root.
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new StackError(`${name}="${raw}" is not a TCP port: use a whole number between 1 and 65535.`);
+  }
+  return value;
+}
+
+/**
+ * Reads the stack's settings from the environment, with defaults for the local machine.
+ * @throws StackError when a variable holds an invalid value (the message names it).
+ */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
+  const infraDir = join(repoRoot, "infra", "local");
+  let versions: StackVersions;
+  try {
+    versions = JSON.parse(readFileSync(join(infraDir, "versions.json"), "utf8")) as StackVersions;
+  } catch (error) {
+    throw new StackError(`cannot read ${join(infraDir, "versions.json")}: ${(error as Error).message}`);
+  }
+  return {
+    infraDir,
+    cacheDir: env.KRONOS_CACHE_DIR || join(homedir(), ".cache", "kronos"),
+    stateDir: env.KRONOS_STATE_DIR || join(homedir(), ".local", "state", "kronos"),
+    versions,
+    kafkaPort: port(env, "KRONOS_KAFKA_PORT", 9092),
+    kafkaControllerPort: port(env, "KRONOS_KAFKA_CONTROLLER_PORT", 9093),
+    registryPort: port(env, "KRONOS_REGISTRY_PORT", 8081),
+    rabbitmqUrl: env.RABBITMQ_URL || "amqp://guest:guest@127.0.0.1:5672",
+    rabbitmqManagementUrl: env.RABBITMQ_MANAGEMENT_URL || "http://guest:guest@127.0.0.1:15672",
+    javaHeap: env.KRONOS_JAVA_HEAP || "768m",
+  };
+}
+
+/** The addresses clients use, as printed by `up` and `status`. */
+export function endpoints(settings: StackSettings) {
+  return {
+    kafkaBrokers: `127.0.0.1:${settings.kafkaPort}`,
+    registryUrl: `http://127.0.0.1:${settings.registryPort}/apis/ccompat/v7`,
+    rabbitmqUrl: settings.rabbitmqUrl,
+    rabbitmqManagementUrl: settings.rabbitmqManagementUrl,
+  };
+}

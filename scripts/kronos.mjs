@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// The root commands (`npm start`, `npm test`, `npm run stack`). This file has no dependencies on purpose:
+// it runs on a fresh clone, before anything is installed, and installs what the rest needs.
+//
+//   npm start            install if needed, bring the local stack up, build, run the three apps
+//   npm test             install if needed, bring the local stack up, lint, typecheck, every test
+//   npm run stack -- X   the local stack command (up | down | status | logs | restart), see --help
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const rootPackage = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const PNPM_VERSION = String(rootPackage.packageManager).replace(/^pnpm@/, "");
+const cacheDir = process.env.KRONOS_CACHE_DIR || join(homedir(), ".cache", "kronos");
+const STACK_CLI = join(root, "packages", "local-stack", "dist", "cli.js");
+
+const USAGE = `Usage: node scripts/kronos.mjs <command>
+
+Commands:
+  start            Install dependencies if missing, bring the local stack up, build, and run
+                   gateway (:3000), relay (:3001) and dlq-manager (:3002) in the foreground.
+  test             Install dependencies if missing, bring the local stack up, then lint,
+                   typecheck and run every test (unit, integration, then the disruptive ones).
+  stack <args>     The local stack command: up | down | status | logs [service] | restart <service>.
+  help             This text.
+
+Environment: KRONOS_CACHE_DIR (downloads, default ~/.cache/kronos), KRONOS_STATE_DIR
+(stack data, logs and pid files, default ~/.local/state/kronos).`;
+
+function fail(message) {
+  console.error(`\n✖ ${message}`);
+  process.exit(1);
+}
+
+function step(message) {
+  console.log(`\n▶ ${message}`);
+}
+
+/** Runs a command with inherited stdio; exits this process with its status when it fails. */
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: "inherit", cwd: root, env: process.env, ...options });
+  if (result.error) fail(`could not run ${command}: ${result.error.message}`);
+  if (result.status !== 0) {
+    process.exit(result.status ?? 1);
+  }
+}
+
+function checkNode() {
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major < 20) fail(`Node ${process.versions.node} is too old: install Node 20 or newer.`);
+}
+
+/**
+ * Finds pnpm at the version package.json names, or installs it with npm into the cache (corepack's
+ * signature check fails on our machines, and a global install would touch the user's system).
+ * Puts its bin folder first on PATH so turbo and package scripts find the same pnpm.
+ */
+function ensurePnpm() {
+  const onPath = spawnSync("pnpm", ["--version"], { encoding: "utf8" });
+  if (onPath.status === 0 && onPath.stdout.trim() === PNPM_VERSION) return;
+  const prefix = join(cacheDir, "tools", `pnpm-${PNPM_VERSION}`);
+  const bin = join(prefix, "node_modules", ".bin");
+  if (!existsSync(join(bin, "pnpm"))) {
+    step(`Installing pnpm ${PNPM_VERSION} into ${prefix}`);
+    // Install into a temporary folder and rename it into place, so an interrupted install leaves nothing half-done.
+    const partial = `${prefix}.partial-${process.pid}`;
+    rmSync(partial, { recursive: true, force: true });
+    mkdirSync(partial, { recursive: true });
+    const npm = spawnSync(
+      "npm",
+      ["install", "--prefix", partial, "--no-audit", "--no-fund", "--loglevel=error", `pnpm@${PNPM_VERSION}`],
+      { stdio: "inherit" },
+    );
+    if (npm.status !== 0) fail(`npm could not install pnpm ${PNPM_VERSION}: check your access to the npm registry.`);
+    rmSync(prefix, { recursive: true, force: true });
+    renameSync(partial, prefix);
+  }
+  process.env.PATH = `${bin}:${process.env.PATH}`;
+}
+
+function install() {
+  step("Installing dependencies (pnpm install --frozen-lockfile)");
+  run("pnpm", ["install", "--frozen-lockfile", "--prefer-offline"]);
+}
+
+function buildStackTool() {
+  run("pnpm", ["turbo", "run", "build", "--filter=@kronos/local-stack", "--output-logs=errors-only"]);
+}
+
+function stack(args) {
+  run(process.execPath, [STACK_CLI, ...args]);
+}
+
+function setup() {
+  checkNode();
+  ensurePnpm();
+  install();
+  buildStackTool();
+}
+
+function test() {
+  setup();
+  step("Bringing the local stack up");
+  stack(["up"]);
+  step("Lint (biome)");
+  run("pnpm", ["lint"]);
+  step("Typecheck and tests (turbo)");
+  // Concurrency 2: the machines have two cores, and the brokers need some of them too.
+  run("pnpm", ["turbo", "run", "typecheck", "test", "--concurrency=2", "--output-logs=new-only"]);
+  step("Disruptive tests (they stop and start stack services, so they run one at a time)");
+  run("pnpm", ["turbo", "run", "test:disruptive", "--concurrency=1", "--output-logs=new-only"]);
+  console.log("\n✔ lint, typecheck and every test passed");
+}
+
+function start() {
+  setup();
+  step("Bringing the local stack up");
+  stack(["up"]);
+  step("Building");
+  run("pnpm", ["turbo", "run", "build", "--output-logs=errors-only"]);
+  step("Starting the apps (Ctrl-C stops them; the stack keeps running: `npm run stack -- down` stops it)");
+  const child = spawn(process.execPath, [join(root, "scripts", "run-apps.mjs")], { stdio: "inherit", cwd: root });
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+}
+
+const [command, ...rest] = process.argv.slice(2);
+switch (command) {
+  case "start":
+    start();
+    break;
+  case "test":
+    test();
+    break;
+  case "stack":
+    setup();
+    stack(rest);
+    break;
+  case undefined:
+  case "help":
+  case "--help":
+  case "-h":
+    console.log(USAGE);
+    break;
+  default:
+    console.error(USAGE);
+    fail(`unknown command "${command}"`);
+}
