@@ -1,0 +1,7 @@
+/**
+ * @kronos/testkit: what integration tests share. The stack is brought up by the global setup that
+ * `@kronos/testkit/vitest` configures; tests take unique names from {@link TestResources}.
+ */
+export { testEndpoints } from "./endpoints.js";
+export { uniqueName } from "./names.js";
+export { TestResources } from "./resources.js";

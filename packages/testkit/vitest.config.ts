@@ -1,0 +1,3 @@
+import { kronosVitestConfig } from "./src/vitest.js";
+
+export default kronosVitestConfig();
