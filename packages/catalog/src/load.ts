@@ -1,0 +1,562 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, join, posix, resolve } from "node:path";
+import { parseDocument } from "yaml";
+import { checkFieldPath, isObject, templateFields } from "./avro.js";
+import { CatalogError, type CatalogIssue } from "./errors.js";
+import { readSchemas, type SchemaFile } from "./schemas.js";
+import {
+  type Catalog,
+  type CatalogEvent,
+  type CleanupPolicy,
+  COMPATIBILITY_MODES,
+  type Compatibility,
+  DEFAULT_COMPATIBILITY,
+  type Destination,
+  type EventBinding,
+  type ExchangeType,
+  type JsonObject,
+  type KafkaTopicSettings,
+  type QueueSpec,
+  type RabbitExchangeSettings,
+} from "./types.js";
+
+/** File name of the contract manifest, at the root of the schemas directory. */
+export const MANIFEST_FILE = "asyncapi.yaml";
+/** The only subject naming strategy the catalog supports (subject = the record's full name). */
+export const SUBJECT_NAMING = "RecordNameStrategy";
+/** Payload `schemaFormat` prefix the manifest's messages must use. */
+export const AVRO_SCHEMA_FORMAT = "application/vnd.apache.avro";
+
+const EXCHANGE_TYPES: readonly ExchangeType[] = ["direct", "topic", "fanout", "headers"];
+const OWNER_PATTERN = /^[a-z][a-z0-9-]*$/;
+
+interface ManifestMessage {
+  id: string;
+  entry: string;
+  schemaFile: SchemaFile;
+  compatibility: Compatibility;
+  owner: string;
+  partitionKey: string | null;
+  routingKey: string | null;
+  bindings: EventBinding[];
+}
+
+function isPositiveInt(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) > 0;
+}
+
+function localRef(value: unknown, prefix: string): string | undefined {
+  if (!isObject(value) || typeof value.$ref !== "string" || !value.$ref.startsWith(prefix)) return undefined;
+  return value.$ref.slice(prefix.length);
+}
+
+/**
+ * Loads the event catalog: every `.avsc` under `schemasDir` and the AsyncAPI 3 manifest `asyncapi.yaml` at its
+ * root, checked against each other and against the Kronos rules (see the package README). Synchronous.
+ *
+ * @throws CatalogError listing every problem found (each naming the file and the entry), when the catalog is invalid
+ *   or `schemasDir` does not exist.
+ */
+export function loadCatalogSync(schemasDir: string): Catalog {
+  const dir = resolve(schemasDir);
+  const label = basename(dir);
+  const manifestLabel = `${label}/${MANIFEST_FILE}`;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new CatalogError([{ file: label, entry: "(directory)", message: `${dir} is not a directory` }]);
+  }
+  const issues: CatalogIssue[] = [];
+  const issue = (entry: string, message: string) => issues.push({ file: manifestLabel, entry, message });
+
+  const { files, types } = readSchemas(dir, label, issues);
+  const filesByPath = new Map(files.map((f) => [f.file, f]));
+  const lookup = (name: string) => types.get(name)?.schema;
+
+  // ---- the manifest document
+  let manifest: JsonObject = {};
+  const manifestPath = join(dir, MANIFEST_FILE);
+  if (!existsSync(manifestPath)) {
+    issue("(file)", "the contract manifest does not exist");
+  } else {
+    const doc = parseDocument(readFileSync(manifestPath, "utf8"), { prettyErrors: true });
+    for (const error of doc.errors) issue("(file)", `is not valid YAML: ${error.message}`);
+    const value: unknown = doc.errors.length === 0 ? doc.toJS() : {};
+    if (isObject(value)) manifest = value;
+    else if (doc.errors.length === 0) issue("(file)", "must be a YAML mapping");
+  }
+  if (existsSync(manifestPath)) {
+    if (typeof manifest.asyncapi !== "string" || !manifest.asyncapi.startsWith("3.")) {
+      issue(
+        "asyncapi",
+        `must be an AsyncAPI 3 document (asyncapi: 3.0.0), got ${JSON.stringify(manifest.asyncapi ?? null)}`,
+      );
+    }
+    const naming = manifest["x-kronos-subject-naming"];
+    if (naming !== undefined && naming !== SUBJECT_NAMING) {
+      issue("x-kronos-subject-naming", `must be ${SUBJECT_NAMING}, got ${JSON.stringify(naming)}`);
+    }
+  }
+
+  // ---- messages
+  const components = isObject(manifest.components) ? manifest.components : {};
+  const rawMessages = isObject(components.messages) ? components.messages : {};
+  const messages = new Map<string, ManifestMessage>();
+  const declaredBy = new Map<string, string>();
+  for (const [id, raw] of Object.entries(rawMessages)) {
+    const entry = `components.messages.${id}`;
+    if (!isObject(raw)) {
+      issue(entry, "must be a message object");
+      continue;
+    }
+    const payload = isObject(raw.payload) ? raw.payload : undefined;
+    const ref = isObject(payload?.schema) && typeof payload.schema.$ref === "string" ? payload.schema.$ref : undefined;
+    if (typeof payload?.schemaFormat !== "string" || !payload.schemaFormat.startsWith(AVRO_SCHEMA_FORMAT)) {
+      issue(entry, `payload.schemaFormat must be "${AVRO_SCHEMA_FORMAT};version=1.9.0"`);
+    }
+    if (ref === undefined) {
+      issue(entry, "payload.schema.$ref must name the event's .avsc file, e.g. ./<domain>/<Event>.avsc");
+      continue;
+    }
+    const relative = posix.normalize(ref);
+    const schemaFile = relative.startsWith("../") || posix.isAbsolute(relative) ? undefined : filesByPath.get(relative);
+    if (schemaFile === undefined) {
+      issue(entry, `schema ${ref} does not exist`);
+      continue;
+    }
+    if (!schemaFile.isEvent) {
+      issue(entry, `schema ${ref} is a shared type (${schemaFile.name}), not an event`);
+      continue;
+    }
+    if (raw.name !== undefined && raw.name !== schemaFile.name) {
+      issue(entry, `name ${JSON.stringify(raw.name)} must be the record's full name ${schemaFile.name}`);
+    }
+    const previous = declaredBy.get(schemaFile.name);
+    if (previous !== undefined) {
+      issue(entry, `declares ${schemaFile.name} again (already declared by components.messages.${previous})`);
+      continue;
+    }
+    declaredBy.set(schemaFile.name, id);
+
+    const owner = raw["x-kronos-owner"];
+    if (typeof owner !== "string" || !OWNER_PATTERN.test(owner)) {
+      issue(
+        entry,
+        `x-kronos-owner must name the owning service (lower-case, e.g. auth), got ${JSON.stringify(owner ?? null)}`,
+      );
+    }
+    const compatibility = raw["x-kronos-compatibility"] ?? DEFAULT_COMPATIBILITY;
+    if (!COMPATIBILITY_MODES.includes(compatibility as Compatibility)) {
+      issue(
+        entry,
+        `x-kronos-compatibility ${JSON.stringify(compatibility)} is not one of ${COMPATIBILITY_MODES.join(", ")}`,
+      );
+    }
+    const partitionKey = raw["x-kronos-partition-key"] ?? null;
+    if (partitionKey !== null && typeof partitionKey !== "string") {
+      issue(entry, "x-kronos-partition-key must be a field path, e.g. userId");
+    } else if (partitionKey !== null && schemaFile.usable) {
+      const problem = checkFieldPath(schemaFile.schema, partitionKey, lookup);
+      if (problem !== undefined) issue(entry, `x-kronos-partition-key ${partitionKey}: ${problem}`);
+    }
+    const routingKey = raw["x-kronos-routing-key"] ?? null;
+    if (routingKey !== null && typeof routingKey !== "string") {
+      issue(entry, "x-kronos-routing-key must be a template, e.g. alert.{severity}");
+    } else if (routingKey !== null && schemaFile.usable) {
+      for (const field of templateFields(routingKey)) {
+        const problem = checkFieldPath(schemaFile.schema, field, lookup);
+        if (problem !== undefined) issue(entry, `x-kronos-routing-key placeholder {${field}}: ${problem}`);
+      }
+    }
+    messages.set(id, {
+      id,
+      entry,
+      schemaFile,
+      compatibility: compatibility as Compatibility,
+      owner: typeof owner === "string" ? owner : "",
+      partitionKey: typeof partitionKey === "string" ? partitionKey : null,
+      routingKey: typeof routingKey === "string" ? routingKey : null,
+      bindings: [],
+    });
+  }
+
+  // ---- channels
+  const rawChannels = isObject(manifest.channels) ? manifest.channels : {};
+  const destinations = new Map<string, Destination>();
+  const boundBy = new Map<string, string>();
+  for (const [channelId, raw] of Object.entries(rawChannels)) {
+    const entry = `channels.${channelId}`;
+    if (!isObject(raw)) {
+      issue(entry, "must be a channel object");
+      continue;
+    }
+    const address = typeof raw.address === "string" ? raw.address : undefined;
+    if (address === undefined) issue(entry, "address is missing (the topic or exchange name)");
+    const bindings = isObject(raw.bindings) ? raw.bindings : {};
+    const brokers = ["kafka", "amqp"].filter((b) => bindings[b] !== undefined);
+    if (brokers.length !== 1) {
+      issue(entry, "needs exactly one of bindings.kafka and bindings.amqp");
+      continue;
+    }
+    const channelMessages: ManifestMessage[] = [];
+    const rawChannelMessages = isObject(raw.messages) ? raw.messages : {};
+    if (Object.keys(rawChannelMessages).length === 0) issue(entry, "carries no messages");
+    for (const [key, value] of Object.entries(rawChannelMessages)) {
+      const id = localRef(value, "#/components/messages/");
+      if (id === undefined) {
+        issue(`${entry}.messages.${key}`, "must be a $ref to #/components/messages/<Event>");
+        continue;
+      }
+      if (!isObject(rawMessages[id])) {
+        issue(`${entry}.messages.${key}`, `references #/components/messages/${id}, which does not exist`);
+        continue;
+      }
+      const message = messages.get(id);
+      if (message !== undefined) channelMessages.push(message);
+    }
+
+    let destination: Destination | undefined;
+    let makeBinding: ((message: ManifestMessage) => EventBinding) | undefined;
+    if (brokers[0] === "kafka") {
+      const settings = kafkaSettings(bindings.kafka, address, entry, issue);
+      if (settings !== undefined) {
+        destination = { broker: "kafka", name: settings.topic, ...settings, channels: [], events: [] };
+        makeBinding = (message) => ({
+          broker: "kafka",
+          channel: channelId,
+          ...settings,
+          keyField: message.partitionKey,
+        });
+        for (const message of channelMessages) {
+          if (message.partitionKey === null) {
+            issue(
+              message.entry,
+              `is bound to Kafka topic ${settings.topic} (${entry}) but has no x-kronos-partition-key`,
+            );
+          }
+        }
+      }
+    } else {
+      const exchange = exchangeSettings(bindings.amqp, address, entry, issue);
+      const queues = queueSpecs(raw["x-kronos-queues"], exchange?.type, entry, issue);
+      if (exchange !== undefined) {
+        destination = { broker: "rabbitmq", ...exchange, channels: [], queues: [], events: [] };
+        makeBinding = (message) => ({
+          broker: "rabbitmq",
+          channel: channelId,
+          exchange,
+          routingKey: message.routingKey,
+          queues,
+        });
+        for (const message of channelMessages) {
+          if (message.routingKey === null && (exchange.type === "direct" || exchange.type === "topic")) {
+            issue(
+              message.entry,
+              `is bound to ${exchange.type} exchange ${exchange.name} (${entry}) but has no x-kronos-routing-key`,
+            );
+          }
+        }
+        mergeQueues(destination, queues, entry, issue);
+      }
+    }
+    if (destination === undefined || makeBinding === undefined) continue;
+
+    const key = `${destination.broker}:${destination.broker === "rabbitmq" ? destination.vhost : ""}:${destination.name}`;
+    const known = destinations.get(key);
+    if (known === undefined) {
+      destinations.set(key, destination);
+    } else {
+      if (settingsOf(known) !== settingsOf(destination)) {
+        issue(
+          entry,
+          `${describe(destination)} is also declared by channels.${known.channels[0]} with different settings`,
+        );
+      }
+      if (known.broker === "rabbitmq" && destination.broker === "rabbitmq")
+        mergeQueues(known, destination.queues, entry, issue);
+    }
+    const target = known ?? destination;
+    target.channels.push(channelId);
+    for (const message of channelMessages) {
+      const name = message.schemaFile.name;
+      const previous = boundBy.get(`${key}|${name}`);
+      if (previous !== undefined) {
+        issue(entry, `binds ${name} to ${describe(target)} again (already bound by channels.${previous})`);
+        continue;
+      }
+      boundBy.set(`${key}|${name}`, channelId);
+      target.events.push(name);
+      message.bindings.push(makeBinding(message));
+    }
+  }
+
+  // ---- operations: each must point at a channel that exists
+  const rawOperations = isObject(manifest.operations) ? manifest.operations : {};
+  for (const [operationId, raw] of Object.entries(rawOperations)) {
+    const entry = `operations.${operationId}`;
+    if (!isObject(raw)) {
+      issue(entry, "must be an operation object");
+      continue;
+    }
+    if (raw.action !== "send" && raw.action !== "receive") issue(entry, "action must be send or receive");
+    const refs: Array<[string, unknown]> = [["channel", raw.channel]];
+    if (isObject(raw.reply)) refs.push(["reply.channel", raw.reply.channel]);
+    for (const [field, value] of refs) {
+      const channelId = localRef(value, "#/channels/");
+      if (channelId === undefined || !isObject(rawChannels[channelId])) {
+        issue(entry, `${field} must be a $ref to an existing channel (#/channels/<id>)`);
+      }
+    }
+  }
+
+  // ---- completeness: every message bound, every event declared
+  for (const message of messages.values()) {
+    if (message.bindings.length === 0) issue(message.entry, "is not bound to any channel");
+  }
+  for (const file of files) {
+    if (file.isEvent && !declaredBy.has(file.name)) {
+      issues.push({
+        file: `${label}/${file.file}`,
+        entry: file.name,
+        message: `event is missing from the manifest: declare it under components.messages in ${MANIFEST_FILE} and bind it to a channel (or mark the record "kronos.shared": true if it is not an event)`,
+      });
+    }
+  }
+
+  if (issues.length > 0) throw new CatalogError(issues);
+
+  const events: CatalogEvent[] = [...messages.values()].map((m) => ({
+    name: m.schemaFile.name,
+    namespace: m.schemaFile.name.slice(0, m.schemaFile.name.lastIndexOf(".")),
+    domain: m.schemaFile.domain,
+    subject: m.schemaFile.name,
+    messageId: m.id,
+    file: m.schemaFile.file,
+    schema: m.schemaFile.schema,
+    doc: typeof m.schemaFile.schema.doc === "string" ? m.schemaFile.schema.doc : "",
+    compatibility: m.compatibility,
+    owner: m.owner,
+    partitionKey: m.partitionKey,
+    routingKey: m.routingKey,
+    bindings: m.bindings,
+  }));
+  events.sort((a, b) => a.name.localeCompare(b.name));
+  const sortedDestinations = [...destinations.values()].sort(
+    (a, b) => (a.broker === b.broker ? 0 : a.broker === "kafka" ? -1 : 1) || a.name.localeCompare(b.name),
+  );
+  for (const d of sortedDestinations) d.events.sort();
+  return {
+    dir,
+    events,
+    destinations: sortedDestinations,
+    types: [...types.values()].sort((a, b) => a.name.localeCompare(b.name)),
+  };
+}
+
+/**
+ * Loads the event catalog; see {@link loadCatalogSync} for what is checked.
+ *
+ * @throws CatalogError (as a rejected promise) listing every problem found.
+ */
+export async function loadCatalog(schemasDir: string): Promise<Catalog> {
+  return loadCatalogSync(schemasDir);
+}
+
+type Report = (entry: string, message: string) => void;
+
+function describe(destination: Destination): string {
+  return destination.broker === "kafka" ? `Kafka topic ${destination.name}` : `exchange ${destination.name}`;
+}
+
+function settingsOf(destination: Destination): string {
+  if (destination.broker === "kafka") {
+    const { topic, partitions, replicas, cleanupPolicy, retentionMs } = destination;
+    return JSON.stringify({ topic, partitions, replicas, cleanupPolicy, retentionMs });
+  }
+  const { name, type, durable, autoDelete, vhost } = destination;
+  return JSON.stringify({ name, type, durable, autoDelete, vhost });
+}
+
+function kafkaSettings(raw: unknown, address: string | undefined, entry: string, issue: Report) {
+  const at = `${entry}.bindings.kafka`;
+  if (!isObject(raw)) {
+    issue(at, "must be an object");
+    return undefined;
+  }
+  let ok = true;
+  const topic = typeof raw.topic === "string" ? raw.topic : address;
+  if (topic === undefined) {
+    issue(at, "topic is missing");
+    ok = false;
+  } else if (address !== undefined && topic !== address) {
+    issue(at, `topic ${topic} differs from the channel address ${address}`);
+  }
+  if (!isPositiveInt(raw.partitions)) {
+    issue(at, "partitions is missing or not a positive integer");
+    ok = false;
+  }
+  if (!isPositiveInt(raw.replicas)) {
+    issue(at, "replicas is missing or not a positive integer");
+    ok = false;
+  }
+  const config = isObject(raw.topicConfiguration) ? raw.topicConfiguration : {};
+  const policyValue = config["cleanup.policy"];
+  const policy = typeof policyValue === "string" ? [policyValue] : policyValue;
+  if (
+    !Array.isArray(policy) ||
+    policy.length === 0 ||
+    policy.some((p) => p !== "delete" && p !== "compact") ||
+    new Set(policy).size !== policy.length
+  ) {
+    issue(at, 'topicConfiguration["cleanup.policy"] is missing or not a list of delete and/or compact');
+    ok = false;
+  }
+  const retention = config["retention.ms"];
+  if (retention !== undefined && (!Number.isInteger(retention) || (retention as number) < -1)) {
+    issue(at, 'topicConfiguration["retention.ms"] must be an integer ≥ -1 (-1 keeps forever)');
+    ok = false;
+  } else if (retention === undefined && Array.isArray(policy) && policy.includes("delete")) {
+    issue(at, 'topicConfiguration["retention.ms"] is missing (required with cleanup.policy delete)');
+    ok = false;
+  }
+  if (!ok || topic === undefined) return undefined;
+  const settings: KafkaTopicSettings = {
+    topic,
+    partitions: raw.partitions as number,
+    replicas: raw.replicas as number,
+    cleanupPolicy: policy as CleanupPolicy[],
+    retentionMs: typeof retention === "number" ? retention : null,
+  };
+  return settings;
+}
+
+function exchangeSettings(
+  raw: unknown,
+  address: string | undefined,
+  entry: string,
+  issue: Report,
+): RabbitExchangeSettings | undefined {
+  const at = `${entry}.bindings.amqp`;
+  if (!isObject(raw)) {
+    issue(at, "must be an object");
+    return undefined;
+  }
+  if (raw.is !== "routingKey") {
+    issue(at, 'is must be "routingKey" (channels are exchanges; queues go in x-kronos-queues)');
+    return undefined;
+  }
+  const exchange = isObject(raw.exchange) ? raw.exchange : undefined;
+  if (exchange === undefined) {
+    issue(at, "exchange is missing");
+    return undefined;
+  }
+  let ok = true;
+  if (typeof exchange.name !== "string" || exchange.name === "") {
+    issue(at, "exchange.name is missing");
+    ok = false;
+  } else if (address !== undefined && exchange.name !== address) {
+    issue(at, `exchange.name ${exchange.name} differs from the channel address ${address}`);
+  }
+  if (!EXCHANGE_TYPES.includes(exchange.type as ExchangeType)) {
+    issue(at, `exchange.type must be one of ${EXCHANGE_TYPES.join(", ")}`);
+    ok = false;
+  }
+  if (typeof exchange.durable !== "boolean") {
+    issue(at, "exchange.durable is missing (true or false)");
+    ok = false;
+  }
+  if (exchange.autoDelete !== undefined && typeof exchange.autoDelete !== "boolean") {
+    issue(at, "exchange.autoDelete must be true or false");
+    ok = false;
+  }
+  if (exchange.vhost !== undefined && typeof exchange.vhost !== "string") {
+    issue(at, "exchange.vhost must be a string");
+    ok = false;
+  }
+  if (!ok) return undefined;
+  return {
+    name: exchange.name as string,
+    type: exchange.type as ExchangeType,
+    durable: exchange.durable as boolean,
+    autoDelete: exchange.autoDelete === true,
+    vhost: typeof exchange.vhost === "string" ? exchange.vhost : "/",
+  };
+}
+
+function queueSpecs(raw: unknown, exchangeType: ExchangeType | undefined, entry: string, issue: Report): QueueSpec[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    issue(`${entry}.x-kronos-queues`, "must be a list of queues");
+    return [];
+  }
+  const queues: QueueSpec[] = [];
+  for (const [index, q] of raw.entries()) {
+    const at = `${entry}.x-kronos-queues[${index}]`;
+    if (!isObject(q)) {
+      issue(at, "must be a queue object");
+      continue;
+    }
+    let ok = true;
+    const fail = (message: string) => {
+      issue(at, message);
+      ok = false;
+    };
+    if (typeof q.name !== "string" || q.name === "") fail("name is missing");
+    if (q.type !== "classic" && q.type !== "quorum") fail("type must be classic or quorum");
+    if (q.durable !== undefined && typeof q.durable !== "boolean") fail("durable must be true or false");
+    if (q.type === "quorum" && q.durable === false) fail("quorum queues are always durable");
+    const keys = q.bindingKeys ?? [];
+    if (!Array.isArray(keys) || keys.some((k) => typeof k !== "string")) fail("bindingKeys must be a list of strings");
+    else if (keys.length === 0 && (exchangeType === "direct" || exchangeType === "topic")) {
+      fail(`bindingKeys is empty: the queue would get nothing from a ${exchangeType} exchange`);
+    }
+    const maxPriority = q.maxPriority ?? null;
+    if (maxPriority !== null) {
+      if (!Number.isInteger(maxPriority) || (maxPriority as number) < 1 || (maxPriority as number) > 255) {
+        fail("maxPriority must be an integer from 1 to 255");
+      } else if (q.type === "quorum") fail("maxPriority applies to classic queues only");
+    }
+    const deliveryLimit = q.deliveryLimit ?? null;
+    if (deliveryLimit !== null) {
+      if (!isPositiveInt(deliveryLimit)) fail("deliveryLimit must be a positive integer");
+      else if (q.type !== "quorum") fail("deliveryLimit applies to quorum queues only");
+    }
+    let deadLetter: QueueSpec["deadLetter"] = null;
+    if (q.deadLetter !== undefined) {
+      const dl = q.deadLetter;
+      if (!isObject(dl) || typeof dl.exchange !== "string" || dl.exchange === "") {
+        fail("deadLetter.exchange is missing");
+      } else if (
+        (dl.routingKey !== undefined && typeof dl.routingKey !== "string") ||
+        (dl.queue !== undefined && typeof dl.queue !== "string")
+      ) {
+        fail("deadLetter.routingKey and deadLetter.queue must be strings");
+      } else {
+        deadLetter = {
+          exchange: dl.exchange,
+          routingKey: typeof dl.routingKey === "string" ? dl.routingKey : null,
+          queue: typeof dl.queue === "string" ? dl.queue : null,
+        };
+      }
+    }
+    if (!ok) continue;
+    queues.push({
+      name: q.name as string,
+      type: q.type as QueueSpec["type"],
+      durable: q.durable !== false,
+      bindingKeys: keys as string[],
+      maxPriority: maxPriority as number | null,
+      deliveryLimit: deliveryLimit as number | null,
+      deadLetter,
+    });
+  }
+  return queues;
+}
+
+function mergeQueues(destination: { queues: QueueSpec[] }, queues: QueueSpec[], entry: string, issue: Report): void {
+  for (const queue of queues) {
+    const existing = destination.queues.find((q) => q.name === queue.name);
+    if (existing === undefined) destination.queues.push(queue);
+    else if (existing !== queue && JSON.stringify(existing) !== JSON.stringify(queue)) {
+      issue(`${entry}.x-kronos-queues`, `queue ${queue.name} is declared again with different settings`);
+    }
+  }
+}
