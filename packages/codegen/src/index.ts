@@ -1,0 +1,17 @@
+/**
+ * @kronos/codegen: Avro schemas → TypeScript (interfaces, enums, unions as avsc represents them, event descriptors).
+ * {@link generate} is pure; {@link runGenerate} reads a schema folder and replaces an output folder; the
+ * `kronos-codegen` bin calls {@link main}.
+ */
+export { type CliOutput, main } from "./cli.js";
+export { CodegenError, type CodegenErrorCode, type CodegenErrorPlace } from "./errors.js";
+export {
+  type GenerateInput,
+  type GenerateOptions,
+  type GenerateOutput,
+  generate,
+  type SourceFile,
+} from "./generate.js";
+export { type RunGenerateOptions, type RunGenerateResult, runGenerate } from "./run.js";
+export { KRONOS_LOGICAL_TYPES } from "./schema.js";
+export { CODEGEN_VERSION } from "./version.js";
