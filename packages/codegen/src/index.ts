@@ -14,4 +14,5 @@ export {
 } from "./generate.js";
 export { type RunGenerateOptions, type RunGenerateResult, runGenerate } from "./run.js";
 export { KRONOS_LOGICAL_TYPES } from "./schema.js";
+export { selectFolder } from "./select.js";
 export { CODEGEN_VERSION } from "./version.js";

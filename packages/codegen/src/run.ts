@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { CodegenError } from "./errors.js";
-import { type GenerateOptions, generate } from "./generate.js";
+import { type GenerateOptions, generate, type SourceFile } from "./generate.js";
 
 /** Options of {@link runGenerate}. */
 export interface RunGenerateOptions extends GenerateOptions {
@@ -11,6 +11,8 @@ export interface RunGenerateOptions extends GenerateOptions {
   outDir: string;
   /** Per event full name, the binding for its descriptor (see {@link GenerateInput.bindings}). */
   bindings?: Readonly<Record<string, unknown>>;
+  /** Keeps part of the output only (e.g. one domain and what it imports, with {@link selectFolder}). */
+  select?: (files: SourceFile[]) => SourceFile[];
 }
 
 /** What {@link runGenerate} did, as paths relative to `outDir`, sorted. */
@@ -49,7 +51,7 @@ const exists = (path: string): Promise<boolean> =>
  * @throws the file system's error if the folders cannot be read or written.
  */
 export async function runGenerate(options: RunGenerateOptions): Promise<RunGenerateResult> {
-  const { schemasDir, outDir, bindings, ...generateOptions } = options;
+  const { schemasDir, outDir, bindings, select, ...generateOptions } = options;
   const schemaPaths = await listFiles(schemasDir, (name) => name.endsWith(".avsc"));
   const files = await Promise.all(
     schemaPaths.map(async (path) => ({ path, content: await readFile(join(schemasDir, path), "utf8") })),
@@ -63,6 +65,8 @@ export async function runGenerate(options: RunGenerateOptions): Promise<RunGener
     const place = { pointer: err.pointer, line: err.line, column: err.column };
     throw new CodegenError(err.code, join(schemasDir, err.file), place, err.reason);
   }
+
+  if (select) output = { files: select(output.files) };
 
   const before = (await exists(outDir)) ? await listFiles(outDir, () => true) : [];
   for (const path of before) {

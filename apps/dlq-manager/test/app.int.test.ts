@@ -1,0 +1,11 @@
+import { fileURLToPath } from "node:url";
+import { describeAppIntegration } from "@kronos/app-kit/testing";
+import { buildApp, loadConfig } from "../src/app.js";
+
+describeAppIntegration({
+  app: "dlq-manager",
+  envPrefix: "DLQ_MANAGER",
+  loadConfig,
+  buildApp,
+  serverPath: fileURLToPath(new URL("../dist/server.js", import.meta.url)),
+});

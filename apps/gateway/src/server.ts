@@ -1,0 +1,5 @@
+import { startServer } from "@kronos/app-kit";
+import { buildApp, loadConfig } from "./app.js";
+
+// Boots the gateway: configuration, listen, graceful shutdown on SIGTERM/SIGINT. Everything else is in app.ts.
+await startServer({ loadConfig, buildApp });

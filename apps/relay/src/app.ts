@@ -1,0 +1,37 @@
+import {
+  amqpPlugin,
+  configPlugin,
+  createFastify,
+  errorsPlugin,
+  healthRoutes,
+  type KronosApp,
+  kafkaPlugin,
+  metricsPlugin,
+  readinessPlugin,
+  registryPlugin,
+} from "@kronos/app-kit";
+import type { Config } from "./config.js";
+import { rootRoutes } from "./routes/root.js";
+
+export { type Config, loadConfig } from "./config.js";
+
+/**
+ * Builds the relay as a plugin tree: infrastructure first (config, readiness, error handling, metrics, Kafka,
+ * RabbitMQ, schema registry), then routes. Connects to nothing until the app is ready (`listen`, `ready` or the
+ * first `inject`); `close()` closes every connection. Tests call it and use `inject`.
+ */
+export async function buildApp(config: Config): Promise<KronosApp> {
+  const app = createFastify(config);
+
+  await app.register(configPlugin, { config });
+  await app.register(readinessPlugin);
+  await app.register(errorsPlugin);
+  await app.register(metricsPlugin);
+  await app.register(kafkaPlugin);
+  await app.register(amqpPlugin);
+  await app.register(registryPlugin);
+
+  await app.register(healthRoutes);
+  await app.register(rootRoutes);
+  return app;
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, EnvReader, loadServiceConfig } from "./config.js";
+
+const demo = { app: "demo", envPrefix: "DEMO", defaultPort: 4100 };
+
+function error(env: Record<string, string>): ConfigError {
+  try {
+    loadServiceConfig(demo, env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadServiceConfig", () => {
+  it("takes the local stack defaults when nothing is set, or a variable is empty", () => {
+    const config = loadServiceConfig(demo, { DEMO_PORT: "", KAFKA_BROKERS: " " });
+    expect(config).toMatchObject({ app: "demo", host: "127.0.0.1", port: 4100, logLevel: "info" });
+    expect(config.kafkaBrokers).toEqual(["127.0.0.1:9092"]);
+  });
+
+  it("reads every variable", () => {
+    const config = loadServiceConfig(demo, {
+      DEMO_HOST: "::1",
+      DEMO_PORT: "0",
+      LOG_LEVEL: "debug",
+      KAFKA_BROKERS: "k1:9092, k2:19092",
+      SCHEMA_REGISTRY_URL: "https://registry.example/apis/ccompat/v7/",
+      RABBITMQ_URL: "amqps://u:p@rabbit.example:5671/vh",
+    });
+    expect(config).toEqual({
+      app: "demo",
+      host: "::1",
+      port: 0,
+      logLevel: "debug",
+      kafkaBrokers: ["k1:9092", "k2:19092"],
+      schemaRegistryUrl: "https://registry.example/apis/ccompat/v7",
+      rabbitmqUrl: "amqps://u:p@rabbit.example:5671/vh",
+    });
+  });
+
+  it("names the variable and its value in the message, with the password hidden", () => {
+    const e = error({ DEMO_PORT: "abc", RABBITMQ_URL: "amqp://u:secret@host:5672x" });
+    expect(e.message).toContain("demo: invalid configuration");
+    expect(e.problems).toEqual([
+      'DEMO_PORT="abc" is not a port (an integer from 0 to 65535)',
+      'RABBITMQ_URL="amqp://u:***@host:5672x" is not an amqp:// or amqps:// URL',
+    ]);
+    expect(e.message).not.toContain("secret");
+  });
+
+  it.each(["1.5", "-3", "65536", "80 80"])("refuses the port %s", (port) => {
+    expect(error({ DEMO_PORT: port }).problems[0]).toMatch(/^DEMO_PORT=".*" is not a port/);
+  });
+
+  it.each(["host", "host:0", "host:x", "a:1,,b:2"])("refuses the broker list %s", (brokers) => {
+    expect(error({ KAFKA_BROKERS: brokers }).problems[0]).toMatch(/^KAFKA_BROKERS=".*" is not a comma-separated list/);
+  });
+
+  it("refuses a registry URL without http(s)", () => {
+    expect(error({ SCHEMA_REGISTRY_URL: "localhost:8081" }).problems[0]).toMatch(/^SCHEMA_REGISTRY_URL=/);
+  });
+});
+
+describe("EnvReader", () => {
+  it("lets an app read its own variables along with the shared ones, then throws for all", () => {
+    const reader = new EnvReader("demo", { DEMO_PORT: "x", DEMO_BATCH: "0" });
+    loadServiceConfig(demo, {}, reader);
+    reader.integer("DEMO_BATCH", 10, 1, 100);
+    expect(() => reader.finish()).toThrow(/DEMO_BATCH="0" is not an integer from 1 to 100/);
+  });
+});

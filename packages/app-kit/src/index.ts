@@ -1,0 +1,28 @@
+/**
+ * @kronos/app-kit: what gateway, relay and dlq-manager share. Each app's `app.ts` creates its instance with
+ * {@link createFastify} and registers, in order: `configPlugin`, `readinessPlugin`, `errorsPlugin`,
+ * `metricsPlugin`, `kafkaPlugin`, `amqpPlugin`, `registryPlugin`, `healthRoutes`, then its own routes. Its
+ * `server.ts` only calls {@link startServer}.
+ */
+export { createFastify, type KronosApp } from "./app.js";
+export {
+  ConfigError,
+  DEFAULTS,
+  type Env,
+  EnvReader,
+  loadServiceConfig,
+  type ServiceConfig,
+  type ServiceDefinition,
+} from "./config.js";
+export { CODE_BY_STATUS, ErrorBody, HttpError, toClientError } from "./http-error.js";
+export { type AmqpPluginOptions, amqpPlugin } from "./plugins/amqp.js";
+export { type ConfigPluginOptions, configPlugin } from "./plugins/config.js";
+export { type ErrorsPluginOptions, errorsPlugin } from "./plugins/errors.js";
+export { healthRoutes, LivenessBody, ReadinessBody } from "./plugins/health.js";
+export { kafkaPlugin } from "./plugins/kafka.js";
+export { metricsPlugin, UNMATCHED_ROUTE } from "./plugins/metrics.js";
+export { type ReadinessPluginOptions, readinessPlugin } from "./plugins/readiness.js";
+export { registryPlugin } from "./plugins/registry.js";
+export { type CheckResult, Readiness, type ReadinessCheck, type ReadinessReport } from "./readiness.js";
+export { createSchemaRegistryProbe, type SchemaRegistryProbe } from "./schema-registry.js";
+export { type ServerSpec, startServer } from "./server.js";

@@ -1,0 +1,36 @@
+/**
+ * @kronos/contracts: the runtime generated event packages import. avsc types with the Kronos logical types,
+ * validation with paths, a guarded decoder, Confluent framing, a registry serde, and one error type.
+ */
+export { type AvroTypeOptions, createAvroType, kronosAvroOptions } from "./avro.js";
+export { type DecodeLimits, MalformedAvroError } from "./decode-guard.js";
+export {
+  CONTRACT_ERROR_CODES,
+  ContractError,
+  type ContractErrorCode,
+  type ContractErrorOptions,
+  isContractError,
+  type Violation,
+} from "./errors.js";
+export { defineEvent, type EventDefinition, type EventDescriptor } from "./event.js";
+export { frame, HEADER_LENGTH, MAGIC_BYTE, unframe } from "./framing.js";
+export {
+  DateType,
+  DecimalType,
+  KRONOS_LOGICAL_TYPES,
+  KronosLogicalType,
+  TimeMicrosType,
+  TimeMillisType,
+  TimestampMicrosType,
+  TimestampMillisType,
+  UuidType,
+} from "./logical-types.js";
+export {
+  type CompatibilityLevel,
+  ConfluentRegistryClient,
+  type ConfluentRegistryClientOptions,
+  DEFAULT_REGISTRY_URL,
+  type SchemaRegistryClient,
+} from "./registry-client.js";
+export { type DecodedAny, RegistrySerde, type RegistrySerdeOptions } from "./serde.js";
+export { validateValue } from "./validate.js";

@@ -1,0 +1,8 @@
+/**
+ * @kronos/events-user: the user domain's events, generated from schemas/user/ by `kronos-schemas generate`.
+ * Each `<Name>Event` is a descriptor (name, subject, schema, manifest binding, encode/decode/validate);
+ * `<Name>` is what decode returns and `<Name>Input` what encode accepts.
+ */
+
+export type { EventMeta, EventMetaInput } from "./generated/common/EventMeta.js";
+export * from "./generated/user/index.js";

@@ -1,0 +1,127 @@
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { CatalogError, formatIssue, loadCatalog } from "@kronos/catalog";
+import { CodegenError } from "@kronos/codegen";
+import { DEFAULT_REGISTRY_URL, isContractError } from "@kronos/contracts";
+import { generateDomain } from "./generate.js";
+import { findSchemasDir } from "./paths.js";
+import { registerCatalog } from "./register.js";
+
+const USAGE = `kronos-schemas: the Kronos event catalog's command
+
+Usage: kronos-schemas <command> [options]
+
+Commands:
+  validate                  Check every schema and the manifest (schemas/asyncapi.yaml); no registry needed.
+  generate --domain <d> --out <dir>
+                            Generate the TypeScript of one domain (its events and the shared types they use).
+  register [--registry <url>]
+                            Register every event's schema under its subject and set each subject's
+                            compatibility from the manifest. Idempotent.
+  help                      This text.
+
+Options:
+  --schemas <dir>           The schemas folder (default: schemas/ of the enclosing workspace).
+  --registry <url>          Confluent-compatible registry API (default $SCHEMA_REGISTRY_URL, then
+                            ${DEFAULT_REGISTRY_URL}).
+
+Exit codes: 0 done, 1 the catalog or a schema is invalid or the registry refused a schema, 2 bad usage or the
+registry cannot be reached.`;
+
+/** Where the CLI prints; tests pass their own. */
+export interface CliOutput {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const console_: CliOutput = { out: (line) => console.log(line), err: (line) => console.error(line) };
+
+/**
+ * Runs `kronos-schemas` with `argv` (without the node and script paths).
+ * @returns the exit code: 0 done, 1 invalid catalog or refused schema, 2 bad usage or registry unreachable
+ */
+export async function main(argv: readonly string[], output: CliOutput = console_): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    output.err(`kronos-schemas: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { command, values } = parsed;
+  const schemasDir = values.schemas ? resolve(values.schemas) : findSchemasDir();
+  try {
+    switch (command) {
+      case "validate": {
+        const catalog = await loadCatalog(schemasDir);
+        output.out(
+          `kronos-schemas: ${catalog.events.length} events, ${catalog.types.length} types and ` +
+            `${catalog.destinations.length} destinations in ${schemasDir}: valid`,
+        );
+        return 0;
+      }
+      case "generate": {
+        if (!values.domain || !values.out) throw new UsageError("generate needs --domain <d> and --out <dir>");
+        const result = await generateDomain({ schemasDir, domain: values.domain, outDir: resolve(values.out) });
+        output.out(`kronos-schemas: generated ${result.written.length} files for "${values.domain}" in ${values.out}`);
+        return 0;
+      }
+      case "register": {
+        const url = values.registry ?? process.env.SCHEMA_REGISTRY_URL ?? DEFAULT_REGISTRY_URL;
+        const catalog = await loadCatalog(schemasDir);
+        output.out(`kronos-schemas: registering ${catalog.events.length} subjects at ${url}`);
+        await registerCatalog(catalog, url, (done, index, total) =>
+          output.out(`  [${index + 1}/${total}] ${done.subject} → id ${done.id} (${done.compatibility})`),
+        );
+        return 0;
+      }
+      case undefined:
+      case "help":
+        output.out(USAGE);
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    return report(error, output);
+  }
+}
+
+class UsageError extends Error {}
+
+function parse(argv: readonly string[]) {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      schemas: { type: "string" },
+      domain: { type: "string" },
+      out: { type: "string" },
+      registry: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  return { command: values.help ? "help" : positionals[0], values };
+}
+
+function report(error: unknown, output: CliOutput): number {
+  if (error instanceof UsageError) {
+    output.err(`kronos-schemas: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (error instanceof CatalogError) {
+    output.err(`kronos-schemas: the catalog is invalid (${error.issues.length} problems):`);
+    for (const issue of error.issues) output.err(`  ${formatIssue(issue)}`);
+    return 1;
+  }
+  if (error instanceof CodegenError) {
+    output.err(`kronos-schemas: ${error.message}`);
+    return 1;
+  }
+  if (isContractError(error)) {
+    output.err(`kronos-schemas: ${error.code}: ${error.message}`);
+    return error.retriable ? 2 : 1;
+  }
+  output.err(`kronos-schemas: ${(error as Error).message ?? String(error)}`);
+  return 1;
+}

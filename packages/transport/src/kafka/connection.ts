@@ -1,0 +1,121 @@
+import { type Admin, Kafka, type LogEntry, logLevel } from "kafkajs";
+import { describeError, TransportError } from "../errors.js";
+import { silentLogger, type TransportLogger } from "../logger.js";
+import { withTimeout } from "../timeout.js";
+
+/** Options of {@link createKafkaConnection}. */
+export interface KafkaConnectionOptions {
+  /** Bootstrap brokers, `host:port` each. */
+  readonly brokers: readonly string[];
+  /** The client id Kafka sees (use the app's name). */
+  readonly clientId: string;
+  /** Where the client's own log lines go (WARN and above). Default: nowhere. */
+  readonly logger?: TransportLogger;
+  /** TCP connect timeout per broker, in ms. Default: 1000. */
+  readonly connectionTimeoutMs?: number;
+  /** Timeout of one Kafka request, in ms. Default: 5000. */
+  readonly requestTimeoutMs?: number;
+}
+
+/** What a successful {@link KafkaConnection.checkHealth} learnt about the cluster. */
+export interface KafkaClusterInfo {
+  readonly clusterId: string;
+  /** Number of brokers in the metadata answer. */
+  readonly brokers: number;
+  /** Node id of the controller, or null when the cluster reports none. */
+  readonly controller: number | null;
+}
+
+/**
+ * A connection to one Kafka cluster, with the client library kept behind it: apps never import kafkajs, so a faster
+ * client can replace it without touching them. Later issues add producers and consumers here.
+ */
+export interface KafkaConnection {
+  /** The bootstrap brokers this connection uses. */
+  readonly brokers: readonly string[];
+  /**
+   * Sends a metadata request (through an admin client it keeps connected between calls) and resolves with what
+   * the cluster answered. Rejects with a {@link TransportError}: `KAFKA_UNAVAILABLE` when Kafka cannot be reached
+   * or answers with an error, `TIMEOUT` after `timeoutMs` (default 2000), `CLOSED` after {@link close}. After a
+   * failure the admin client is dropped, so the next call connects afresh (kafkajs' own reconnects are not
+   * trusted: tulios/kafkajs#919, #979).
+   */
+  checkHealth(timeoutMs?: number): Promise<KafkaClusterInfo>;
+  /** Disconnects every client it opened. Idempotent; never rejects. */
+  close(): Promise<void>;
+}
+
+/** Maps kafkajs levels to the app logger's, one step quieter: kafkajs logs every failed reconnect as an ERROR. */
+function kafkaLogCreator(logger: TransportLogger) {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _timestamp, logger: _logger, ...fields } = log;
+      const line = { ...fields, kafkajs: namespace };
+      if (level <= logLevel.ERROR) logger.warn(line, `kafkajs: ${message}`);
+      else if (level === logLevel.WARN) logger.info(line, `kafkajs: ${message}`);
+      else logger.debug(line, `kafkajs: ${message}`);
+    };
+}
+
+/**
+ * Creates a {@link KafkaConnection}. Connects lazily: nothing is opened until the first call that needs Kafka,
+ * so an app starts (and can report itself unready) while Kafka is down. Never throws.
+ */
+export function createKafkaConnection(options: KafkaConnectionOptions): KafkaConnection {
+  const brokers = [...options.brokers];
+  const logger = options.logger ?? silentLogger;
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers,
+    connectionTimeout: options.connectionTimeoutMs ?? 1000,
+    requestTimeout: options.requestTimeoutMs ?? 5000,
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(logger),
+    // This client only serves health checks: no retries inside kafkajs (its cluster-level retry also governs
+    // connecting), so a check answers now and the next check is the retry. Producers and consumers, added by
+    // later issues, get their own client with the retry policy.
+    retry: { retries: 0 },
+  });
+  let admin: { client: Admin; connected: Promise<Admin> } | undefined;
+  let closed = false;
+
+  const connectedAdmin = (): Promise<Admin> => {
+    if (!admin) {
+      const client = kafka.admin();
+      const connected = client.connect().then(() => client);
+      admin = { client, connected };
+    }
+    return admin.connected;
+  };
+
+  const dropAdmin = async (): Promise<void> => {
+    const current = admin;
+    admin = undefined;
+    if (current) await current.client.disconnect().catch(() => {});
+  };
+
+  const describe = async (): Promise<KafkaClusterInfo> => {
+    const client = await connectedAdmin();
+    const cluster = await client.describeCluster();
+    return { clusterId: cluster.clusterId, brokers: cluster.brokers.length, controller: cluster.controller };
+  };
+
+  return {
+    brokers,
+    async checkHealth(timeoutMs = 2000) {
+      if (closed) throw new TransportError("CLOSED", "the Kafka connection is closed");
+      const what = `Kafka metadata request to ${brokers.join(",")}`;
+      try {
+        return await withTimeout(describe(), timeoutMs, what);
+      } catch (error) {
+        await dropAdmin();
+        if (error instanceof TransportError) throw error;
+        throw new TransportError("KAFKA_UNAVAILABLE", `${what} failed: ${describeError(error)}`, { cause: error });
+      }
+    },
+    async close() {
+      closed = true;
+      await dropAdmin();
+    },
+  };
+}
