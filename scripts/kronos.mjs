@@ -16,6 +16,7 @@ const rootPackage = JSON.parse(readFileSync(join(root, "package.json"), "utf8"))
 const PNPM_VERSION = String(rootPackage.packageManager).replace(/^pnpm@/, "");
 const cacheDir = process.env.KRONOS_CACHE_DIR || join(homedir(), ".cache", "kronos");
 const STACK_CLI = join(root, "packages", "local-stack", "dist", "cli.js");
+const SCHEMAS_CLI = join(root, "packages", "schema-cli", "bin", "kronos-schemas.js");
 
 const USAGE = `Usage: node scripts/kronos.mjs <command>
 
@@ -25,6 +26,8 @@ Commands:
   test             Install dependencies if missing, bring the local stack up, then lint,
                    typecheck and run every test (unit, integration, then the disruptive ones).
   stack <args>     The local stack command: up | down | status | logs [service] | restart <service>.
+  schemas <args>   The schema catalog command: validate | generate | register (see \`schemas help\`).
+  bench            Bring the stack up, build, and run the benchmarks (ratios against a baseline).
   help             This text.
 
 Environment: KRONOS_CACHE_DIR (downloads, default ~/.cache/kronos), KRONOS_STATE_DIR
@@ -94,6 +97,11 @@ function stack(args) {
   run(process.execPath, [STACK_CLI, ...args]);
 }
 
+function schemas(args) {
+  run("pnpm", ["turbo", "run", "build", "--filter=@kronos/schema-cli", "--output-logs=errors-only"]);
+  run(process.execPath, [SCHEMAS_CLI, ...args]);
+}
+
 function setup() {
   checkNode();
   ensurePnpm();
@@ -121,6 +129,8 @@ function start() {
   stack(["up"]);
   step("Building");
   run("pnpm", ["turbo", "run", "build", "--output-logs=errors-only"]);
+  step("Registering the catalog's schemas in the registry (idempotent)");
+  run(process.execPath, [SCHEMAS_CLI, "register"]);
   step("Starting the apps (Ctrl-C stops them; the stack keeps running: `npm run stack -- down` stops it)");
   const child = spawn(process.execPath, [join(root, "scripts", "run-apps.mjs")], { stdio: "inherit", cwd: root });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
@@ -138,6 +148,16 @@ switch (command) {
   case "stack":
     setup();
     stack(rest);
+    break;
+  case "schemas":
+    setup();
+    schemas(rest);
+    break;
+  case "bench":
+    setup();
+    stack(["up"]);
+    run("pnpm", ["turbo", "run", "build", "--filter=@kronos/benchmarks...", "--output-logs=errors-only"]);
+    run("pnpm", ["--filter", "@kronos/benchmarks", "--silent", "bench"]);
     break;
   case undefined:
   case "help":

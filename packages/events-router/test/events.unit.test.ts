@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import type { EventDescriptor } from "@kronos/contracts";
-import { describeEventConformance } from "@kronos/contracts/testing";
+import { describeEventConformance } from "@kronos/contracts/conformance";
 import * as exported from "../src/index.js";
 
 const events = Object.values(exported).filter(

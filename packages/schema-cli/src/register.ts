@@ -1,5 +1,5 @@
 import { type Catalog, selfContainedSchema } from "@kronos/catalog";
-import { ConfluentRegistryClient } from "@kronos/contracts";
+import { ConfluentRegistryClient, ContractError, isContractError } from "@kronos/contracts";
 
 /** One line of what `register` did. */
 export interface RegisteredSubject {
@@ -24,10 +24,34 @@ export async function registerCatalog(
   const results: RegisteredSubject[] = [];
   for (const [index, event] of catalog.events.entries()) {
     const schema = JSON.stringify(selfContainedSchema(catalog, event.name));
-    const id = await client.register(event.subject, schema, event.compatibility);
+    let id: number;
+    try {
+      id = await client.register(event.subject, schema, event.compatibility);
+    } catch (error) {
+      throw explainRefusal(error, event.subject, event.file, event.schema);
+    }
     const done = { subject: event.subject, id, compatibility: event.compatibility };
     results.push(done);
     onProgress(done, index, catalog.events.length);
   }
   return results;
+}
+
+/**
+ * The registry names what broke as JSON pointers into the new schema (Apicurio: `[required at /fields/3]`);
+ * a reviewer wants the field's name. Adds "field `x` (/fields/3)" for each pointer the message holds.
+ */
+export function explainRefusal(error: unknown, subject: string, file: string, schema: unknown): unknown {
+  if (!isContractError(error) || error.code !== "SCHEMA_INCOMPATIBLE") return error;
+  const fields = (schema as { fields?: Array<{ name?: string }> }).fields ?? [];
+  const named = [...error.message.matchAll(/\/fields\/(\d+)/g)].flatMap((match) => {
+    const field = fields[Number(match[1])];
+    return field?.name ? [`field \`${field.name}\` (${match[0]})`] : [];
+  });
+  const which = named.length > 0 ? ` What broke it: ${[...new Set(named)].join(", ")}.` : "";
+  return new ContractError(
+    "SCHEMA_INCOMPATIBLE",
+    `the registry refused ${file} for subject ${subject} under its compatibility rule.${which} Registry said: ${error.message}`,
+    { cause: error },
+  );
 }

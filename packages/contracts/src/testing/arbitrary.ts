@@ -19,9 +19,22 @@ export interface ArbitraryOptions {
   maxDepth?: number;
   /** Most items of an array or map; default 4. */
   maxItems?: number;
+  /**
+   * Which values to draw; default `"adversarial"`: full-unicode strings (any code point) up to 16 code points, any
+   * safe integer for longs, any double, timestamps from year -140,000 to +275,000, dates in 0000–9999.
+   * `"realistic"` draws what services send: printable ASCII strings of 1 to 32 characters, map keys that are ASCII
+   * identifiers, ints from 0 to 100,000 (counts, sizes, durations), longs from 0 to 2^40 (versions, offsets), finite
+   * doubles within ±10^6, bytes up to 64, timestamps in 2020–2030 and dates in 2000–2035.
+   */
+  data?: "adversarial" | "realistic";
 }
 
 const DAY_MIN = -719_528; // 0000-01-01
+const REALISTIC_MS_MIN = Date.UTC(2020, 0, 1);
+const REALISTIC_MS_MAX = Date.UTC(2030, 0, 1);
+const REALISTIC_DAY_MIN = Date.UTC(2000, 0, 1) / 86_400_000;
+const REALISTIC_DAY_MAX = Date.UTC(2035, 11, 31) / 86_400_000;
+const IDENTIFIER_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.";
 const DAY_MAX = 2_932_896; // 9999-12-31
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -46,6 +59,7 @@ export function arbitraryForType(
   const type = avsc.Type.isType(schemaOrType) ? (schemaOrType as Type) : createAvroType(schemaOrType);
   const maxDepth = options.maxDepth ?? 4;
   const maxItems = options.maxItems ?? 4;
+  const realistic = options.data === "realistic";
   const memo = new Map<string, Arbitrary<unknown>>();
 
   function recursive(t: Type): boolean {
@@ -68,6 +82,10 @@ export function arbitraryForType(
 
   function build(t: Type, depth: number): Arbitrary<unknown> {
     const x = t as unknown as Record<string, unknown>;
+    if (realistic) {
+      const value = realisticValue(t);
+      if (value) return value;
+    }
     if (t instanceof TimestampMillisType) {
       // Kronos refuses timestamps below -2^52 ms (avsc long zig-zag is inexact there).
       return fc.date({ min: new Date(-(2 ** 52)), max: new Date(8.64e15), noInvalidDate: true });
@@ -112,7 +130,9 @@ export function arbitraryForType(
       }
       case "map": {
         if (depth >= maxDepth) return fc.constant({});
-        const keys = fc.string({ unit: "binary", maxLength: 8 }).filter((k) => k !== "__proto__");
+        const keys = (realistic ? realisticKey() : fc.string({ unit: "binary", maxLength: 8 })).filter(
+          (k) => k !== "__proto__",
+        );
         return fc.dictionary(keys, of(x.valuesType as Type, depth + 1), { maxKeys: maxItems, noNullPrototype: true });
       }
       case "record":
@@ -143,4 +163,35 @@ export function arbitraryForType(
   }
 
   return of(type, 0);
+}
+
+/** The realistic profile's arbitrary for a type it changes, else undefined (the adversarial one is used). */
+function realisticValue(t: Type): Arbitrary<unknown> | undefined {
+  if (t instanceof TimestampMillisType) {
+    return fc.integer({ min: REALISTIC_MS_MIN, max: REALISTIC_MS_MAX }).map((ms) => new Date(ms));
+  }
+  if (t instanceof TimestampMicrosType) {
+    return fc.bigInt(BigInt(REALISTIC_MS_MIN) * 1000n, BigInt(REALISTIC_MS_MAX) * 1000n);
+  }
+  if (t instanceof DateType) return fc.integer({ min: REALISTIC_DAY_MIN, max: REALISTIC_DAY_MAX }).map(formatIsoDate);
+  if (avsc.Type.isType(t, "logical")) return undefined;
+  switch (t.typeName) {
+    case "int":
+      return fc.nat({ max: 100_000 });
+    case "long":
+      return fc.nat({ max: 2 ** 40 });
+    case "double":
+      return fc.double({ min: -1e6, max: 1e6, noNaN: true });
+    case "string":
+      return fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 32 });
+    case "bytes":
+      return fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes));
+    default:
+      return undefined;
+  }
+}
+
+/** Realistic map keys: ASCII identifiers of 1 to 16 characters. */
+function realisticKey(): Arbitrary<string> {
+  return fc.string({ unit: fc.constantFrom(...IDENTIFIER_CHARS), minLength: 1, maxLength: 16 });
 }

@@ -2,5 +2,4 @@
  * @kronos/contracts/testing: helpers for tests of code that uses the contracts runtime (needs `fast-check`).
  */
 export { type ArbitraryOptions, arbitraryForType, formatDecimal } from "./arbitrary.js";
-export { describeEventConformance } from "./event-conformance.js";
 export { InMemorySchemaRegistry } from "./in-memory-registry.js";
