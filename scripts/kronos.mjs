@@ -17,12 +17,14 @@ const PNPM_VERSION = String(rootPackage.packageManager).replace(/^pnpm@/, "");
 const cacheDir = process.env.KRONOS_CACHE_DIR || join(homedir(), ".cache", "kronos");
 const STACK_CLI = join(root, "packages", "local-stack", "dist", "cli.js");
 const SCHEMAS_CLI = join(root, "packages", "schema-cli", "bin", "kronos-schemas.js");
+const PRINCIPALS_CLI = join(root, "apps", "gateway", "bin", "kronos-gateway-principals.js");
 
 const USAGE = `Usage: node scripts/kronos.mjs <command>
 
 Commands:
-  start            Install dependencies if missing, bring the local stack up, build, and run
-                   gateway (:3000), relay (:3001) and dlq-manager (:3002) in the foreground.
+  start            Install dependencies if missing, bring the local stack up, build, create the
+                   gateway's development API key (principal "dev", once), and run gateway (:3000),
+                   relay (:3001) and dlq-manager (:3002) in the foreground.
   test             Install dependencies if missing, bring the local stack up, then lint,
                    typecheck and run every test (unit, integration, then the disruptive ones).
   stack <args>     The local stack command: up | down | status | logs [service] | restart <service>.
@@ -117,7 +119,7 @@ function test() {
   run("pnpm", ["lint"]);
   step("Typecheck and tests (turbo)");
   // Concurrency 2: the machines have two cores, and the brokers need some of them too.
-  run("pnpm", ["turbo", "run", "typecheck", "test", "--concurrency=2", "--output-logs=new-only"]);
+  run("pnpm", ["turbo", "run", "typecheck", "test", "--concurrency=2", "--continue", "--output-logs=new-only"]);
   step("Disruptive tests (they stop and start stack services, so they run one at a time)");
   run("pnpm", ["turbo", "run", "test:disruptive", "--concurrency=1", "--output-logs=new-only"]);
   console.log("\n✔ lint, typecheck and every test passed");
@@ -131,6 +133,9 @@ function start() {
   run("pnpm", ["turbo", "run", "build", "--output-logs=errors-only"]);
   step("Registering the catalog's schemas in the registry (idempotent)");
   run(process.execPath, [SCHEMAS_CLI, "register"]);
+  // The gateway refuses requests without credentials; a development principal makes it usable (never open).
+  step('The gateway\'s development principal "dev" (created once; its key is printed only then)');
+  run(process.execPath, [PRINCIPALS_CLI, "add", "dev", "--acl", "produce:*,consume:*,admin", "--if-missing"]);
   step("Starting the apps (Ctrl-C stops them; the stack keeps running: `npm run stack -- down` stops it)");
   const child = spawn(process.execPath, [join(root, "scripts", "run-apps.mjs")], { stdio: "inherit", cwd: root });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));

@@ -1,7 +1,6 @@
 import {
   amqpPlugin,
   configPlugin,
-  createFastify,
   errorsPlugin,
   healthRoutes,
   type KronosApp,
@@ -10,18 +9,26 @@ import {
   readinessPlugin,
   registryPlugin,
 } from "@kronos/app-kit";
+import { authPlugin, authRoutes } from "./auth/index.js";
 import type { Config } from "./config.js";
 import { rootRoutes } from "./routes/root.js";
+import { createGatewayFastify } from "./security/fastify.js";
+import { limitsPlugin } from "./security/limits.js";
+import { principalRateLimitPlugin } from "./security/rate-limit.js";
 
+export { type Action, type Principal, requireRight } from "./auth/index.js";
 export { type Config, loadConfig } from "./config.js";
 
 /**
  * Builds the gateway as a plugin tree: infrastructure first (config, readiness, error handling, metrics, Kafka,
- * RabbitMQ, schema registry), then routes. Connects to nothing until the app is ready (`listen`, `ready` or the
- * first `inject`); `close()` closes every connection. Tests call it and use `inject`.
+ * RabbitMQ, schema registry), then security (headers and body rules, authentication, per-principal rate limit),
+ * then routes. Every route needs a principal except `/healthz`, `/readyz`, `/metrics` and the API docs; routes
+ * check rights with `app.authorize(request, ...)` or `requireRight(...)`. HTTPS when `config.tls` is set.
+ * Connects to nothing until the app is ready (`listen`, `ready` or the first `inject`); `close()` closes every
+ * connection. Tests call it and use `inject`.
  */
 export async function buildApp(config: Config): Promise<KronosApp> {
-  const app = createFastify(config);
+  const app = createGatewayFastify(config);
 
   await app.register(configPlugin, { config });
   await app.register(readinessPlugin);
@@ -31,7 +38,12 @@ export async function buildApp(config: Config): Promise<KronosApp> {
   await app.register(amqpPlugin);
   await app.register(registryPlugin);
 
+  await app.register(limitsPlugin, { https: config.tls !== undefined });
+  await app.register(authPlugin, { jwt: config.jwt, principalsFile: config.principalsFile });
+  await app.register(principalRateLimitPlugin, { perMinute: config.rateLimitPerMinute });
+
   await app.register(healthRoutes);
   await app.register(rootRoutes);
+  await app.register(authRoutes);
   return app;
 }

@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError } from "@kronos/app-kit";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "./config.js";
@@ -22,7 +26,68 @@ describe("gateway configuration", () => {
       kafkaBrokers: ["127.0.0.1:9092"],
       schemaRegistryUrl: "http://127.0.0.1:8081/apis/ccompat/v7",
       rabbitmqUrl: "amqp://guest:guest@127.0.0.1:5672",
+      jwt: undefined,
+      principalsFile: join(homedir(), ".config", "kronos", "principals.json"),
+      tls: undefined,
+      bodyLimitBytes: 1024 * 1024,
+      rateLimitPerMinute: 6000,
     });
+  });
+
+  it("reads the limits and the principals file", () => {
+    const config = loadConfig({
+      GATEWAY_BODY_LIMIT_BYTES: "2048",
+      GATEWAY_RATE_LIMIT_PER_MINUTE: "10",
+      GATEWAY_PRINCIPALS_FILE: "/etc/kronos/p.json",
+    });
+    expect(config).toMatchObject({
+      bodyLimitBytes: 2048,
+      rateLimitPerMinute: 10,
+      principalsFile: "/etc/kronos/p.json",
+    });
+    expect(loadConfig({ XDG_CONFIG_HOME: "/cfg" }).principalsFile).toBe("/cfg/kronos/principals.json");
+  });
+
+  it("reads TLS files, checking that the key belongs to the certificate", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gw-tls-"));
+    const cert = (name: string) => {
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-subj",
+          "/CN=localhost",
+          "-days",
+          "1",
+          "-keyout",
+          join(dir, `${name}.key`),
+          "-out",
+          join(dir, `${name}.crt`),
+        ],
+        { stdio: "ignore" },
+      );
+      return { crt: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+    };
+    const a = cert("a");
+    const b = cert("b");
+    const tls = loadConfig({ GATEWAY_TLS_CERT: a.crt, GATEWAY_TLS_KEY: a.key }).tls;
+    expect(tls).toMatchObject({ certFile: a.crt, keyFile: a.key });
+    expect(tls?.cert).toContain("BEGIN CERTIFICATE");
+    expect(JSON.stringify(tls)).not.toContain("PRIVATE KEY");
+    expect(problemsOf({ GATEWAY_TLS_CERT: a.crt, GATEWAY_TLS_KEY: b.key })).toEqual([
+      `GATEWAY_TLS_KEY="${b.key}" is not the private key of the certificate in GATEWAY_TLS_CERT`,
+    ]);
+    writeFileSync(join(dir, "junk.pem"), "junk");
+    expect(problemsOf({ GATEWAY_TLS_CERT: join(dir, "junk.pem"), GATEWAY_TLS_KEY: a.key })).toEqual([
+      `GATEWAY_TLS_CERT="${join(dir, "junk.pem")}" does not hold a PEM certificate`,
+    ]);
+    expect(problemsOf({ GATEWAY_TLS_CERT: a.crt, GATEWAY_TLS_KEY: a.crt })).toEqual([
+      `GATEWAY_TLS_KEY="${a.crt}" does not hold an unencrypted PEM private key`,
+    ]);
   });
 
   it("reads its own GATEWAY_ variables", () => {
@@ -39,6 +104,11 @@ describe("gateway configuration", () => {
     ["SCHEMA_REGISTRY_URL", "ftp://x", 'SCHEMA_REGISTRY_URL="ftp://x" is not an http:// or https:// URL'],
     ["RABBITMQ_URL", "http://x:y@h", 'RABBITMQ_URL="http://x:***@h" is not an amqp:// or amqps:// URL'],
     ["LOG_LEVEL", "loud", 'LOG_LEVEL="loud" is not a log level'],
+    ["GATEWAY_BODY_LIMIT_BYTES", "0", 'GATEWAY_BODY_LIMIT_BYTES="0" is not an integer from 1'],
+    ["GATEWAY_RATE_LIMIT_PER_MINUTE", "many", 'GATEWAY_RATE_LIMIT_PER_MINUTE="many" is not an integer'],
+    ["GATEWAY_TLS_CERT", "/no/cert.pem", "GATEWAY_TLS_KEY is not set but GATEWAY_TLS_CERT is"],
+    ["GATEWAY_TLS_KEY", "/no/key.pem", "GATEWAY_TLS_CERT is not set but GATEWAY_TLS_KEY is"],
+    ["GATEWAY_JWT_SECRET", "too-short", "GATEWAY_JWT_SECRET is too short"],
   ])("rejects %s=%s, naming the variable", (name, value, expected) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
@@ -47,5 +117,18 @@ describe("gateway configuration", () => {
 
   it("reports every invalid variable at once", () => {
     expect(problemsOf({ GATEWAY_PORT: "-1", LOG_LEVEL: "x" })).toHaveLength(2);
+    expect(
+      problemsOf({
+        GATEWAY_PORT: "-1",
+        GATEWAY_TLS_CERT: "/no/c.pem",
+        GATEWAY_TLS_KEY: "/no/k.pem",
+        GATEWAY_JWT_SECRET: "s",
+      }),
+    ).toEqual([
+      expect.stringContaining("GATEWAY_PORT="),
+      expect.stringContaining("GATEWAY_JWT_SECRET is too short"),
+      'GATEWAY_TLS_CERT="/no/c.pem" cannot be read (ENOENT)',
+      'GATEWAY_TLS_KEY="/no/k.pem" cannot be read (ENOENT)',
+    ]);
   });
 });

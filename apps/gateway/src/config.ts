@@ -1,15 +1,79 @@
-import { type Env, loadServiceConfig, type ServiceConfig, type ServiceDefinition } from "@kronos/app-kit";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import {
+  ConfigError,
+  type Env,
+  EnvReader,
+  loadServiceConfig,
+  type ServiceConfig,
+  type ServiceDefinition,
+} from "@kronos/app-kit";
+import { type JwtConfig, readJwtConfig } from "./auth/jwt.js";
+import { readTlsConfig, type TlsConfig } from "./security/tls.js";
 
 /** The gateway's name, env prefix (`GATEWAY_PORT`, `GATEWAY_HOST`) and default port. */
 export const SERVICE: ServiceDefinition = { app: "gateway", envPrefix: "GATEWAY", defaultPort: 3000 };
 
-/** The gateway's configuration (today the shared variables only; its features add their own). */
-export type Config = ServiceConfig;
+/** Default `GATEWAY_BODY_LIMIT_BYTES`: 1 MiB. */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Default `GATEWAY_RATE_LIMIT_PER_MINUTE`: requests per principal per minute. */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000;
+
+/** The gateway's configuration: the shared variables plus authentication, TLS and request limits. */
+export interface Config extends ServiceConfig {
+  /** JWT verification (`GATEWAY_JWT_*`); `undefined` when neither a secret nor a public key is set. */
+  readonly jwt: JwtConfig | undefined;
+  /** Absolute path of the API-key principals file (`GATEWAY_PRINCIPALS_FILE`). */
+  readonly principalsFile: string;
+  /** Certificate and key for HTTPS (`GATEWAY_TLS_CERT` + `GATEWAY_TLS_KEY`); `undefined`: plain HTTP. */
+  readonly tls: TlsConfig | undefined;
+  /** Largest request body accepted, in bytes (`GATEWAY_BODY_LIMIT_BYTES`, default 1 MiB); larger: 413. */
+  readonly bodyLimitBytes: number;
+  /** Requests allowed per principal per minute (`GATEWAY_RATE_LIMIT_PER_MINUTE`, default 6000); more: 429. */
+  readonly rateLimitPerMinute: number;
+}
+
+/**
+ * Where the principals file lives when `GATEWAY_PRINCIPALS_FILE` is unset: `$XDG_CONFIG_HOME/kronos/principals.json`,
+ * i.e. `~/.config/kronos/principals.json` by default — per user, outside any checkout, so no key lands in git.
+ * A relative `GATEWAY_PRINCIPALS_FILE` is resolved against the working directory.
+ */
+export function principalsFilePath(env: Env = process.env): string {
+  const explicit = env.GATEWAY_PRINCIPALS_FILE?.trim();
+  if (explicit) return resolve(explicit);
+  const configHome = env.XDG_CONFIG_HOME?.trim() || join(homedir(), ".config");
+  return join(configHome, "kronos", "principals.json");
+}
 
 /**
  * Reads the gateway's configuration from `env` (default `process.env`). Throws a `ConfigError` naming every invalid
- * variable. Variables and defaults: see README.md and the root .env.example.
+ * variable; files named by variables (TLS certificate and key, a JWT public key given as a path) are read and
+ * checked here, so a bad one stops the app at start. Variables and defaults: see README.md and the root .env.example.
  */
 export function loadConfig(env: Env = process.env): Config {
-  return loadServiceConfig(SERVICE, env);
+  const reader = new EnvReader(SERVICE.app, env);
+  const service = loadServiceConfig(SERVICE, env, reader);
+  const bodyLimitBytes = reader.integer("GATEWAY_BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT_BYTES, 1, 1024 ** 3);
+  const rateLimitPerMinute = reader.integer("GATEWAY_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE, 1, 1e9);
+
+  const problems: string[] = [];
+  const jwt = readJwtConfig(env, problems);
+  const tls = readTlsConfig(env, problems);
+  try {
+    reader.finish();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.unshift(...error.problems);
+  }
+  if (problems.length > 0) throw new ConfigError(SERVICE.app, problems);
+
+  return {
+    ...service,
+    jwt,
+    principalsFile: principalsFilePath(env),
+    tls,
+    bodyLimitBytes,
+    rateLimitPerMinute,
+  };
 }

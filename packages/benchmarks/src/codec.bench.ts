@@ -20,7 +20,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const OPTIONS = { iterations: SAMPLES * 4, rounds: ROUNDS };
 
 const events = [auth, cache, gaia, log, messaging, router, user]
-  .flatMap((module) => Object.values(module))
+  .flatMap((module) => Object.values(module) as unknown[])
   .filter(
     (value): value is EventDescriptor<unknown> => typeof value === "object" && value !== null && "subject" in value,
   )
@@ -64,6 +64,7 @@ const DATA_SETS: DataSet[] = [
 ];
 
 async function measure(dataSet: DataSet): Promise<Row[]> {
+  const rows: Row[] = [];
   for (const event of events) {
     const arbitrary = arbitraryForType(event.type, { maxItems: 3, data: dataSet.data });
     const values = fc.sample(arbitrary, { numRuns: SAMPLES, seed: 7 });

@@ -1,6 +1,8 @@
 import type { Type } from "avsc";
+import avsc from "avsc";
 import { createDecodeGuard, type DecodeLimits } from "./decode-guard.js";
 import { ContractError, describeError, type Violation } from "./errors.js";
+import { compileShapeCheck } from "./shape-check.js";
 import { validateValue } from "./validate.js";
 
 type Resolver = ReturnType<Type["createResolver"]>;
@@ -60,22 +62,118 @@ export function guardedDecode<T>(
   }
 }
 
+/** Writes `value` after `headerLength` bytes that `fill` writes; throws whatever avsc's writer throws. */
+type FramedWriter = (value: unknown, headerLength: number, fill?: (buf: Buffer) => void) => Buffer;
+
+interface TapLike {
+  buf: Buffer;
+  pos: number;
+}
+
+const INITIAL_SCRATCH = 16 * 1024;
+let scratch: TapLike | undefined;
+let scratchBusy = false;
+
+/** avsc's Tap constructor (avsc does not export it): the kind of tap a type's writer is handed. */
+function newTap(buf: Buffer): TapLike {
+  if (!TapClass) {
+    let caught: (new (buf: Buffer) => TapLike) | undefined;
+    // A throwaway type whose writer catches the tap avsc's toBuffer hands it.
+    const Probe = class extends avsc.types.NullType {
+      _write(tap: TapLike): void {
+        caught = tap.constructor as new (buf: Buffer) => TapLike;
+      }
+    };
+    new Probe().toBuffer(null);
+    if (!caught) throw new Error("avsc did not hand a tap to the writer");
+    TapClass = caught;
+  }
+  return new TapClass(buf);
+}
+let TapClass: (new (buf: Buffer) => TapLike) | undefined;
+
+/**
+ * A writer into one scratch buffer, reused across calls (as avsc's own `toBuffer` does), that copies the result
+ * into a buffer of the exact size: one allocation per message, with room for a header (the Confluent frame).
+ */
+function createFramedWriter(type: Type): FramedWriter {
+  const write = (type as unknown as { _write(tap: TapLike, value: unknown): void })._write.bind(type);
+  return (value, headerLength, fill) => {
+    if (scratchBusy) {
+      // Re-entered (a logical type encoding from inside a write): use a private tap.
+      return writeWith(newTap(Buffer.allocUnsafe(256)), write, value, headerLength, fill);
+    }
+    scratchBusy = true;
+    try {
+      scratch ??= newTap(Buffer.allocUnsafeSlow(INITIAL_SCRATCH));
+      return writeWith(scratch, write, value, headerLength, fill);
+    } finally {
+      scratchBusy = false;
+    }
+  };
+}
+
+function writeWith(
+  tap: TapLike,
+  write: (tap: TapLike, value: unknown) => void,
+  value: unknown,
+  headerLength: number,
+  fill: ((buf: Buffer) => void) | undefined,
+): Buffer {
+  tap.pos = headerLength;
+  write(tap, value);
+  if (tap.pos > tap.buf.length) {
+    // avsc's writes past the end only move the position: grow to the size now known and write again.
+    tap.buf = Buffer.allocUnsafeSlow(Math.max(tap.pos, tap.buf.length * 2));
+    tap.pos = headerLength;
+    write(tap, value);
+  }
+  const out = Buffer.allocUnsafe(tap.pos);
+  tap.buf.copy(out, 0, 0, tap.pos);
+  fill?.(out);
+  return out;
+}
+
+/** Writes the Avro binary of `value` after a header of `headerLength` bytes that `fill` writes into the result. */
+export type EncodeWithHeader = (value: unknown, headerLength: number, fill: (buf: Buffer) => void) => Buffer;
+
 /** A codec for `type`; `what` names it in error messages. */
-export function createCodec<T>(type: Type, what: string, limits?: DecodeLimits): AvroCodec<T> {
+export function createCodec<T>(
+  type: Type,
+  what: string,
+  limits?: DecodeLimits,
+): AvroCodec<T> & {
+  encodeWithHeader: EncodeWithHeader;
+} {
   const guard = createDecodeGuard(type, limits);
+  const shapeOk = compileShapeCheck(type);
+  const writeFramed = createFramedWriter(type);
+
+  // Fast path: avsc's writer refuses every wrong type itself (same checks as isValid); what it cannot see,
+  // undeclared fields and non-objects as records, the shape check covers. Anything refused goes through the full
+  // validation, which lists every violation, so nothing invalid is written and no violation goes unreported.
+  const encodeWithHeader = (value: unknown, headerLength: number, fill?: (buf: Buffer) => void): Buffer => {
+    if (shapeOk(value)) {
+      try {
+        return writeFramed(value, headerLength, fill);
+      } catch {
+        // Reported below with every violation.
+      }
+    }
+    assertValid(type, value, what);
+    try {
+      return writeFramed(value, headerLength, fill);
+    } catch (error) {
+      throw new ContractError("VALIDATION_FAILED", `cannot encode ${what}: ${describeError(error)}`, {
+        cause: error,
+        violations: [{ path: "", message: describeError(error) }],
+      });
+    }
+  };
   return {
     type,
-    encode(value) {
-      assertValid(type, value, what);
-      try {
-        return type.toBuffer(value);
-      } catch (error) {
-        throw new ContractError("VALIDATION_FAILED", `cannot encode ${what}: ${describeError(error)}`, {
-          cause: error,
-          violations: [{ path: "", message: describeError(error) }],
-        });
-      }
-    },
+    encode: (value) => encodeWithHeader(value, 0),
+    encodeWithHeader,
     decode: (bytes) => guardedDecode<T>(guard, type, bytes, undefined, what),
     validate: (value) => validateValue(type, value),
   };

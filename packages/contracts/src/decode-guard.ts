@@ -37,6 +37,12 @@ function remaining(cursor: Cursor): number {
 /** A zig-zag varint as a JS number (exact up to 2^53, approximate beyond: enough for bounds checks). */
 function readVarint(cursor: Cursor): number {
   const { buf } = cursor;
+  // Fast path: a one-byte number (|n| < 64: most lengths, indices and counts).
+  const first = buf[cursor.pos];
+  if (first !== undefined && first < 0x80) {
+    cursor.pos++;
+    return (first >> 1) ^ -(first & 1);
+  }
   let value = 0;
   let multiplier = 1;
   for (let i = 0; i < 10; i++) {
@@ -107,6 +113,12 @@ export function createDecodeGuard(writerType: Type, limits: DecodeLimits = {}): 
 function compile(type: Type, steps: Map<Type, Step>): Step {
   const known = steps.get(type);
   if (known) return known;
+  // Only records can recur: other types get their step directly, without the indirection below.
+  if (type.typeName !== "record" && type.typeName !== "error") {
+    const direct = build(type, steps);
+    steps.set(type, direct);
+    return direct;
+  }
   let impl: Step = () => undefined;
   const step: Step = (cursor) => impl(cursor);
   steps.set(type, step);
@@ -192,7 +204,7 @@ function build(type: Type, steps: Map<Type, Step>): Step {
       const fields = (t.fields as { type: Type }[]).map((field) => compile(field.type, steps));
       return (cursor) => {
         if (++cursor.depth > cursor.maxDepth) fail(cursor, `records nested deeper than ${cursor.maxDepth}`);
-        for (const field of fields) field(cursor);
+        for (let i = 0; i < fields.length; i++) (fields[i] as Step)(cursor);
         cursor.depth--;
       };
     }
@@ -205,7 +217,7 @@ function lengthPrefixed(what: string): Step {
   return (cursor) => {
     const length = readVarint(cursor);
     if (length < 0) fail(cursor, `${what} has a negative length ${length}`);
-    need(cursor, length, `${what} of declared length ${length}`);
+    if (length > cursor.buf.length - cursor.pos) need(cursor, length, `${what} of declared length ${length}`);
     cursor.pos += length;
   };
 }

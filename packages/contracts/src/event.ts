@@ -1,6 +1,6 @@
 import type { Type } from "avsc";
 import { createAvroType } from "./avro.js";
-import { createCodec } from "./codec.js";
+import { createCodec, type EncodeWithHeader } from "./codec.js";
 import { ContractError, type Violation } from "./errors.js";
 
 /** One event contract: its schema, registry subject, source and a codec for its values. */
@@ -23,6 +23,17 @@ export interface EventDescriptor<T> {
   decode(bytes: Buffer): T;
   /** Every violation with its path; `[]` when valid. */
   validate(value: unknown): Violation[];
+}
+
+/**
+ * Where a descriptor built by {@link defineEvent} keeps its header-aware encoder (not part of the public API): the
+ * serde writes the Confluent frame and the Avro binary into one buffer. Descriptors built otherwise lack it.
+ */
+export const ENCODE_WITH_HEADER: unique symbol = Symbol("kronos.encodeWithHeader");
+
+/** The header-aware encoder of a descriptor built by {@link defineEvent}, or undefined. */
+export function encodeWithHeaderOf(event: EventDescriptor<unknown>): EncodeWithHeader | undefined {
+  return (event as { [ENCODE_WITH_HEADER]?: EncodeWithHeader })[ENCODE_WITH_HEADER];
 }
 
 /** What {@link defineEvent} needs. */
@@ -58,5 +69,6 @@ export function defineEvent<T>(definition: EventDefinition): EventDescriptor<T> 
     encode: codec.encode,
     decode: codec.decode,
     validate: codec.validate,
+    [ENCODE_WITH_HEADER]: codec.encodeWithHeader,
   });
 }

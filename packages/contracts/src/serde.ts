@@ -3,8 +3,8 @@ import { createAvroType } from "./avro.js";
 import { guardedDecode } from "./codec.js";
 import { createDecodeGuard } from "./decode-guard.js";
 import { ContractError, describeError } from "./errors.js";
-import type { EventDescriptor } from "./event.js";
-import { frame, unframe } from "./framing.js";
+import { type EventDescriptor, encodeWithHeaderOf } from "./event.js";
+import { frame, HEADER_LENGTH, MAGIC_BYTE, unframe } from "./framing.js";
 import {
   type CompatibilityLevel,
   ConfluentRegistryClient,
@@ -48,7 +48,10 @@ export class RegistrySerde {
   readonly client: SchemaRegistryClient;
   readonly #autoRegister: boolean;
   readonly #ids = new Map<EventDescriptor<unknown>, Promise<number>>();
+  /** The ids already resolved, for the synchronous warm path of encode. */
+  readonly #resolvedIds = new Map<EventDescriptor<unknown>, number>();
   readonly #writers = new Map<number, Promise<Writer>>();
+  readonly #resolvedWriters = new Map<number, Writer>();
   readonly #resolvers = new WeakMap<EventDescriptor<unknown>, Map<number, Resolver | undefined>>();
 
   constructor(options: RegistrySerdeOptions = {}) {
@@ -61,7 +64,20 @@ export class RegistrySerde {
    * (looked up once; registered first when `autoRegister` is on). Throws `VALIDATION_FAILED` (before any network
    * call), `SCHEMA_NOT_REGISTERED`, `REGISTRY_UNAVAILABLE`.
    */
-  async encode<T>(event: EventDescriptor<T>, value: T): Promise<Buffer> {
+  encode<T>(event: EventDescriptor<T>, value: T): Promise<Buffer> {
+    const id = this.#resolvedIds.get(event as EventDescriptor<unknown>);
+    if (id !== undefined) {
+      // Warm path: no await, and the frame and the Avro binary are written into one buffer.
+      try {
+        return Promise.resolve(encodeFramed(event as EventDescriptor<unknown>, id, value));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#encodeCold(event as EventDescriptor<unknown>, value);
+  }
+
+  async #encodeCold(event: EventDescriptor<unknown>, value: unknown): Promise<Buffer> {
     const payload = event.encode(value);
     return frame(await this.schemaId(event), payload);
   }
@@ -72,10 +88,20 @@ export class RegistrySerde {
    * Throws `INCOMPLETE_HEADER`, `INVALID_MAGIC_BYTE`, `SCHEMA_ID_NOT_FOUND`, `SCHEMA_RESOLUTION_FAILED`,
    * `DECODE_FAILED`, `REGISTRY_UNAVAILABLE`.
    */
-  async decode<T>(event: EventDescriptor<T>, bytes: Buffer): Promise<T> {
-    const { schemaId, payload } = unframe(bytes);
-    const writer = await this.#writer(schemaId);
-    const resolver = this.#resolver(event, schemaId, writer);
+  decode<T>(event: EventDescriptor<T>, bytes: Buffer): Promise<T> {
+    try {
+      const { schemaId, payload } = unframe(bytes);
+      const writer = this.#resolvedWriters.get(schemaId);
+      // Warm path: the writer schema is cached, decode without awaiting anything.
+      if (writer) return Promise.resolve(this.#decodeWith<T>(event, schemaId, writer, payload));
+      return this.#writer(schemaId).then((fetched) => this.#decodeWith<T>(event, schemaId, fetched, payload));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #decodeWith<T>(event: EventDescriptor<T>, schemaId: number, writer: Writer, payload: Buffer): T {
+    const resolver = this.#resolver(event as EventDescriptor<unknown>, schemaId, writer);
     return guardedDecode<T>(writer.guard, event.type, payload, resolver, `${event.name} (schema id ${schemaId})`);
   }
 
@@ -96,7 +122,10 @@ export class RegistrySerde {
     if (!id) {
       id = this.#lookupOrRegister(event);
       this.#ids.set(event, id);
-      id.catch(() => this.#ids.delete(event));
+      id.then(
+        (resolved) => this.#remember(event, resolved),
+        () => this.#ids.delete(event),
+      );
     }
     return id;
   }
@@ -112,12 +141,20 @@ export class RegistrySerde {
   ): Promise<number> {
     const id = await this.client.register(event.subject, JSON.stringify(event.schema), options.compatibility);
     this.#ids.set(event, Promise.resolve(id));
+    this.#remember(event, id);
     return id;
+  }
+
+  #remember(event: EventDescriptor<unknown>, id: number): void {
+    // Only an id frame() accepts takes the warm path; anything else keeps failing there with INVALID_SCHEMA_ID.
+    if (Number.isInteger(id) && id >= 0 && id <= 0x7fff_ffff) this.#resolvedIds.set(event, id);
   }
 
   /** Pre-fills the writer cache (for tests and tools that already know an id's schema). */
   addWriterSchema(schemaId: number, schema: object | string): void {
-    this.#writers.set(schemaId, Promise.resolve(toWriter(createAvroType(schema))));
+    const writer = toWriter(createAvroType(schema));
+    this.#writers.set(schemaId, Promise.resolve(writer));
+    this.#resolvedWriters.set(schemaId, writer);
   }
 
   async #lookupOrRegister(event: EventDescriptor<unknown>): Promise<number> {
@@ -142,7 +179,10 @@ export class RegistrySerde {
         return toWriter(type);
       });
       this.#writers.set(schemaId, writer);
-      writer.catch(() => this.#writers.delete(schemaId));
+      writer.then(
+        (resolved) => this.#resolvedWriters.set(schemaId, resolved),
+        () => this.#writers.delete(schemaId),
+      );
     }
     return writer;
   }
@@ -172,6 +212,16 @@ export class RegistrySerde {
     byId.set(schemaId, resolver);
     return resolver;
   }
+}
+
+/** Confluent-framed Avro of `value` (validated); one buffer when the descriptor comes from defineEvent. */
+function encodeFramed(event: EventDescriptor<unknown>, schemaId: number, value: unknown): Buffer {
+  const encodeWithHeader = encodeWithHeaderOf(event);
+  if (!encodeWithHeader) return frame(schemaId, event.encode(value));
+  return encodeWithHeader(value, HEADER_LENGTH, (buf) => {
+    buf[0] = MAGIC_BYTE;
+    buf.writeUInt32BE(schemaId, 1);
+  });
 }
 
 function toWriter(type: Type): Writer {

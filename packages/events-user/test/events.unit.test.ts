@@ -3,7 +3,7 @@ import type { EventDescriptor } from "@kronos/contracts";
 import { describeEventConformance } from "@kronos/contracts/conformance";
 import * as exported from "../src/index.js";
 
-const events = Object.values(exported).filter(
+const events = (Object.values(exported) as unknown[]).filter(
   (value): value is EventDescriptor<unknown> => typeof value === "object" && value !== null && "subject" in value,
 );
 

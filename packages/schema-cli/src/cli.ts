@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { CatalogError, formatIssue, loadCatalog } from "@kronos/catalog";
 import { CodegenError } from "@kronos/codegen";
 import { DEFAULT_REGISTRY_URL, isContractError } from "@kronos/contracts";
+import { ReviewError, renderJson, renderMarkdown, runReview } from "@kronos/schema-review";
 import { generateDomain } from "./generate.js";
 import { findSchemasDir } from "./paths.js";
 import { registerCatalog } from "./register.js";
@@ -18,12 +19,22 @@ Commands:
   register [--registry <url>]
                             Register every event's schema under its subject and set each subject's
                             compatibility from the manifest. Idempotent.
+  review --base <git ref> [--registry <url>] [--json] [--write]
+                            Review the schemas and manifest of the working tree against the base ref: the diff
+                            in Avro terms, the verdict under each subject's compatibility mode with reasons, lint,
+                            consumer impact and version bumps, as Markdown (or JSON with --json). --registry also
+                            compares with the registered versions and the registry's own verdict; --write sets
+                            the generated packages' versions. Exit 0 nothing breaks, 1 a break or a lint error,
+                            2 it could not run (bad ref, unparsable schema, unreachable registry).
   help                      This text.
 
 Options:
   --schemas <dir>           The schemas folder (default: schemas/ of the enclosing workspace).
   --registry <url>          Confluent-compatible registry API (default $SCHEMA_REGISTRY_URL, then
-                            ${DEFAULT_REGISTRY_URL}).
+                            ${DEFAULT_REGISTRY_URL}); for review, only when given.
+  --base <git ref>          review: the base to compare with (branch, tag or commit).
+  --json                    review: print the report as JSON.
+  --write                   review: update the generated packages' versions to the bumps the review needs.
 
 Exit codes: 0 done, 1 the catalog or a schema is invalid or the registry refused a schema, 2 bad usage or the
 registry cannot be reached.`;
@@ -75,6 +86,17 @@ export async function main(argv: readonly string[], output: CliOutput = console_
         );
         return 0;
       }
+      case "review": {
+        if (!values.base) throw new UsageError("review needs --base <git ref>");
+        const review = await runReview({
+          schemasDir,
+          base: values.base,
+          registry: values.registry,
+          write: values.write === true,
+        });
+        output.out((values.json ? renderJson(review) : renderMarkdown(review)).trimEnd());
+        return review.summary.exitCode;
+      }
       case undefined:
       case "help":
         output.out(USAGE);
@@ -98,6 +120,9 @@ function parse(argv: readonly string[]) {
       domain: { type: "string" },
       out: { type: "string" },
       registry: { type: "string" },
+      base: { type: "string" },
+      json: { type: "boolean" },
+      write: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -107,6 +132,10 @@ function parse(argv: readonly string[]) {
 function report(error: unknown, output: CliOutput): number {
   if (error instanceof UsageError) {
     output.err(`kronos-schemas: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (error instanceof ReviewError) {
+    output.err(`kronos-schemas: review could not run (${error.code}): ${error.message}`);
     return 2;
   }
   if (error instanceof CatalogError) {

@@ -7,7 +7,27 @@ export type TransportErrorCode =
   /** An operation did not finish within its time limit. */
   | "TIMEOUT"
   /** The connection was closed on purpose (`close()`); it will not come back. */
-  | "CLOSED";
+  | "CLOSED"
+  /** A mandatory RabbitMQ message was returned: no queue is bound for its routing key (a client error). */
+  | "UNROUTABLE"
+  /** RabbitMQ nacked the message (e.g. a queue overflowed with `reject-publish`); it may accept it later. */
+  | "NACKED"
+  /** The exchange or topic does not exist (AMQP 404 channel close, Kafka UNKNOWN_TOPIC_OR_PARTITION). */
+  | "DESTINATION_NOT_FOUND"
+  /** The broker refused this message itself (too large, invalid record, access refused): resending cannot help. */
+  | "PUBLISH_REJECTED"
+  /** A RabbitMQ queue (or its dead-letter exchange/queue) already exists with different arguments (AMQP 406). */
+  | "QUEUE_CONFLICT"
+  /** A queue was not deleted because it holds messages (`ifEmpty`). */
+  | "QUEUE_NOT_EMPTY"
+  /** A Kafka topic already exists with different partitions, replication factor or configuration. */
+  | "TOPIC_CONFLICT"
+  /** Administration options that cannot work (e.g. `maxPriority` on a quorum queue, `partitions` < 1). */
+  | "INVALID_OPTIONS"
+  /** The RabbitMQ management API did not answer, timed out or failed (5xx). */
+  | "MANAGEMENT_UNAVAILABLE"
+  /** The RabbitMQ management API refused the credentials (401/403). */
+  | "MANAGEMENT_UNAUTHORIZED";
 
 /**
  * Whether retrying can help, per code: data in one table rather than `if`s spread over the callers. A broker that
@@ -18,6 +38,16 @@ export const RETRIABLE: Readonly<Record<TransportErrorCode, boolean>> = {
   RABBITMQ_UNAVAILABLE: true,
   TIMEOUT: true,
   CLOSED: false,
+  UNROUTABLE: false,
+  NACKED: true,
+  DESTINATION_NOT_FOUND: false,
+  PUBLISH_REJECTED: false,
+  QUEUE_CONFLICT: false,
+  QUEUE_NOT_EMPTY: false,
+  TOPIC_CONFLICT: false,
+  INVALID_OPTIONS: false,
+  MANAGEMENT_UNAVAILABLE: true,
+  MANAGEMENT_UNAUTHORIZED: false,
 };
 
 /**

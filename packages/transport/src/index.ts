@@ -3,6 +3,32 @@
  * Kafka client can be replaced. Today: connections and health checks; later issues add producers, consumers,
  * the retry policy and DLQ routing (`src/kafka/`, `src/rabbitmq/`).
  */
+export {
+  type ConsumerGroupLag,
+  createTopic,
+  deleteTopic,
+  describeTopics,
+  type TopicCleanupPolicy,
+  type TopicInfo,
+  type TopicOptions,
+  type TopicPartitionInfo,
+} from "./admin/kafka-topics.js";
+export {
+  deadLetterExchangeName,
+  deadLetterQueueName,
+  type QueueKind,
+  type QueueOptions,
+  retryQueueName,
+} from "./admin/queue-plan.js";
+export { type QueueInfo, RabbitManagementClient, type RabbitManagementOptions } from "./admin/rabbitmq-management.js";
+export { declareQueue, deleteQueue } from "./admin/rabbitmq-queues.js";
+export {
+  type EnsureTopologyOptions,
+  ensureTopology,
+  type TopologyConflict,
+  type TopologyItem,
+  type TopologyReport,
+} from "./admin/topology.js";
 export { describeError, RETRIABLE, TransportError, type TransportErrorCode } from "./errors.js";
 export {
   createKafkaConnection,
@@ -10,6 +36,14 @@ export {
   type KafkaConnection,
   type KafkaConnectionOptions,
 } from "./kafka/connection.js";
+export {
+  createKafkaPublisher,
+  type KafkaAck,
+  type KafkaPublisher,
+  type KafkaPublisherOptions,
+  type KafkaPublishOptions,
+  type KafkaRecord,
+} from "./kafka/publisher.js";
 export { silentLogger, type TransportLogger } from "./logger.js";
 export { type BackoffOptions, backoffDelay } from "./rabbitmq/backoff.js";
 export {
@@ -18,4 +52,11 @@ export {
   type AmqpState,
   redactAmqpUrl,
 } from "./rabbitmq/connection-manager.js";
+export {
+  type AmqpMessage,
+  type AmqpPublisher,
+  type AmqpPublisherOptions,
+  type AmqpPublishOptions,
+  createAmqpPublisher,
+} from "./rabbitmq/publisher.js";
 export { withTimeout } from "./timeout.js";

@@ -45,6 +45,30 @@ export interface KafkaConnection {
   close(): Promise<void>;
 }
 
+/**
+ * Internal to @kronos/transport (not exported from the package): the admin client a connection keeps for topic
+ * administration (src/admin), separate from the health-check client so a failed check does not drop it. kafkajs
+ * stays behind the package's interface: apps call the functions of src/admin, never this.
+ */
+export interface KafkaAdminAccess {
+  /** The connected admin client (connects on first use); rejects when Kafka cannot be reached. */
+  admin(): Promise<Admin>;
+  /** Disconnects and forgets the admin client, so the next {@link admin} connects afresh (after a failure). */
+  reset(): Promise<void>;
+}
+
+const adminAccess = new WeakMap<KafkaConnection, KafkaAdminAccess>();
+
+/**
+ * The {@link KafkaAdminAccess} of a connection made by {@link createKafkaConnection}. Throws a TypeError for any
+ * other object.
+ */
+export function kafkaAdminAccess(connection: KafkaConnection): KafkaAdminAccess {
+  const access = adminAccess.get(connection);
+  if (!access) throw new TypeError("not a KafkaConnection made by createKafkaConnection");
+  return access;
+}
+
 /** Maps kafkajs levels to the app logger's, one step quieter: kafkajs logs every failed reconnect as an ERROR. */
 function kafkaLogCreator(logger: TransportLogger) {
   return () =>
@@ -100,7 +124,31 @@ export function createKafkaConnection(options: KafkaConnectionOptions): KafkaCon
     return { clusterId: cluster.clusterId, brokers: cluster.brokers.length, controller: cluster.controller };
   };
 
-  return {
+  // The administration client retries its requests (a topic's leader takes a moment after creation), unlike the
+  // health client; connecting still fails at once when Kafka is down.
+  let opsAdmin: Promise<Admin> | undefined;
+  const access: KafkaAdminAccess = {
+    admin() {
+      if (closed) return Promise.reject(new TransportError("CLOSED", "the Kafka connection is closed"));
+      if (!opsAdmin) {
+        const client = kafka.admin({ retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000 } });
+        const connected = client.connect().then(() => client);
+        opsAdmin = connected;
+        connected.catch(() => {
+          if (opsAdmin === connected) opsAdmin = undefined;
+          void client.disconnect().catch(() => {});
+        });
+      }
+      return opsAdmin;
+    },
+    async reset() {
+      const current = opsAdmin;
+      opsAdmin = undefined;
+      if (current) await current.then((client) => client.disconnect()).catch(() => {});
+    },
+  };
+
+  const connection: KafkaConnection = {
     brokers,
     async checkHealth(timeoutMs = 2000) {
       if (closed) throw new TransportError("CLOSED", "the Kafka connection is closed");
@@ -115,7 +163,9 @@ export function createKafkaConnection(options: KafkaConnectionOptions): KafkaCon
     },
     async close() {
       closed = true;
-      await dropAdmin();
+      await Promise.all([dropAdmin(), access.reset()]);
     },
   };
+  adminAccess.set(connection, access);
+  return connection;
 }

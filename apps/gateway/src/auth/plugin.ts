@@ -1,0 +1,166 @@
+import { HttpError } from "@kronos/app-kit";
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import fp from "fastify-plugin";
+import { type Action, isAllowed, neededRight } from "./acl.js";
+import { createJwtVerifier, type JwtConfig } from "./jwt.js";
+import { FORBIDDEN, type Principal, unauthenticated } from "./principal.js";
+import { PrincipalsStore } from "./principals.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /**
+     * Who is calling. Set before any other hook of a protected route runs, so it is never `null` in a protected
+     * route's handler or preHandler; `null` on public routes (`/healthz`, `/readyz`, `/metrics`, docs) and 404s.
+     */
+    principal: Principal | null;
+  }
+  interface FastifyInstance {
+    /**
+     * Checks that the request's principal holds a right and returns the principal. `admin` for queue
+     * administration; `produce` / `consume` on a destination name (a Kafka topic, a RabbitMQ exchange or queue),
+     * matched against the principal's `produce:<glob>` / `consume:<glob>` rights. Throws a 403 `FORBIDDEN`
+     * `HttpError` naming the right needed, or a 401 `UNAUTHENTICATED` one when the request has no principal.
+     */
+    authorize(request: FastifyRequest, action: "admin"): Principal;
+    authorize(request: FastifyRequest, action: "produce" | "consume", destination: string): Principal;
+    /** The API-key principals file, re-read when it changes. */
+    principals: PrincipalsStore;
+  }
+  interface FastifyContextConfig {
+    /** `true`: the route needs no principal (like `/healthz`). Default: every route needs one. */
+    public?: boolean;
+  }
+}
+
+/** Routes that need no principal: probes, metrics and the API documentation. */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  "/healthz",
+  "/readyz",
+  "/metrics",
+  "/openapi.json",
+  "/docs",
+]);
+
+/** Options of {@link authPlugin}. */
+export interface AuthPluginOptions {
+  /** How to verify JWTs; `undefined`: bearer tokens are refused. */
+  readonly jwt: JwtConfig | undefined;
+  /** The API-key principals file (need not exist). */
+  readonly principalsFile: string;
+}
+
+const MISSING =
+  'Missing credentials: send "Authorization: Bearer <JWT>", "X-API-Key: <key>" or "Authorization: ApiKey <key>"';
+
+function isPublic(request: FastifyRequest): boolean {
+  const url = request.routeOptions.url;
+  if (url === undefined) return false;
+  return request.routeOptions.config.public === true || PUBLIC_ROUTES.has(url) || url.startsWith("/docs/");
+}
+
+/**
+ * Which credential a request carries: `X-API-Key: <key>`, `Authorization: ApiKey <key>` or
+ * `Authorization: Bearer <JWT>` (schemes are case-insensitive). Exactly one; throws 401 otherwise.
+ */
+export function credentialOf(request: FastifyRequest): { kind: "jwt" | "api-key"; value: string } {
+  const apiKeyHeader = request.headers["x-api-key"];
+  const authorization = request.headers.authorization;
+  if (Array.isArray(apiKeyHeader)) throw unauthenticated("Send one X-API-Key header, not several");
+  if (apiKeyHeader !== undefined && authorization !== undefined) {
+    throw unauthenticated("Send either X-API-Key or Authorization, not both");
+  }
+  if (apiKeyHeader !== undefined) {
+    if (apiKeyHeader.trim() === "") throw unauthenticated("X-API-Key is empty");
+    return { kind: "api-key", value: apiKeyHeader.trim() };
+  }
+  if (authorization === undefined || authorization.trim() === "") throw unauthenticated(MISSING);
+  const match = /^(\S+)\s+(\S+)\s*$/.exec(authorization.trim());
+  const scheme = match?.[1]?.toLowerCase();
+  if (match === null || (scheme !== "bearer" && scheme !== "apikey")) {
+    const shown = authorization.trim().split(/\s/)[0]?.slice(0, 20);
+    throw unauthenticated(`Unsupported Authorization scheme "${shown}": use Bearer <JWT> or ApiKey <key>`);
+  }
+  return { kind: scheme === "bearer" ? "jwt" : "api-key", value: match[2] as string };
+}
+
+/**
+ * Authentication for every route but the public ones: an `onRequest` hook (before the body is even read) sets
+ * `request.principal` from a JWT (see `createJwtVerifier`) or an API key (see `PrincipalsStore`), or answers 401
+ * `UNAUTHENTICATED` saying what was wrong (missing, expired, bad signature, algorithm not accepted, unknown key,
+ * revoked key...) with `WWW-Authenticate`. An unreadable principals file answers 503 `UNAVAILABLE` for API keys
+ * (fails closed). Decorates `app.authorize` and `app.principals`. Plugin name: `kronos-gateway-auth`.
+ */
+export const authPlugin = fp<AuthPluginOptions>(
+  async (app, options) => {
+    const verifyJwt = createJwtVerifier(options.jwt);
+    const principals = new PrincipalsStore(options.principalsFile);
+
+    async function authenticate(request: FastifyRequest): Promise<Principal> {
+      const credential = credentialOf(request);
+      if (credential.kind === "jwt") return verifyJwt(credential.value);
+      let found: Awaited<ReturnType<PrincipalsStore["lookup"]>>;
+      try {
+        found = await principals.lookup(credential.value);
+      } catch (error) {
+        request.log.error({ err: error, file: principals.path }, "cannot read the principals file");
+        throw new HttpError(503, "UNAVAILABLE", "API keys cannot be checked right now; try again later");
+      }
+      if (found.found === "unknown") throw unauthenticated("Unknown API key");
+      if (found.found === "revoked") {
+        throw unauthenticated(`API key of principal "${found.id}" was revoked at ${found.revokedAt}`);
+      }
+      return found.principal;
+    }
+
+    app.decorateRequest("principal", null);
+    app.decorate("principals", principals);
+    app.decorate("authorize", authorize as FastifyInstanceAuthorize);
+
+    app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
+      if (request.is404 || isPublic(request)) return;
+      try {
+        request.principal = await authenticate(request);
+      } catch (error) {
+        if (error instanceof HttpError && error.statusCode === 401) {
+          reply.header("www-authenticate", 'Bearer realm="kronos-gateway", ApiKey realm="kronos-gateway"');
+        }
+        throw error;
+      }
+    });
+  },
+  { name: "kronos-gateway-auth", fastify: "5.x", dependencies: ["kronos-errors"] },
+);
+
+type FastifyInstanceAuthorize = FastifyInstance["authorize"];
+
+function authorize(request: FastifyRequest, action: Action, destination?: string): Principal {
+  const principal = request.principal;
+  if (principal === null) throw unauthenticated(MISSING);
+  if (!isAllowed(principal.acl, action, destination)) {
+    throw new HttpError(
+      403,
+      FORBIDDEN,
+      `Principal "${principal.id}" lacks the right "${neededRight(action, destination)}"`,
+    );
+  }
+  return principal;
+}
+
+/**
+ * A preHandler that lets the request through only when its principal holds the right: `requireRight("admin")`,
+ * or `requireRight("consume", (request) => (request.params as { queue: string }).queue)` for a destination taken
+ * from the request. Throws like `app.authorize` (403 `FORBIDDEN` naming the right, 401 without a principal).
+ */
+export function requireRight(action: "admin"): preHandlerAsyncHookHandler;
+export function requireRight(
+  action: "produce" | "consume",
+  destinationOf: (request: FastifyRequest) => string,
+): preHandlerAsyncHookHandler;
+export function requireRight(
+  action: Action,
+  destinationOf?: (request: FastifyRequest) => string,
+): preHandlerAsyncHookHandler {
+  return async (request) => {
+    authorize(request, action, destinationOf?.(request));
+  };
+}

@@ -1,0 +1,152 @@
+import { parseArgs } from "node:util";
+import type { Env } from "@kronos/app-kit";
+import { principalsFilePath } from "../config.js";
+import { addPrincipal, type ListedPrincipal, listPrincipals, PrincipalsError, revokePrincipal } from "./principals.js";
+
+/** Where {@link runPrincipalsCli} reads its environment and writes. */
+export interface CliIo {
+  readonly env: Env;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+/** The CLI's help text. */
+export const USAGE = `Usage: kronos-gateway-principals <command> [options]
+
+Manages the API-key principals of the Kronos gateway. Keys are stored hashed (SHA-256); the gateway re-reads
+the file when it changes, so additions and revocations count from the next request, without a restart.
+
+Commands:
+  add <id> --acl <right> [--acl <right>...] [--if-missing] [--json]
+                  Adds a principal and prints its API key ONCE (it cannot be shown again).
+                  --if-missing: when <id> already exists, says so and exits 0 instead of failing.
+  list [--json]   Lists the principals: id, rights, created, revoked. Never a key.
+  revoke <id>     Revokes a principal: its key is refused (401) from the next request on.
+  help            This text.
+
+Options:
+  --file <path>   The principals file. Default: $GATEWAY_PRINCIPALS_FILE, else
+                  $XDG_CONFIG_HOME/kronos/principals.json (~/.config/kronos/principals.json).
+  --acl <rights>  One right, or several separated by commas. Rights:
+                    admin            queue administration
+                    produce:<glob>   publish to the destinations the glob matches
+                    consume:<glob>   consume from them
+                  In a glob, * matches any characters (dots included) and ? exactly one.
+
+Use a key:  curl -H "X-API-Key: <key>" http://127.0.0.1:3000/   (or "Authorization: ApiKey <key>")
+Exit codes: 0 done, 1 failed (invalid rights, existing or unknown id, unreadable file), 2 bad usage.`;
+
+function describe(p: ListedPrincipal): string {
+  const state = p.revokedAt === null ? "active" : `revoked ${p.revokedAt}`;
+  return `${p.id}\t${state}\tcreated ${p.created}\t${p.acl.join(",") || "(no rights)"}`;
+}
+
+/**
+ * Runs `kronos-gateway-principals` with `argv` (the arguments after the program name) and returns the exit code:
+ * 0 done, 1 failed, 2 bad usage. Errors go to `io.stderr` as one sentence, never a stack trace.
+ */
+export function runPrincipalsCli(
+  argv: readonly string[],
+  io: CliIo = {
+    env: process.env,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  },
+): number {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    io.stderr(`${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (values.help || command === undefined || command === "help") {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  const file = values.file ?? principalsFilePath(io.env);
+  const usage = (message: string) => {
+    io.stderr(`${message}\n\n${USAGE}\n`);
+    return 2;
+  };
+  try {
+    switch (command) {
+      case "add": {
+        if (args.length !== 1) return usage("add takes exactly one <id>");
+        const id = args[0] as string;
+        const acl = (values.acl ?? [])
+          .flatMap((a) => a.split(","))
+          .map((a) => a.trim())
+          .filter((a) => a !== "");
+        if (acl.length === 0) return usage("add needs at least one --acl <right>");
+        if (values["if-missing"]) {
+          const existing = listPrincipals(file).find((p) => p.id === id);
+          if (existing !== undefined) {
+            if (values.json) io.stdout(`${JSON.stringify({ ...existing, key: null })}\n`);
+            else {
+              io.stdout(
+                `Principal "${id}" already exists in ${file} (${existing.revokedAt === null ? "active" : `revoked ${existing.revokedAt}`}); ` +
+                  "its key was shown once, when it was created.\n" +
+                  `For a new key: kronos-gateway-principals add <new-id> --acl ${existing.acl.join(",")}\n`,
+              );
+            }
+            return 0;
+          }
+        }
+        const { principal, key } = addPrincipal(file, { id, acl });
+        if (values.json) io.stdout(`${JSON.stringify({ ...principal, key })}\n`);
+        else {
+          io.stdout(
+            `Added principal "${principal.id}" to ${file} with rights ${principal.acl.join(", ")}.\n` +
+              "Its API key, shown this once (store it now; only its hash is kept):\n\n" +
+              `  ${key}\n\n` +
+              'Send it as "X-API-Key: <key>" or "Authorization: ApiKey <key>", e.g.\n' +
+              '  curl -H "X-API-Key: <key>" http://127.0.0.1:3000/whoami\n',
+          );
+        }
+        return 0;
+      }
+      case "list": {
+        if (args.length !== 0) return usage("list takes no arguments");
+        const principals = listPrincipals(file);
+        if (values.json) io.stdout(`${JSON.stringify(principals)}\n`);
+        else if (principals.length === 0) io.stdout(`No principals in ${file}\n`);
+        else io.stdout(`${principals.map(describe).join("\n")}\n`);
+        return 0;
+      }
+      case "revoke": {
+        if (args.length !== 1) return usage("revoke takes exactly one <id>");
+        const principal = revokePrincipal(file, args[0] as string);
+        io.stdout(`Revoked principal "${principal.id}" (at ${principal.revokedAt}); its key is refused from now on.\n`);
+        return 0;
+      }
+      default:
+        return usage(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof PrincipalsError) {
+      io.stderr(`kronos-gateway-principals: ${error.message}\n`);
+      return 1;
+    }
+    const e = error as NodeJS.ErrnoException;
+    io.stderr(`kronos-gateway-principals: cannot use ${file}: ${e.code ?? e.message}\n`);
+    return 1;
+  }
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      acl: { type: "string", multiple: true },
+      file: { type: "string" },
+      json: { type: "boolean" },
+      "if-missing": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}

@@ -1,0 +1,21 @@
+import type { FastifyPluginAsync } from "fastify";
+import { Type } from "typebox";
+
+const WhoAmIBody = Type.Object(
+  {
+    id: Type.String({ description: "The JWT's sub, or the API key's principal id." }),
+    kind: Type.Union([Type.Literal("jwt"), Type.Literal("api-key")]),
+    acl: Type.Array(Type.String(), { description: "The principal's rights: admin, produce:<glob>, consume:<glob>." }),
+  },
+  { additionalProperties: false },
+);
+
+/** `GET /whoami`: the calling principal (id, kind, rights), to check a key or token. Needs a principal. */
+export const authRoutes: FastifyPluginAsync = async (app) => {
+  app.get("/whoami", { schema: { response: { 200: WhoAmIBody } } }, async (request) => {
+    const principal = request.principal;
+    // The auth hook answered 401 already when there is none; this keeps the type honest.
+    if (principal === null) throw new Error("no principal on a protected route");
+    return { id: principal.id, kind: principal.kind, acl: [...principal.acl] };
+  });
+};

@@ -1,0 +1,328 @@
+import { type Admin, ConfigResourceTypes } from "kafkajs";
+import { describeError, TransportError } from "../errors.js";
+import { type KafkaConnection, kafkaAdminAccess } from "../kafka/connection.js";
+import { withTimeout } from "../timeout.js";
+
+/** Kafka `cleanup.policy` values {@link createTopic} accepts. */
+export type TopicCleanupPolicy = "delete" | "compact" | "compact,delete";
+
+/** Options of {@link createTopic}. What is left out takes the broker's default and is not compared. */
+export interface TopicOptions {
+  /** Number of partitions (≥ 1). Default: the broker's `num.partitions`. */
+  partitions?: number;
+  /** Replicas per partition (≥ 1, at most the number of brokers). Default: the broker's default. */
+  replicationFactor?: number;
+  /** `retention.ms` (≥ -1; -1 keeps forever). Default: the broker's. */
+  retentionMs?: number;
+  /** `cleanup.policy`. Default: the broker's ("delete"). */
+  cleanupPolicy?: TopicCleanupPolicy;
+}
+
+/** One partition of a topic: its low and high watermarks (high is the end offset, the next offset written). */
+export interface TopicPartitionInfo {
+  partition: number;
+  low: number;
+  high: number;
+}
+
+/** A consumer group's position on one topic. */
+export interface ConsumerGroupLag {
+  groupId: string;
+  partitions: Array<{
+    partition: number;
+    /** Committed offset (the next one the group reads), or null when the group committed none there. */
+    committed: number | null;
+    /** End offset minus committed offset; null when nothing is committed on that partition. */
+    lag: number | null;
+  }>;
+  /** Sum of the partitions' known lag. */
+  totalLag: number;
+}
+
+/** A topic as {@link describeTopics} reports it. */
+export interface TopicInfo {
+  name: string;
+  /** Replicas per partition (of partition 0). */
+  replicationFactor: number;
+  partitions: TopicPartitionInfo[];
+  config: {
+    /** `retention.ms`; -1 keeps forever; null when the broker did not report it. */
+    retentionMs: number | null;
+    /** `cleanup.policy`, e.g. "delete" or "compact,delete"; null when the broker did not report it. */
+    cleanupPolicy: string | null;
+  };
+  /** Every consumer group that committed an offset on this topic, sorted by id. */
+  consumerGroups: ConsumerGroupLag[];
+}
+
+/** Time limit of one administrative operation (they retry inside: a new topic's leader takes a moment). */
+const KAFKA_ADMIN_TIMEOUT_MS = 30_000;
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+const CLEANUP_POLICIES: readonly string[] = ["delete", "compact", "compact,delete", "delete,compact"];
+
+function invalid(message: string): TransportError {
+  return new TransportError("INVALID_OPTIONS", message);
+}
+
+function checkTopicName(name: string): void {
+  if (!TOPIC_NAME.test(name) || name === "." || name === "..") {
+    throw invalid(`topic "${name}" is not a valid name: 1 to 249 of the characters a-z A-Z 0-9 . _ -`);
+  }
+}
+
+/**
+ * Validates {@link TopicOptions} for topic `name`; throws `INVALID_OPTIONS` naming the topic and the option.
+ * Exported for the unit tests and for callers that want to check before calling.
+ */
+export function validateTopicOptions(name: string, options: TopicOptions): void {
+  checkTopicName(name);
+  const integer = (option: string, value: number | undefined, min: number) => {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < min)) {
+      throw invalid(`topic "${name}": ${option} must be an integer ≥ ${min}, got ${String(value)}`);
+    }
+  };
+  integer("partitions", options.partitions, 1);
+  integer("replicationFactor", options.replicationFactor, 1);
+  integer("retentionMs", options.retentionMs, -1);
+  if (options.cleanupPolicy !== undefined && !CLEANUP_POLICIES.includes(options.cleanupPolicy)) {
+    throw invalid(
+      `topic "${name}": cleanupPolicy must be "delete", "compact" or "compact,delete", got ${JSON.stringify(options.cleanupPolicy)}`,
+    );
+  }
+}
+
+/** The kafkajs error type (e.g. "INVALID_REPLICATION_FACTOR") of a protocol error or of every error of an aggregate. */
+function kafkaErrorTypes(error: unknown): string[] {
+  const errors = (error as { errors?: unknown[] } | null)?.errors;
+  const all = Array.isArray(errors) ? errors : [error];
+  return all.map((e) => String((e as { type?: unknown } | null)?.type ?? ""));
+}
+
+/**
+ * Runs `operation` with the connection's admin client, bounded in time. TransportErrors pass through; anything
+ * else becomes `KAFKA_UNAVAILABLE` and the admin client is dropped, so the next call connects afresh (kafkajs'
+ * reconnects are not trusted: tulios/kafkajs#919, #979).
+ */
+async function withAdmin<T>(
+  connection: KafkaConnection,
+  what: string,
+  operation: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  const access = kafkaAdminAccess(connection);
+  try {
+    return await withTimeout(
+      access.admin().then((admin) => operation(admin)),
+      KAFKA_ADMIN_TIMEOUT_MS,
+      what,
+    );
+  } catch (error) {
+    if (error instanceof TransportError && error.code !== "TIMEOUT" && error.code !== "KAFKA_UNAVAILABLE") throw error;
+    await access.reset();
+    if (error instanceof TransportError) throw error;
+    throw new TransportError("KAFKA_UNAVAILABLE", `${what} failed: ${describeError(error)}`, { cause: error });
+  }
+}
+
+async function topicExists(admin: Admin, name: string): Promise<boolean> {
+  return (await admin.listTopics()).includes(name);
+}
+
+async function topicConfigs(admin: Admin, topics: string[]): Promise<Map<string, Map<string, string>>> {
+  const result = new Map<string, Map<string, string>>();
+  if (topics.length === 0) return result;
+  const answer = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics.map((name) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name,
+      configNames: ["retention.ms", "cleanup.policy"],
+    })),
+  });
+  for (const resource of answer.resources) {
+    const entries = new Map<string, string>();
+    for (const entry of resource.configEntries) entries.set(entry.configName, entry.configValue);
+    result.set(resource.resourceName, entries);
+  }
+  return result;
+}
+
+const normalizePolicy = (policy: string) =>
+  policy
+    .split(",")
+    .map((part) => part.trim())
+    .sort()
+    .join(",");
+
+/** What differs between existing topic `name` and `options`, one phrase per setting; empty when equivalent. */
+async function topicDifferences(admin: Admin, name: string, options: TopicOptions): Promise<string[]> {
+  const differences: string[] = [];
+  const metadata = await admin.fetchTopicMetadata({ topics: [name] });
+  const partitions = metadata.topics[0]?.partitions ?? [];
+  if (options.partitions !== undefined && partitions.length !== options.partitions) {
+    differences.push(`partitions is ${partitions.length} (wanted ${options.partitions})`);
+  }
+  const replicas = partitions[0]?.replicas.length ?? 0;
+  if (options.replicationFactor !== undefined && replicas !== options.replicationFactor) {
+    differences.push(`replication factor is ${replicas} (wanted ${options.replicationFactor})`);
+  }
+  if (options.retentionMs !== undefined || options.cleanupPolicy !== undefined) {
+    const config = (await topicConfigs(admin, [name])).get(name) ?? new Map<string, string>();
+    const retention = config.get("retention.ms");
+    if (options.retentionMs !== undefined && retention !== String(options.retentionMs)) {
+      differences.push(`retention.ms is ${retention ?? "unknown"} (wanted ${options.retentionMs})`);
+    }
+    const policy = config.get("cleanup.policy");
+    if (
+      options.cleanupPolicy !== undefined &&
+      (policy === undefined || normalizePolicy(policy) !== normalizePolicy(options.cleanupPolicy))
+    ) {
+      differences.push(`cleanup.policy is ${policy ?? "unknown"} (wanted ${options.cleanupPolicy})`);
+    }
+  }
+  return differences;
+}
+
+/**
+ * Creates topic `name` with `options` and waits for its partition leaders. Resolves `"created"`, or `"exists"` when
+ * the topic is already there with the same settings (only the options given are compared: partitions,
+ * replication factor, `retention.ms`, `cleanup.policy`). Throws a {@link TransportError}: `INVALID_OPTIONS` for an
+ * invalid name or option, or one the cluster refuses (e.g. a replication factor above its broker count);
+ * `TOPIC_CONFLICT` naming the topic and each differing setting when it exists with other settings;
+ * `KAFKA_UNAVAILABLE`, `TIMEOUT` (30 s) or `CLOSED` when Kafka cannot be used.
+ */
+export async function createTopic(
+  connection: KafkaConnection,
+  name: string,
+  options: TopicOptions,
+): Promise<"created" | "exists"> {
+  validateTopicOptions(name, options);
+  return withAdmin(connection, `Kafka creation of topic "${name}"`, async (admin) => {
+    if (!(await topicExists(admin, name))) {
+      const configEntries: Array<{ name: string; value: string }> = [];
+      if (options.retentionMs !== undefined)
+        configEntries.push({ name: "retention.ms", value: `${options.retentionMs}` });
+      if (options.cleanupPolicy !== undefined)
+        configEntries.push({ name: "cleanup.policy", value: options.cleanupPolicy });
+      let created: boolean;
+      try {
+        created = await admin.createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic: name,
+              numPartitions: options.partitions ?? -1,
+              replicationFactor: options.replicationFactor ?? -1,
+              configEntries,
+            },
+          ],
+        });
+      } catch (error) {
+        const types = kafkaErrorTypes(error);
+        const refused = types.find((type) => /^INVALID_|^POLICY_VIOLATION$/.test(type));
+        if (refused) {
+          throw new TransportError(
+            "INVALID_OPTIONS",
+            `Kafka refused topic "${name}" (${refused}): ${describeError(error)}`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+      if (created) return "created";
+      // Someone else created it between the check and the request: compare like any existing topic.
+    }
+    const differences = await topicDifferences(admin, name, options);
+    if (differences.length > 0) {
+      throw new TransportError(
+        "TOPIC_CONFLICT",
+        `topic "${name}" already exists with different settings: ${differences.join("; ")}`,
+      );
+    }
+    return "exists";
+  });
+}
+
+/**
+ * Deletes topic `name`. Resolves `"deleted"` (Kafka finishes the deletion in the background: re-creating the same
+ * name at once may fail for a moment) or `"not-found"`. Throws `INVALID_OPTIONS` for an invalid name,
+ * `KAFKA_UNAVAILABLE`, `TIMEOUT` or `CLOSED` when Kafka cannot be used.
+ */
+export async function deleteTopic(connection: KafkaConnection, name: string): Promise<"deleted" | "not-found"> {
+  checkTopicName(name);
+  return withAdmin(connection, `Kafka deletion of topic "${name}"`, async (admin) => {
+    if (!(await topicExists(admin, name))) return "not-found";
+    try {
+      await admin.deleteTopics({ topics: [name] });
+    } catch (error) {
+      if (kafkaErrorTypes(error).includes("UNKNOWN_TOPIC_OR_PARTITION")) return "not-found";
+      throw error;
+    }
+    return "deleted";
+  });
+}
+
+/**
+ * Describes topics with live figures: partitions with low/high watermarks, replication factor, `retention.ms` and
+ * `cleanup.policy`, and every consumer group that committed offsets on them with its lag per partition (end
+ * offset minus committed offset). `names` defaults to every topic but Kafka's internal ones (`__*`); names that
+ * do not exist are left out. Sorted by name. Throws `KAFKA_UNAVAILABLE`, `TIMEOUT` or `CLOSED`.
+ */
+export async function describeTopics(connection: KafkaConnection, names?: string[]): Promise<TopicInfo[]> {
+  return withAdmin(connection, "Kafka topic description", async (admin) => {
+    const existing = new Set(await admin.listTopics());
+    const topics = (names === undefined ? [...existing].filter((name) => !name.startsWith("__")) : names)
+      .filter((name, index, all) => existing.has(name) && all.indexOf(name) === index)
+      .sort();
+    if (topics.length === 0) return [];
+    const [metadata, configs, offsets, groups] = await Promise.all([
+      admin.fetchTopicMetadata({ topics }),
+      topicConfigs(admin, topics),
+      Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic))),
+      admin.listGroups(),
+    ]);
+    const committed = await Promise.all(
+      groups.groups.map(async ({ groupId }) => ({ groupId, topics: await admin.fetchOffsets({ groupId, topics }) })),
+    );
+    return topics.map((name, index): TopicInfo => {
+      const partitions = (offsets[index] ?? [])
+        .map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }))
+        .sort((a, b) => a.partition - b.partition);
+      const config = configs.get(name);
+      const retention = config?.get("retention.ms");
+      const consumerGroups: ConsumerGroupLag[] = [];
+      for (const group of committed) {
+        const positions = group.topics.find((t) => t.topic === name)?.partitions ?? [];
+        if (!positions.some((p) => Number(p.offset) >= 0)) continue;
+        const lags = partitions.map(({ partition, high }) => {
+          const offset = Number(positions.find((p) => p.partition === partition)?.offset ?? -1);
+          return offset < 0
+            ? { partition, committed: null, lag: null }
+            : { partition, committed: offset, lag: Math.max(0, high - offset) };
+        });
+        consumerGroups.push({
+          groupId: group.groupId,
+          partitions: lags,
+          totalLag: lags.reduce((sum, p) => sum + (p.lag ?? 0), 0),
+        });
+      }
+      consumerGroups.sort((a, b) => a.groupId.localeCompare(b.groupId));
+      return {
+        name,
+        replicationFactor: metadata.topics.find((t) => t.name === name)?.partitions[0]?.replicas.length ?? 0,
+        partitions,
+        config: {
+          retentionMs: retention === undefined ? null : Number(retention),
+          cleanupPolicy: config?.get("cleanup.policy") ?? null,
+        },
+        consumerGroups,
+      };
+    });
+  });
+}
+
+/** Number of brokers in the cluster (for capping replication factors). Throws like {@link describeTopics}. */
+export async function kafkaBrokerCount(connection: KafkaConnection): Promise<number> {
+  return withAdmin(connection, "Kafka cluster description", async (admin) => {
+    return (await admin.describeCluster()).brokers.length;
+  });
+}

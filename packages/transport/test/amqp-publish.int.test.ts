@@ -1,0 +1,263 @@
+import { TestResources, testEndpoints } from "@kronos/testkit";
+import { type Channel, type ChannelModel, connect, type GetMessage } from "amqplib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  AmqpConnectionManager,
+  type AmqpMessage,
+  type AmqpPublisher,
+  createAmqpPublisher,
+  TransportError,
+} from "../src/index.js";
+
+const resources = new TestResources();
+const { rabbitmqUrl, rabbitmqManagementUrl } = testEndpoints();
+let plain: ChannelModel;
+let admin: Channel;
+let manager: AmqpConnectionManager;
+let publisher: AmqpPublisher;
+const managerName = `transport-publish-test-${process.pid}`;
+
+/** A direct exchange bound to a fresh queue with `routingKey`; returns both names. */
+async function boundQueue(routingKey: string, queueArgs: Record<string, unknown> = {}) {
+  const exchange = resources.exchange("transport-publish");
+  const queue = resources.queue("transport-publish");
+  await admin.assertExchange(exchange, "direct", { durable: false, autoDelete: false });
+  await admin.assertQueue(queue, { durable: true, arguments: queueArgs });
+  await admin.bindQueue(queue, exchange, routingKey);
+  return { exchange, queue };
+}
+
+function message(exchange: string, routingKey: string, overrides: Partial<AmqpMessage> = {}): AmqpMessage {
+  return { exchange, routingKey, content: Buffer.from("hello"), messageId: crypto.randomUUID(), ...overrides };
+}
+
+async function get(queue: string): Promise<GetMessage | false> {
+  return admin.get(queue, { noAck: true });
+}
+
+function managementAuth(): { origin: string; authorization: string } {
+  const api = new URL(rabbitmqManagementUrl);
+  const user = `${decodeURIComponent(api.username)}:${decodeURIComponent(api.password)}`;
+  return { origin: api.origin, authorization: `Basic ${Buffer.from(user).toString("base64")}` };
+}
+
+/** The broker-side names of the connections whose client-provided name is `name`. */
+async function brokerConnections(name: string): Promise<string[]> {
+  const { origin, authorization } = managementAuth();
+  const response = await fetch(`${origin}/api/connections`, { headers: { authorization } });
+  const all = (await response.json()) as { name: string; client_properties?: { connection_name?: string } }[];
+  return all.filter((c) => c.client_properties?.connection_name === name).map((c) => c.name);
+}
+
+async function closeOnBroker(connection: string): Promise<void> {
+  const { origin, authorization } = managementAuth();
+  const response = await fetch(`${origin}/api/connections/${encodeURIComponent(connection)}`, {
+    method: "DELETE",
+    headers: { authorization, "x-reason": "test: simulated connection loss" },
+  });
+  expect(response.status).toBe(204);
+}
+
+async function eventually(assertion: () => Promise<void> | void, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await assertion();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+beforeAll(async () => {
+  plain = await connect(rabbitmqUrl);
+  plain.on("error", () => undefined);
+  admin = await plain.createChannel();
+  manager = new AmqpConnectionManager({
+    url: rabbitmqUrl,
+    name: managerName,
+    reconnect: { initialDelayMs: 100, maxDelayMs: 500 },
+  });
+  manager.start();
+  expect(await manager.waitForConnection(10_000)).toBe(true);
+  publisher = createAmqpPublisher(manager);
+});
+
+afterAll(async () => {
+  await publisher?.close();
+  await manager?.close();
+  await resources.cleanup();
+  await plain?.close().catch(() => undefined);
+});
+
+describe("AmqpPublisher (real RabbitMQ)", () => {
+  it("delivers a persistent message with its headers, id and properties once confirmed", async () => {
+    const { exchange, queue } = await boundQueue("orders.created", { "x-max-priority": 5 });
+    const sent = message(exchange, "orders.created", {
+      content: Buffer.from([0, 0, 0, 0, 1, 0xff]),
+      headers: { "kronos-event": "kronos.orders.Created", traceparent: "00-abc-def-01" },
+      contentType: "application/vnd.kronos+avro",
+      correlationId: "corr-1",
+      replyTo: "replies",
+      priority: 3,
+      timestamp: 1_700_000_000,
+      type: "kronos.orders.Created",
+    });
+    await publisher.publish(sent);
+    // Confirmed means enqueued: the message is there without waiting.
+    const got = await get(queue);
+    expect(got).not.toBe(false);
+    const { content, properties } = got as GetMessage;
+    expect(content).toEqual(sent.content);
+    expect(properties).toMatchObject({
+      deliveryMode: 2,
+      messageId: sent.messageId,
+      headers: { "kronos-event": "kronos.orders.Created", traceparent: "00-abc-def-01" },
+      contentType: "application/vnd.kronos+avro",
+      correlationId: "corr-1",
+      replyTo: "replies",
+      priority: 3,
+      timestamp: 1_700_000_000,
+      type: "kronos.orders.Created",
+    });
+  });
+
+  it("rejects an unroutable message with UNROUTABLE and puts it in no queue", async () => {
+    const { exchange, queue } = await boundQueue("bound.key");
+    const error = await publisher.publish(message(exchange, "nobody.listens")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ code: "UNROUTABLE", retriable: false });
+    expect((error as Error).message).toContain("nobody.listens");
+    expect(await get(queue)).toBe(false);
+    // The same channel keeps working: a routable message right after is confirmed.
+    await publisher.publish(message(exchange, "bound.key"));
+    expect(await get(queue)).not.toBe(false);
+  });
+
+  it("matches returns to their own publishes among concurrent ones", async () => {
+    const { exchange, queue } = await boundQueue("good");
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => publisher.publish(message(exchange, i % 2 === 0 ? "good" : "bad"))),
+    );
+    results.forEach((result, i) => {
+      if (i % 2 === 0) expect(result.status).toBe("fulfilled");
+      else expect(result).toMatchObject({ status: "rejected", reason: { code: "UNROUTABLE" } });
+    });
+    const depth = await admin.checkQueue(queue);
+    expect(depth.messageCount).toBe(25);
+  });
+
+  it("rejects with NACKED (retriable) what a full reject-publish queue refuses", async () => {
+    const { exchange, queue } = await boundQueue("full", { "x-max-length": 1, "x-overflow": "reject-publish" });
+    await publisher.publish(message(exchange, "full", { content: Buffer.from("first") }));
+    const error = await publisher.publish(message(exchange, "full")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ code: "NACKED", retriable: true });
+    expect((await admin.checkQueue(queue)).messageCount).toBe(1);
+  });
+
+  it("rejects a missing exchange with DESTINATION_NOT_FOUND, republishes the others, and keeps publishing", async () => {
+    const { exchange, queue } = await boundQueue("k");
+    const missing = resources.exchange("transport-publish-missing");
+    const others = Array.from({ length: 20 }, () => publisher.publish(message(exchange, "k")));
+    const bad = publisher.publish(message(missing, "k")).catch((e: unknown) => e);
+    const after = Array.from({ length: 20 }, () => publisher.publish(message(exchange, "k")));
+    const error = await bad;
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ code: "DESTINATION_NOT_FOUND", retriable: false });
+    expect((error as Error).message).toContain(missing);
+    // The messages in flight on the closed channel for a good exchange are not failed.
+    await Promise.all([...others, ...after]);
+    await publisher.publish(message(exchange, "k"));
+    const depth = await admin.checkQueue(queue);
+    expect(depth.messageCount).toBeGreaterThanOrEqual(41);
+  });
+
+  it("pipelines confirms: 500 concurrent publishes take far less than 500 round trips", async () => {
+    const { exchange, queue } = await boundQueue("fast");
+    // One confirmed publish at a time, to measure a round trip.
+    const serialStarted = performance.now();
+    for (let i = 0; i < 20; i++) await publisher.publish(message(exchange, "fast"));
+    const roundTrip = (performance.now() - serialStarted) / 20;
+    const started = performance.now();
+    await publisher.publishMany(Array.from({ length: 500 }, () => message(exchange, "fast")));
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeLessThan((500 * roundTrip) / 4);
+    expect((await admin.checkQueue(queue)).messageCount).toBe(520);
+  });
+
+  it("delivers the highest priority first on a priority queue", async () => {
+    const { exchange, queue } = await boundQueue("prio", { "x-max-priority": 9 });
+    const priorities = [1, 5, 0, 9, 3, 7];
+    await publisher.publishMany(
+      priorities.map((priority) => message(exchange, "prio", { priority, content: Buffer.from(String(priority)) })),
+    );
+    const order: number[] = [];
+    for (let got = await get(queue); got; got = await get(queue)) order.push(Number(got.content.toString()));
+    expect(order).toEqual([9, 7, 5, 3, 1, 0]);
+  });
+
+  it("rejects a message amqplib cannot encode with PUBLISH_REJECTED, and keeps the channel", async () => {
+    const { exchange, queue } = await boundQueue("enc");
+    const error = await publisher.publish(message(exchange, "enc", { priority: 300 })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "PUBLISH_REJECTED", retriable: false });
+    await publisher.publish(message(exchange, "enc"));
+    expect((await admin.checkQueue(queue)).messageCount).toBe(1);
+  });
+
+  it("bounds every publish by its timeout", async () => {
+    const { exchange } = await boundQueue("t");
+    const error = await publisher.publish(message(exchange, "t"), { timeoutMs: 0 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "TIMEOUT", retriable: true });
+  });
+
+  it("rejects with RABBITMQ_UNAVAILABLE when the connection drops, then publishes again after reconnection", async () => {
+    const { exchange, queue } = await boundQueue("r");
+    let connections: string[] = [];
+    await eventually(async () => {
+      connections = await brokerConnections(managerName);
+      expect(connections).toHaveLength(1);
+    });
+    const first = manager.connection();
+    const inFlight = Array.from({ length: 200 }, () =>
+      publisher.publish(message(exchange, "r", { content: Buffer.alloc(10_000) })).then(
+        () => "confirmed",
+        (error: unknown) => error,
+      ),
+    );
+    await closeOnBroker(connections[0] as string);
+    const outcomes = await Promise.all(inFlight);
+    // Publishing while the manager reconnects fails fast and retriably, never hangs: publish until one fails.
+    const deadline = Date.now() + 10_000;
+    let during: unknown = "confirmed";
+    while (during === "confirmed" && Date.now() < deadline) {
+      during = await publisher.publish(message(exchange, "r"), { timeoutMs: 5000 }).then(
+        () => "confirmed",
+        (error: unknown) => error,
+      );
+    }
+    const failures = [...outcomes, during].filter((o) => o !== "confirmed");
+    expect(failures.length).toBeGreaterThan(0);
+    for (const failure of failures) {
+      expect(failure).toBeInstanceOf(TransportError);
+      expect(failure).toMatchObject({ code: "RABBITMQ_UNAVAILABLE", retriable: true });
+    }
+    await eventually(() => {
+      expect(manager.state).toBe("connected");
+      expect(manager.connection()).not.toBe(first);
+    });
+    const before = (await admin.checkQueue(queue)).messageCount;
+    await publisher.publish(message(exchange, "r"));
+    expect((await admin.checkQueue(queue)).messageCount).toBe(before + 1);
+    // Every publish that was confirmed is in the queue.
+    expect(before).toBeGreaterThanOrEqual(outcomes.filter((o) => o === "confirmed").length);
+  });
+
+  it("refuses publishes after close", async () => {
+    const p = createAmqpPublisher(manager);
+    await p.close();
+    await expect(p.publish(message("amq.direct", "x"))).rejects.toMatchObject({ code: "CLOSED" });
+  });
+});
