@@ -1,4 +1,8 @@
-import { type Admin, ConfigResourceTypes } from "kafkajs";
+import kafkajs, { type Admin } from "kafkajs";
+
+// kafkajs is CommonJS: Node cannot see its enums as named ESM exports.
+const { ConfigResourceTypes } = kafkajs;
+
 import { describeError, TransportError } from "../errors.js";
 import { type KafkaConnection, kafkaAdminAccess } from "../kafka/connection.js";
 import { withTimeout } from "../timeout.js";
