@@ -34,9 +34,13 @@ export function describeEventConformance(
     : {};
 
   describe.each(events.map((event) => [event.name, event] as const))("%s", (_name, event) => {
-    it(`round-trips ${runs} generated records through encode → frame → decode`, () => {
-      fc.assert(
-        fc.property(arbitraryForType(event.type), (record) => {
+    it(`round-trips ${runs} generated records through encode → frame → decode`, async () => {
+      // Async, yielding to the event loop now and then: a long synchronous loop starves vitest's worker RPC
+      // ("Timeout calling onTaskUpdate") when the machine is busy.
+      let checked = 0;
+      await fc.assert(
+        fc.asyncProperty(arbitraryForType(event.type), async (record) => {
+          if (++checked % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
           const framed = frame(FIXTURE_SCHEMA_ID, event.encode(record));
           const { schemaId, payload } = unframe(framed);
           expect(schemaId).toBe(FIXTURE_SCHEMA_ID);
