@@ -11,6 +11,11 @@ import {
 } from "@kronos/app-kit";
 import { authPlugin, authRoutes } from "./auth/index.js";
 import type { Config } from "./config.js";
+import { eventsByName } from "./events.js";
+import { openApiPlugin } from "./plugins/openapi.js";
+import { publishersPlugin } from "./plugins/publishers.js";
+import { publishRoutes } from "./publish/index.js";
+import { queueRoutes } from "./queues/index.js";
 import { rootRoutes } from "./routes/root.js";
 import { createGatewayFastify } from "./security/fastify.js";
 import { limitsPlugin } from "./security/limits.js";
@@ -37,6 +42,8 @@ export async function buildApp(config: Config): Promise<KronosApp> {
   await app.register(kafkaPlugin);
   await app.register(amqpPlugin);
   await app.register(registryPlugin);
+  await app.register(publishersPlugin, { schemasDir: config.queues.schemasDir });
+  await app.register(openApiPlugin, { version: "0.1.0" });
 
   await app.register(limitsPlugin, { https: config.tls !== undefined });
   await app.register(authPlugin, { jwt: config.jwt, principalsFile: config.principalsFile });
@@ -45,5 +52,7 @@ export async function buildApp(config: Config): Promise<KronosApp> {
   await app.register(healthRoutes);
   await app.register(rootRoutes);
   await app.register(authRoutes);
+  await app.register(queueRoutes, config.queues);
+  await app.register(publishRoutes, { ...config.publish, events: [...eventsByName.values()] });
   return app;
 }

@@ -1,5 +1,3 @@
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
 import {
   ConfigError,
   type Env,
@@ -9,6 +7,9 @@ import {
   type ServiceDefinition,
 } from "@kronos/app-kit";
 import { type JwtConfig, readJwtConfig } from "./auth/jwt.js";
+import { principalsFilePath } from "./auth/principals.js";
+import { type PublishConfig, readPublishConfig } from "./publish/config.js";
+import { type QueuesConfig, readQueuesConfig } from "./queues/config.js";
 import { readTlsConfig, type TlsConfig } from "./security/tls.js";
 
 /** The gateway's name, env prefix (`GATEWAY_PORT`, `GATEWAY_HOST`) and default port. */
@@ -32,18 +33,10 @@ export interface Config extends ServiceConfig {
   readonly bodyLimitBytes: number;
   /** Requests allowed per principal per minute (`GATEWAY_RATE_LIMIT_PER_MINUTE`, default 6000); more: 429. */
   readonly rateLimitPerMinute: number;
-}
-
-/**
- * Where the principals file lives when `GATEWAY_PRINCIPALS_FILE` is unset: `$XDG_CONFIG_HOME/kronos/principals.json`,
- * i.e. `~/.config/kronos/principals.json` by default — per user, outside any checkout, so no key lands in git.
- * A relative `GATEWAY_PRINCIPALS_FILE` is resolved against the working directory.
- */
-export function principalsFilePath(env: Env = process.env): string {
-  const explicit = env.GATEWAY_PRINCIPALS_FILE?.trim();
-  if (explicit) return resolve(explicit);
-  const configHome = env.XDG_CONFIG_HOME?.trim() || join(homedir(), ".config");
-  return join(configHome, "kronos", "principals.json");
+  /** Queue administration: `RABBITMQ_MANAGEMENT_URL` and `GATEWAY_SCHEMAS_DIR` (see src/queues/config.ts). */
+  readonly queues: QueuesConfig;
+  /** Publishing: timeout, idempotency window and store, batch size (see src/publish/config.ts). */
+  readonly publish: PublishConfig;
 }
 
 /**
@@ -60,6 +53,8 @@ export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const jwt = readJwtConfig(env, problems);
   const tls = readTlsConfig(env, problems);
+  const queues = readQueuesConfig(env, reader);
+  const publish = readPublishConfig(env, reader);
   try {
     reader.finish();
   } catch (error) {
@@ -75,5 +70,7 @@ export function loadConfig(env: Env = process.env): Config {
     tls,
     bodyLimitBytes,
     rateLimitPerMinute,
+    queues,
+    publish,
   };
 }

@@ -1,7 +1,13 @@
 import { parseArgs } from "node:util";
 import type { Env } from "@kronos/app-kit";
-import { principalsFilePath } from "../config.js";
-import { addPrincipal, type ListedPrincipal, listPrincipals, PrincipalsError, revokePrincipal } from "./principals.js";
+import {
+  addPrincipal,
+  type ListedPrincipal,
+  listPrincipals,
+  PrincipalsError,
+  principalsFilePath,
+  revokePrincipal,
+} from "./principals.js";
 
 /** Where {@link runPrincipalsCli} reads its environment and writes. */
 export interface CliIo {
@@ -9,6 +15,9 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
 }
+
+/** How to run the CLI from the repository root (the package is private: no global bin). */
+const PROGRAM = "node apps/gateway/bin/kronos-gateway-principals.js";
 
 /** The CLI's help text. */
 export const USAGE = `Usage: kronos-gateway-principals <command> [options]
@@ -89,7 +98,8 @@ export function runPrincipalsCli(
               io.stdout(
                 `Principal "${id}" already exists in ${file} (${existing.revokedAt === null ? "active" : `revoked ${existing.revokedAt}`}); ` +
                   "its key was shown once, when it was created.\n" +
-                  `For a new key: kronos-gateway-principals add <new-id> --acl ${existing.acl.join(",")}\n`,
+                  `Lost it? Revoke it (${PROGRAM} revoke ${id}) and add a principal with a new id:\n` +
+                  `  ${PROGRAM} add <new-id> --acl ${existing.acl.join(",")}\n`,
               );
             }
             return 0;

@@ -1,7 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import type { Env } from "@kronos/app-kit";
 import { parseRight } from "./acl.js";
 import type { Principal } from "./principal.js";
 
@@ -38,6 +40,18 @@ export class PrincipalsError extends Error {
     super(message);
     this.code = code;
   }
+}
+
+/**
+ * Where the principals file lives when `GATEWAY_PRINCIPALS_FILE` is unset: `$XDG_CONFIG_HOME/kronos/principals.json`,
+ * i.e. `~/.config/kronos/principals.json` by default — per user, outside any checkout, so no key lands in git.
+ * A relative `GATEWAY_PRINCIPALS_FILE` is resolved against the working directory.
+ */
+export function principalsFilePath(env: Env = process.env): string {
+  const explicit = env.GATEWAY_PRINCIPALS_FILE?.trim();
+  if (explicit) return resolve(explicit);
+  const configHome = env.XDG_CONFIG_HOME?.trim() || join(homedir(), ".config");
+  return join(configHome, "kronos", "principals.json");
 }
 
 /** API keys look like `kgw_` + 43 base64url characters (32 random bytes); the prefix lets secret scanners find them. */

@@ -1,0 +1,116 @@
+import { defineEvent } from "@kronos/contracts";
+import { describe, expect, it } from "vitest";
+import { checkPayload, jsonToAvro } from "./convert.js";
+
+const event = defineEvent<unknown>({
+  name: "test.Everything",
+  source: "test",
+  schema: {
+    type: "record",
+    name: "Everything",
+    namespace: "test",
+    fields: [
+      { name: "at", type: { type: "long", logicalType: "timestamp-millis" } },
+      { name: "micros", type: { type: "long", logicalType: "timestamp-micros" } },
+      { name: "maybeAt", type: ["null", { type: "long", logicalType: "timestamp-millis" }], default: null },
+      { name: "data", type: "bytes" },
+      { name: "hash", type: { type: "fixed", name: "Hash", size: 4 } },
+      { name: "amount", type: { type: "bytes", logicalType: "decimal", precision: 6, scale: 2 } },
+      { name: "id", type: { type: "string", logicalType: "uuid" } },
+      { name: "either", type: ["string", "int"] },
+      {
+        name: "wrapped",
+        type: [
+          "null",
+          {
+            type: "record",
+            name: "A",
+            fields: [{ name: "when", type: { type: "long", logicalType: "timestamp-millis" } }],
+          },
+          { type: "record", name: "B", fields: [{ name: "x", type: "int" }] },
+        ],
+        default: null,
+      },
+      { name: "times", type: { type: "array", items: { type: "long", logicalType: "timestamp-millis" } } },
+      { name: "blobs", type: { type: "map", values: "bytes" } },
+    ],
+  },
+});
+
+const valid = {
+  at: "2024-05-01T12:00:00.000Z",
+  micros: "1714564800000000123",
+  maybeAt: 1714564800000,
+  data: Buffer.from("hi").toString("base64"),
+  hash: Buffer.from([1, 2, 3, 4]).toString("base64"),
+  amount: "12.30",
+  id: "0b8e4a4c-8a3e-4d43-9d5c-6a1f1c1a2b3c",
+  either: 7,
+  wrapped: { "test.A": { when: "2024-05-01T00:00:00+02:00" } },
+  times: [0, "1970-01-01T00:00:01Z"],
+  blobs: { k: "AAE=" },
+};
+
+describe("jsonToAvro", () => {
+  it("converts JSON into the Avro JS representation the codec encodes", () => {
+    const { value, violations } = checkPayload(event.type, event.validate, valid);
+    expect(violations).toEqual([]);
+    const v = value as Record<string, unknown>;
+    expect(v.at).toEqual(new Date("2024-05-01T12:00:00.000Z"));
+    expect(v.micros).toBe(1714564800000000123n);
+    expect(v.maybeAt).toEqual(new Date(1714564800000));
+    expect(v.data).toEqual(Buffer.from("hi"));
+    expect(v.hash).toEqual(Buffer.from([1, 2, 3, 4]));
+    expect(v.wrapped).toEqual({ "test.A": { when: new Date("2024-04-30T22:00:00.000Z") } });
+    expect(v.times).toEqual([new Date(0), new Date(1000)]);
+    expect(v.blobs).toEqual({ k: Buffer.from([0, 1]) });
+    expect(event.decode(event.encode(value))).toEqual(value);
+  });
+
+  it("accepts null for an optional timestamp and leaves other values for the validator", () => {
+    expect(jsonToAvro(event.type, { ...valid, maybeAt: null }).violations).toEqual([]);
+    expect(jsonToAvro(event.type, { ...valid, either: "text" }).violations).toEqual([]);
+  });
+
+  it("reports every conversion and schema problem once, with its path", () => {
+    const { violations } = checkPayload(event.type, event.validate, {
+      ...valid,
+      at: "yesterday",
+      micros: 1.5,
+      maybeAt: "soon",
+      data: "***",
+      hash: Buffer.from([1, 2]).toString("base64"),
+      id: "nope",
+      wrapped: { "test.A": { when: true } },
+      times: [0, "x"],
+      blobs: { "a b": 5 },
+      extra: 1,
+    });
+    expect(violations.map((v) => v.path).sort()).toEqual(
+      [
+        "at",
+        "micros",
+        "maybeAt",
+        "data",
+        "hash",
+        "id",
+        'wrapped["test.A"].when',
+        "times[1]",
+        'blobs["a b"]',
+        "extra",
+      ].sort(),
+    );
+    expect(violations.find((v) => v.path === "at")?.message).toMatch(/ISO-8601/);
+    expect(violations.find((v) => v.path === "hash")?.message).toBe("expected base64 of exactly 4 bytes, got 2");
+  });
+
+  it("reports missing fields", () => {
+    const { violations } = checkPayload(event.type, event.validate, { ...valid, at: undefined, data: undefined });
+    expect(violations).toEqual(
+      expect.arrayContaining([
+        { path: "at", message: "missing required field" },
+        { path: "data", message: "missing required field" },
+      ]),
+    );
+  });
+});

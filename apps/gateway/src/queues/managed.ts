@@ -1,0 +1,67 @@
+import type { Catalog } from "@kronos/catalog";
+
+/** The two brokers a queue id can name. */
+export type Broker = "rabbitmq" | "kafka";
+
+/** A destination the queue routes administer: a RabbitMQ queue or a Kafka topic. */
+export interface QueueRef {
+  broker: Broker;
+  name: string;
+}
+
+/**
+ * Parses a queue id, `<broker>:<name>` (`rabbitmq:orders`, `kafka:kronos.log.entries`): the broker is the text
+ * before the first `:`, the name everything after it (RabbitMQ names may hold `:`). Undefined when the broker is
+ * unknown or the name empty.
+ */
+export function parseQueueId(id: string): QueueRef | undefined {
+  const colon = id.indexOf(":");
+  if (colon < 0) return undefined;
+  const broker = id.slice(0, colon);
+  const name = id.slice(colon + 1);
+  if ((broker !== "rabbitmq" && broker !== "kafka") || name === "") return undefined;
+  return { broker, name };
+}
+
+/** The queue id of `name` on `broker`: `<broker>:<name>` (see {@link parseQueueId}). */
+export function formatQueueId(broker: Broker, name: string): string {
+  return `${broker}:${name}`;
+}
+
+/** The destinations the contract manifest declares, by broker. */
+export interface ManifestDestinations {
+  /** Kafka topics of the manifest. */
+  readonly kafka: ReadonlySet<string>;
+  /** RabbitMQ queues declared on the manifest's exchanges, and the dead-letter queues they name. */
+  readonly rabbitmq: ReadonlySet<string>;
+}
+
+/** The topics and queues `catalog`'s manifest declares (its exchanges are not queues and are not listed). */
+export function manifestDestinations(catalog: Pick<Catalog, "destinations">): ManifestDestinations {
+  const kafka = new Set<string>();
+  const rabbitmq = new Set<string>();
+  for (const destination of catalog.destinations) {
+    if (destination.broker === "kafka") {
+      kafka.add(destination.topic);
+      continue;
+    }
+    for (const queue of destination.queues) {
+      rabbitmq.add(queue.name);
+      if (queue.deadLetter?.queue) rabbitmq.add(queue.deadLetter.queue);
+    }
+  }
+  return { kafka, rabbitmq };
+}
+
+/** Kafka topics of the local schema registry's storage (Apicurio KafkaSQL), never listed nor deleted. */
+const REGISTRY_TOPICS: ReadonlySet<string> = new Set(["kafkasql-journal", "kafkasql-snapshots", "registry-events"]);
+
+/**
+ * Whether a broker object is internal, so the queue routes neither list nor delete it: Kafka topics starting
+ * with `_` (`__consumer_offsets`, `_schemas`) and the schema registry's storage topics; RabbitMQ queues named by
+ * the server (`amq.*`, e.g. exclusive reply queues).
+ */
+export function isInternal(ref: QueueRef): boolean {
+  if (ref.broker === "kafka") return ref.name.startsWith("_") || REGISTRY_TOPICS.has(ref.name);
+  return ref.name.startsWith("amq.");
+}

@@ -1,0 +1,293 @@
+import { type FastifyPluginAsyncTypebox, TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
+import { HttpError } from "@kronos/app-kit";
+import { type Catalog, loadCatalog } from "@kronos/catalog";
+import {
+  createTopic,
+  deadLetterExchangeName,
+  deadLetterQueueName,
+  declareQueue,
+  deleteQueue,
+  deleteTopic,
+  describeTopics,
+  type QueueInfo,
+  type QueueOptions,
+  RabbitManagementClient,
+  retryQueueName,
+  type TopicInfo,
+  type TopicOptions,
+} from "@kronos/transport";
+import type { FastifyRequest } from "fastify";
+import { requireRight } from "../auth/index.js";
+import type { QueuesConfig } from "./config.js";
+import { toHttpError } from "./errors.js";
+import {
+  type Broker,
+  formatQueueId,
+  isInternal,
+  type ManifestDestinations,
+  manifestDestinations,
+  parseQueueId,
+} from "./managed.js";
+import {
+  CREATE_RESPONSES,
+  CreateQueueBody,
+  type CreateQueueReply,
+  DELETE_RESPONSES,
+  DeleteQueueQuery,
+  type KafkaTopicEntry,
+  LIST_RESPONSES,
+  ListQueuesQuery,
+  OPTIONS_BY_BROKER,
+  QueueIdParams,
+  type RabbitQueueEntry,
+} from "./schemas.js";
+
+/** Options of {@link queueRoutes}. */
+export interface QueueRoutesOptions extends QueuesConfig {
+  /** The contract catalog; loaded from `schemasDir` when not given. */
+  readonly catalog?: Pick<Catalog, "destinations">;
+}
+
+/** The RabbitMQ vhost of an AMQP URL: its path without the leading `/`, decoded; "/" when there is none. */
+export function vhostOf(amqpUrl: string): string {
+  const path = new URL(amqpUrl).pathname;
+  return path === "" || path === "/" ? "/" : decodeURIComponent(path.slice(1));
+}
+
+const CODE_BY_PART: Readonly<Record<string, string>> = {
+  body: "INVALID_OPTIONS",
+  params: "INVALID_QUEUE_ID",
+  querystring: "INVALID_QUERY",
+};
+
+/** Turns a schema validation failure (attached, so authorization runs first) into a 400 with a code. */
+function rejectInvalid(request: FastifyRequest): void {
+  const error = request.validationError;
+  if (!error) return;
+  const part = (error as { validationContext?: string }).validationContext ?? "body";
+  throw new HttpError(400, CODE_BY_PART[part] ?? "BAD_REQUEST", error.message);
+}
+
+function rabbitEntry(queue: QueueInfo, managed: ManifestDestinations): RabbitQueueEntry {
+  return {
+    id: formatQueueId("rabbitmq", queue.name),
+    broker: "rabbitmq",
+    name: queue.name,
+    managedBy: managed.rabbitmq.has(queue.name) ? "manifest" : "api",
+    vhost: queue.vhost,
+    type: queue.type,
+    durable: queue.durable,
+    messagesReady: queue.messagesReady,
+    messagesUnacknowledged: queue.messagesUnacknowledged,
+    consumers: queue.consumers,
+    maxPriority: queue.maxPriority,
+    deadLetter:
+      queue.deadLetterExchange === null
+        ? null
+        : { exchange: queue.deadLetterExchange, routingKey: queue.deadLetterRoutingKey },
+    arguments: queue.arguments,
+  };
+}
+
+function kafkaEntry(topic: TopicInfo, managed: ManifestDestinations): KafkaTopicEntry {
+  return {
+    id: formatQueueId("kafka", topic.name),
+    broker: "kafka",
+    name: topic.name,
+    managedBy: managed.kafka.has(topic.name) ? "manifest" : "api",
+    replicationFactor: topic.replicationFactor,
+    retentionMs: topic.config.retentionMs,
+    cleanupPolicy: topic.config.cleanupPolicy,
+    partitions: topic.partitions.map((p) => ({ partition: p.partition, startOffset: p.low, endOffset: p.high })),
+    consumerGroups: topic.consumerGroups.map((group) => ({
+      groupId: group.groupId,
+      totalLag: group.totalLag,
+      partitions: group.partitions.map((p) => ({ partition: p.partition, committed: p.committed, lag: p.lag })),
+    })),
+  };
+}
+
+/** Splits the flat body into the broker's options; an option of the other broker is 400 `INVALID_OPTIONS`. */
+function brokerOptions(body: CreateQueueBody): QueueOptions | TopicOptions {
+  const allowed: readonly string[] = OPTIONS_BY_BROKER[body.broker];
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (key === "name" || key === "broker" || value === undefined) continue;
+    if (!allowed.includes(key)) {
+      throw new HttpError(
+        400,
+        "INVALID_OPTIONS",
+        `option "${key}" does not apply to ${body.broker}; ${body.broker} accepts: ${allowed.join(", ")}`,
+      );
+    }
+    options[key] = value;
+  }
+  return options;
+}
+
+function deadLetterNames(name: string, options: QueueOptions): CreateQueueReply["deadLetter"] {
+  if (!options.deadLetter) return undefined;
+  const delays = options.deadLetter === true ? [] : (options.deadLetter.retryDelaysMs ?? []);
+  return {
+    exchange: deadLetterExchangeName(name),
+    queue: deadLetterQueueName(name),
+    retryQueues: delays.map((delay) => retryQueueName(name, delay)),
+  };
+}
+
+/**
+ * Queue administration, every route needing the `admin` right:
+ * `GET /queues` (RabbitMQ queues with live figures from the management API, Kafka topics with end offsets and
+ * consumer-group lag; `?broker=` and `?prefix=` narrow it), `POST /queues/create` (201 created, 200 an equivalent
+ * one exists, 409 `QUEUE_CONFLICT` / `TOPIC_CONFLICT`, 400 `INVALID_OPTIONS`) and `DELETE /queues/:queueId`
+ * (`<broker>:<name>`; 204, 404, 409 `QUEUE_NOT_EMPTY` / `TOPIC_NOT_EMPTY` with `?ifEmpty=true`, 409
+ * `MANAGED_BY_MANIFEST` for the manifest's topics and queues). A broker or the management API that cannot be
+ * reached is 503 with `Retry-After`. Loads the contract catalog at registration (throws a CatalogError when it is
+ * invalid). Every AMQP operation runs on a throwaway channel: a refused declaration never breaks shared channels.
+ */
+export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async (app, options) => {
+  const catalog = options.catalog ?? (await loadCatalog(options.schemasDir));
+  const managed = manifestDestinations(catalog);
+  const management = new RabbitManagementClient({ url: options.rabbitmqManagementUrl });
+  const vhost = vhostOf(app.config.rabbitmqUrl);
+
+  // TypeBox's own validator: Fastify's Ajv would silently drop unknown options (removeAdditional) instead of 400.
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  const admin = requireRight("admin");
+
+  app.get(
+    "/queues",
+    {
+      attachValidation: true,
+      preHandler: admin,
+      schema: {
+        summary: "Managed queues and topics with live figures",
+        tags: ["queues"],
+        querystring: ListQueuesQuery,
+        response: LIST_RESPONSES,
+      },
+    },
+    async (request, reply) => {
+      rejectInvalid(request);
+      const { broker, prefix = "" } = request.query;
+      const wanted = (b: Broker, name: string) => name.startsWith(prefix) && !isInternal({ broker: b, name });
+      try {
+        const [queues, topics] = await Promise.all([
+          broker === "kafka" ? [] : management.listQueues(vhost),
+          broker === "rabbitmq" ? [] : describeTopics(app.kafka),
+        ]);
+        return {
+          queues: [
+            ...queues.filter((q) => wanted("rabbitmq", q.name)).map((q) => rabbitEntry(q, managed)),
+            ...topics.filter((t) => wanted("kafka", t.name)).map((t) => kafkaEntry(t, managed)),
+          ],
+        };
+      } catch (error) {
+        throw toHttpError(error, reply);
+      }
+    },
+  );
+
+  app.post(
+    "/queues/create",
+    {
+      attachValidation: true,
+      preHandler: admin,
+      schema: {
+        summary: "Create a RabbitMQ queue or a Kafka topic (idempotent)",
+        tags: ["queues"],
+        body: CreateQueueBody,
+        response: CREATE_RESPONSES,
+      },
+    },
+    async (request, reply) => {
+      rejectInvalid(request);
+      const body = request.body;
+      const brokerOpts = brokerOptions(body);
+      if (isInternal(body)) {
+        throw new HttpError(400, "INVALID_OPTIONS", `"${body.name}" is reserved for ${body.broker}'s internal use`);
+      }
+      let outcome: "created" | "exists";
+      try {
+        outcome =
+          body.broker === "rabbitmq"
+            ? await declareQueue(app.amqp, body.name, brokerOpts as QueueOptions)
+            : await createTopic(app.kafka, body.name, brokerOpts as TopicOptions);
+      } catch (error) {
+        throw toHttpError(error, reply);
+      }
+      const answer: CreateQueueReply = {
+        id: formatQueueId(body.broker, body.name),
+        broker: body.broker,
+        name: body.name,
+        outcome,
+      };
+      const deadLetter =
+        body.broker === "rabbitmq" ? deadLetterNames(body.name, brokerOpts as QueueOptions) : undefined;
+      if (deadLetter) answer.deadLetter = deadLetter;
+      return reply.code(outcome === "created" ? 201 : 200).send(answer);
+    },
+  );
+
+  app.delete(
+    "/queues/:queueId",
+    {
+      attachValidation: true,
+      preHandler: admin,
+      schema: {
+        summary: "Delete a queue or topic not declared by the manifest",
+        tags: ["queues"],
+        params: QueueIdParams,
+        querystring: DeleteQueueQuery,
+        response: DELETE_RESPONSES,
+      },
+    },
+    async (request, reply) => {
+      rejectInvalid(request);
+      const ref = parseQueueId(request.params.queueId);
+      if (!ref) {
+        throw new HttpError(
+          400,
+          "INVALID_QUEUE_ID",
+          `queue id "${request.params.queueId}" must be rabbitmq:<name> or kafka:<name>`,
+        );
+      }
+      const id = formatQueueId(ref.broker, ref.name);
+      if ((ref.broker === "kafka" ? managed.kafka : managed.rabbitmq).has(ref.name)) {
+        throw new HttpError(
+          409,
+          "MANAGED_BY_MANIFEST",
+          `${id} is declared by the contract manifest (the source of truth): change schemas/asyncapi.yaml instead`,
+        );
+      }
+      const ifEmpty = request.query.ifEmpty === true;
+      const notFound = () =>
+        new HttpError(404, ref.broker === "kafka" ? "TOPIC_NOT_FOUND" : "QUEUE_NOT_FOUND", `${id} does not exist`);
+      if (isInternal(ref)) throw notFound();
+      let result: "deleted" | "not-found";
+      try {
+        if (ref.broker === "rabbitmq") {
+          result = await deleteQueue(app.amqp, ref.name, { ifEmpty });
+        } else {
+          if (ifEmpty) {
+            const [topic] = await describeTopics(app.kafka, [ref.name]);
+            if (!topic) throw notFound();
+            const held = topic.partitions.reduce((sum, p) => sum + (p.high - p.low), 0);
+            if (held > 0) {
+              throw new HttpError(
+                409,
+                "TOPIC_NOT_EMPTY",
+                `topic "${ref.name}" was not deleted: it holds ${held} message(s) and ifEmpty was set`,
+              );
+            }
+          }
+          result = await deleteTopic(app.kafka, ref.name);
+        }
+      } catch (error) {
+        throw toHttpError(error, reply);
+      }
+      if (result === "not-found") throw notFound();
+      return reply.code(204).send(null);
+    },
+  );
+};
