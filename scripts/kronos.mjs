@@ -111,17 +111,40 @@ function setup() {
   buildStackTool();
 }
 
+/** Runs a step; on failure remembers it and goes on, so one run reports every failing step. */
+function attempt(failures, name, command, args) {
+  const result = spawnSync(command, args, { stdio: "inherit", cwd: root, env: process.env });
+  if (result.error || result.status !== 0) failures.push(name);
+}
+
 function test() {
   setup();
   step("Bringing the local stack up");
   stack(["up"]);
-  step("Lint (biome)");
-  run("pnpm", ["lint"]);
+  const failures = [];
+  step("Lint and format check (biome ci)");
+  attempt(failures, "lint", "pnpm", ["lint"]);
   step("Typecheck and tests (turbo)");
   // Concurrency 2: the machines have two cores, and the brokers need some of them too.
-  run("pnpm", ["turbo", "run", "typecheck", "test", "--concurrency=2", "--continue", "--output-logs=new-only"]);
+  attempt(failures, "typecheck and tests", "pnpm", [
+    "turbo",
+    "run",
+    "typecheck",
+    "test",
+    "--concurrency=2",
+    "--continue",
+    "--output-logs=new-only",
+  ]);
   step("Disruptive tests (they stop and start stack services, so they run one at a time)");
-  run("pnpm", ["turbo", "run", "test:disruptive", "--concurrency=1", "--output-logs=new-only"]);
+  attempt(failures, "disruptive tests", "pnpm", [
+    "turbo",
+    "run",
+    "test:disruptive",
+    "--concurrency=1",
+    "--continue",
+    "--output-logs=new-only",
+  ]);
+  if (failures.length > 0) fail(`failed: ${failures.join(", ")} (see the output above)`);
   console.log("\n✔ lint, typecheck and every test passed");
 }
 
