@@ -1,6 +1,7 @@
 import {
   amqpPlugin,
   configPlugin,
+  createFastify,
   errorsPlugin,
   healthRoutes,
   type KronosApp,
@@ -17,7 +18,6 @@ import { publishersPlugin } from "./plugins/publishers.js";
 import { publishRoutes } from "./publish/index.js";
 import { queueRoutes } from "./queues/index.js";
 import { rootRoutes } from "./routes/root.js";
-import { createGatewayFastify } from "./security/fastify.js";
 import { limitsPlugin } from "./security/limits.js";
 import { principalRateLimitPlugin } from "./security/rate-limit.js";
 
@@ -33,7 +33,11 @@ export { type Config, loadConfig } from "./config.js";
  * connection. Tests call it and use `inject`.
  */
 export async function buildApp(config: Config): Promise<KronosApp> {
-  const app = createGatewayFastify(config);
+  const app = createFastify(config, {
+    bodyLimitBytes: config.bodyLimitBytes,
+    // cert and key are non-enumerable on config.tls (kept out of logs): copy them explicitly.
+    ...(config.tls === undefined ? {} : { https: { cert: config.tls.cert, key: config.tls.key } }),
+  });
 
   await app.register(configPlugin, { config });
   await app.register(readinessPlugin);

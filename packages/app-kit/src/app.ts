@@ -14,19 +14,29 @@ export type KronosApp = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
+/** What only Fastify's constructor can set, for apps that need it (the gateway: HTTPS and a body limit). */
+export interface ServerOptions {
+  /** PEM certificate and key: the app serves HTTPS. */
+  https?: { cert: string | Buffer; key: string | Buffer };
+  /** Largest request body in bytes (Fastify's default is 1 MiB); larger bodies get 413. */
+  bodyLimitBytes?: number;
+}
+
 /**
  * Creates the bare Fastify instance of an app: JSON logs through pino with `app` on every line (at
  * `config.logLevel`), a request id per request (the caller's `x-request-id` if given), TypeBox type provider,
  * and answers sent during shutdown carry `Connection: close` so keep-alive clients cannot hold it up.
  * Registers nothing: the app's `buildApp` registers the plugins.
  */
-export function createFastify(config: ServiceConfig): KronosApp {
+export function createFastify(config: ServiceConfig, options: ServerOptions = {}): KronosApp {
   const app = Fastify({
     logger: loggerOptions({ app: config.app, level: config.logLevel }),
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
     // Keep-alive sockets of idle clients are closed on shutdown; in-flight requests still finish.
     forceCloseConnections: "idle",
+    ...(options.bodyLimitBytes === undefined ? {} : { bodyLimit: options.bodyLimitBytes }),
+    ...(options.https === undefined ? {} : { https: options.https }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Node closes idle keep-alive sockets once, when closing starts; a socket busy then would stay open after its
@@ -38,5 +48,6 @@ export function createFastify(config: ServiceConfig): KronosApp {
   app.addHook("onSend", async (_request, reply) => {
     if (closing) reply.header("connection", "close");
   });
-  return app;
+  // With HTTPS the raw server is an https.Server; KronosApp names http.Server, and routes never touch it.
+  return app as unknown as KronosApp;
 }

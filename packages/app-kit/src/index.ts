@@ -4,7 +4,7 @@
  * `metricsPlugin`, `kafkaPlugin`, `amqpPlugin`, `registryPlugin`, `healthRoutes`, then its own routes. Its
  * `server.ts` only calls {@link startServer}.
  */
-export { createFastify, type KronosApp } from "./app.js";
+export { createFastify, type KronosApp, type ServerOptions } from "./app.js";
 export {
   ConfigError,
   DEFAULTS,
