@@ -6,7 +6,10 @@ const globalSetup = ["./test/global-setup.ts"];
 export default defineConfig({
   test: {
     projects: [
-      { extends: true, test: { name: "unit", include: ["src/**/*.test.ts", "test/**/*.unit.test.ts"] } },
+      {
+        extends: true,
+        test: { name: "unit", include: ["src/**/*.test.ts", "test/**/*.unit.test.ts"], testTimeout: 60_000 },
+      },
       {
         extends: true,
         test: {

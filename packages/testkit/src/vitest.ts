@@ -22,7 +22,12 @@ export function kronosVitestConfig(overrides: ViteUserConfig["test"] = {}): Vite
     test: {
       ...overrides,
       projects: [
-        { extends: true, test: { name: "unit", include: ["src/**/*.test.ts", "test/**/*.unit.test.ts"] } },
+        {
+          extends: true,
+          // CI machines are shared and two-core: a generous timeout keeps CPU-heavy unit tests (fuzz, properties)
+          // from failing on load alone; what they assert does not depend on time.
+          test: { name: "unit", include: ["src/**/*.test.ts", "test/**/*.unit.test.ts"], testTimeout: 60_000 },
+        },
         {
           extends: true,
           test: {
