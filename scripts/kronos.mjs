@@ -29,7 +29,8 @@ Commands:
                    typecheck and run every test (unit, integration, then the disruptive ones).
   stack <args>     The local stack command: up | down | status | logs [service] | restart <service>.
   schemas <args>   The schema catalog command: validate | generate | register (see \`schemas help\`).
-  bench            Bring the stack up, build, and run the benchmarks (ratios against a baseline).
+  bench [names]    Bring the stack up, build, and run the benchmarks: codec and publish, or the
+                   named ones (npm run bench -- publish); each prints ratios against a baseline.
   help             This text.
 
 Environment: KRONOS_CACHE_DIR (downloads, default ~/.cache/kronos), KRONOS_STATE_DIR
@@ -185,7 +186,7 @@ switch (command) {
     setup();
     stack(["up"]);
     run("pnpm", ["turbo", "run", "build", "--filter=@kronos/benchmarks...", "--output-logs=errors-only"]);
-    run("pnpm", ["--filter", "@kronos/benchmarks", "--silent", "bench"]);
+    run("pnpm", ["--filter", "@kronos/benchmarks", "--silent", "bench", ...rest]);
     break;
   case undefined:
   case "help":

@@ -46,7 +46,10 @@ export async function buildApp(config: Config): Promise<KronosApp> {
   await app.register(kafkaPlugin);
   await app.register(amqpPlugin);
   await app.register(registryPlugin);
-  await app.register(publishersPlugin, { schemasDir: config.queues.schemasDir });
+  await app.register(publishersPlugin, {
+    schemasDir: config.queues.schemasDir,
+    nullSink: config.benchNullSink === true,
+  });
   await app.register(openApiPlugin, { version: "0.1.0" });
 
   await app.register(limitsPlugin, { https: config.tls !== undefined });

@@ -8,6 +8,7 @@ import {
 } from "@kronos/app-kit";
 import { type JwtConfig, readJwtConfig } from "./auth/jwt.js";
 import { principalsFilePath } from "./auth/principals.js";
+import { readBenchNullSink } from "./plugins/bench-null-sink.js";
 import { type PublishConfig, readPublishConfig } from "./publish/config.js";
 import { type QueuesConfig, readQueuesConfig } from "./queues/config.js";
 import { readTlsConfig, type TlsConfig } from "./security/tls.js";
@@ -37,6 +38,8 @@ export interface Config extends ServiceConfig {
   readonly queues: QueuesConfig;
   /** Publishing: timeout, idempotency window and store, batch size (see src/publish/config.ts). */
   readonly publish: PublishConfig;
+  /** Benchmarking aid (`GATEWAY_BENCH_NULL_SINK=1`, refused in production): publish acks without sending. */
+  readonly benchNullSink?: boolean;
 }
 
 /**
@@ -55,6 +58,7 @@ export function loadConfig(env: Env = process.env): Config {
   const tls = readTlsConfig(env, problems);
   const queues = readQueuesConfig(env, reader);
   const publish = readPublishConfig(env, reader);
+  const benchNullSink = readBenchNullSink(env, problems);
   try {
     reader.finish();
   } catch (error) {
@@ -72,5 +76,6 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute,
     queues,
     publish,
+    benchNullSink,
   };
 }

@@ -37,3 +37,62 @@ export async function ratio(candidate: Op, baseline: Op, options: RatioOptions):
   ratios.sort((x, y) => x - y);
   return ratios[Math.floor(ratios.length / 2)] ?? Number.NaN;
 }
+
+/** One contender of {@link alternate}: does as much work as it can before `until` (a `performance.now()` time). */
+export interface Contender {
+  readonly name: string;
+  /** Runs until `until` or `max` messages, whichever comes first; resolves with the messages done. */
+  run(until: number, max: number): Promise<number>;
+}
+
+/** Options of {@link alternate}. */
+export interface AlternateOptions {
+  /** Measured rounds (one warm-up round comes first). */
+  rounds: number;
+  /** Length of each contender's turn, in ms. */
+  turnMs: number;
+  /** Most messages in one turn (the run is bounded by count and by time). */
+  maxPerTurn: number;
+  /** Length of the warm-up turns, in ms. Default: `turnMs / 2`. */
+  warmupMs?: number;
+  /** Called after each measured round (progress). */
+  onRound?: (round: number) => void;
+}
+
+/**
+ * Gives every contender a turn of `turnMs` in each round, in the same order (A B C ... A B C ...), so that noise
+ * drifting over the run hits all of them alike, after one warm-up round. Returns each contender's throughput
+ * (messages/s) per measured round, by name: compute ratios per round and take the median ({@link medianRatio}).
+ */
+export async function alternate(
+  contenders: readonly Contender[],
+  options: AlternateOptions,
+): Promise<Map<string, number[]>> {
+  const warmupMs = options.warmupMs ?? options.turnMs / 2;
+  for (const contender of contenders) await contender.run(performance.now() + warmupMs, options.maxPerTurn);
+  const results = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (let round = 0; round < options.rounds; round++) {
+    for (const contender of contenders) {
+      const start = performance.now();
+      const done = await contender.run(start + options.turnMs, options.maxPerTurn);
+      results.get(contender.name)?.push((done * 1000) / (performance.now() - start));
+    }
+    options.onRound?.(round + 1);
+  }
+  return results;
+}
+
+/** The median of `xs` (NaN when empty). */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Median over rounds of `a[i] / b[i]`: the per-round ratio, so both sides of each ratio saw the same noise. */
+export function medianRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, i) => x / (b[i] ?? Number.NaN)));
+}

@@ -9,6 +9,7 @@ import {
   withTimeout,
 } from "@kronos/transport";
 import fp from "fastify-plugin";
+import { nullSinkPublishers } from "./bench-null-sink.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -30,6 +31,8 @@ export interface PublishersPluginOptions {
   readonly schemasDir: string;
   /** Upper bound of the topology creation at start, in ms. Default: 15000. */
   readonly topologyTimeoutMs?: number;
+  /** Benchmarking aid (`GATEWAY_BENCH_NULL_SINK`, see bench-null-sink.ts): ack at once, send nothing. Default: false. */
+  readonly nullSink?: boolean;
 }
 
 /**
@@ -44,8 +47,13 @@ export const publishersPlugin = fp<PublishersPluginOptions>(
   async (app, options) => {
     const logger = app.log.child({ component: "publish" });
     const serde = new RegistrySerde({ url: app.config.schemaRegistryUrl, autoRegister: true, retries: 1 });
-    const kafka = createKafkaPublisher(app.kafka, { clientId: `${app.config.app}-publisher`, logger });
-    const amqp = createAmqpPublisher(app.amqp, { logger });
+    const { kafka, amqp } = options.nullSink
+      ? nullSinkPublishers()
+      : {
+          kafka: createKafkaPublisher(app.kafka, { clientId: `${app.config.app}-publisher`, logger }),
+          amqp: createAmqpPublisher(app.amqp, { logger }),
+        };
+    if (options.nullSink) logger.warn("GATEWAY_BENCH_NULL_SINK=1: publish answers 202 WITHOUT sending to any broker");
     app.decorate("publishers", { serde, kafka, amqp });
 
     app.addHook("onReady", async () => {

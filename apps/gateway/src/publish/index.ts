@@ -11,6 +11,6 @@ export {
   MemoryIdempotencyStore,
   RedisIdempotencyStore,
 } from "./idempotency.js";
-export { createPublishMetrics, type PublishMetrics } from "./metrics.js";
+export { CONNECTION_CHECKS, createConnectionMetrics, createPublishMetrics, type PublishMetrics } from "./metrics.js";
 export { CONTENT_TYPE, RESERVED_HEADERS, RETRY_AFTER_SECONDS } from "./pipeline.js";
 export { type PublishRoutesOptions, publishRoutes } from "./routes.js";

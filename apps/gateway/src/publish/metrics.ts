@@ -1,4 +1,5 @@
-import { Counter, Histogram, type Registry } from "prom-client";
+import type { ReadinessReport } from "@kronos/app-kit";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /** How a publish ended, the `outcome` label of `gateway_publishes_total`. */
 export type PublishOutcome =
@@ -65,4 +66,30 @@ export function createPublishMetrics(registry: Registry): PublishMetrics {
       replays.inc({ route });
     },
   };
+}
+
+/** The dependencies whose connection state `gateway_broker_connected` reports (the readiness checks' names). */
+export const CONNECTION_CHECKS = ["kafka", "rabbitmq", "registry"] as const;
+
+/**
+ * Registers in `registry` the gauge `gateway_broker_connected{broker}`: 1 when the readiness check of `kafka`,
+ * `rabbitmq` or `registry` passes, 0 when it fails. The checks run when the metrics are scraped (concurrent
+ * scrapes share one run; each check is bounded by the readiness timeout, 2 s by default, so a scrape never hangs),
+ * so the figure is as fresh as `/readyz`, which runs the same `check()`.
+ */
+export function createConnectionMetrics(registry: Registry, check: () => Promise<ReadinessReport>): void {
+  let running: Promise<ReadinessReport> | undefined;
+  new Gauge({
+    name: "gateway_broker_connected",
+    help: "1 when the gateway's connection to the broker (kafka, rabbitmq) or the schema registry works, else 0.",
+    labelNames: ["broker"] as const,
+    registers: [registry],
+    async collect() {
+      running ??= check().finally(() => {
+        running = undefined;
+      });
+      const report = await running;
+      for (const broker of CONNECTION_CHECKS) this.set({ broker }, report.checks[broker]?.ok ? 1 : 0);
+    },
+  });
 }

@@ -13,7 +13,7 @@ import {
   RedisIdempotencyStore,
   type StoredResponse,
 } from "./idempotency.js";
-import { createPublishMetrics } from "./metrics.js";
+import { createConnectionMetrics, createPublishMetrics } from "./metrics.js";
 import {
   type CheckedMessage,
   checkMessage,
@@ -93,6 +93,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = async (app, options) => {
   const destinations = new Destinations(options.events);
   const metrics = createPublishMetrics(app.metrics.registry);
+  createConnectionMetrics(app.metrics.registry, () => app.readiness.run());
   const store =
     options.idempotencyStore ??
     (options.redisUrl === undefined ? new MemoryIdempotencyStore() : new RedisIdempotencyStore(options.redisUrl));

@@ -1,0 +1,511 @@
+// Gateway publish benchmark (issue #4): the gateway's POST /publish against the raw broker clients, RabbitMQ's
+// management API, a plain Fastify echo route and the gateway with a null sink, side by side in one run, on the
+// same payloads; prints ratios (the result) and messages/s (context).
+//   npm run bench -- publish      (from the repository root: set-up, stack up, build, then this)
+// Targets: serial gateway ≥ 0.8× the raw one-by-one client; concurrent gateway ≥ 5× the raw one-by-one client and
+// ≥ 5× the management API; null-sink gateway ≥ 0.85× the Fastify echo.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { RegistrySerde } from "@kronos/contracts";
+import { CriticalAlertEvent } from "@kronos/events-gaia";
+import { LogEntryEvent } from "@kronos/events-log";
+import { endpoints, loadSettings } from "@kronos/local-stack";
+import amqplib from "amqplib";
+import { Kafka, logLevel } from "kafkajs";
+import { Client, Pool } from "undici";
+import { alternate, type Contender, median, medianRatio } from "./measure.js";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const TURN_MS = Number(process.env.BENCH_TURN_MS ?? 2000);
+const MAX_PER_TURN = 100_000;
+const CONCURRENCY = 64;
+const PAYLOADS = 2000;
+const KAFKA_TOPIC = "kronos.log.entries";
+const EXCHANGE = "kronos.gaia.critical";
+// WARNING alerts: the manifest's notifications queue binds only CRITICAL and MAJOR, so only the benchmark queue
+// (bound with "#", deleted at the end) receives these; RabbitMQ's mandatory flag needs one queue to route to.
+const ROUTING_KEY = "alert.WARNING.bench";
+const BENCH_QUEUE = `kronos.bench.publish.${process.pid}`;
+const HARD_LIMIT_MS = 5 * 60_000;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const gatewayDist = dirname(fileURLToPath(import.meta.resolve("@kronos/gateway")));
+const gatewayServer = join(gatewayDist, "server.js");
+const principalsCli = join(gatewayDist, "..", "bin", "kronos-gateway-principals.js");
+const stack = endpoints(loadSettings());
+const management = new URL(stack.rabbitmqManagementUrl);
+const managementAuth = `Basic ${Buffer.from(`${decodeURIComponent(management.username || "guest")}:${decodeURIComponent(management.password || "guest")}`).toString("base64")}`;
+management.username = "";
+management.password = "";
+
+const children: ChildProcess[] = [];
+let failures = 0;
+const failureSamples: string[] = [];
+const cleanups: Array<() => Promise<unknown>> = [];
+const hardLimit = setTimeout(() => {
+  console.error(`publish benchmark: still running after ${HARD_LIMIT_MS / 1000} s; stopping`);
+  void cleanup().finally(() => process.exit(1));
+}, HARD_LIMIT_MS);
+hardLimit.unref();
+// A failure anywhere (a broker restarted mid-run, a child that would not start) still stops the children and
+// removes the benchmark queue and the temporary principals file.
+for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+  process.on(event, (error: unknown) => {
+    console.error("publish benchmark failed:", error);
+    void cleanup().finally(() => process.exit(1));
+  });
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => void cleanup().finally(() => process.exit(130)));
+}
+
+let cleanedUp = false;
+async function cleanup(): Promise<void> {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          const timer = setTimeout(() => {
+            child.kill("SIGKILL");
+            resolve();
+          }, 10_000);
+          child.once("exit", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        }),
+    ),
+  );
+  for (const step of cleanups.reverse()) await step().catch(() => {});
+}
+
+// ---------------------------------------------------------------- payloads (the same for every contender)
+
+const now = Date.now();
+const logValues = Array.from({ length: PAYLOADS }, (_, i) => ({
+  meta: { eventId: randomUUID(), occurredAt: new Date(now), producer: "bench", correlationId: null, traceparent: null },
+  timestamp: new Date(now),
+  level: "INFO" as const,
+  service: "bench",
+  instance: `bench-${i % 4}`,
+  logger: "bench.publish",
+  message: `request ${i} served in ${i % 97} ms`,
+  attributes: { route: "/orders", status: "200" },
+  traceId: null,
+  spanId: null,
+}));
+const alertValues = Array.from({ length: PAYLOADS }, (_, i) => ({
+  meta: { eventId: randomUUID(), occurredAt: new Date(now), producer: "gaia", correlationId: null, traceparent: null },
+  alertId: randomUUID(),
+  severity: "WARNING" as const,
+  sourceService: "bench",
+  fingerprint: `fp-${i}`,
+  title: "Login failures above 50/min",
+  description: "Gaia saw 73 failed logins in the last minute.",
+  labels: { region: "eu" },
+  raisedAt: new Date(now),
+  runbookUrl: null,
+}));
+// JSON.stringify turns the Dates into ISO strings, which the gateway reads back as timestamp-millis.
+const logBodies = logValues.map((payload) => JSON.stringify({ topic: KAFKA_TOPIC, payload }));
+const alertBodies = alertValues.map((payload) => JSON.stringify({ topic: EXCHANGE, payload }));
+
+const serde = new RegistrySerde({ url: stack.registryUrl, autoRegister: true });
+// One first, so the schema id is looked up (or registered) once rather than by 2000 racing calls.
+await serde.encode(LogEntryEvent, logValues[0]);
+await serde.encode(CriticalAlertEvent, alertValues[0]);
+const logBytes = await Promise.all(logValues.map((value) => serde.encode(LogEntryEvent, value)));
+const alertBytes = await Promise.all(alertValues.map((value) => serde.encode(CriticalAlertEvent, value)));
+const at = <T>(list: readonly T[], i: number): T => list[i % list.length] as T;
+
+// The headers the gateway sets, so the raw clients write comparable messages.
+const kafkaHeaders = (i: number) => ({
+  "message-id": randomUUID(),
+  "event-type": LogEntryEvent.name,
+  "content-type": "application/vnd.kronos.avro",
+  "correlation-id": randomUUID(),
+  producer: "bench",
+  timestamp: String(now + i),
+});
+
+// ---------------------------------------------------------------- servers
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+    });
+  });
+}
+
+function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): ChildProcess {
+  const child = spawn(process.execPath, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let tail = "";
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  child.once("exit", (code, signal) => {
+    if (!cleanedUp) {
+      console.error(`${name} exited early (code ${code}, signal ${signal}):\n${tail}`);
+      void cleanup().finally(() => process.exit(1));
+    }
+  });
+  return child;
+}
+
+async function waitFor(url: string, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      if (response.ok) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${what} not ready after ${timeoutMs / 1000} s: ${last}`);
+}
+
+const workDir = mkdtempSync(join(tmpdir(), "kronos-bench-"));
+cleanups.push(async () => rmSync(workDir, { recursive: true, force: true }));
+const principalsFile = join(workDir, "principals.json");
+const added = spawnSync(
+  process.execPath,
+  [principalsCli, "add", "bench", "--acl", "produce:*", "--file", principalsFile],
+  {
+    encoding: "utf8",
+  },
+);
+const apiKey = /kgw_[A-Za-z0-9_-]+/.exec(added.stdout)?.[0];
+if (added.status !== 0 || apiKey === undefined) throw new Error(`could not create a principal: ${added.stderr}`);
+
+async function startGateway(nullSink: boolean): Promise<string> {
+  const port = await freePort();
+  startChild(nullSink ? "null-sink gateway" : "gateway", [gatewayServer], {
+    ...process.env,
+    NODE_ENV: "development",
+    GATEWAY_HOST: "127.0.0.1",
+    GATEWAY_PORT: String(port),
+    GATEWAY_PRINCIPALS_FILE: principalsFile,
+    // The default (6000/min per principal) would answer 429 within a second.
+    GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000000",
+    // Access logs would measure the log pipe; warnings and errors still show.
+    LOG_LEVEL: "warn",
+    KAFKA_BROKERS: stack.kafkaBrokers,
+    RABBITMQ_URL: stack.rabbitmqUrl,
+    SCHEMA_REGISTRY_URL: stack.registryUrl,
+    GATEWAY_BENCH_NULL_SINK: nullSink ? "1" : "0",
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  await waitFor(`${origin}/readyz`, nullSink ? "null-sink gateway" : "gateway");
+  return origin;
+}
+
+async function startEcho(): Promise<string> {
+  const child = startChild("echo server", ["--import", "tsx", join(here, "echo-server.ts")], process.env, here);
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = "";
+    const timer = setTimeout(() => reject(new Error("echo server did not start in 30 s")), 30_000);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /"port":(\d+)/.exec(text);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+  });
+  return `http://127.0.0.1:${port}`;
+}
+
+// ---------------------------------------------------------------- brokers (raw clients and the benchmark queue)
+
+const amqpConnection = await amqplib.connect(stack.rabbitmqUrl, { noDelay: true });
+amqpConnection.on("error", () => {});
+cleanups.push(() => amqpConnection.close());
+const setupChannel = await amqpConnection.createChannel();
+await setupChannel.assertExchange(EXCHANGE, "topic", { durable: true });
+await setupChannel.assertQueue(BENCH_QUEUE, { durable: true, autoDelete: false });
+await setupChannel.bindQueue(BENCH_QUEUE, EXCHANGE, "#");
+cleanups.push(async () => {
+  const channel = await amqpConnection.createChannel();
+  await channel.purgeQueue(BENCH_QUEUE);
+  await channel.deleteQueue(BENCH_QUEUE);
+});
+const confirmChannel = await amqpConnection.createConfirmChannel();
+confirmChannel.on("return", (message: { fields: { routingKey: string } }) => {
+  failures++;
+  if (failureSamples.length < 5) failureSamples.push(`amqplib: returned unroutable (${message.fields.routingKey})`);
+});
+
+const kafka = new Kafka({
+  clientId: "kronos-bench",
+  brokers: stack.kafkaBrokers.split(","),
+  logLevel: logLevel.NOTHING,
+});
+const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+await producer.connect();
+cleanups.push(() => producer.disconnect());
+
+// ---------------------------------------------------------------- contenders
+
+interface HttpTarget {
+  readonly origin: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly bodies: readonly string[];
+  readonly expect: number;
+}
+
+/** `connections` workers, each sending one request at a time over its own keep-alive connection. */
+function httpContender(name: string, target: HttpTarget, connections: number): Contender {
+  const dispatcher =
+    connections === 1
+      ? new Client(target.origin, { pipelining: 1 })
+      : new Pool(target.origin, { connections, pipelining: 1 });
+  cleanups.push(() => dispatcher.close());
+  let next = 0;
+  return {
+    name,
+    async run(until, max) {
+      let done = 0;
+      let issued = 0;
+      const worker = async () => {
+        while (issued < max && performance.now() < until) {
+          issued++;
+          const body = at(target.bodies, next++);
+          const response = await dispatcher.request({
+            method: "POST",
+            path: target.path,
+            headers: target.headers,
+            body,
+            headersTimeout: 15_000,
+            bodyTimeout: 15_000,
+          });
+          const text = await response.body.text();
+          if (response.statusCode === target.expect) done++;
+          else {
+            failures++;
+            if (failureSamples.length < 5) failureSamples.push(`${name}: ${response.statusCode} ${text.slice(0, 300)}`);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: connections }, worker));
+      return done;
+    },
+  };
+}
+
+function kafkaOneByOne(): Contender {
+  let next = 0;
+  return {
+    name: "kafkajs one by one",
+    async run(until, max) {
+      let done = 0;
+      while (done < max && performance.now() < until) {
+        const i = next++;
+        await producer.send({
+          topic: KAFKA_TOPIC,
+          acks: -1,
+          messages: [{ key: null, value: at(logBytes, i), headers: kafkaHeaders(i) }],
+        });
+        done++;
+      }
+      return done;
+    },
+  };
+}
+
+function kafkaBatches(size: number): Contender {
+  let next = 0;
+  return {
+    name: `kafkajs batches of ${size}`,
+    async run(until, max) {
+      let done = 0;
+      while (done < max && performance.now() < until) {
+        const messages = Array.from({ length: size }, () => {
+          const i = next++;
+          return { key: null, value: at(logBytes, i), headers: kafkaHeaders(i) };
+        });
+        await producer.send({ topic: KAFKA_TOPIC, acks: -1, messages });
+        done += size;
+      }
+      return done;
+    },
+  };
+}
+
+function amqpPublish(i: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    confirmChannel.publish(
+      EXCHANGE,
+      ROUTING_KEY,
+      at(alertBytes, i),
+      {
+        persistent: true,
+        mandatory: true,
+        messageId: randomUUID(),
+        contentType: "application/vnd.kronos.avro",
+        correlationId: randomUUID(),
+        type: CriticalAlertEvent.name,
+        timestamp: Math.floor(now / 1000),
+        headers: { "event-type": CriticalAlertEvent.name, producer: "bench", timestamp: String(now) },
+      },
+      (error: unknown) => (error ? reject(error) : resolve()),
+    );
+  });
+}
+
+/** `window` unconfirmed messages at most (1: await each confirm before the next publish). */
+function amqpWindow(window: number): Contender {
+  let next = 0;
+  return {
+    name: window === 1 ? "amqplib one by one" : `amqplib window ${window}`,
+    async run(until, max) {
+      let done = 0;
+      let issued = 0;
+      const lane = async () => {
+        while (issued < max && performance.now() < until) {
+          issued++;
+          await amqpPublish(next++);
+          done++;
+        }
+      };
+      await Promise.all(Array.from({ length: window }, lane));
+      return done;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- run
+
+const started = performance.now();
+console.log("Starting the gateway, the null-sink gateway and the Fastify echo server as child processes...");
+const [gateway, nullSinkGateway, echo] = await Promise.all([startGateway(false), startGateway(true), startEcho()]);
+
+const auth = { "content-type": "application/json", "x-api-key": apiKey };
+const gatewayKafka: HttpTarget = { origin: gateway, path: "/publish", headers: auth, bodies: logBodies, expect: 202 };
+const gatewayRabbit: HttpTarget = { ...gatewayKafka, bodies: alertBodies };
+const nullSink: HttpTarget = { ...gatewayKafka, origin: nullSinkGateway };
+const echoTarget: HttpTarget = {
+  origin: echo,
+  path: "/echo",
+  headers: { "content-type": "application/json" },
+  bodies: logBodies,
+  expect: 202,
+};
+const managementTarget: HttpTarget = {
+  origin: management.origin,
+  path: `/api/exchanges/${encodeURIComponent("/")}/${EXCHANGE}/publish`,
+  headers: { "content-type": "application/json", authorization: managementAuth },
+  bodies: alertBytes.map((bytes) =>
+    JSON.stringify({
+      properties: { delivery_mode: 2, content_type: "application/vnd.kronos.avro", type: CriticalAlertEvent.name },
+      routing_key: ROUTING_KEY,
+      payload: bytes.toString("base64"),
+      payload_encoding: "base64",
+    }),
+  ),
+  expect: 200,
+};
+
+const C = `${CONCURRENCY} conn`;
+const contenders: Contender[] = [
+  httpContender("gateway kafka, 1 conn", gatewayKafka, 1),
+  kafkaOneByOne(),
+  httpContender(`gateway kafka, ${C}`, gatewayKafka, CONCURRENCY),
+  kafkaBatches(100),
+  httpContender("gateway rabbitmq, 1 conn", gatewayRabbit, 1),
+  amqpWindow(1),
+  httpContender(`gateway rabbitmq, ${C}`, gatewayRabbit, CONCURRENCY),
+  amqpWindow(200),
+  httpContender("management API, 1 conn", managementTarget, 1),
+  httpContender(`management API, ${C}`, managementTarget, CONCURRENCY),
+  httpContender("fastify echo, 1 conn", echoTarget, 1),
+  httpContender("null-sink gateway, 1 conn", nullSink, 1),
+  httpContender(`fastify echo, ${C}`, echoTarget, CONCURRENCY),
+  httpContender(`null-sink gateway, ${C}`, nullSink, CONCURRENCY),
+];
+
+console.log(
+  `${contenders.length} contenders, ${ROUNDS} rounds (+1 warm-up) of ${TURN_MS / 1000} s turns each, in the same order ` +
+    `every round; ${PAYLOADS} distinct payloads per destination (LogEntry → ${KAFKA_TOPIC}, ` +
+    `CriticalAlert → ${EXCHANGE} "${ROUTING_KEY}")`,
+);
+let results: Map<string, number[]>;
+try {
+  results = await alternate(contenders, {
+    rounds: ROUNDS,
+    turnMs: TURN_MS,
+    maxPerTurn: MAX_PER_TURN,
+    onRound: (round) =>
+      console.log(`  round ${round}/${ROUNDS} done (${((performance.now() - started) / 1000).toFixed(0)} s)`),
+  });
+} finally {
+  await cleanup();
+}
+
+const rate = (name: string) => results.get(name) ?? [];
+const fmtRate = (xs: readonly number[]) => Math.round(median(xs)).toLocaleString("en-US");
+console.log("\nmessages/s (median of rounds; context, not the result)");
+for (const contender of contenders) {
+  console.log(`  ${contender.name.padEnd(34)} ${fmtRate(rate(contender.name)).padStart(9)}`);
+}
+
+interface RatioRow {
+  readonly label: string;
+  readonly a: string;
+  readonly b: string;
+  readonly target: number;
+}
+const rows: RatioRow[] = [
+  { label: "serial gateway ÷ raw one-by-one", a: "gateway kafka, 1 conn", b: "kafkajs one by one", target: 0.8 },
+  { label: "", a: "gateway rabbitmq, 1 conn", b: "amqplib one by one", target: 0.8 },
+  { label: "concurrent gateway ÷ raw one-by-one", a: `gateway kafka, ${C}`, b: "kafkajs one by one", target: 5 },
+  { label: "", a: `gateway rabbitmq, ${C}`, b: "amqplib one by one", target: 5 },
+  { label: "concurrent gateway ÷ management API", a: `gateway rabbitmq, ${C}`, b: `management API, ${C}`, target: 5 },
+  { label: "", a: `gateway rabbitmq, ${C}`, b: "management API, 1 conn", target: 5 },
+  {
+    label: "null-sink gateway ÷ Fastify echo",
+    a: "null-sink gateway, 1 conn",
+    b: "fastify echo, 1 conn",
+    target: 0.85,
+  },
+  { label: "", a: `null-sink gateway, ${C}`, b: `fastify echo, ${C}`, target: 0.85 },
+  { label: "(context) gateway ÷ raw best", a: `gateway kafka, ${C}`, b: "kafkajs batches of 100", target: Number.NaN },
+  { label: "", a: `gateway rabbitmq, ${C}`, b: "amqplib window 200", target: Number.NaN },
+];
+console.log("\nratios (median of per-round ratios)");
+console.log(`  ${"ratio".padEnd(38)}${"numerator ÷ denominator".padEnd(58)}${"ratio".padStart(8)}  target`);
+for (const row of rows) {
+  const value = medianRatio(rate(row.a), rate(row.b));
+  const target = Number.isNaN(row.target) ? "" : `≥ ${row.target}×  ${value >= row.target ? "met" : "MISSED"}`;
+  console.log(
+    `  ${row.label.padEnd(38)}${`${row.a} ÷ ${row.b}`.padEnd(58)}${`${value.toFixed(2)}×`.padStart(8)}  ${target}`,
+  );
+}
+if (failures > 0) {
+  console.log(`\n${failures} requests did not get the expected status (they count as not done); first ones:`);
+  for (const sample of failureSamples) console.log(`  ${sample}`);
+}
+console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
+clearTimeout(hardLimit);
+process.exit(failures > 0 ? 1 : 0);
