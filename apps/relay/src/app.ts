@@ -1,15 +1,4 @@
-import {
-  amqpPlugin,
-  configPlugin,
-  createFastify,
-  errorsPlugin,
-  healthRoutes,
-  type KronosApp,
-  kafkaPlugin,
-  metricsPlugin,
-  readinessPlugin,
-  registryPlugin,
-} from "@kronos/app-kit";
+import { createFastify, healthRoutes, type KronosApp, registerInfrastructure } from "@kronos/app-kit";
 import type { Config } from "./config.js";
 import { rootRoutes } from "./routes/root.js";
 
@@ -23,13 +12,7 @@ export { type Config, loadConfig } from "./config.js";
 export async function buildApp(config: Config): Promise<KronosApp> {
   const app = createFastify(config);
 
-  await app.register(configPlugin, { config });
-  await app.register(readinessPlugin);
-  await app.register(errorsPlugin);
-  await app.register(metricsPlugin);
-  await app.register(kafkaPlugin);
-  await app.register(amqpPlugin);
-  await app.register(registryPlugin);
+  await registerInfrastructure(app, config);
 
   await app.register(healthRoutes);
   await app.register(rootRoutes);

@@ -1,7 +1,7 @@
 /**
  * @kronos/app-kit: what gateway, relay and dlq-manager share. Each app's `app.ts` creates its instance with
- * {@link createFastify} and registers, in order: `configPlugin`, `readinessPlugin`, `errorsPlugin`,
- * `metricsPlugin`, `kafkaPlugin`, `amqpPlugin`, `registryPlugin`, `healthRoutes`, then its own routes. Its
+ * {@link createFastify}, calls {@link registerInfrastructure} (`configPlugin`, `readinessPlugin`, `errorsPlugin`,
+ * `metricsPlugin`, `kafkaPlugin`, `amqpPlugin`, `registryPlugin`), registers `healthRoutes`, then its own routes. Its
  * `server.ts` only calls {@link startServer}.
  */
 export { createFastify, type KronosApp, type ServerOptions } from "./app.js";
@@ -15,6 +15,7 @@ export {
   type ServiceDefinition,
 } from "./config.js";
 export { CODE_BY_STATUS, ErrorBody, HttpError, toClientError } from "./http-error.js";
+export { registerInfrastructure } from "./infrastructure.js";
 export { type AmqpPluginOptions, amqpPlugin } from "./plugins/amqp.js";
 export { type ConfigPluginOptions, configPlugin } from "./plugins/config.js";
 export { type ErrorsPluginOptions, errorsPlugin } from "./plugins/errors.js";
