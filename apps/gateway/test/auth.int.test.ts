@@ -172,7 +172,7 @@ describe("gateway authentication and authorization", () => {
 });
 
 describe("API keys through the CLI, against a running gateway", () => {
-  it("a key added by the CLI works at once, and is 401 as soon as it is revoked, without a restart", async () => {
+  it("a key added by the CLI works at once, and is 401 within a second of its revocation, without a restart", async () => {
     const file = tempPrincipalsFile();
     const app = await testGateway(file);
     try {
@@ -201,6 +201,8 @@ describe("API keys through the CLI, against a running gateway", () => {
       expect(out).not.toContain(key);
 
       expect(runPrincipalsCli(["revoke", "ci-bot"], io)).toBe(0);
+      // The gateway looks at the principals file at most once a second (PrincipalsStore's recheckMs).
+      await new Promise((resolve) => setTimeout(resolve, 1100));
       const refused = await publish();
       expect(refused.statusCode).toBe(401);
       expect(refused.json().message).toMatch(/^API key of principal "ci-bot" was revoked at \d{4}-/);
@@ -217,6 +219,7 @@ describe("API keys through the CLI, against a running gateway", () => {
       const call = () => app.inject({ method: "GET", url: "/whoami", headers: { "x-api-key": key } });
       expect((await call()).statusCode).toBe(200);
       writeFileSync(file, "{ broken");
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // past PrincipalsStore's recheck interval
       const response = await call();
       expect(response.statusCode).toBe(503);
       expect(response.json().code).toBe("UNAVAILABLE");

@@ -76,7 +76,7 @@ describe("the principals file", () => {
 describe("PrincipalsStore", () => {
   it("finds a key's principal, and sees additions and revocations without a restart", async () => {
     const file = tempFile();
-    const store = new PrincipalsStore(file);
+    const store = new PrincipalsStore(file, { recheckMs: 0 });
     const { key } = addPrincipal(file, { id: "svc", acl: ["produce:*"] });
     expect(await store.lookup(key)).toEqual({
       found: "valid",
@@ -90,7 +90,7 @@ describe("PrincipalsStore", () => {
 
   it("does not know random or malformed keys, nor the stored hash itself", async () => {
     const file = tempFile();
-    const store = new PrincipalsStore(file);
+    const store = new PrincipalsStore(file, { recheckMs: 0 });
     expect(await store.lookup("kgw_whatever")).toEqual({ found: "unknown" });
     addPrincipal(file, { id: "svc", acl: ["admin"] });
     const hash = readPrincipalsFile(file).principals[0]?.hash ?? "";
@@ -101,7 +101,7 @@ describe("PrincipalsStore", () => {
   it("fails closed on an invalid file", async () => {
     const file = tempFile();
     const { key } = addPrincipal(file, { id: "svc", acl: ["admin"] });
-    const store = new PrincipalsStore(file);
+    const store = new PrincipalsStore(file, { recheckMs: 0 });
     expect((await store.lookup(key)).found).toBe("valid");
     writeFileSync(file, "[]");
     await expect(store.lookup(key)).rejects.toThrow(/is not a principals file/);
