@@ -107,31 +107,6 @@ function kafkaEntry(topic: TopicInfo, managed: ManifestDestinations): KafkaTopic
   };
 }
 
-const VANISHED_ATTEMPTS = 3;
-
-/** Whether `error` says a topic vanished mid-request (kafkajs `UNKNOWN_TOPIC_OR_PARTITION`, possibly wrapped). */
-export function topicVanished(error: unknown, depth = 0): boolean {
-  if (typeof error !== "object" || error === null || depth > 5) return false;
-  const e = error as { type?: unknown; cause?: unknown; errors?: unknown };
-  if (e.type === "UNKNOWN_TOPIC_OR_PARTITION") return true;
-  if (Array.isArray(e.errors) && e.errors.some((inner) => topicVanished(inner, depth + 1))) return true;
-  return topicVanished(e.cause, depth + 1);
-}
-
-/**
- * {@link describeTopics} of every topic, tried again (up to 3 times) when a topic was deleted between Kafka's
- * listing and the description: that is the topic set changing, not Kafka being down, so never a 503.
- */
-async function describeAllTopics(kafka: Parameters<typeof describeTopics>[0]): Promise<TopicInfo[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await describeTopics(kafka);
-    } catch (error) {
-      if (attempt >= VANISHED_ATTEMPTS || !topicVanished(error)) throw error;
-    }
-  }
-}
-
 /** Splits the flat body into the broker's options; an option of the other broker is 400 `INVALID_OPTIONS`. */
 function brokerOptions(body: CreateQueueBody): QueueOptions | TopicOptions {
   const allowed: readonly string[] = OPTIONS_BY_BROKER[body.broker];
@@ -199,7 +174,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
       try {
         const [queues, topics] = await Promise.all([
           broker === "kafka" ? [] : management.listQueues(vhost),
-          broker === "rabbitmq" ? [] : describeAllTopics(app.kafka),
+          broker === "rabbitmq" ? [] : describeTopics(app.kafka),
         ]);
         return {
           queues: [

@@ -273,54 +273,77 @@ export async function deleteTopic(connection: KafkaConnection, name: string): Pr
  */
 export async function describeTopics(connection: KafkaConnection, names?: string[]): Promise<TopicInfo[]> {
   return withAdmin(connection, "Kafka topic description", async (admin) => {
-    const existing = new Set(await admin.listTopics());
-    const topics = (names === undefined ? [...existing].filter((name) => !name.startsWith("__")) : names)
-      .filter((name, index, all) => existing.has(name) && all.indexOf(name) === index)
-      .sort();
-    if (topics.length === 0) return [];
-    const [metadata, configs, offsets, groups] = await Promise.all([
-      admin.fetchTopicMetadata({ topics }),
-      topicConfigs(admin, topics),
-      Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic))),
-      admin.listGroups(),
-    ]);
-    const committed = await Promise.all(
-      groups.groups.map(async ({ groupId }) => ({ groupId, topics: await admin.fetchOffsets({ groupId, topics }) })),
-    );
-    return topics.map((name, index): TopicInfo => {
-      const partitions = (offsets[index] ?? [])
-        .map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }))
-        .sort((a, b) => a.partition - b.partition);
-      const config = configs.get(name);
-      const retention = config?.get("retention.ms");
-      const consumerGroups: ConsumerGroupLag[] = [];
-      for (const group of committed) {
-        const positions = group.topics.find((t) => t.topic === name)?.partitions ?? [];
-        if (!positions.some((p) => Number(p.offset) >= 0)) continue;
-        const lags = partitions.map(({ partition, high }) => {
-          const offset = Number(positions.find((p) => p.partition === partition)?.offset ?? -1);
-          return offset < 0
-            ? { partition, committed: null, lag: null }
-            : { partition, committed: offset, lag: Math.max(0, high - offset) };
-        });
-        consumerGroups.push({
-          groupId: group.groupId,
-          partitions: lags,
-          totalLag: lags.reduce((sum, p) => sum + (p.lag ?? 0), 0),
-        });
+    // A topic deleted between the listing and the description fails the whole request: that is the set of topics
+    // changing, not Kafka failing, so list again (a few times) rather than report Kafka unavailable.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await describeListed(admin, names);
+      } catch (error) {
+        if (attempt >= VANISHED_ATTEMPTS || !topicVanished(error)) throw error;
       }
-      consumerGroups.sort((a, b) => a.groupId.localeCompare(b.groupId));
-      return {
-        name,
-        replicationFactor: metadata.topics.find((t) => t.name === name)?.partitions[0]?.replicas.length ?? 0,
-        partitions,
-        config: {
-          retentionMs: retention === undefined ? null : Number(retention),
-          cleanupPolicy: config?.get("cleanup.policy") ?? null,
-        },
-        consumerGroups,
-      };
-    });
+    }
+  });
+}
+
+const VANISHED_ATTEMPTS = 3;
+
+/** Whether a kafkajs error says a topic vanished mid-request (`UNKNOWN_TOPIC_OR_PARTITION`, possibly nested). */
+export function topicVanished(error: unknown, depth = 0): boolean {
+  if (typeof error !== "object" || error === null || depth > 5) return false;
+  const e = error as { type?: unknown; cause?: unknown; errors?: unknown };
+  if (e.type === "UNKNOWN_TOPIC_OR_PARTITION") return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => topicVanished(inner, depth + 1))) return true;
+  return topicVanished(e.cause, depth + 1);
+}
+
+async function describeListed(admin: Admin, names: string[] | undefined): Promise<TopicInfo[]> {
+  const existing = new Set(await admin.listTopics());
+  const topics = (names === undefined ? [...existing].filter((name) => !name.startsWith("__")) : names)
+    .filter((name, index, all) => existing.has(name) && all.indexOf(name) === index)
+    .sort();
+  if (topics.length === 0) return [];
+  const [metadata, configs, offsets, groups] = await Promise.all([
+    admin.fetchTopicMetadata({ topics }),
+    topicConfigs(admin, topics),
+    Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic))),
+    admin.listGroups(),
+  ]);
+  const committed = await Promise.all(
+    groups.groups.map(async ({ groupId }) => ({ groupId, topics: await admin.fetchOffsets({ groupId, topics }) })),
+  );
+  return topics.map((name, index): TopicInfo => {
+    const partitions = (offsets[index] ?? [])
+      .map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }))
+      .sort((a, b) => a.partition - b.partition);
+    const config = configs.get(name);
+    const retention = config?.get("retention.ms");
+    const consumerGroups: ConsumerGroupLag[] = [];
+    for (const group of committed) {
+      const positions = group.topics.find((t) => t.topic === name)?.partitions ?? [];
+      if (!positions.some((p) => Number(p.offset) >= 0)) continue;
+      const lags = partitions.map(({ partition, high }) => {
+        const offset = Number(positions.find((p) => p.partition === partition)?.offset ?? -1);
+        return offset < 0
+          ? { partition, committed: null, lag: null }
+          : { partition, committed: offset, lag: Math.max(0, high - offset) };
+      });
+      consumerGroups.push({
+        groupId: group.groupId,
+        partitions: lags,
+        totalLag: lags.reduce((sum, p) => sum + (p.lag ?? 0), 0),
+      });
+    }
+    consumerGroups.sort((a, b) => a.groupId.localeCompare(b.groupId));
+    return {
+      name,
+      replicationFactor: metadata.topics.find((t) => t.name === name)?.partitions[0]?.replicas.length ?? 0,
+      partitions,
+      config: {
+        retentionMs: retention === undefined ? null : Number(retention),
+        cleanupPolicy: config?.get("cleanup.policy") ?? null,
+      },
+      consumerGroups,
+    };
   });
 }
 
