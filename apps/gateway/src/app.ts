@@ -1,15 +1,4 @@
-import {
-  amqpPlugin,
-  configPlugin,
-  createFastify,
-  errorsPlugin,
-  healthRoutes,
-  type KronosApp,
-  kafkaPlugin,
-  metricsPlugin,
-  readinessPlugin,
-  registryPlugin,
-} from "@kronos/app-kit";
+import { createFastify, healthRoutes, type KronosApp, registerInfrastructure } from "@kronos/app-kit";
 import { authPlugin, authRoutes } from "./auth/index.js";
 import type { Config } from "./config.js";
 import { eventsByName } from "./events.js";
@@ -39,13 +28,7 @@ export async function buildApp(config: Config): Promise<KronosApp> {
     ...(config.tls === undefined ? {} : { https: { cert: config.tls.cert, key: config.tls.key } }),
   });
 
-  await app.register(configPlugin, { config });
-  await app.register(readinessPlugin);
-  await app.register(errorsPlugin);
-  await app.register(metricsPlugin);
-  await app.register(kafkaPlugin);
-  await app.register(amqpPlugin);
-  await app.register(registryPlugin);
+  await registerInfrastructure(app, config);
   await app.register(publishersPlugin, {
     schemasDir: config.queues.schemasDir,
     nullSink: config.benchNullSink === true,

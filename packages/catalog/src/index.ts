@@ -3,7 +3,7 @@
  * `schemas/asyncapi.yaml`), validates both, and gives codegen, the CLI, the gateway and the schema review one typed
  * view of every event and where it travels.
  */
-export { type LintProblem, lintSchema } from "./avro.js";
+export { AVRO_PRIMITIVES, isObject, type LintProblem, lintSchema, namespaceOf, qualify } from "./avro.js";
 export { CatalogError, type CatalogIssue, formatIssue } from "./errors.js";
 export { selfContainedSchema } from "./inline.js";
 export { loadCatalog, loadCatalogSync, MANIFEST_FILE, SUBJECT_NAMING } from "./load.js";

@@ -1,18 +1,8 @@
-import type { Json, JsonObject } from "@kronos/catalog";
+import { AVRO_PRIMITIVES, isObject, type Json, type JsonObject, namespaceOf, qualify } from "@kronos/catalog";
 
 /** Avro primitive type names. */
 export type Primitive = "null" | "boolean" | "int" | "long" | "float" | "double" | "bytes" | "string";
 
-const PRIMITIVES: ReadonlySet<string> = new Set([
-  "null",
-  "boolean",
-  "int",
-  "long",
-  "float",
-  "double",
-  "bytes",
-  "string",
-]);
 const NAMED_KINDS: ReadonlySet<string> = new Set(["record", "error", "enum", "fixed"]);
 
 /** A field of an Avro record, normalized. */
@@ -59,22 +49,6 @@ export interface AvroSchema {
   named: Map<string, NamedType>;
 }
 
-/** True when `value` is a JSON object (not null, not an array). */
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** The full name of `name` in `namespace` (Avro rules: a dotted name is already full). */
-export function qualify(name: string, namespace: string): string {
-  return name.includes(".") || namespace === "" ? name : `${namespace}.${name}`;
-}
-
-/** Namespace part of a full name (`""` for none). */
-export function namespaceOf(fullName: string): string {
-  const dot = fullName.lastIndexOf(".");
-  return dot < 0 ? "" : fullName.slice(0, dot);
-}
-
 /** The unqualified part of a full name. */
 export function shortName(fullName: string): string {
   return fullName.slice(fullName.lastIndexOf(".") + 1);
@@ -102,7 +76,7 @@ export function parseAvro(json: Json): AvroSchema {
   const named = new Map<string, NamedType>();
   const visit = (node: Json, namespace: string): AvroType => {
     if (typeof node === "string") {
-      if (PRIMITIVES.has(node)) return { kind: "primitive", type: node as Primitive, logicalType: undefined };
+      if (AVRO_PRIMITIVES.has(node)) return { kind: "primitive", type: node as Primitive, logicalType: undefined };
       const name = qualify(node, namespace);
       if (!named.has(name)) throw new Error(`unknown type ${name}`);
       return { kind: "ref", name };
@@ -112,7 +86,7 @@ export function parseAvro(json: Json): AvroSchema {
     const type = node.type;
     if (typeof type !== "string") return visit(type ?? null, namespace);
     const logicalType = text(node.logicalType);
-    if (PRIMITIVES.has(type)) return { kind: "primitive", type: type as Primitive, logicalType };
+    if (AVRO_PRIMITIVES.has(type)) return { kind: "primitive", type: type as Primitive, logicalType };
     if (type === "array") return { kind: "array", items: visit(node.items ?? null, namespace) };
     if (type === "map") return { kind: "map", values: visit(node.values ?? null, namespace) };
     if (!NAMED_KINDS.has(type)) return visit(type, namespace);
@@ -194,7 +168,7 @@ export function inlineSchema(schema: Json, lookup: (fullName: string) => JsonObj
   const defined = new Set<string>();
   const visit = (node: Json, namespace: string): Json => {
     if (typeof node === "string") {
-      if (PRIMITIVES.has(node)) return node;
+      if (AVRO_PRIMITIVES.has(node)) return node;
       const name = qualify(node, namespace);
       if (defined.has(name)) return name;
       const definition = lookup(name);
@@ -219,7 +193,7 @@ export function inlineSchema(schema: Json, lookup: (fullName: string) => JsonObj
     if (type === "array" && node.items !== undefined) copy.items = visit(node.items, namespace);
     else if (type === "map" && node.values !== undefined) copy.values = visit(node.values, namespace);
     else if (type !== undefined && typeof type !== "string") copy.type = visit(type, namespace);
-    else if (typeof type === "string" && !PRIMITIVES.has(type) && type !== "array" && type !== "map") {
+    else if (typeof type === "string" && !AVRO_PRIMITIVES.has(type) && type !== "array" && type !== "map") {
       return visit(type, namespace);
     }
     return copy;

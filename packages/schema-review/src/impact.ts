@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { isObject } from "@kronos/catalog";
 import { parse as parseYaml } from "yaml";
-import { isObject } from "./avro.js";
 
 /** A package of the pnpm workspace. */
 export interface WorkspacePackage {

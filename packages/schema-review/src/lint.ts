@@ -1,5 +1,6 @@
 import type { Json, JsonObject } from "@kronos/catalog";
-import { definitionsOf, isObject, namespaceOf, qualify, shortName } from "./avro.js";
+import { isObject, namespaceOf, qualify } from "@kronos/catalog";
+import { definitionsOf, shortName } from "./avro.js";
 import { type CatalogView, MANIFEST_FILE, manifestMessages } from "./snapshot.js";
 import { modeRules } from "./verdict.js";
 

@@ -4,12 +4,14 @@ import {
   COMPATIBILITY_MODES,
   type Compatibility,
   DEFAULT_COMPATIBILITY,
+  isObject,
   type Json,
   type JsonObject,
+  qualify,
 } from "@kronos/catalog";
 import avro from "avsc";
 import { parse as parseYaml } from "yaml";
-import { type AvroSchema, definitionsOf, inlineSchema, isObject, parseAvro, qualify } from "./avro.js";
+import { type AvroSchema, definitionsOf, inlineSchema, parseAvro } from "./avro.js";
 import { ReviewError } from "./errors.js";
 import type { GitRepo } from "./git.js";
 

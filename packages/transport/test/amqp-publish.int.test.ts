@@ -8,9 +8,10 @@ import {
   createAmqpPublisher,
   TransportError,
 } from "../src/index.js";
+import { brokerConnections, closeOnBroker, eventually } from "./rabbitmq-management.js";
 
 const resources = new TestResources();
-const { rabbitmqUrl, rabbitmqManagementUrl } = testEndpoints();
+const { rabbitmqUrl } = testEndpoints();
 let plain: ChannelModel;
 let admin: Channel;
 let manager: AmqpConnectionManager;
@@ -33,42 +34,6 @@ function message(exchange: string, routingKey: string, overrides: Partial<AmqpMe
 
 async function get(queue: string): Promise<GetMessage | false> {
   return admin.get(queue, { noAck: true });
-}
-
-function managementAuth(): { origin: string; authorization: string } {
-  const api = new URL(rabbitmqManagementUrl);
-  const user = `${decodeURIComponent(api.username)}:${decodeURIComponent(api.password)}`;
-  return { origin: api.origin, authorization: `Basic ${Buffer.from(user).toString("base64")}` };
-}
-
-/** The broker-side names of the connections whose client-provided name is `name`. */
-async function brokerConnections(name: string): Promise<string[]> {
-  const { origin, authorization } = managementAuth();
-  const response = await fetch(`${origin}/api/connections`, { headers: { authorization } });
-  const all = (await response.json()) as { name: string; client_properties?: { connection_name?: string } }[];
-  return all.filter((c) => c.client_properties?.connection_name === name).map((c) => c.name);
-}
-
-async function closeOnBroker(connection: string): Promise<void> {
-  const { origin, authorization } = managementAuth();
-  const response = await fetch(`${origin}/api/connections/${encodeURIComponent(connection)}`, {
-    method: "DELETE",
-    headers: { authorization, "x-reason": "test: simulated connection loss" },
-  });
-  expect(response.status).toBe(204);
-}
-
-async function eventually(assertion: () => Promise<void> | void, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await assertion();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
 }
 
 beforeAll(async () => {

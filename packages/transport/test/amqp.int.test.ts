@@ -2,6 +2,7 @@ import { createServer } from "node:net";
 import { testEndpoints } from "@kronos/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { AmqpConnectionManager } from "../src/index.js";
+import { brokerConnections, closeOnBroker, eventually } from "./rabbitmq-management.js";
 
 const managers: AmqpConnectionManager[] = [];
 function manager(url: string, name: string): AmqpConnectionManager {
@@ -21,38 +22,6 @@ async function closedPort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** Connections of RabbitMQ whose client-provided name is `name`, through the management API. */
-async function brokerConnections(name: string): Promise<string[]> {
-  const api = new URL(testEndpoints().rabbitmqManagementUrl);
-  const auth = `Basic ${Buffer.from(`${decodeURIComponent(api.username)}:${decodeURIComponent(api.password)}`).toString("base64")}`;
-  const response = await fetch(`${api.origin}/api/connections`, { headers: { authorization: auth } });
-  const all = (await response.json()) as { name: string; client_properties?: { connection_name?: string } }[];
-  return all.filter((c) => c.client_properties?.connection_name === name).map((c) => c.name);
-}
-
-async function closeOnBroker(connection: string): Promise<void> {
-  const api = new URL(testEndpoints().rabbitmqManagementUrl);
-  const auth = `Basic ${Buffer.from(`${decodeURIComponent(api.username)}:${decodeURIComponent(api.password)}`).toString("base64")}`;
-  const response = await fetch(`${api.origin}/api/connections/${encodeURIComponent(connection)}`, {
-    method: "DELETE",
-    headers: { authorization: auth, "x-reason": "test: simulated connection loss" },
-  });
-  expect(response.status).toBe(204);
-}
-
-async function eventually(assertion: () => Promise<void> | void, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await assertion();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
 }
 
 describe("AmqpConnectionManager (real RabbitMQ)", () => {
