@@ -27,7 +27,11 @@ export type TransportErrorCode =
   /** The RabbitMQ management API did not answer, timed out or failed (5xx). */
   | "MANAGEMENT_UNAVAILABLE"
   /** The RabbitMQ management API refused the credentials (401/403). */
-  | "MANAGEMENT_UNAUTHORIZED";
+  | "MANAGEMENT_UNAUTHORIZED"
+  /** A delivery was acked, released, retried or dead-lettered already (each delivery is settled once). */
+  | "ALREADY_SETTLED"
+  /** No answer to a request within its timeout (request/reply). */
+  | "REPLY_TIMEOUT";
 
 /**
  * Whether retrying can help, per code: data in one table rather than `if`s spread over the callers. A broker that
@@ -48,6 +52,8 @@ export const RETRIABLE: Readonly<Record<TransportErrorCode, boolean>> = {
   INVALID_OPTIONS: false,
   MANAGEMENT_UNAVAILABLE: true,
   MANAGEMENT_UNAUTHORIZED: false,
+  ALREADY_SETTLED: false,
+  REPLY_TIMEOUT: true,
 };
 
 /**

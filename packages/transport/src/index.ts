@@ -29,6 +29,27 @@ export {
   type TopologyItem,
   type TopologyReport,
 } from "./admin/topology.js";
+export {
+  attemptOf,
+  DEAD_LETTER_HEADERS,
+  DEAD_LETTER_REASONS,
+  type DeadLetterContext,
+  type DeadLetterInfo,
+  type DeadLetterReason,
+  deadLetterHeaders,
+  MAX_ERROR_LENGTH,
+  RETRY_HEADERS,
+  readDeadLetter,
+  retryHeaders,
+} from "./consume/dead-letter.js";
+export type {
+  DeadLetterError,
+  Delivery,
+  DeliveryHandler,
+  KafkaPosition,
+  RetryOptions,
+  Subscription,
+} from "./consume/delivery.js";
 export { describeError, RETRIABLE, TransportError, type TransportErrorCode } from "./errors.js";
 export {
   createKafkaConnection,

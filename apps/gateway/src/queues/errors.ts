@@ -25,6 +25,8 @@ export const STATUS_BY_TRANSPORT_CODE: Readonly<Record<TransportErrorCode, numbe
   UNROUTABLE: 500,
   NACKED: 500,
   PUBLISH_REJECTED: 500,
+  ALREADY_SETTLED: 409,
+  REPLY_TIMEOUT: 504,
 };
 
 /**

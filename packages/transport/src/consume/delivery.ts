@@ -1,0 +1,93 @@
+import type { DeadLetterReason } from "./dead-letter.js";
+
+/** Where a delivery came from on Kafka: its partition and offset (a decimal string: offsets are 64-bit). */
+export interface KafkaPosition {
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/**
+ * One message handed to a consumer by a subscription on either broker, with the operations that settle it. The
+ * settling operations resolve only once the broker has what they promise (a confirmed publish to a retry or
+ * dead-letter destination before the original is acked), so a crash in between costs a duplicate, never a loss.
+ * A delivery is settled once: a second call rejects with {@link TransportError} `ALREADY_SETTLED`.
+ */
+export interface Delivery {
+  readonly broker: "kafka" | "rabbitmq";
+  /** The queue (RabbitMQ) or topic (Kafka) it was consumed from. */
+  readonly source: string;
+  /** The original body, byte for byte (normally Confluent-framed Avro). */
+  readonly body: Buffer;
+  /**
+   * Headers as text: Kafka header bytes decoded as UTF-8; AMQP headers plus the message properties under the names
+   * the gateway publishes with (`message-id`, `correlation-id`, `event-type`, `content-type`, `timestamp`,
+   * `reply-to`). Retry and dead-letter bookkeeping headers (`x-kronos-*`) are included as they are.
+   */
+  readonly headers: Readonly<Record<string, string>>;
+  /** `message-id` (AMQP `messageId` property or Kafka header), if the publisher set one. */
+  readonly messageId: string | undefined;
+  /** `event-type` (AMQP `type` property or Kafka header): the full name of the Avro event. */
+  readonly eventType: string | undefined;
+  /** Kafka record key (UTF-8) or AMQP routing key. */
+  readonly key: string | undefined;
+  /** True when the broker (or the subscription) delivered this message before and it was not settled then. */
+  readonly redelivered: boolean;
+  /** 1 for the first delivery; retried copies carry `x-kronos-attempt` and count up from there. */
+  readonly attempt: number;
+  /** Kafka only. */
+  readonly position: KafkaPosition | undefined;
+  /** Broker timestamp in ms since the epoch, when there is one. */
+  readonly timestampMs: number | undefined;
+
+  /** Done with it: RabbitMQ `basic.ack`; Kafka marks the offset done (committed once all before it are done). */
+  ack(): Promise<void>;
+  /**
+   * Give it back without counting an attempt: RabbitMQ `basic.nack` with requeue (it is redelivered with
+   * `redelivered: true`); Kafka hands it to the subscription again (same offset, `redelivered: true`).
+   */
+  release(): Promise<void>;
+  /**
+   * Deliver it again after `delayMs` with `attempt + 1`; when `attempt` has reached the subscription's maximum it
+   * is dead-lettered with reason `max-attempts` instead. Resolves to what happened.
+   */
+  retry(options: RetryOptions): Promise<"retried" | "dead-lettered">;
+  /** Send it to the source's dead letters with a reason and the last error, then ack it. */
+  deadLetter(reason: DeadLetterReason, error: DeadLetterError): Promise<void>;
+}
+
+/** Options of {@link Delivery.retry}. */
+export interface RetryOptions {
+  /** Wait before the message comes back, in ms. Rounded up to the broker's nearest retry tier. */
+  readonly delayMs: number;
+  /** Why it is retried; becomes the last error should the message later be dead-lettered. */
+  readonly reason?: string | undefined;
+}
+
+/** The last error a dead letter carries. */
+export interface DeadLetterError {
+  /** Stable code, e.g. `DECODE_FAILED`, `CLIENT_RETRY`, `LEASE_EXPIRED`. */
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * What a subscription calls for every message. It may settle the delivery later (after the handler returned):
+ * the subscription keeps at most its `maxInFlight`/`prefetch` unsettled deliveries and waits for one to be settled
+ * before handing over more.
+ */
+export type DeliveryHandler = (delivery: Delivery) => void | Promise<void>;
+
+/** A running subscription on either broker. */
+export interface Subscription {
+  /** Stop taking new messages for now (the client's stream is full); deliveries in hand stay valid. */
+  pause(): void;
+  /** Take messages again after {@link pause}. */
+  resume(): void;
+  /**
+   * Stop consuming. Unsettled deliveries are given back (RabbitMQ: the channel closes, so the broker requeues them
+   * with `redelivered`; Kafka: their offsets are not committed). Idempotent; never rejects.
+   */
+  close(): Promise<void>;
+  /** Resolves when the subscription is consuming (RabbitMQ: `basic.consume` ok; Kafka: joined and assigned). */
+  readonly ready: Promise<void>;
+}
