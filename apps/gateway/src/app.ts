@@ -9,6 +9,7 @@ import { queueRoutes } from "./queues/index.js";
 import { rootRoutes } from "./routes/root.js";
 import { limitsPlugin } from "./security/limits.js";
 import { principalRateLimitPlugin } from "./security/rate-limit.js";
+import { subscribeRoutes } from "./subscribe/index.js";
 
 export { type Action, type Principal, requireRight } from "./auth/index.js";
 export { type Config, loadConfig } from "./config.js";
@@ -44,5 +45,10 @@ export async function buildApp(config: Config): Promise<KronosApp> {
   await app.register(authRoutes);
   await app.register(queueRoutes, config.queues);
   await app.register(publishRoutes, { ...config.publish, events: [...eventsByName.values()] });
+  await app.register(subscribeRoutes, {
+    ...config.subscribe,
+    events: [...eventsByName.values()],
+    rabbitmqManagementUrl: config.queues.rabbitmqManagementUrl,
+  });
   return app;
 }

@@ -12,6 +12,7 @@ import { readBenchNullSink } from "./plugins/bench-null-sink.js";
 import { type PublishConfig, readPublishConfig } from "./publish/config.js";
 import { type QueuesConfig, readQueuesConfig } from "./queues/config.js";
 import { readTlsConfig, type TlsConfig } from "./security/tls.js";
+import { readSubscribeConfig, type SubscribeConfig } from "./subscribe/config.js";
 
 /** The gateway's name, env prefix (`GATEWAY_PORT`, `GATEWAY_HOST`) and default port. */
 export const SERVICE: ServiceDefinition = { app: "gateway", envPrefix: "GATEWAY", defaultPort: 3000 };
@@ -38,6 +39,8 @@ export interface Config extends ServiceConfig {
   readonly queues: QueuesConfig;
   /** Publishing: timeout, idempotency window and store, batch size (see src/publish/config.ts). */
   readonly publish: PublishConfig;
+  /** Subscribing, acks and retries: leases, prefetch, attempts, retry tiers (see src/subscribe/config.ts). */
+  readonly subscribe: SubscribeConfig;
   /** Benchmarking aid (`GATEWAY_BENCH_NULL_SINK=1`, refused in production): publish acks without sending. */
   readonly benchNullSink?: boolean;
 }
@@ -58,6 +61,7 @@ export function loadConfig(env: Env = process.env): Config {
   const tls = readTlsConfig(env, problems);
   const queues = readQueuesConfig(env, reader);
   const publish = readPublishConfig(env, reader);
+  const subscribe = readSubscribeConfig(env, reader, problems);
   const benchNullSink = readBenchNullSink(env, problems);
   try {
     reader.finish();
@@ -76,6 +80,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute,
     queues,
     publish,
+    subscribe,
     benchNullSink,
   };
 }

@@ -200,3 +200,19 @@ export function checkPayload(
   const rest = validate(value).filter((v) => !converted.has(v.path));
   return { value, violations: [...violations, ...rest] };
 }
+
+/**
+ * `JSON.stringify` replacer that writes Avro JS values as the JSON the publish routes accept, the reverse of
+ * {@link jsonToAvro}: bytes and fixed (Buffers) as base64, timestamp-micros (bigint) as a number when it is a safe
+ * integer and as a decimal string otherwise, timestamp-millis (Date) as ISO-8601 (Date's own `toJSON`). Everything
+ * else is JSON-native already.
+ */
+export function avroJsonReplacer(this: unknown, key: string, value: unknown): unknown {
+  // Buffer#toJSON has already run on `value`; the raw Buffer is still on the holder.
+  const raw = (this as Record<string, unknown>)[key];
+  if (Buffer.isBuffer(raw)) return raw.toString("base64");
+  if (typeof raw === "bigint") {
+    return raw >= BigInt(Number.MIN_SAFE_INTEGER) && raw <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(raw) : String(raw);
+  }
+  return value;
+}

@@ -3,7 +3,7 @@
  * the JSON → Avro value conversion, destination resolution from the manifest bindings, and the idempotency store.
  */
 export { type PublishConfig, readPublishConfig } from "./config.js";
-export { type Conversion, checkPayload, jsonToAvro } from "./convert.js";
+export { avroJsonReplacer, type Conversion, checkPayload, jsonToAvro } from "./convert.js";
 export { type Broker, type Destination, Destinations, defaultKey } from "./destinations.js";
 export {
   fingerprintOf,

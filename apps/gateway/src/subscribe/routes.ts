@@ -1,0 +1,344 @@
+import { randomBytes } from "node:crypto";
+import { type FastifyPluginAsyncTypebox, TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
+import { HttpError } from "@kronos/app-kit";
+import { type EventDescriptor, isContractError } from "@kronos/contracts";
+import {
+  createAmqpSubscription,
+  createKafkaSubscription,
+  type Delivery,
+  describeError,
+  RabbitManagementClient,
+  type Subscription,
+  TransportError,
+  withTimeout,
+} from "@kronos/transport";
+import type { FastifyRequest } from "fastify";
+import { toHttpError } from "../queues/errors.js";
+import type { SubscribeConfig } from "./config.js";
+import { parseCursor } from "./cursor.js";
+import { parseFilter } from "./filters.js";
+import { type HandleEnd, HandleRegistry, type HeldDelivery } from "./handles.js";
+import { createSubscribeMetrics, type SettleAction } from "./metrics.js";
+import {
+  ACK_RESPONSES,
+  HandleParams,
+  RejectBody,
+  RetryBody,
+  SETTLE_RESPONSES,
+  SUBSCRIBE_RESPONSES,
+  SubscribeParams,
+  SubscribeQuery,
+} from "./schemas.js";
+import { type DecodedMessage, type DecodeFailure, SubscriptionSession } from "./session.js";
+import { manifestSources, resolveSource } from "./source.js";
+import { SseStream } from "./sse.js";
+
+/** Options of {@link subscribeRoutes}. */
+export interface SubscribeRoutesOptions extends SubscribeConfig {
+  /** The events the gateway decodes to (reader schemas); others are decoded with their writer schema. */
+  readonly events: Iterable<EventDescriptor<unknown>>;
+  /** RabbitMQ management API, to tell queues from topics and to find a queue's dead-letter exchange. */
+  readonly rabbitmqManagementUrl: string;
+}
+
+/** How long a subscription may take to start (a Kafka group join takes seconds), in ms. */
+const READY_TIMEOUT_MS = 30_000;
+/** The reconnection delay EventSource clients are told to use, in ms. */
+const RECONNECT_MS = 2000;
+/** Consumer groups of gateway clients are prefixed, so a client can never join (and steal from) a service's group. */
+export const GROUP_PREFIX = "gateway.";
+
+const CODE_BY_PART: Readonly<Record<string, string>> = {
+  body: "INVALID_REQUEST",
+  params: "INVALID_HANDLE",
+  querystring: "INVALID_QUERY",
+};
+
+function rejectInvalid(request: FastifyRequest): void {
+  const error = request.validationError;
+  if (!error) return;
+  const part = (error as { validationContext?: string }).validationContext ?? "body";
+  throw new HttpError(400, CODE_BY_PART[part] ?? "INVALID_REQUEST", error.message);
+}
+
+/**
+ * Subscribing over HTTP with per-message settlement (each needs a principal; see README.md, "Subscribing"):
+ *
+ * - `GET /subscribe/:topic` (needs `consume` on the topic or queue): a Server-Sent Events stream of `message`
+ *   events, `data` = `{ messageId, event, key, headers, payload, redelivered, attempt }` (Kafka adds `partition`
+ *   and `offset`), `id` = the delivery's handle. Query: `broker`, `group`, `from`, `prefetch`, `leaseMs`, `key`,
+ *   `header.<name>`; header `Last-Event-ID` resumes a Kafka tail without a group.
+ * - `POST /ack/:messageId` → 204. `POST /retry/:messageId` `{ delayMs?, reason? }` → 202 (dead-lettered instead
+ *   once the destination's attempts are used up). `POST /reject/:messageId` `{ reason? }` → 202, dead-lettered
+ *   with reason `rejected`. Unknown or expired handle 404, settled before 409, another principal's 403.
+ *
+ * The client's deliveries go back to the broker when their lease expires or the stream closes.
+ */
+export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> = async (app, options) => {
+  const events = [...options.events];
+  const eventsByName = new Map(events.map((event) => [event.name, event]));
+  const sources = manifestSources(events);
+  const management = new RabbitManagementClient({ url: options.rabbitmqManagementUrl });
+  const logger = app.log.child({ component: "subscribe" });
+  const handles: HandleRegistry = new HandleRegistry({
+    onExpired: (held) => metrics.settled(held.delivery.broker, "lease_expired"),
+    onReleaseError: (held, error) =>
+      logger.warn({ err: error, handle: held.handle }, "could not give back an expired delivery; its broker will"),
+  });
+  const metrics = createSubscribeMetrics(app.metrics.registry, () => handles.size);
+  const sessions = new Set<SubscriptionSession>();
+  // Open streams would keep the server from closing: end them first (the broker gets their deliveries back).
+  app.addHook("preClose", async () => {
+    await Promise.all([...sessions].map((session) => session.close()));
+  });
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+
+  async function decode(delivery: Delivery): Promise<DecodedMessage> {
+    try {
+      const descriptor = delivery.eventType === undefined ? undefined : eventsByName.get(delivery.eventType);
+      if (descriptor) {
+        return { event: descriptor.name, payload: await app.publishers.serde.decode(descriptor, delivery.body) };
+      }
+      const any = await app.publishers.serde.decodeAny(delivery.body);
+      return { event: any.writerName, payload: any.value };
+    } catch (error) {
+      const failure: DecodeFailure = isContractError(error)
+        ? { code: error.code, message: error.message, retriable: error.retriable }
+        : { code: "DECODE_FAILED", message: describeError(error), retriable: false };
+      throw failure;
+    }
+  }
+
+  app.get(
+    "/subscribe/:topic",
+    {
+      attachValidation: true,
+      schema: {
+        tags: ["subscribe"],
+        summary: "Stream a queue or topic as Server-Sent Events",
+        params: SubscribeParams,
+        querystring: SubscribeQuery,
+        response: SUBSCRIBE_RESPONSES,
+      },
+    },
+    async (request, reply) => {
+      rejectInvalid(request);
+      const { topic } = request.params;
+      const query = request.query;
+      const principal = app.authorize(request, "consume", topic);
+      if (sessions.size >= options.maxSubscriptions) {
+        reply.header("retry-after", "5");
+        throw new HttpError(503, "TOO_MANY_SUBSCRIPTIONS", `this gateway serves ${options.maxSubscriptions} streams`);
+      }
+      const filter = parseFilter(query);
+      const source = await resolveSource(topic, query.broker, sources, management);
+      if (source.broker === "rabbitmq" && (query.group !== undefined || query.from !== undefined)) {
+        throw new HttpError(
+          400,
+          "INVALID_QUERY",
+          `"${topic}" is a RabbitMQ queue: group and from apply to Kafka topics`,
+        );
+      }
+      const prefetch = Math.min(query.prefetch ?? options.prefetch, options.maxPrefetch);
+      const leaseMs = Math.min(query.leaseMs ?? options.leaseMs, options.maxLeaseMs);
+      const tail = source.broker === "kafka" && query.group === undefined;
+      const startOffsets = tail ? lastEventCursor(request.headers["last-event-id"]) : undefined;
+
+      const id = randomBytes(8).toString("hex");
+      const session = new SubscriptionSession(
+        { id, principalId: principal.id, source, leaseMs, filter, withCursor: tail },
+        { handles, decode, metrics, logger },
+      );
+      const common = {
+        consumerName: `gateway:${principal.id}`,
+        maxAttempts: options.maxAttemptsByDestination.get(source.name) ?? options.maxAttempts,
+        retryTiersMs: options.retryTiersMs,
+        logger,
+      };
+      let startPositions: (() => ReadonlyMap<number, string>) | undefined;
+      let subscription: Subscription;
+      if (source.broker === "rabbitmq") {
+        subscription = createAmqpSubscription(
+          app.amqp,
+          { ...common, queue: source.name, prefetch, management },
+          session.handle,
+        );
+      } else {
+        const kafka = createKafkaSubscription(
+          app.kafka,
+          {
+            ...common,
+            topic: source.name,
+            maxInFlight: prefetch,
+            from: query.from ?? "latest",
+            ...(query.group === undefined ? {} : { groupId: `${GROUP_PREFIX}${query.group}` }),
+            ...(startOffsets === undefined ? {} : { startOffsets }),
+          },
+          session.handle,
+        );
+        startPositions = () => kafka.startPositions();
+        subscription = kafka;
+      }
+      session.attach(subscription);
+      try {
+        await withTimeout(subscription.ready, READY_TIMEOUT_MS, `starting the subscription to "${topic}"`);
+      } catch (error) {
+        await session.close();
+        throw subscribeError(error, topic, source.broker, reply);
+      }
+
+      reply.hijack();
+      const stream = new SseStream(reply.raw, {
+        heartbeatMs: options.heartbeatMs,
+        reconnectMs: RECONNECT_MS,
+        headers: {
+          "x-content-type-options": "nosniff",
+          "x-kronos-subscription": id,
+          "x-kronos-broker": source.broker,
+          "x-kronos-prefetch": String(prefetch),
+          "x-kronos-lease-ms": String(leaseMs),
+        },
+      });
+      sessions.add(session);
+      metrics.subscriptionOpened(source.broker);
+      stream.onClose(() => {
+        sessions.delete(session);
+        metrics.subscriptionClosed(source.broker);
+      });
+      session.start(stream, tail ? new Map([...(startPositions?.() ?? []), ...(startOffsets ?? [])]) : undefined);
+      request.log.info(
+        { subscription: id, source, principal: principal.id, prefetch, leaseMs, group: query.group },
+        "subscription opened",
+      );
+    },
+  );
+
+  /** Takes the handle's delivery, runs `settle`, records how it ended; puts the delivery back if it failed. */
+  async function settle<T>(
+    request: FastifyRequest,
+    handle: string,
+    action: SettleAction,
+    run: (held: HeldDelivery) => Promise<T>,
+    endOf: (result: T) => HandleEnd,
+  ): Promise<{ held: HeldDelivery; result: T }> {
+    const principalId = request.principal?.id ?? "";
+    const held = handles.take(handle, principalId);
+    let result: T;
+    try {
+      result = await run(held);
+    } catch (error) {
+      if (error instanceof TransportError && error.code === "ALREADY_SETTLED") {
+        throw new HttpError(409, "ALREADY_SETTLED", `delivery "${handle}" was settled already`);
+      }
+      handles.restore(held);
+      request.log.warn({ err: error, handle }, "settling a delivery failed; the client may try again");
+      throw new HttpError(503, "SETTLE_FAILED", `could not ${action} delivery "${handle}": ${describeError(error)}`);
+    }
+    handles.ended(handle, endOf(result));
+    metrics.settled(held.delivery.broker, action);
+    return { held, result };
+  }
+
+  app.post(
+    "/ack/:messageId",
+    {
+      attachValidation: true,
+      schema: { tags: ["subscribe"], summary: "Acknowledge a delivery", params: HandleParams, response: ACK_RESPONSES },
+    },
+    async (request, reply) => {
+      rejectInvalid(request);
+      await settle(
+        request,
+        request.params.messageId,
+        "ack",
+        (held) => held.delivery.ack(),
+        () => "acked",
+      );
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    "/retry/:messageId",
+    {
+      attachValidation: true,
+      schema: {
+        tags: ["subscribe"],
+        summary: "Deliver a message again after a delay (dead letters once its attempts are used up)",
+        params: HandleParams,
+        body: RetryBody,
+        response: SETTLE_RESPONSES,
+      },
+    },
+    async (request, reply) => {
+      rejectInvalid(request);
+      const body = request.body ?? {};
+      const delayMs = body.delayMs ?? options.retryTiersMs[0] ?? 1000;
+      const { held, result } = await settle(
+        request,
+        request.params.messageId,
+        "retry",
+        (h) => h.delivery.retry({ delayMs, reason: body.reason ?? "retry requested by the client" }),
+        (outcome) => outcome,
+      );
+      if (result === "dead-lettered") metrics.settled(held.delivery.broker, "dead_letter");
+      return reply
+        .code(202)
+        .send({ messageId: held.delivery.messageId ?? null, outcome: result, attempt: held.delivery.attempt });
+    },
+  );
+
+  app.post(
+    "/reject/:messageId",
+    {
+      attachValidation: true,
+      schema: {
+        tags: ["subscribe"],
+        summary: "Send a delivery to its dead letters (reason rejected)",
+        params: HandleParams,
+        body: RejectBody,
+        response: SETTLE_RESPONSES,
+      },
+    },
+    async (request, reply) => {
+      rejectInvalid(request);
+      const reason = request.body?.reason ?? "rejected by the client";
+      const { held } = await settle(
+        request,
+        request.params.messageId,
+        "reject",
+        (h) => h.delivery.deadLetter("rejected", { code: "CLIENT_REJECTED", message: reason }),
+        () => "dead-lettered" as const,
+      );
+      return reply
+        .code(202)
+        .send({ messageId: held.delivery.messageId ?? null, outcome: "dead-lettered", attempt: held.delivery.attempt });
+    },
+  );
+};
+
+function lastEventCursor(header: string | string[] | undefined): Map<number, string> | undefined {
+  if (typeof header !== "string" || header === "") return undefined;
+  try {
+    return parseCursor(header);
+  } catch (error) {
+    throw new HttpError(400, "INVALID_LAST_EVENT_ID", `Last-Event-ID: ${(error as Error).message}`);
+  }
+}
+
+function subscribeError(
+  error: unknown,
+  topic: string,
+  broker: "kafka" | "rabbitmq",
+  reply: Parameters<typeof toHttpError>[1],
+): unknown {
+  if (error instanceof TransportError && error.code === "DESTINATION_NOT_FOUND") {
+    const what = broker === "kafka" ? "Kafka topic" : "RabbitMQ queue";
+    return new HttpError(
+      404,
+      "SOURCE_NOT_FOUND",
+      `no ${what} "${topic}"${broker === "kafka" ? " (nor a RabbitMQ queue: create one with POST /queues/create)" : ""}`,
+    );
+  }
+  return toHttpError(error, reply);
+}

@@ -1,0 +1,120 @@
+import { ErrorBody } from "@kronos/app-kit";
+import { type Static, Type } from "typebox";
+
+/** `GET /subscribe/:topic` path. */
+export const SubscribeParams = Type.Object(
+  {
+    topic: Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: "A RabbitMQ queue or a Kafka topic (see the README: how the broker is chosen).",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** `GET /subscribe/:topic` query. `key` and `header.<name>` filters are read from the raw query (see filters.ts). */
+export const SubscribeQuery = Type.Object(
+  {
+    broker: Type.Optional(Type.Union([Type.Literal("kafka"), Type.Literal("rabbitmq")])),
+    group: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        pattern: "^[A-Za-z0-9._-]+$",
+        description: "Kafka: join this consumer group (offsets committed up to the lowest unacked message).",
+      }),
+    ),
+    from: Type.Optional(
+      Type.Union([Type.Literal("latest"), Type.Literal("earliest")], {
+        description: "Kafka: where a tail without a group, or a new group, starts. Default latest.",
+      }),
+    ),
+    prefetch: Type.Optional(
+      Type.Integer({ minimum: 1, description: "Unacknowledged deliveries at once (capped by the gateway)." }),
+    ),
+    leaseMs: Type.Optional(
+      Type.Integer({ minimum: 100, description: "How long a delivery stays held without an ack (capped)." }),
+    ),
+    key: Type.Optional(Type.String({ description: "Only messages with exactly this key / routing key." })),
+  },
+  // `header.<name>=<value>` filters are extra properties.
+  { additionalProperties: Type.String() },
+);
+/** {@link SubscribeQuery}'s type. */
+export type SubscribeQuery = Static<typeof SubscribeQuery>;
+
+/** The handle path of `POST /ack/:messageId`, `/retry/:messageId`, `/reject/:messageId`. */
+export const HandleParams = Type.Object(
+  {
+    messageId: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description: "The `id` of the SSE event (a delivery handle, not the message's own id).",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** `POST /retry/:messageId` body (optional). */
+export const RetryBody = Type.Union([
+  Type.Object(
+    {
+      delayMs: Type.Optional(
+        Type.Integer({
+          minimum: 0,
+          maximum: 86_400_000,
+          description:
+            "Wait before the message comes back; rounded up to the next retry tier. Default: the first tier.",
+        }),
+      ),
+      reason: Type.Optional(Type.String({ maxLength: 1024, description: "Kept as the last error." })),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Null(),
+]);
+/** {@link RetryBody}'s type. */
+export type RetryBody = Static<typeof RetryBody>;
+
+/** `POST /reject/:messageId` body (optional). */
+export const RejectBody = Type.Union([
+  Type.Object(
+    { reason: Type.Optional(Type.String({ maxLength: 1024, description: "Why; kept as the dead letter's error." })) },
+    { additionalProperties: false },
+  ),
+  Type.Null(),
+]);
+/** {@link RejectBody}'s type. */
+export type RejectBody = Static<typeof RejectBody>;
+
+/** `POST /retry` and `POST /reject` answers. */
+export const SettledBody = Type.Object(
+  {
+    messageId: Type.Union([Type.String(), Type.Null()]),
+    outcome: Type.Union([Type.Literal("retried"), Type.Literal("dead-lettered")]),
+    attempt: Type.Integer({ description: "The attempt the message was on when it was settled." }),
+  },
+  { additionalProperties: false },
+);
+
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  429: ErrorBody,
+  500: ErrorBody,
+  503: ErrorBody,
+};
+
+/** Responses of `GET /subscribe/:topic` (200 is the event stream). */
+export const SUBSCRIBE_RESPONSES = {
+  200: Type.String({ description: "text/event-stream: `message` events, `id` = the delivery handle." }),
+  ...errors,
+};
+/** Responses of `POST /ack/:messageId`. */
+export const ACK_RESPONSES = { 204: Type.Null(), ...errors };
+/** Responses of `POST /retry/:messageId` and `POST /reject/:messageId`. */
+export const SETTLE_RESPONSES = { 202: SettledBody, ...errors };
