@@ -24,9 +24,12 @@ export interface SubscribeConfig {
   readonly maxPrefetch: number;
   /** Interval of the comment heartbeats on idle streams (`GATEWAY_SUBSCRIBE_HEARTBEAT_MS`). */
   readonly heartbeatMs: number;
-  /** Attempts before a retried message is dead-lettered, unless its destination has its own (`GATEWAY_MAX_ATTEMPTS`). */
+  /**
+   * Retries a message gets before a failure dead-letters it, unless its destination has its own
+   * (`GATEWAY_MAX_ATTEMPTS`): with 5, a message is delivered up to 6 times and its sixth failure dead-letters it.
+   */
   readonly maxAttempts: number;
-  /** Per-destination attempts (`GATEWAY_MAX_ATTEMPTS_BY_DESTINATION="queue-or-topic=n,…"`). */
+  /** Per-destination retries (`GATEWAY_MAX_ATTEMPTS_BY_DESTINATION="queue-or-topic=n,…"`). */
   readonly maxAttemptsByDestination: ReadonlyMap<string, number>;
   /** Delays a retry is rounded up to, in ms (`GATEWAY_RETRY_TIERS_MS="1000,5000,…"`): one delay queue or topic each. */
   readonly retryTiersMs: readonly number[];
@@ -45,7 +48,7 @@ export function readSubscribeConfig(env: Env, reader: EnvReader, problems: strin
   const maxPrefetch = reader.integer("GATEWAY_SUBSCRIBE_MAX_PREFETCH", d.maxPrefetch, 1, 65_535);
   const prefetch = reader.integer("GATEWAY_SUBSCRIBE_PREFETCH", d.prefetch, 1, 65_535);
   const heartbeatMs = reader.integer("GATEWAY_SUBSCRIBE_HEARTBEAT_MS", d.heartbeatMs, 100, 3_600_000);
-  const maxAttempts = reader.integer("GATEWAY_MAX_ATTEMPTS", d.maxAttempts, 1, 1000);
+  const maxAttempts = reader.integer("GATEWAY_MAX_ATTEMPTS", d.maxAttempts, 0, 1000);
   const maxSubscriptions = reader.integer("GATEWAY_SUBSCRIBE_MAX_STREAMS", d.maxSubscriptions, 1, 1_000_000);
   if (leaseMs > maxLeaseMs) {
     problems.push(`GATEWAY_SUBSCRIBE_LEASE_MS=${leaseMs} is above GATEWAY_SUBSCRIBE_MAX_LEASE_MS=${maxLeaseMs}`);
@@ -86,8 +89,8 @@ function readAttemptsByDestination(env: Env, problems: string[]): ReadonlyMap<st
   for (const entry of raw.split(",")) {
     const [destination, count] = entry.split("=").map((part) => part.trim());
     const attempts = Number(count);
-    if (!destination || !Number.isInteger(attempts) || attempts < 1 || attempts > 1000) {
-      problems.push(`${name} entry "${entry.trim()}" must be <queue-or-topic>=<attempts from 1 to 1000>`);
+    if (!destination || !count || !Number.isInteger(attempts) || attempts < 0 || attempts > 1000) {
+      problems.push(`${name} entry "${entry.trim()}" must be <queue-or-topic>=<retries from 0 to 1000>`);
       continue;
     }
     result.set(destination, attempts);

@@ -151,7 +151,8 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
       );
       const common = {
         consumerName: `gateway:${principal.id}`,
-        maxAttempts: options.maxAttemptsByDestination.get(source.name) ?? options.maxAttempts,
+        // The transport counts deliveries; the setting counts retries (5 retries: the sixth failure dead-letters).
+        maxAttempts: (options.maxAttemptsByDestination.get(source.name) ?? options.maxAttempts) + 1,
         retryTiersMs: options.retryTiersMs,
         logger,
       };
