@@ -4,20 +4,16 @@
 //   npm run bench -- publish      (from the repository root: set-up, stack up, build, then this)
 // Targets: serial gateway ≥ 0.8× the raw one-by-one client; concurrent gateway ≥ 5× the raw one-by-one client and
 // ≥ 5× the management API; null-sink gateway ≥ 0.85× the Fastify echo.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { LogEntryEvent } from "@kronos/events-log";
-import { endpoints, loadSettings } from "@kronos/local-stack";
 import amqplib from "amqplib";
 import { Kafka, logLevel } from "kafkajs";
 import { Client, Pool } from "undici";
+import { BenchHarness, printRatios, type RatioRow, stack } from "./harness.js";
 import { alternate, type Contender, median, medianRatio } from "./measure.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -34,59 +30,14 @@ const BENCH_QUEUE = `kronos.bench.publish.${process.pid}`;
 const HARD_LIMIT_MS = 5 * 60_000;
 
 const here = dirname(fileURLToPath(import.meta.url));
-const gatewayDist = dirname(fileURLToPath(import.meta.resolve("@kronos/gateway")));
-const gatewayServer = join(gatewayDist, "server.js");
-const principalsCli = join(gatewayDist, "..", "bin", "kronos-gateway-principals.js");
-const stack = endpoints(loadSettings());
 const management = new URL(stack.rabbitmqManagementUrl);
 const managementAuth = `Basic ${Buffer.from(`${decodeURIComponent(management.username || "guest")}:${decodeURIComponent(management.password || "guest")}`).toString("base64")}`;
 management.username = "";
 management.password = "";
 
-const children: ChildProcess[] = [];
+const harness = new BenchHarness("publish benchmark", HARD_LIMIT_MS);
 let failures = 0;
 const failureSamples: string[] = [];
-const cleanups: Array<() => Promise<unknown>> = [];
-const hardLimit = setTimeout(() => {
-  console.error(`publish benchmark: still running after ${HARD_LIMIT_MS / 1000} s; stopping`);
-  void cleanup().finally(() => process.exit(1));
-}, HARD_LIMIT_MS);
-hardLimit.unref();
-// A failure anywhere (a broker restarted mid-run, a child that would not start) still stops the children and
-// removes the benchmark queue and the temporary principals file.
-for (const event of ["uncaughtException", "unhandledRejection"] as const) {
-  process.on(event, (error: unknown) => {
-    console.error("publish benchmark failed:", error);
-    void cleanup().finally(() => process.exit(1));
-  });
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => void cleanup().finally(() => process.exit(130)));
-}
-
-let cleanedUp = false;
-async function cleanup(): Promise<void> {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve();
-          const timer = setTimeout(() => {
-            child.kill("SIGKILL");
-            resolve();
-          }, 10_000);
-          child.once("exit", () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        }),
-    ),
-  );
-  for (const step of cleanups.reverse()) await step().catch(() => {});
-}
 
 // ---------------------------------------------------------------- payloads (the same for every contender)
 
@@ -139,88 +90,17 @@ const kafkaHeaders = (i: number) => ({
 
 // ---------------------------------------------------------------- servers
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
+const { apiKey, principalsFile } = harness.principal("produce:*");
 
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): ChildProcess {
-  const child = spawn(process.execPath, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let tail = "";
-  const keep = (chunk: Buffer) => {
-    tail = (tail + chunk.toString()).slice(-4000);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  child.once("exit", (code, signal) => {
-    if (!cleanedUp) {
-      console.error(`${name} exited early (code ${code}, signal ${signal}):\n${tail}`);
-      void cleanup().finally(() => process.exit(1));
-    }
-  });
-  return child;
-}
-
-async function waitFor(url: string, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
-      if (response.ok) return;
-      last = `${response.status} ${await response.text()}`;
-    } catch (error) {
-      last = String(error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${what} not ready after ${timeoutMs / 1000} s: ${last}`);
-}
-
-const workDir = mkdtempSync(join(tmpdir(), "kronos-bench-"));
-cleanups.push(async () => rmSync(workDir, { recursive: true, force: true }));
-const principalsFile = join(workDir, "principals.json");
-const added = spawnSync(
-  process.execPath,
-  [principalsCli, "add", "bench", "--acl", "produce:*", "--file", principalsFile],
-  {
-    encoding: "utf8",
-  },
-);
-const apiKey = /kgw_[A-Za-z0-9_-]+/.exec(added.stdout)?.[0];
-if (added.status !== 0 || apiKey === undefined) throw new Error(`could not create a principal: ${added.stderr}`);
-
-async function startGateway(nullSink: boolean): Promise<string> {
-  const port = await freePort();
-  startChild(nullSink ? "null-sink gateway" : "gateway", [gatewayServer], {
-    ...process.env,
-    NODE_ENV: "development",
-    GATEWAY_HOST: "127.0.0.1",
-    GATEWAY_PORT: String(port),
-    GATEWAY_PRINCIPALS_FILE: principalsFile,
-    // The default (6000/min per principal) would answer 429 within a second.
-    GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000000",
-    // Access logs would measure the log pipe; warnings and errors still show.
-    LOG_LEVEL: "warn",
-    KAFKA_BROKERS: stack.kafkaBrokers,
-    RABBITMQ_URL: stack.rabbitmqUrl,
-    SCHEMA_REGISTRY_URL: stack.registryUrl,
+/** The gateway, or with a null sink (`GATEWAY_BENCH_NULL_SINK=1`: acks at once, sends nothing). */
+function startGateway(nullSink: boolean): Promise<string> {
+  return harness.gateway(nullSink ? "null-sink gateway" : "gateway", principalsFile, {
     GATEWAY_BENCH_NULL_SINK: nullSink ? "1" : "0",
   });
-  const origin = `http://127.0.0.1:${port}`;
-  await waitFor(`${origin}/readyz`, nullSink ? "null-sink gateway" : "gateway");
-  return origin;
 }
 
 async function startEcho(): Promise<string> {
-  const child = startChild("echo server", ["--import", "tsx", join(here, "echo-server.ts")], process.env, here);
+  const child = harness.startChild("echo server", ["--import", "tsx", join(here, "echo-server.ts")], process.env, here);
   const port = await new Promise<number>((resolve, reject) => {
     let text = "";
     const timer = setTimeout(() => reject(new Error("echo server did not start in 30 s")), 30_000);
@@ -240,12 +120,12 @@ async function startEcho(): Promise<string> {
 
 const amqpConnection = await amqplib.connect(stack.rabbitmqUrl, { noDelay: true });
 amqpConnection.on("error", () => {});
-cleanups.push(() => amqpConnection.close());
+harness.onCleanup(() => amqpConnection.close());
 const setupChannel = await amqpConnection.createChannel();
 await setupChannel.assertExchange(EXCHANGE, "topic", { durable: true });
 await setupChannel.assertQueue(BENCH_QUEUE, { durable: true, autoDelete: false });
 await setupChannel.bindQueue(BENCH_QUEUE, EXCHANGE, "#");
-cleanups.push(async () => {
+harness.onCleanup(async () => {
   const channel = await amqpConnection.createChannel();
   await channel.purgeQueue(BENCH_QUEUE);
   await channel.deleteQueue(BENCH_QUEUE);
@@ -263,7 +143,7 @@ const kafka = new Kafka({
 });
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
-cleanups.push(() => producer.disconnect());
+harness.onCleanup(() => producer.disconnect());
 
 // ---------------------------------------------------------------- contenders
 
@@ -281,7 +161,7 @@ function httpContender(name: string, target: HttpTarget, connections: number): C
     connections === 1
       ? new Client(target.origin, { pipelining: 1 })
       : new Pool(target.origin, { connections, pipelining: 1 });
-  cleanups.push(() => dispatcher.close());
+  harness.onCleanup(() => dispatcher.close());
   let next = 0;
   return {
     name,
@@ -460,7 +340,7 @@ try {
       console.log(`  round ${round}/${ROUNDS} done (${((performance.now() - started) / 1000).toFixed(0)} s)`),
   });
 } finally {
-  await cleanup();
+  await harness.cleanup();
 }
 
 const rate = (name: string) => results.get(name) ?? [];
@@ -470,12 +350,6 @@ for (const contender of contenders) {
   console.log(`  ${contender.name.padEnd(34)} ${fmtRate(rate(contender.name)).padStart(9)}`);
 }
 
-interface RatioRow {
-  readonly label: string;
-  readonly a: string;
-  readonly b: string;
-  readonly target: number;
-}
 const rows: RatioRow[] = [
   { label: "serial gateway ÷ raw one-by-one", a: "gateway kafka, 1 conn", b: "kafkajs one by one", target: 0.8 },
   { label: "", a: "gateway rabbitmq, 1 conn", b: "amqplib one by one", target: 0.8 },
@@ -493,19 +367,10 @@ const rows: RatioRow[] = [
   { label: "(context) gateway ÷ raw best", a: `gateway kafka, ${C}`, b: "kafkajs batches of 100", target: Number.NaN },
   { label: "", a: `gateway rabbitmq, ${C}`, b: "amqplib window 200", target: Number.NaN },
 ];
-console.log("\nratios (median of per-round ratios)");
-console.log(`  ${"ratio".padEnd(38)}${"numerator ÷ denominator".padEnd(58)}${"ratio".padStart(8)}  target`);
-for (const row of rows) {
-  const value = medianRatio(rate(row.a), rate(row.b));
-  const target = Number.isNaN(row.target) ? "" : `≥ ${row.target}×  ${value >= row.target ? "met" : "MISSED"}`;
-  console.log(
-    `  ${row.label.padEnd(38)}${`${row.a} ÷ ${row.b}`.padEnd(58)}${`${value.toFixed(2)}×`.padStart(8)}  ${target}`,
-  );
-}
+printRatios(rows, (a, b) => medianRatio(rate(a), rate(b)));
 if (failures > 0) {
   console.log(`\n${failures} requests did not get the expected status (they count as not done); first ones:`);
   for (const sample of failureSamples) console.log(`  ${sample}`);
 }
 console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
-clearTimeout(hardLimit);
-process.exit(failures > 0 ? 1 : 0);
+await harness.finish(failures > 0 ? 1 : 0);

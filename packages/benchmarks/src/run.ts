@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const BENCHMARKS = ["codec", "publish"] as const;
+const BENCHMARKS = ["codec", "publish", "subscribe"] as const;
 const here = dirname(fileURLToPath(import.meta.url));
 const asked = process.argv.slice(2).filter((arg) => arg !== "--");
 const unknown = asked.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));

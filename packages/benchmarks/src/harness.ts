@@ -1,0 +1,187 @@
+// What the broker benchmarks share: child processes that are always stopped, clean-up steps that always run (also
+// on failure, Ctrl-C or a hard time limit), a temporary gateway principal, and the built gateway as a child process.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { endpoints, loadSettings } from "@kronos/local-stack";
+
+/** The local stack's endpoints (`@kronos/local-stack` settings; `SCHEMA_REGISTRY_URL` etc. when set). */
+export const stack = endpoints(loadSettings());
+
+const gatewayDist = dirname(fileURLToPath(import.meta.resolve("@kronos/gateway")));
+
+/** One benchmark run's processes and clean-up steps. */
+export class BenchHarness {
+  readonly #name: string;
+  readonly #children: ChildProcess[] = [];
+  readonly #cleanups: Array<() => Promise<unknown>> = [];
+  readonly #hardLimit: NodeJS.Timeout;
+  #cleanedUp = false;
+
+  /** Stops everything and exits 1 after `hardLimitMs`, on an uncaught error, or exits 130 on SIGINT/SIGTERM. */
+  constructor(name: string, hardLimitMs: number) {
+    this.#name = name;
+    this.#hardLimit = setTimeout(() => {
+      console.error(`${name}: still running after ${hardLimitMs / 1000} s; stopping`);
+      void this.cleanup().finally(() => process.exit(1));
+    }, hardLimitMs);
+    this.#hardLimit.unref();
+    for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+      process.on(event, (error: unknown) => {
+        console.error(`${name} failed:`, error);
+        void this.cleanup().finally(() => process.exit(1));
+      });
+    }
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      process.on(signal, () => void this.cleanup().finally(() => process.exit(130)));
+    }
+  }
+
+  /** Adds a clean-up step; steps run in reverse order of addition, each one's failure ignored. */
+  onCleanup(step: () => Promise<unknown>): void {
+    this.#cleanups.push(step);
+  }
+
+  /** Starts `node <args>`; if it exits before {@link cleanup}, prints its output's tail and stops the run. */
+  startChild(name: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): ChildProcess {
+    const child = spawn(process.execPath, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+    this.#children.push(child);
+    let tail = "";
+    const keep = (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-4000);
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    child.once("exit", (code, signal) => {
+      if (!this.#cleanedUp) {
+        console.error(`${name} exited early (code ${code}, signal ${signal}):\n${tail}`);
+        void this.cleanup().finally(() => process.exit(1));
+      }
+    });
+    return child;
+  }
+
+  /** Stops the children (SIGTERM, SIGKILL after 10 s), then runs the clean-up steps. Idempotent. */
+  async cleanup(): Promise<void> {
+    if (this.#cleanedUp) return;
+    this.#cleanedUp = true;
+    for (const child of this.#children) if (child.exitCode === null) child.kill("SIGTERM");
+    await Promise.all(this.#children.map(stopped));
+    for (const step of this.#cleanups.reverse()) await step().catch(() => {});
+  }
+
+  /** Cleans up and exits with `code`. */
+  async finish(code: number): Promise<never> {
+    await this.cleanup();
+    clearTimeout(this.#hardLimit);
+    console.log(`(${this.#name} done)`);
+    process.exit(code);
+  }
+
+  /** A temporary principals file with one API key for `acl` (through the gateway's principals CLI). */
+  principal(acl: string): { apiKey: string; principalsFile: string } {
+    const workDir = mkdtempSync(join(tmpdir(), "kronos-bench-"));
+    this.onCleanup(async () => rmSync(workDir, { recursive: true, force: true }));
+    const principalsFile = join(workDir, "principals.json");
+    const cli = join(gatewayDist, "..", "bin", "kronos-gateway-principals.js");
+    const added = spawnSync(process.execPath, [cli, "add", "bench", "--acl", acl, "--file", principalsFile], {
+      encoding: "utf8",
+    });
+    const apiKey = /kgw_[A-Za-z0-9_-]+/.exec(added.stdout)?.[0];
+    if (added.status !== 0 || apiKey === undefined) throw new Error(`could not create a principal: ${added.stderr}`);
+    return { apiKey, principalsFile };
+  }
+
+  /**
+   * Starts the built gateway (`apps/gateway/dist/server.js`) on a free port with the stack's endpoints, access logs
+   * off and the per-principal rate limit out of the way, plus `env`; resolves with its origin once `/readyz` is 200.
+   */
+  async gateway(name: string, principalsFile: string, env: Record<string, string> = {}): Promise<string> {
+    const port = await freePort();
+    this.startChild(name, [join(gatewayDist, "server.js")], {
+      ...process.env,
+      NODE_ENV: "development",
+      GATEWAY_HOST: "127.0.0.1",
+      GATEWAY_PORT: String(port),
+      GATEWAY_PRINCIPALS_FILE: principalsFile,
+      // The default (6000/min per principal) would answer 429 within a second.
+      GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000000",
+      // Access logs would measure the log pipe; warnings and errors still show.
+      LOG_LEVEL: "warn",
+      KAFKA_BROKERS: stack.kafkaBrokers,
+      RABBITMQ_URL: stack.rabbitmqUrl,
+      SCHEMA_REGISTRY_URL: stack.registryUrl,
+      ...env,
+    });
+    const origin = `http://127.0.0.1:${port}`;
+    await waitFor(`${origin}/readyz`, name);
+    return origin;
+  }
+}
+
+function stopped(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      resolve();
+    }, 10_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+    });
+  });
+}
+
+/** Polls `url` until it answers 2xx; throws naming `what` and the last answer after `timeoutMs`. */
+export async function waitFor(url: string, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      if (response.ok) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${what} not ready after ${timeoutMs / 1000} s: ${last}`);
+}
+
+/** One line of the ratio table: contender `a`'s rate ÷ contender `b`'s, and its target (NaN: context only). */
+export interface RatioRow {
+  readonly label: string;
+  readonly a: string;
+  readonly b: string;
+  readonly target: number;
+}
+
+/** Prints the table of ratios: each row numerator ÷ denominator, its value and whether its target is met. */
+export function printRatios(rows: readonly RatioRow[], ratioOf: (a: string, b: string) => number): void {
+  console.log("\nratios (median of per-round ratios)");
+  console.log(`  ${"ratio".padEnd(38)}${"numerator ÷ denominator".padEnd(58)}${"ratio".padStart(8)}  target`);
+  for (const row of rows) {
+    const value = ratioOf(row.a, row.b);
+    const target = Number.isNaN(row.target) ? "" : `≥ ${row.target}×  ${value >= row.target ? "met" : "MISSED"}`;
+    console.log(
+      `  ${row.label.padEnd(38)}${`${row.a} ÷ ${row.b}`.padEnd(58)}${`${value.toFixed(2)}×`.padStart(8)}  ${target}`,
+    );
+  }
+}

@@ -1,0 +1,279 @@
+// Gateway subscribe benchmark (issue #5): messages delivered AND acknowledged per second, the gateway's SSE
+// subscription with one HTTP ack per message against the raw clients on the same data, side by side in one run:
+// a raw amqplib consumer with prefetch 200 (ack per message) and a raw kafkajs consumer (eachBatch).
+//   npm run bench -- subscribe      (from the repository root: set-up, stack up, build, then this)
+// Target: the gateway ≥ 0.3× the raw consumers.
+import { randomUUID } from "node:crypto";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { RegistrySerde } from "@kronos/contracts";
+import { CriticalAlertEvent } from "@kronos/events-gaia";
+import { LogEntryEvent } from "@kronos/events-log";
+import amqplib, { type ConsumeMessage } from "amqplib";
+import { Kafka, logLevel } from "kafkajs";
+import { Pool } from "undici";
+import { BenchHarness, printRatios, type RatioRow, stack } from "./harness.js";
+import { alternate, type Contender, median, medianRatio } from "./measure.js";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const TURN_MS = Number(process.env.BENCH_TURN_MS ?? 2000);
+const MAX_PER_TURN = Number(process.env.BENCH_MAX_PER_TURN ?? 20_000);
+const PREFETCH = 200;
+/** Connections the SSE client acks over (each ack is one POST /ack). */
+const ACK_CONNECTIONS = 32;
+const HARD_LIMIT_MS = 6 * 60_000;
+const RUN = `${process.pid}`;
+const RAW_QUEUE = `kronos.bench.subscribe.raw.${RUN}`;
+const GATEWAY_QUEUE = `kronos.bench.subscribe.gateway.${RUN}`;
+const TOPIC = `kronos.bench.subscribe.${RUN}`;
+// Every contender may consume up to MAX_PER_TURN in each of its turns (warm-up included).
+const PER_SOURCE = (ROUNDS + 1) * MAX_PER_TURN + PREFETCH;
+
+const harness = new BenchHarness("subscribe benchmark", HARD_LIMIT_MS);
+const started = performance.now();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------- data (the same bytes for every contender)
+
+const serde = new RegistrySerde({ url: stack.registryUrl, autoRegister: true });
+const now = new Date();
+const alertBytes = await serde.encode(CriticalAlertEvent, {
+  meta: { eventId: randomUUID(), occurredAt: now, producer: "bench", correlationId: null, traceparent: null },
+  alertId: randomUUID(),
+  severity: "WARNING",
+  sourceService: "bench",
+  fingerprint: "fp-bench",
+  title: "Login failures above 50/min",
+  description: "Gaia saw 73 failed logins in the last minute.",
+  labels: { region: "eu" },
+  raisedAt: now,
+  runbookUrl: null,
+});
+const logBytes = await serde.encode(LogEntryEvent, {
+  meta: { eventId: randomUUID(), occurredAt: now, producer: "bench", correlationId: null, traceparent: null },
+  timestamp: now,
+  level: "INFO",
+  service: "bench",
+  instance: "bench-0",
+  logger: "bench.subscribe",
+  message: "request served in 12 ms",
+  attributes: { route: "/orders", status: "200" },
+  traceId: null,
+  spanId: null,
+});
+
+console.log(`Filling two RabbitMQ queues and one Kafka topic (3 partitions) with ${PER_SOURCE} messages each...`);
+const amqp = await amqplib.connect(stack.rabbitmqUrl, { noDelay: true });
+amqp.on("error", () => {});
+harness.onCleanup(() => amqp.close());
+const setup = await amqp.createConfirmChannel();
+for (const queue of [RAW_QUEUE, GATEWAY_QUEUE]) {
+  await setup.assertQueue(queue, { durable: true });
+  harness.onCleanup(async () => {
+    const channel = await amqp.createChannel();
+    await channel.deleteQueue(queue);
+  });
+  for (let i = 0; i < PER_SOURCE; i++) {
+    setup.sendToQueue(queue, alertBytes, {
+      persistent: true,
+      messageId: `m-${i}`,
+      type: CriticalAlertEvent.name,
+      contentType: "application/vnd.kronos.avro",
+    });
+    if (i % 5000 === 4999) await setup.waitForConfirms();
+  }
+  await setup.waitForConfirms();
+}
+
+const kafka = new Kafka({
+  clientId: "kronos-bench-subscribe",
+  brokers: stack.kafkaBrokers.split(","),
+  logLevel: logLevel.NOTHING,
+});
+const admin = kafka.admin();
+await admin.connect();
+harness.onCleanup(() => admin.disconnect());
+await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3 }], waitForLeaders: true });
+harness.onCleanup(() => admin.deleteTopics({ topics: [TOPIC] }));
+const producer = kafka.producer();
+await producer.connect();
+for (let sent = 0; sent < PER_SOURCE; sent += 1000) {
+  await producer.send({
+    topic: TOPIC,
+    acks: -1,
+    messages: Array.from({ length: Math.min(1000, PER_SOURCE - sent) }, (_, i) => ({
+      key: `k-${(sent + i) % 64}`,
+      value: logBytes,
+      headers: { "message-id": `m-${sent + i}`, "event-type": LogEntryEvent.name },
+    })),
+  });
+}
+await producer.disconnect();
+
+// ---------------------------------------------------------------- contenders
+
+/**
+ * A contender fed by a consumer that keeps running between turns: during its turn it settles every message (and
+ * counts it), outside its turn it parks them, so it stops at its prefetch without losing anything.
+ */
+class TurnGate {
+  active = false;
+  done = 0;
+  readonly #parked: Array<() => void> = [];
+
+  /** Settles now (active) or at the start of the next turn. */
+  offer(settle: () => void): void {
+    if (this.active) settle();
+    else this.#parked.push(settle);
+  }
+
+  async turn(until: number, max: number): Promise<number> {
+    this.done = 0;
+    this.active = true;
+    for (const settle of this.#parked.splice(0)) settle();
+    while (performance.now() < until && this.done < max) await sleep(5);
+    this.active = false;
+    return this.done;
+  }
+}
+
+async function rawAmqp(): Promise<Contender> {
+  const gate = new TurnGate();
+  const channel = await amqp.createChannel();
+  await channel.prefetch(PREFETCH);
+  await channel.consume(
+    RAW_QUEUE,
+    (message: ConsumeMessage | null) => {
+      if (message === null) return;
+      gate.offer(() => {
+        channel.ack(message);
+        gate.done++;
+      });
+    },
+    { noAck: false },
+  );
+  return { name: `amqplib consumer, prefetch ${PREFETCH}`, run: (until, max) => gate.turn(until, max) };
+}
+
+async function rawKafka(): Promise<Contender> {
+  const gate = new TurnGate();
+  const consumer = kafka.consumer({ groupId: `kronos-bench-raw-${RUN}`, maxWaitTimeInMs: 100 });
+  harness.onCleanup(() => consumer.disconnect());
+  await consumer.connect();
+  await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning }) => {
+      for (const message of batch.messages) {
+        while (!gate.active && isRunning()) {
+          await sleep(20);
+          await heartbeat();
+        }
+        if (!isRunning()) return;
+        resolveOffset(message.offset);
+        gate.done++;
+      }
+      await heartbeat();
+    },
+  });
+  return { name: "kafkajs consumer, eachBatch", run: (until, max) => gate.turn(until, max) };
+}
+
+/** An SSE subscription to the gateway, acking every message with `POST /ack/<id>` over a pool of connections. */
+async function gatewaySse(name: string, origin: string, path: string, apiKey: string): Promise<Contender> {
+  const gate = new TurnGate();
+  const acks = new Pool(origin, { connections: ACK_CONNECTIONS, pipelining: 1 });
+  harness.onCleanup(() => acks.close());
+  let failures = 0;
+  const ack = (id: string) => {
+    acks
+      .request({ method: "POST", path: `/ack/${encodeURIComponent(id)}`, headers: { "x-api-key": apiKey } })
+      .then(async (response) => {
+        await response.body.dump();
+        if (response.statusCode === 204) {
+          if (gate.active) gate.done++;
+        } else if (failures++ < 3) console.error(`${name}: ack answered ${response.statusCode}`);
+      })
+      .catch((error: unknown) => {
+        if (failures++ < 3) console.error(`${name}: ack failed: ${String(error)}`);
+      });
+  };
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = httpRequest(
+      `${origin}${path}`,
+      { headers: { "x-api-key": apiKey, accept: "text/event-stream" } },
+      resolve,
+    );
+    req.on("error", reject);
+    req.end();
+    harness.onCleanup(async () => req.destroy());
+  });
+  if (response.statusCode !== 200) throw new Error(`${name}: subscribe answered ${response.statusCode}`);
+  response.setEncoding("utf8");
+  let buffer = "";
+  response.on("data", (chunk: string) => {
+    buffer += chunk;
+    let end = buffer.indexOf("\n\n");
+    while (end >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const id = /^id: (.+)$/m.exec(block)?.[1];
+      if (id !== undefined && block.includes("\nevent: message")) gate.offer(() => ack(id));
+      end = buffer.indexOf("\n\n");
+    }
+  });
+  return { name, run: (until, max) => gate.turn(until, max) };
+}
+
+console.log("Starting the gateway as a child process...");
+const { apiKey, principalsFile } = harness.principal("consume:*");
+const gateway = await harness.gateway("gateway", principalsFile, { GATEWAY_SUBSCRIBE_MAX_PREFETCH: String(PREFETCH) });
+const query = `prefetch=${PREFETCH}&leaseMs=600000`;
+const contenders: Contender[] = [
+  await gatewaySse("gateway SSE rabbitmq + HTTP acks", gateway, `/subscribe/${GATEWAY_QUEUE}?${query}`, apiKey),
+  await rawAmqp(),
+  await gatewaySse(
+    "gateway SSE kafka (group) + HTTP acks",
+    gateway,
+    `/subscribe/${TOPIC}?${query}&group=bench-${RUN}&from=earliest`,
+    apiKey,
+  ),
+  await rawKafka(),
+];
+
+console.log(
+  `${contenders.length} contenders, ${ROUNDS} rounds (+1 warm-up) of ${TURN_MS / 1000} s turns, at most ` +
+    `${MAX_PER_TURN} messages a turn; a message counts once it is delivered and its ack done`,
+);
+let results: Map<string, number[]>;
+try {
+  results = await alternate(contenders, {
+    rounds: ROUNDS,
+    turnMs: TURN_MS,
+    maxPerTurn: MAX_PER_TURN,
+    onRound: (round) =>
+      console.log(`  round ${round}/${ROUNDS} done (${((performance.now() - started) / 1000).toFixed(0)} s)`),
+  });
+} finally {
+  await harness.cleanup();
+}
+
+const rate = (name: string) => results.get(name) ?? [];
+console.log("\nmessages/s delivered and acked (median of rounds; context, not the result)");
+for (const contender of contenders) {
+  console.log(
+    `  ${contender.name.padEnd(40)} ${Math.round(median(rate(contender.name)))
+      .toLocaleString("en-US")
+      .padStart(9)}`,
+  );
+}
+const rows: RatioRow[] = [
+  {
+    label: "gateway SSE + acks ÷ raw consumer",
+    a: "gateway SSE rabbitmq + HTTP acks",
+    b: `amqplib consumer, prefetch ${PREFETCH}`,
+    target: 0.3,
+  },
+  { label: "", a: "gateway SSE kafka (group) + HTTP acks", b: "kafkajs consumer, eachBatch", target: 0.3 },
+];
+printRatios(rows, (a, b) => medianRatio(rate(a), rate(b)));
+console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
+await harness.finish(0);
