@@ -74,6 +74,13 @@ export {
   redactAmqpUrl,
 } from "./rabbitmq/connection-manager.js";
 export {
+  type AmqpSubscriptionOptions,
+  createAmqpSubscription,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_RETRY_TIERS_MS,
+} from "./rabbitmq/consumer.js";
+export { ORIGINAL_ROUTE_HEADERS } from "./rabbitmq/consumer-message.js";
+export {
   type AmqpMessage,
   type AmqpPublisher,
   type AmqpPublisherOptions,

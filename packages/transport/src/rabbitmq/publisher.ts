@@ -10,7 +10,11 @@ export interface AmqpMessage {
   readonly content: Buffer;
   /** Identifies the message; also how a returned (unroutable) message is matched to its publish. */
   readonly messageId: string;
-  readonly headers?: Record<string, string>;
+  /**
+   * AMQP headers. Usually text; any value amqplib can encode is accepted (numbers, booleans, Buffers, arrays,
+   * tables, `{ "!": "timestamp", value }`), so a consumer can republish a delivery's headers as it received them.
+   */
+  readonly headers?: Readonly<Record<string, unknown>>;
   readonly contentType?: string;
   readonly correlationId?: string;
   readonly replyTo?: string;
