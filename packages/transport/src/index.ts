@@ -58,6 +58,11 @@ export {
   type KafkaConnectionOptions,
 } from "./kafka/connection.js";
 export {
+  createKafkaSubscription,
+  type KafkaSubscription,
+  type KafkaSubscriptionOptions,
+} from "./kafka/consumer.js";
+export {
   createKafkaPublisher,
   type KafkaAck,
   type KafkaPublisher,
@@ -65,6 +70,7 @@ export {
   type KafkaPublishOptions,
   type KafkaRecord,
 } from "./kafka/publisher.js";
+export { deadLetterTopicName, KAFKA_RETRY_HEADERS, retryTopicName } from "./kafka/retry-topics.js";
 export { silentLogger, type TransportLogger } from "./logger.js";
 export { type BackoffOptions, backoffDelay } from "./rabbitmq/backoff.js";
 export {

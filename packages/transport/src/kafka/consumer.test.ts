@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { createKafkaConnection } from "./connection.js";
+import {
+  createKafkaSubscription,
+  type KafkaSubscriptionOptions,
+  kafkaHeadersText,
+  validateSubscriptionOptions,
+} from "./consumer.js";
+
+const valid: KafkaSubscriptionOptions = { topic: "orders", maxInFlight: 10, consumerName: "gateway" };
+
+describe("kafkaHeadersText", () => {
+  it("decodes header bytes as UTF-8, keeps the last of a repeated header, drops absent values", () => {
+    expect(
+      kafkaHeadersText({
+        "message-id": Buffer.from("m-1"),
+        "event-type": "kronos.Order",
+        note: Buffer.from("héllo ✓"),
+        repeated: [Buffer.from("first"), "second"],
+        missing: undefined,
+      }),
+    ).toEqual({
+      "message-id": "m-1",
+      "event-type": "kronos.Order",
+      note: "héllo ✓",
+      repeated: "second",
+    });
+    expect(kafkaHeadersText(undefined)).toEqual({});
+  });
+});
+
+describe("validateSubscriptionOptions", () => {
+  it("accepts valid options", () => {
+    expect(() => validateSubscriptionOptions(valid)).not.toThrow();
+    expect(() =>
+      validateSubscriptionOptions({
+        ...valid,
+        groupId: "billing",
+        from: "earliest",
+        startOffsets: new Map([[0, "12"]]),
+        maxAttempts: 1,
+        retryTiersMs: [300],
+      }),
+    ).not.toThrow();
+  });
+
+  it.each([
+    ["a topic name Kafka refuses", { topic: "no spaces" }],
+    ["maxInFlight 0", { maxInFlight: 0 }],
+    ["a fractional maxInFlight", { maxInFlight: 1.5 }],
+    ["maxAttempts 0", { maxAttempts: 0 }],
+    ["an empty groupId", { groupId: "" }],
+    ["an unknown from", { from: "middle" as "latest" }],
+    ["a negative start offset", { startOffsets: new Map([[0, "-1"]]) }],
+    ["a negative start partition", { startOffsets: new Map([[-1, "0"]]) }],
+    ["descending retry tiers", { retryTiersMs: [5000, 1000] }],
+  ])("refuses %s with INVALID_OPTIONS", (_, change) => {
+    expect(() => validateSubscriptionOptions({ ...valid, ...change })).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTIONS" }),
+    );
+  });
+
+  it("makes createKafkaSubscription throw at once, before touching Kafka", () => {
+    const connection = createKafkaConnection({ brokers: ["127.0.0.1:1"], clientId: "unit" });
+    expect(() => createKafkaSubscription(connection, { ...valid, maxInFlight: 0 }, () => {})).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTIONS" }),
+    );
+  });
+});

@@ -1,0 +1,502 @@
+import { TestResources, testEndpoints } from "@kronos/testkit";
+import { type Admin, Kafka, logLevel } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createKafkaConnection,
+  createKafkaPublisher,
+  createKafkaSubscription,
+  type Delivery,
+  type KafkaConnection,
+  type KafkaPublisher,
+  type KafkaSubscription,
+  type KafkaSubscriptionOptions,
+  readDeadLetter,
+  TransportError,
+} from "../src/index.js";
+
+const resources = new TestResources();
+const brokers = testEndpoints().kafkaBrokers.split(",");
+const kafka = new Kafka({ clientId: "transport-consume-test", brokers, logLevel: logLevel.NOTHING });
+let admin: Admin;
+let connection: KafkaConnection;
+let publisher: KafkaPublisher;
+const topics: string[] = [];
+const subscriptions: KafkaSubscription[] = [];
+
+/** A topic for one test; its retry and dead-letter topics (`<name>.…`) are deleted with it. */
+async function topic(partitions: number): Promise<string> {
+  const name = resources.topic("consume");
+  topics.push(name);
+  await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions }], waitForLeaders: true });
+  return name;
+}
+
+/** A subscription whose handler records every delivery (in order), closed after the file. */
+function subscribe(
+  options: Partial<KafkaSubscriptionOptions> & { topic: string },
+  onDelivery: (delivery: Delivery) => void = () => {},
+): { subscription: KafkaSubscription; seen: Delivery[] } {
+  const seen: Delivery[] = [];
+  const subscription = createKafkaSubscription(
+    connection,
+    { maxInFlight: 100, consumerName: "consume-test", ...options },
+    (delivery) => {
+      seen.push(delivery);
+      onDelivery(delivery);
+    },
+  );
+  subscriptions.push(subscription);
+  return { subscription, seen };
+}
+
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function committed(groupId: string, name: string, partition = 0): Promise<string> {
+  const [entry] = await admin.fetchOffsets({ groupId, topics: [name] });
+  return entry?.partitions.find((p) => p.partition === partition)?.offset ?? "-1";
+}
+
+async function publishValues(name: string, values: string[], key: string | null = "k"): Promise<void> {
+  await publisher.publishMany(values.map((value) => ({ topic: name, key, value: Buffer.from(value) })));
+}
+
+interface Read {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/** Reads `count` records of `name` from the beginning with a plain kafkajs consumer (no commits). */
+async function readBack(name: string, count: number): Promise<Read[]> {
+  const consumer = kafka.consumer({ groupId: `${name}-reader`, maxWaitTimeInMs: 100 });
+  const read: Read[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: name, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${read.length} of ${count} records`)), 20_000);
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const headers: Record<string, string> = {};
+            for (const [header, value] of Object.entries(message.headers ?? {})) headers[header] = String(value);
+            read.push({
+              partition,
+              offset: message.offset,
+              key: message.key?.toString() ?? null,
+              value: message.value ?? Buffer.alloc(0),
+              headers,
+            });
+            if (read.length >= count) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return read;
+}
+
+beforeAll(async () => {
+  admin = kafka.admin();
+  await admin.connect();
+  connection = createKafkaConnection({ brokers, clientId: "transport-consume-test" });
+  publisher = createKafkaPublisher(connection);
+});
+
+afterAll(async () => {
+  await Promise.all(subscriptions.map((s) => s.close()));
+  await publisher.close();
+  await connection.close();
+  const existing = await admin.listTopics();
+  const derived = existing.filter((name) => topics.some((t) => name.startsWith(`${t}.`)));
+  if (derived.length > 0) await admin.deleteTopics({ topics: derived });
+  await admin.disconnect();
+  await resources.cleanup();
+});
+
+describe("Kafka subscription (real Kafka)", () => {
+  it("ready rejects with DESTINATION_NOT_FOUND for a topic that does not exist, and creates nothing", async () => {
+    const missing = resources.topic("consume-missing");
+    topics.push(missing);
+    const { subscription } = subscribe({ topic: missing, groupId: `${missing}-g` });
+    const error = await subscription.ready.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ code: "DESTINATION_NOT_FOUND", retriable: false });
+    expect((error as Error).message).toContain(missing);
+    expect((await admin.listTopics()).filter((name) => name.startsWith(missing))).toEqual([]);
+  });
+
+  it("ready rejects with KAFKA_UNAVAILABLE within seconds when no broker answers", async () => {
+    const down = createKafkaConnection({ brokers: ["127.0.0.1:1"], clientId: "transport-consume-test" });
+    try {
+      const started = Date.now();
+      const subscription = createKafkaSubscription(
+        down,
+        { topic: "any", maxInFlight: 1, consumerName: "consume-test" },
+        () => {},
+      );
+      const error = await subscription.ready.catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(error).toMatchObject({ code: "KAFKA_UNAVAILABLE", retriable: true });
+      await subscription.close();
+    } finally {
+      await down.close();
+    }
+  });
+
+  it("group: commits only up to the lowest unsettled offset; after acks of 3 and 2 a new member gets 1, 2 and 3 again", async () => {
+    const name = await topic(1);
+    const groupId = `${name}-g`;
+    await publishValues(name, ["v1", "v2", "v3"]);
+
+    const first = subscribe({ topic: name, groupId, from: "earliest" });
+    await first.subscription.ready;
+    await until("3 deliveries", () => first.seen.length === 3);
+    expect(first.seen.map((d) => d.body.toString())).toEqual(["v1", "v2", "v3"]);
+    expect(first.seen.map((d) => d.position)).toEqual([
+      { partition: 0, offset: "0" },
+      { partition: 0, offset: "1" },
+      { partition: 0, offset: "2" },
+    ]);
+    const [d1, d2, d3] = first.seen as [Delivery, Delivery, Delivery];
+    await d3.ack();
+    await d2.ack();
+    await sleep(400); // several commit windows
+    expect(await committed(groupId, name)).toBe("0");
+    expect(first.subscription.startPositions()).toEqual(new Map([[0, "0"]]));
+    await Promise.all([first.subscription.close(), first.subscription.close()]);
+    await first.subscription.close();
+    await expect(d1.ack()).rejects.toMatchObject({ code: "CLOSED" });
+
+    const second = subscribe({ topic: name, groupId, from: "latest" });
+    await second.subscription.ready;
+    expect(second.subscription.startPositions()).toEqual(new Map([[0, "0"]]));
+    await until("3 deliveries again", () => second.seen.length === 3);
+    expect(second.seen.map((d) => [d.position?.offset, d.body.toString()])).toEqual([
+      ["0", "v1"],
+      ["1", "v2"],
+      ["2", "v3"],
+    ]);
+    // Out of order again: 1 last. Nothing moves until it is acked, then the commit jumps past all three.
+    const [e1, e2, e3] = second.seen as [Delivery, Delivery, Delivery];
+    await e2.ack();
+    await e3.ack();
+    await sleep(300);
+    expect(await committed(groupId, name)).toBe("0");
+    await e1.ack();
+    await until("commit of 3", async () => (await committed(groupId, name)) === "3", 5_000);
+    await expect(e1.ack()).rejects.toMatchObject({ code: "ALREADY_SETTLED" });
+  });
+
+  it("group: once everything is acked, a new member gets nothing old (committed offsets win over from: earliest)", async () => {
+    const name = await topic(1);
+    const groupId = `${name}-g`;
+    await publishValues(name, ["a", "b", "c"]);
+    const first = subscribe({ topic: name, groupId, from: "earliest" }, (d) => void d.ack());
+    await first.subscription.ready;
+    await until("3 deliveries", () => first.seen.length === 3);
+    await first.subscription.close();
+    expect(await committed(groupId, name)).toBe("3");
+
+    const second = subscribe({ topic: name, groupId, from: "earliest" });
+    await second.subscription.ready;
+    expect(second.subscription.startPositions()).toEqual(new Map([[0, "3"]]));
+    await publishValues(name, ["d"]);
+    await until("the new record", () => second.seen.length >= 1);
+    await sleep(300);
+    expect(second.seen.map((d) => [d.position?.offset, d.body.toString()])).toEqual([["3", "d"]]);
+  });
+
+  it("group rebalance: a second member takes partitions over; unsettled records come again (duplicates), none is lost", async () => {
+    const name = await topic(3);
+    const groupId = `${name}-g`;
+    await publisher.publishMany(
+      Array.from({ length: 30 }, (_, i) => ({ topic: name, key: `k${i}`, value: Buffer.from(`r${i}`) })),
+    );
+    // The first member acks every other record and holds the rest unsettled.
+    const first = subscribe({ topic: name, groupId, from: "earliest", consumerName: "member-a" }, (d) => {
+      if (Number(d.body.toString().slice(1)) % 2 === 0) void d.ack();
+    });
+    await first.subscription.ready;
+    await until("30 deliveries", () => first.seen.length === 30);
+
+    const second = subscribe({ topic: name, groupId, from: "earliest", consumerName: "member-b" }, (d) => void d.ack());
+    await second.subscription.ready;
+    await until(
+      "the partitions shared by both members",
+      () => first.subscription.startPositions().size + second.subscription.startPositions().size === 3,
+    );
+    const kept = [...first.subscription.startPositions().keys()];
+    const moved = [...second.subscription.startPositions().keys()];
+    expect(kept.length).toBeGreaterThan(0);
+    expect(moved.length).toBeGreaterThan(0);
+
+    // The first member now settles what it still holds (on moved partitions that commits nothing: not its own).
+    for (const d of first.seen) if (d.position && kept.includes(d.position.partition)) await d.ack().catch(() => {});
+    for (const d of first.seen) if (d.position && moved.includes(d.position.partition)) await d.ack().catch(() => {});
+    const ends = await admin.fetchTopicOffsets(name);
+    await until("every partition committed to its end", async () => {
+      const [entry] = await admin.fetchOffsets({ groupId, topics: [name] });
+      return ends.every((end) => entry?.partitions.find((p) => p.partition === end.partition)?.offset === end.high);
+    });
+    // Every record held unsettled by the first member on a moved partition reached the second member.
+    const heldOnMoved = first.seen
+      .filter((d) => d.position && moved.includes(d.position.partition))
+      .filter((d) => Number(d.body.toString().slice(1)) % 2 === 1)
+      .map((d) => d.body.toString());
+    const secondValues = new Set(second.seen.map((d) => d.body.toString()));
+    expect(heldOnMoved.length).toBeGreaterThan(0);
+    for (const value of heldOnMoved) expect(secondValues).toContain(value);
+  });
+
+  it("startOffsets resumes exactly at the given offset; startPositions covers every assigned partition", async () => {
+    const name = await topic(3);
+    const acks = await publisher.publishMany(
+      ["r0", "r1", "r2", "r3", "r4"].map((value) => ({ topic: name, key: "same-key", value: Buffer.from(value) })),
+    );
+    const partition = acks[0]?.partition ?? -1;
+    const tail = subscribe({ topic: name, startOffsets: new Map([[partition, "3"]]) });
+    await tail.subscription.ready;
+    expect(tail.subscription.startPositions()).toEqual(
+      new Map([0, 1, 2].map((p) => [p, p === partition ? "3" : "0"] as const)),
+    );
+    await until("2 deliveries", () => tail.seen.length === 2);
+    await sleep(300);
+    expect(tail.seen.map((d) => [d.position?.partition, d.position?.offset, d.body.toString()])).toEqual([
+      [partition, "3", "r3"],
+      [partition, "4", "r4"],
+    ]);
+    expect(tail.seen[0]).toMatchObject({
+      broker: "kafka",
+      source: name,
+      key: "same-key",
+      attempt: 1,
+      redelivered: false,
+    });
+  });
+
+  it("ephemeral: from earliest reads existing records, from latest only new ones; the throwaway groups are deleted on close", async () => {
+    const name = await topic(1);
+    await publishValues(name, ["old-1", "old-2"]);
+    const consumerName = `${name}-tail`;
+    const earliest = subscribe({ topic: name, from: "earliest", consumerName });
+    const latest = subscribe({ topic: name, consumerName });
+    await Promise.all([earliest.subscription.ready, latest.subscription.ready]);
+    expect(latest.subscription.startPositions()).toEqual(new Map([[0, "2"]]));
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(consumerName));
+    expect(groups).toHaveLength(2);
+
+    await publishValues(name, ["new-1"]);
+    await until("earliest: 3 records", () => earliest.seen.length === 3);
+    await until("latest: the new record", () => latest.seen.length === 1);
+    await sleep(300);
+    expect(earliest.seen.map((d) => d.body.toString())).toEqual(["old-1", "old-2", "new-1"]);
+    expect(latest.seen.map((d) => d.body.toString())).toEqual(["new-1"]);
+
+    for (const d of earliest.seen) await d.ack();
+    await Promise.all([earliest.subscription.close(), latest.subscription.close()]);
+    const left = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(consumerName));
+    expect(left).toEqual([]);
+  });
+
+  it("retry: the copy comes back after its tier with attempt 2 and the original source; both offsets are committed; another group never sees it", async () => {
+    const name = await topic(1);
+    const groupId = `${name}-g`;
+    const otherGroup = `${name}-other`;
+    const retriedAt: number[] = [];
+    const outcomes: string[] = [];
+    const retrying = subscribe({ topic: name, groupId, from: "earliest", retryTiersMs: [300, 1000] }, (d) => {
+      if (d.attempt === 1) {
+        retriedAt.push(Date.now());
+        void d.retry({ delayMs: 100, reason: "downstream busy" }).then((outcome) => outcomes.push(outcome));
+      } else void d.ack();
+    });
+    const other = subscribe({ topic: name, groupId: otherGroup, from: "earliest", retryTiersMs: [300, 1000] }, (d) => {
+      void d.ack();
+    });
+    await Promise.all([retrying.subscription.ready, other.subscription.ready]);
+    await publisher.publish({
+      topic: name,
+      key: "k-1",
+      value: Buffer.from("payload"),
+      headers: { "message-id": "m-1", "event-type": "kronos.test.Happened" },
+      timestamp: "1700000000123",
+    });
+
+    await until("the retried copy", () => retrying.seen.length === 2);
+    const [original, copy] = retrying.seen as [Delivery, Delivery];
+    const returnedAt = Date.now();
+    expect(outcomes).toEqual(["retried"]);
+    expect(returnedAt - (retriedAt[0] ?? 0)).toBeGreaterThanOrEqual(300);
+    expect(copy).toMatchObject({
+      source: name,
+      attempt: 2,
+      redelivered: false,
+      key: "k-1",
+      messageId: "m-1",
+      eventType: "kronos.test.Happened",
+      position: { partition: 0, offset: original.position?.offset },
+      timestampMs: 1700000000123,
+    });
+    expect(copy.body).toEqual(Buffer.from("payload"));
+    expect(copy.headers).toMatchObject({
+      "x-kronos-attempt": "2",
+      "x-kronos-last-error": "downstream busy",
+      "x-kronos-retry-for": groupId,
+      "x-kronos-original-topic": name,
+    });
+    await until("commits on the topic and its 300 ms retry topic", async () => {
+      const [source, retry] = await Promise.all([committed(groupId, name), committed(groupId, `${name}.retry.300`)]);
+      return source === "1" && retry === "1";
+    });
+    await sleep(500);
+    expect(other.seen.map((d) => d.attempt)).toEqual([1]);
+    await until(
+      "the other group skipping the copy",
+      async () => (await committed(otherGroup, `${name}.retry.300`)) === "1",
+    );
+  });
+
+  it("ephemeral: a handler that throws gets its delivery retried (attempt 2, the error recorded)", async () => {
+    const name = await topic(1);
+    const tail = subscribe({ topic: name, retryTiersMs: [300] }, (d) => {
+      if (d.attempt === 1) throw new Error("cannot handle yet");
+      void d.ack();
+    });
+    await tail.subscription.ready;
+    await publishValues(name, ["flaky"]);
+    await until("the retried copy", () => tail.seen.length === 2);
+    expect(tail.seen.map((d) => [d.attempt, d.source, d.position?.offset, d.body.toString()])).toEqual([
+      [1, name, "0", "flaky"],
+      [2, name, "0", "flaky"],
+    ]);
+    expect(tail.seen[1]?.headers["x-kronos-last-error"]).toBe("handler failed: cannot handle yet");
+    expect(tail.seen[1]?.headers["x-kronos-retry-for"]).toMatch(/^consume-test\.ephemeral\./);
+  });
+
+  it("retry at maxAttempts: the original bytes land in <topic>.dlq with every dead-letter header", async () => {
+    const name = await topic(1);
+    const groupId = `${name}-g`;
+    const outcomes: string[] = [];
+    const dying = subscribe(
+      { topic: name, groupId, from: "earliest", maxAttempts: 3, retryTiersMs: [300, 1000] },
+      (d) => {
+        void d.retry({ delayMs: 0, reason: `failed attempt ${d.attempt}` }).then((outcome) => outcomes.push(outcome));
+      },
+    );
+    await dying.subscription.ready;
+    const value = Buffer.from([0, 0, 0, 0, 7, 0xff, 0x00, 0x80, 0x7f]);
+    const ack = await publisher.publish({
+      topic: name,
+      key: "user-7",
+      value,
+      headers: { "message-id": "m-7", "event-type": "kronos.test.Failed", producer: "svc-a" },
+    });
+    await until("3 outcomes", () => outcomes.length === 3);
+    expect(outcomes).toEqual(["retried", "retried", "dead-lettered"]);
+    expect(dying.seen.map((d) => d.attempt)).toEqual([1, 2, 3]);
+
+    const [letter] = await readBack(`${name}.dlq`, 1);
+    expect(letter?.value).toEqual(value);
+    expect(letter?.key).toBe("user-7");
+    const info = readDeadLetter(letter?.headers ?? {});
+    expect(info).toMatchObject({
+      writer: "kronos",
+      reason: "max-attempts",
+      errorCode: "CLIENT_RETRY",
+      error: "failed attempt 3",
+      broker: "kafka",
+      destination: name,
+      partition: ack.partition,
+      offset: ack.offset,
+      eventType: "kronos.test.Failed",
+      attempts: 3,
+      producer: "svc-a",
+      consumer: groupId,
+      messageId: "m-7",
+    });
+    expect(info?.firstFailureMs).toBeLessThan(info?.lastFailureMs ?? 0);
+    expect(letter?.headers["x-kronos-first-failure"]).toBe(String(info?.firstFailureMs));
+    await until("the original committed", async () => (await committed(groupId, name)) === "1");
+  });
+
+  it('deadLetter("decode-failed") lands in <topic>.dlq at once, named after the consumer of an ephemeral subscription', async () => {
+    const name = await topic(1);
+    const settled: string[] = [];
+    const tail = subscribe({ topic: name, from: "earliest", consumerName: "decoder" }, (d) => {
+      void d
+        .deadLetter("decode-failed", { code: "DECODE_FAILED", message: "unknown schema id 99" })
+        .then(() => settled.push(d.position?.offset ?? "?"));
+    });
+    await tail.subscription.ready;
+    const value = Buffer.from([0, 0, 0, 0, 99, 1, 2]);
+    const ack = await publisher.publish({ topic: name, key: null, value, headers: { "event-type": "kronos.test.X" } });
+    await until("the dead letter confirmed", () => settled.length === 1);
+    expect(settled).toEqual([ack.offset]);
+    const [letter] = await readBack(`${name}.dlq`, 1);
+    expect(letter?.value).toEqual(value);
+    expect(letter?.key).toBeNull();
+    expect(readDeadLetter(letter?.headers ?? {})).toMatchObject({
+      reason: "decode-failed",
+      errorCode: "DECODE_FAILED",
+      error: "unknown schema id 99",
+      destination: name,
+      partition: ack.partition,
+      offset: ack.offset,
+      attempts: 1,
+      consumer: "decoder",
+    });
+  });
+
+  it("maxInFlight 5: the handler holds exactly 5 of 50 records until one is settled; pause, resume and release", async () => {
+    const name = await topic(1);
+    const groupId = `${name}-g`;
+    await publishValues(
+      name,
+      Array.from({ length: 50 }, (_, i) => `r${i}`),
+    );
+    const { subscription, seen } = subscribe({ topic: name, groupId, from: "earliest", maxInFlight: 5 });
+    await subscription.ready;
+    await until("5 deliveries", () => seen.length === 5);
+    await sleep(1_000);
+    expect(seen).toHaveLength(5);
+
+    await seen[0]?.ack();
+    await until("a sixth delivery", () => seen.length === 6);
+    await sleep(500);
+    expect(seen).toHaveLength(6);
+
+    subscription.pause();
+    await seen[1]?.ack();
+    await sleep(700);
+    expect(seen).toHaveLength(6);
+    subscription.resume();
+    await until("a seventh delivery", () => seen.length === 7);
+
+    // release: the same record again (same offset, redelivered), still within the 5.
+    const released = seen[2] as Delivery;
+    await released.release();
+    await until("the released record again", () => seen.length === 8);
+    expect(seen[7]).toMatchObject({ redelivered: true, position: released.position, attempt: 1 });
+    await sleep(300);
+    expect(seen).toHaveLength(8);
+    expect(seen.map((d) => d.body.toString())).toEqual(["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r2"]);
+    await until("commit past the two acked", async () => (await committed(groupId, name)) === "2");
+  });
+});
