@@ -6,6 +6,7 @@ import { openApiPlugin } from "./plugins/openapi.js";
 import { publishersPlugin } from "./plugins/publishers.js";
 import { publishRoutes } from "./publish/index.js";
 import { queueRoutes } from "./queues/index.js";
+import { requestRoutes } from "./request/index.js";
 import { rootRoutes } from "./routes/root.js";
 import { limitsPlugin } from "./security/limits.js";
 import { principalRateLimitPlugin } from "./security/rate-limit.js";
@@ -45,6 +46,7 @@ export async function buildApp(config: Config): Promise<KronosApp> {
   await app.register(authRoutes);
   await app.register(queueRoutes, config.queues);
   await app.register(publishRoutes, { ...config.publish, events: [...eventsByName.values()] });
+  await app.register(requestRoutes, { ...config.request, events: [...eventsByName.values()] });
   await app.register(subscribeRoutes, {
     ...config.subscribe,
     events: [...eventsByName.values()],

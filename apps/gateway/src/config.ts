@@ -11,6 +11,7 @@ import { principalsFilePath } from "./auth/principals.js";
 import { readBenchNullSink } from "./plugins/bench-null-sink.js";
 import { type PublishConfig, readPublishConfig } from "./publish/config.js";
 import { type QueuesConfig, readQueuesConfig } from "./queues/config.js";
+import { type RequestConfig, readRequestConfig } from "./request/config.js";
 import { readTlsConfig, type TlsConfig } from "./security/tls.js";
 import { readSubscribeConfig, type SubscribeConfig } from "./subscribe/config.js";
 
@@ -39,6 +40,8 @@ export interface Config extends ServiceConfig {
   readonly queues: QueuesConfig;
   /** Publishing: timeout, idempotency window and store, batch size (see src/publish/config.ts). */
   readonly publish: PublishConfig;
+  /** Request/reply: the Kafka reply topic (`GATEWAY_REPLY_TOPIC`, see src/request/config.ts). */
+  readonly request: RequestConfig;
   /** Subscribing, acks and retries: leases, prefetch, attempts, retry tiers (see src/subscribe/config.ts). */
   readonly subscribe: SubscribeConfig;
   /** Benchmarking aid (`GATEWAY_BENCH_NULL_SINK=1`, refused in production): publish acks without sending. */
@@ -61,6 +64,7 @@ export function loadConfig(env: Env = process.env): Config {
   const tls = readTlsConfig(env, problems);
   const queues = readQueuesConfig(env, reader);
   const publish = readPublishConfig(env, reader);
+  const request = readRequestConfig(env, problems);
   const subscribe = readSubscribeConfig(env, reader, problems);
   const benchNullSink = readBenchNullSink(env, problems);
   try {
@@ -80,6 +84,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute,
     queues,
     publish,
+    request,
     subscribe,
     benchNullSink,
   };

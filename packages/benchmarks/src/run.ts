@@ -1,10 +1,10 @@
-// `pnpm bench [codec|publish ...]`: runs the named benchmarks (all when none is named), each in its own process so
-// one cannot warm or load the other. Exit code: the first failing benchmark's.
+// `pnpm bench [codec|publish|subscribe|request ...]`: runs the named benchmarks (all when none is named), each in
+// its own process so one cannot warm or load the other. Exit code: the first failing benchmark's.
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const BENCHMARKS = ["codec", "publish", "subscribe"] as const;
+const BENCHMARKS = ["codec", "publish", "subscribe", "request"] as const;
 const here = dirname(fileURLToPath(import.meta.url));
 const asked = process.argv.slice(2).filter((arg) => arg !== "--");
 const unknown = asked.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));

@@ -71,6 +71,17 @@ export {
   type KafkaRecord,
 } from "./kafka/publisher.js";
 export { deadLetterTopicName, KAFKA_RETRY_HEADERS, retryTopicName } from "./kafka/retry-topics.js";
+export {
+  createKafkaRequester,
+  type KafkaIncomingRequest,
+  type KafkaReply,
+  type KafkaRequest,
+  type KafkaRequester,
+  type KafkaRequesterOptions,
+  type KafkaResponder,
+  type KafkaResponderOptions,
+  serveKafkaRequests,
+} from "./kafka/rpc.js";
 export { silentLogger, type TransportLogger } from "./logger.js";
 export { type BackoffOptions, backoffDelay } from "./rabbitmq/backoff.js";
 export {
@@ -93,4 +104,21 @@ export {
   type AmqpPublishOptions,
   createAmqpPublisher,
 } from "./rabbitmq/publisher.js";
+export {
+  type AmqpIncomingRequest,
+  type AmqpReply,
+  type AmqpRequest,
+  type AmqpRequester,
+  type AmqpRequesterOptions,
+  type AmqpResponder,
+  type AmqpResponderOptions,
+  createAmqpRequester,
+  DIRECT_REPLY_TO,
+  type IncomingRequest,
+  type ReplyContent,
+  type RequestHandler,
+  type RequestOptions,
+  type RequestReply,
+  serveAmqpRequests,
+} from "./rabbitmq/rpc.js";
 export { withTimeout } from "./timeout.js";
