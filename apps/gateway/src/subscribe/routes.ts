@@ -139,8 +139,14 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
           `"${topic}" is a RabbitMQ queue: group and from apply to Kafka topics`,
         );
       }
-      const prefetch = Math.min(query.prefetch ?? options.prefetch, options.maxPrefetch);
-      const leaseMs = Math.min(query.leaseMs ?? options.leaseMs, options.maxLeaseMs);
+      const prefetch = Math.min(
+        query.prefetch === undefined ? options.prefetch : Number(query.prefetch),
+        options.maxPrefetch,
+      );
+      const leaseMs = Math.min(
+        query.leaseMs === undefined ? options.leaseMs : Number(query.leaseMs),
+        options.maxLeaseMs,
+      );
       const tail = source.broker === "kafka" && query.group === undefined;
       const startOffsets = tail ? lastEventCursor(request.headers["last-event-id"]) : undefined;
 

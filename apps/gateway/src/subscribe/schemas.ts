@@ -30,11 +30,19 @@ export const SubscribeQuery = Type.Object(
         description: "Kafka: where a tail without a group, or a new group, starts. Default latest.",
       }),
     ),
+    // Digits rather than integers: the TypeBox validator does not coerce query strings (routes.ts parses them).
     prefetch: Type.Optional(
-      Type.Integer({ minimum: 1, description: "Unacknowledged deliveries at once (capped by the gateway)." }),
+      Type.String({
+        pattern: "^[1-9][0-9]{0,5}$",
+        description: "Unacknowledged deliveries at once (capped at GATEWAY_SUBSCRIBE_MAX_PREFETCH).",
+      }),
     ),
     leaseMs: Type.Optional(
-      Type.Integer({ minimum: 100, description: "How long a delivery stays held without an ack (capped)." }),
+      Type.String({
+        pattern: "^[1-9][0-9]{2,8}$",
+        description:
+          "How long a delivery stays held without an ack, in ms (≥ 100, capped at GATEWAY_SUBSCRIBE_MAX_LEASE_MS).",
+      }),
     ),
     key: Type.Optional(Type.String({ description: "Only messages with exactly this key / routing key." })),
   },
