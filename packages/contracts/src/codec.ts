@@ -1,7 +1,8 @@
 import type { Type } from "avsc";
 import avsc from "avsc";
-import { createDecodeGuard, type DecodeLimits } from "./decode-guard.js";
+import type { DecodeLimits } from "./decode-guard.js";
 import { ContractError, describeError, type Violation } from "./errors.js";
+import { type CompiledReader, compiledReaderOf, compileReader } from "./reader.js";
 import { compileShapeCheck } from "./shape-check.js";
 import { validateValue } from "./validate.js";
 
@@ -41,16 +42,35 @@ function validationError(what: string, violations: Violation[]): ContractError {
   return new ContractError("VALIDATION_FAILED", `invalid ${what}: ${listed}${more}`, { violations });
 }
 
+/** The `DECODE_FAILED` error for `what`, caused by `error`. */
+export function decodeFailed(what: string, error: unknown): ContractError {
+  return new ContractError("DECODE_FAILED", `cannot decode ${what}: ${describeError(error)}`, { cause: error });
+}
+
 /**
- * Decodes `bytes` written with `writerType` into `readerType`'s representation (through `resolver` when the two
- * differ). The bytes are walked by a guard first, so malformed input fails in linear time without allocating.
- * Throws `ContractError` `DECODE_FAILED` for anything that is not a complete, exact encoding.
+ * Decodes the Avro value that starts at `start` in `bytes` (and ends at its end) with a compiled reader, which
+ * checks the bytes as it reads them (see `compileReader`). Throws `ContractError` `DECODE_FAILED` for anything that
+ * is not a complete, exact encoding.
+ */
+export function readDecode<T>(read: CompiledReader, bytes: Buffer, start: number, what: string): T {
+  if (!Buffer.isBuffer(bytes)) throw new ContractError("DECODE_FAILED", `cannot decode ${what}: not a Buffer`);
+  try {
+    return read(bytes, start) as T;
+  } catch (error) {
+    throw decodeFailed(what, error);
+  }
+}
+
+/**
+ * Decodes `bytes` written with another schema (the writer's) into `readerType`'s representation through `resolver`.
+ * The bytes are walked by the writer schema's `guard` first, so malformed input fails in linear time without
+ * allocating. Throws `ContractError` `DECODE_FAILED` for anything that is not a complete, exact encoding.
  */
 export function guardedDecode<T>(
   guard: (bytes: Buffer) => void,
   readerType: Type,
   bytes: Buffer,
-  resolver: Resolver | undefined,
+  resolver: Resolver,
   what: string,
 ): T {
   if (!Buffer.isBuffer(bytes)) throw new ContractError("DECODE_FAILED", `cannot decode ${what}: not a Buffer`);
@@ -58,12 +78,12 @@ export function guardedDecode<T>(
     guard(bytes);
     return readerType.fromBuffer(bytes, resolver) as T;
   } catch (error) {
-    throw new ContractError("DECODE_FAILED", `cannot decode ${what}: ${describeError(error)}`, { cause: error });
+    throw decodeFailed(what, error);
   }
 }
 
-/** Writes `value` after `headerLength` bytes that `fill` writes; throws whatever avsc's writer throws. */
-type FramedWriter = (value: unknown, headerLength: number, fill?: (buf: Buffer) => void) => Buffer;
+/** Writes `value` after `headerLength` bytes left for the caller to fill; throws whatever avsc's writer throws. */
+type FramedWriter = (value: unknown, headerLength: number) => Buffer;
 
 interface TapLike {
   buf: Buffer;
@@ -98,15 +118,15 @@ let TapClass: (new (buf: Buffer) => TapLike) | undefined;
  */
 function createFramedWriter(type: Type): FramedWriter {
   const write = (type as unknown as { _write(tap: TapLike, value: unknown): void })._write.bind(type);
-  return (value, headerLength, fill) => {
+  return (value, headerLength) => {
     if (scratchBusy) {
       // Re-entered (a logical type encoding from inside a write): use a private tap.
-      return writeWith(newTap(Buffer.allocUnsafe(256)), write, value, headerLength, fill);
+      return writeWith(newTap(Buffer.allocUnsafe(256)), write, value, headerLength);
     }
     scratchBusy = true;
     try {
       scratch ??= newTap(Buffer.allocUnsafeSlow(INITIAL_SCRATCH));
-      return writeWith(scratch, write, value, headerLength, fill);
+      return writeWith(scratch, write, value, headerLength);
     } finally {
       scratchBusy = false;
     }
@@ -118,7 +138,6 @@ function writeWith(
   write: (tap: TapLike, value: unknown) => void,
   value: unknown,
   headerLength: number,
-  fill: ((buf: Buffer) => void) | undefined,
 ): Buffer {
   tap.pos = headerLength;
   write(tap, value);
@@ -130,12 +149,14 @@ function writeWith(
   }
   const out = Buffer.allocUnsafe(tap.pos);
   tap.buf.copy(out, 0, 0, tap.pos);
-  fill?.(out);
   return out;
 }
 
-/** Writes the Avro binary of `value` after a header of `headerLength` bytes that `fill` writes into the result. */
-export type EncodeWithHeader = (value: unknown, headerLength: number, fill: (buf: Buffer) => void) => Buffer;
+/**
+ * Writes the Avro binary of `value` after `headerLength` bytes (left unwritten, for the caller's header) into one
+ * buffer.
+ */
+export type EncodeWithHeader = (value: unknown, headerLength: number) => Buffer;
 
 /** A codec for `type`; `what` names it in error messages. */
 export function createCodec<T>(
@@ -145,24 +166,24 @@ export function createCodec<T>(
 ): AvroCodec<T> & {
   encodeWithHeader: EncodeWithHeader;
 } {
-  const guard = createDecodeGuard(type, limits);
+  const read = limits ? compileReader(type, limits) : compiledReaderOf(type);
   const shapeOk = compileShapeCheck(type);
   const writeFramed = createFramedWriter(type);
 
   // Fast path: avsc's writer refuses every wrong type itself (same checks as isValid); what it cannot see,
   // undeclared fields and non-objects as records, the shape check covers. Anything refused goes through the full
   // validation, which lists every violation, so nothing invalid is written and no violation goes unreported.
-  const encodeWithHeader = (value: unknown, headerLength: number, fill?: (buf: Buffer) => void): Buffer => {
+  const encodeWithHeader = (value: unknown, headerLength: number): Buffer => {
     if (shapeOk(value)) {
       try {
-        return writeFramed(value, headerLength, fill);
+        return writeFramed(value, headerLength);
       } catch {
         // Reported below with every violation.
       }
     }
     assertValid(type, value, what);
     try {
-      return writeFramed(value, headerLength, fill);
+      return writeFramed(value, headerLength);
     } catch (error) {
       throw new ContractError("VALIDATION_FAILED", `cannot encode ${what}: ${describeError(error)}`, {
         cause: error,
@@ -174,7 +195,7 @@ export function createCodec<T>(
     type,
     encode: (value) => encodeWithHeader(value, 0),
     encodeWithHeader,
-    decode: (bytes) => guardedDecode<T>(guard, type, bytes, undefined, what),
+    decode: (bytes) => readDecode<T>(read, bytes, 0, what),
     validate: (value) => validateValue(type, value),
   };
 }

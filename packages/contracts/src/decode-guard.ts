@@ -1,7 +1,7 @@
 import type { Type } from "avsc";
 import avsc from "avsc";
 
-/** Limits of {@link createDecodeGuard}. */
+/** Limits of {@link createDecodeGuard} and of the compiled reader (`compileReader`). */
 export interface DecodeLimits {
   /** Deepest nesting of records (recursive schemas); default 500. */
   maxDepth?: number;
@@ -14,20 +14,25 @@ export class MalformedAvroError extends Error {
   override readonly name = "MalformedAvroError";
 }
 
-interface Cursor {
+/** Where a walk is: the buffer, the position, and what is left of the nesting and empty-item budgets. */
+export interface GuardCursor {
   readonly buf: Buffer;
+  /** Where the Avro value starts in `buf` (0, or 5 in a framed message); error positions count from here. */
+  readonly start: number;
   pos: number;
   depth: number;
   emptyBudget: number;
   readonly maxDepth: number;
 }
+type Cursor = GuardCursor;
 type Step = (cursor: Cursor) => void;
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 
-function fail(cursor: Cursor, message: string): never {
-  throw new MalformedAvroError(`${message} (at byte ${cursor.pos})`);
+/** Throws {@link MalformedAvroError} with `message` and the position (counted from the value's start). */
+export function fail(cursor: Cursor, message: string): never {
+  throw new MalformedAvroError(`${message} (at byte ${cursor.pos - cursor.start})`);
 }
 
 function remaining(cursor: Cursor): number {
@@ -60,7 +65,7 @@ function need(cursor: Cursor, bytes: number, what: string): void {
 }
 
 /** The fewest bytes any value of `type` takes. */
-function minimumSize(type: Type, visiting = new Set<Type>()): number {
+export function minimumSize(type: Type, visiting = new Set<Type>()): number {
   if (visiting.has(type)) return 0;
   visiting.add(type);
   try {
@@ -102,12 +107,20 @@ export function createDecodeGuard(writerType: Type, limits: DecodeLimits = {}): 
   const steps = new Map<Type, Step>();
   const root = compile(writerType, steps);
   return (bytes) => {
-    const cursor: Cursor = { buf: bytes, pos: 0, depth: 0, emptyBudget: maxEmptyItems, maxDepth };
+    const cursor: Cursor = { buf: bytes, start: 0, pos: 0, depth: 0, emptyBudget: maxEmptyItems, maxDepth };
     root(cursor);
     if (cursor.pos !== bytes.length) {
       fail(cursor, `${bytes.length - cursor.pos} trailing bytes after the value`);
     }
   };
+}
+
+/**
+ * The walk of one value of `type` from `cursor.pos` (no trailing-bytes check), with the checks of
+ * {@link createDecodeGuard}: for a part of a value that is read some other way after being walked.
+ */
+export function compileGuardStep(type: Type): (cursor: GuardCursor) => void {
+  return compile(type, new Map());
 }
 
 function compile(type: Type, steps: Map<Type, Step>): Step {

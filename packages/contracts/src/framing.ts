@@ -22,11 +22,10 @@ export function frame(schemaId: number, payload: Buffer): Buffer {
 }
 
 /**
- * Splits Confluent-framed bytes into the schema id and the Avro payload (a view, not a copy).
- * Throws `ContractError` `INCOMPLETE_HEADER` for fewer than 5 bytes (checked before anything is read) and
- * `INVALID_MAGIC_BYTE` when the first byte is not 0.
+ * The schema id of Confluent-framed bytes, after the header checks of {@link unframe} (same errors); the payload
+ * starts at {@link HEADER_LENGTH}.
  */
-export function unframe(bytes: Buffer): { schemaId: number; payload: Buffer } {
+export function schemaIdOf(bytes: Buffer): number {
   if (!Buffer.isBuffer(bytes) || bytes.length < HEADER_LENGTH) {
     const length = Buffer.isBuffer(bytes) ? bytes.length : 0;
     throw new ContractError(
@@ -40,5 +39,14 @@ export function unframe(bytes: Buffer): { schemaId: number; payload: Buffer } {
       `expected magic byte 0x00, got 0x${(bytes[0] ?? 0).toString(16).padStart(2, "0")}: not Confluent-framed Avro`,
     );
   }
-  return { schemaId: bytes.readUInt32BE(1), payload: bytes.subarray(HEADER_LENGTH) };
+  return bytes.readUInt32BE(1);
+}
+
+/**
+ * Splits Confluent-framed bytes into the schema id and the Avro payload (a view, not a copy).
+ * Throws `ContractError` `INCOMPLETE_HEADER` for fewer than 5 bytes (checked before anything is read) and
+ * `INVALID_MAGIC_BYTE` when the first byte is not 0.
+ */
+export function unframe(bytes: Buffer): { schemaId: number; payload: Buffer } {
+  return { schemaId: schemaIdOf(bytes), payload: bytes.subarray(HEADER_LENGTH) };
 }

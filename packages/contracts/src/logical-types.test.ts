@@ -1,5 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createAvroType } from "./avro.js";
+import { isUuidText } from "./logical-types.js";
 
 function roundTrip(schema: object, value: unknown): unknown {
   const type = createAvroType(schema);
@@ -118,5 +120,29 @@ describe("long", () => {
     expect(union.fromBuffer(union.toBuffer(-6e15))).toBe(-6e15);
     expect(union.typeName).toBe("union:unwrapped");
     expect(createAvroType(["int", "long"]).typeName).toBe("union:wrapped");
+  });
+});
+
+describe("isUuidText", () => {
+  const PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+  it("accepts exactly what the 8-4-4-4-12 pattern accepts", () => {
+    // UUIDs, UUIDs with one character replaced by anything (including non-ASCII), and arbitrary text.
+    const oneOff = fc
+      .tuple(fc.uuid(), fc.nat({ max: 35 }), fc.string({ unit: "binary", minLength: 1, maxLength: 1 }))
+      .map(([uuid, at, ch]) => uuid.slice(0, at) + ch + uuid.slice(at + 1));
+    const text = fc.oneof(
+      fc.uuid(),
+      fc.uuid().map((u) => u.toUpperCase()),
+      oneOff,
+      fc.string({ maxLength: 40 }),
+    );
+    fc.assert(
+      fc.property(text, (candidate) => {
+        expect(isUuidText(candidate)).toBe(PATTERN.test(candidate));
+      }),
+      { numRuns: 5_000 },
+    );
+    expect(isUuidText("123e4567-e89b-12d3-a456-426614174000\n")).toBe(false);
   });
 });

@@ -1,18 +1,17 @@
 import type { Type } from "avsc";
 import { createAvroType } from "./avro.js";
-import { guardedDecode } from "./codec.js";
+import { guardedDecode, readDecode } from "./codec.js";
 import { createDecodeGuard } from "./decode-guard.js";
 import { ContractError, describeError } from "./errors.js";
 import { type EventDescriptor, encodeWithHeaderOf } from "./event.js";
-import { frame, HEADER_LENGTH, MAGIC_BYTE, unframe } from "./framing.js";
+import { frame, HEADER_LENGTH, MAGIC_BYTE, schemaIdOf } from "./framing.js";
+import { compiledReaderOf } from "./reader.js";
 import {
   type CompatibilityLevel,
   ConfluentRegistryClient,
   type ConfluentRegistryClientOptions,
   type SchemaRegistryClient,
 } from "./registry-client.js";
-
-type Resolver = ReturnType<Type["createResolver"]>;
 
 /** Options of {@link RegistrySerde}. */
 export interface RegistrySerdeOptions extends ConfluentRegistryClientOptions {
@@ -36,6 +35,9 @@ interface Writer {
   guard: (bytes: Buffer) => void;
 }
 
+/** Decodes a whole framed message written with one schema id into one event's representation. */
+type FramedDecoder = (framed: Buffer) => unknown;
+
 /**
  * Registry-aware serializer: values ↔ Confluent-framed Avro (magic byte 0, 4-byte schema id, Avro binary).
  * Schema ids and writer schemas are fetched once and cached (failed fetches are not cached).
@@ -52,7 +54,8 @@ export class RegistrySerde {
   readonly #resolvedIds = new Map<EventDescriptor<unknown>, number>();
   readonly #writers = new Map<number, Promise<Writer>>();
   readonly #resolvedWriters = new Map<number, Writer>();
-  readonly #resolvers = new WeakMap<EventDescriptor<unknown>, Map<number, Resolver | undefined>>();
+  /** Per event and writer schema id: the reader (same schema) or the guard and resolver (another version). */
+  readonly #decoders = new WeakMap<EventDescriptor<unknown>, Map<number, FramedDecoder>>();
 
   constructor(options: RegistrySerdeOptions = {}) {
     this.client = options.client ?? new ConfluentRegistryClient(options);
@@ -89,27 +92,25 @@ export class RegistrySerde {
    * `DECODE_FAILED`, `REGISTRY_UNAVAILABLE`.
    */
   decode<T>(event: EventDescriptor<T>, bytes: Buffer): Promise<T> {
+    const descriptor = event as EventDescriptor<unknown>;
     try {
-      const { schemaId, payload } = unframe(bytes);
+      const schemaId = schemaIdOf(bytes);
+      // Warm path: this event's decoder for this writer is cached; decode without awaiting anything.
+      const decoder = this.#decoders.get(descriptor)?.get(schemaId);
+      if (decoder) return Promise.resolve(decoder(bytes) as T);
       const writer = this.#resolvedWriters.get(schemaId);
-      // Warm path: the writer schema is cached, decode without awaiting anything.
-      if (writer) return Promise.resolve(this.#decodeWith<T>(event, schemaId, writer, payload));
-      return this.#writer(schemaId).then((fetched) => this.#decodeWith<T>(event, schemaId, fetched, payload));
+      if (writer) return Promise.resolve(this.#decoder(descriptor, schemaId, writer)(bytes) as T);
+      return this.#writer(schemaId).then((fetched) => this.#decoder(descriptor, schemaId, fetched)(bytes) as T);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  #decodeWith<T>(event: EventDescriptor<T>, schemaId: number, writer: Writer, payload: Buffer): T {
-    const resolver = this.#resolver(event as EventDescriptor<unknown>, schemaId, writer);
-    return guardedDecode<T>(writer.guard, event.type, payload, resolver, `${event.name} (schema id ${schemaId})`);
-  }
-
   /** Decodes framed bytes with the writer's own schema, whatever the event (for dead letters and tools). */
   async decodeAny(bytes: Buffer): Promise<DecodedAny> {
-    const { schemaId, payload } = unframe(bytes);
+    const schemaId = schemaIdOf(bytes);
     const writer = await this.#writer(schemaId);
-    const value = guardedDecode<unknown>(writer.guard, writer.type, payload, undefined, `schema id ${schemaId}`);
+    const value = readDecode<unknown>(compiledReaderOf(writer.type), bytes, HEADER_LENGTH, `schema id ${schemaId}`);
     return { schemaId, writerName: writer.type.name ?? writer.type.typeName, value };
   }
 
@@ -187,41 +188,62 @@ export class RegistrySerde {
     return writer;
   }
 
-  #resolver(event: EventDescriptor<unknown>, schemaId: number, writer: Writer): Resolver | undefined {
-    let byId = this.#resolvers.get(event);
+  /** The cached decoder of `event` for messages written with `schemaId` (created on first use). */
+  #decoder(event: EventDescriptor<unknown>, schemaId: number, writer: Writer): FramedDecoder {
+    let byId = this.#decoders.get(event);
     if (!byId) {
       byId = new Map();
-      this.#resolvers.set(event, byId);
+      this.#decoders.set(event, byId);
     }
-    if (byId.has(schemaId)) return byId.get(schemaId);
-    let resolver: Resolver | undefined;
-    // Same canonical schema: read directly (logical types are the reader's, as Avro resolution says).
-    if (!writer.type.equals(event.type)) {
-      try {
-        // The Avro spec matches named types by unqualified name (aliases aside); avsc needs this option for that.
-        resolver = event.type.createResolver(writer.type, { ignoreNamespaces: true });
-      } catch (error) {
-        throw new ContractError(
-          "SCHEMA_RESOLUTION_FAILED",
-          `a message written with schema id ${schemaId} (${writer.type.name}) cannot be read as ${event.name}: ` +
-            describeError(error),
-          { cause: error },
-        );
-      }
+    let decoder = byId.get(schemaId);
+    if (!decoder) {
+      decoder = createDecoder(event, schemaId, writer);
+      byId.set(schemaId, decoder);
     }
-    byId.set(schemaId, resolver);
-    return resolver;
+    return decoder;
   }
+}
+
+/**
+ * The decoder of `event` for messages written with `writer` (schema id `schemaId`). Same canonical schema: the
+ * event's compiled reader, straight from the frame (logical types are the reader's, as Avro resolution says).
+ * Another version: the writer's guard, then avsc's resolver. Throws `SCHEMA_RESOLUTION_FAILED` when the writer's
+ * schema cannot be read as the event's (not cached: the next message tries again).
+ */
+function createDecoder(event: EventDescriptor<unknown>, schemaId: number, writer: Writer): FramedDecoder {
+  const what = `${event.name} (schema id ${schemaId})`;
+  if (writer.type.equals(event.type)) {
+    const read = compiledReaderOf(event.type);
+    return (framed) => readDecode(read, framed, HEADER_LENGTH, what);
+  }
+  let resolver: ReturnType<Type["createResolver"]>;
+  try {
+    // The Avro spec matches named types by unqualified name (aliases aside); avsc needs this option for that.
+    resolver = event.type.createResolver(writer.type, { ignoreNamespaces: true });
+  } catch (error) {
+    throw new ContractError(
+      "SCHEMA_RESOLUTION_FAILED",
+      `a message written with schema id ${schemaId} (${writer.type.name}) cannot be read as ${event.name}: ` +
+        describeError(error),
+      { cause: error },
+    );
+  }
+  const { guard } = writer;
+  return (framed) => guardedDecode(guard, event.type, framed.subarray(HEADER_LENGTH), resolver, what);
 }
 
 /** Confluent-framed Avro of `value` (validated); one buffer when the descriptor comes from defineEvent. */
 function encodeFramed(event: EventDescriptor<unknown>, schemaId: number, value: unknown): Buffer {
   const encodeWithHeader = encodeWithHeaderOf(event);
   if (!encodeWithHeader) return frame(schemaId, event.encode(value));
-  return encodeWithHeader(value, HEADER_LENGTH, (buf) => {
-    buf[0] = MAGIC_BYTE;
-    buf.writeUInt32BE(schemaId, 1);
-  });
+  const framed = encodeWithHeader(value, HEADER_LENGTH);
+  // The id was checked when it was cached (0..2^31-1): the header is written without frame()'s checks.
+  framed[0] = MAGIC_BYTE;
+  framed[1] = schemaId >>> 24;
+  framed[2] = (schemaId >>> 16) & 0xff;
+  framed[3] = (schemaId >>> 8) & 0xff;
+  framed[4] = schemaId & 0xff;
+  return framed;
 }
 
 function toWriter(type: Type): Writer {
