@@ -21,7 +21,7 @@ export async function listeningGateway(env: Record<string, string> = {}) {
     auth,
     /** Opens `GET /subscribe/<source>?<query>` as `auth` (or other headers). */
     subscribe(source: string, query: Record<string, string | number> = {}, headers: Record<string, string> = auth) {
-      const search = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+      const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
       const suffix = search.size > 0 ? `?${search}` : "";
       return SseClient.open(`${base}/subscribe/${encodeURIComponent(source)}${suffix}`, headers);
     },

@@ -217,7 +217,7 @@ function alert(title: string) {
   return {
     meta: { eventId: randomUUID(), occurredAt: new Date(), producer: "test", correlationId: null, traceparent: null },
     alertId: randomUUID(),
-    severity: "CRITICAL",
+    severity: "CRITICAL" as const,
     sourceService: "auth",
     fingerprint: `fp-${title}`,
     title,

@@ -255,7 +255,7 @@ function alertValue(id: string) {
   return {
     meta: { eventId: randomUUID(), occurredAt: new Date(), producer: "test", correlationId: null, traceparent: null },
     alertId: randomUUID(),
-    severity: "CRITICAL",
+    severity: "CRITICAL" as const,
     sourceService: "auth",
     fingerprint: `fp-${id}`,
     title: id,

@@ -261,7 +261,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
         (held) => held.delivery.ack(),
         () => "acked",
       );
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
