@@ -464,7 +464,7 @@ describe("Kafka subscription (real Kafka)", () => {
     });
   });
 
-  it("maxInFlight 5: the handler holds exactly 5 of 50 records until one is settled; pause, resume and release", async () => {
+  it("maxInFlight 5: the handler holds 5 of 50 records, refills once half are settled; pause, resume and release", async () => {
     const name = await topic(1);
     const groupId = `${name}-g`;
     await publishValues(
@@ -477,26 +477,31 @@ describe("Kafka subscription (real Kafka)", () => {
     await sleep(1_000);
     expect(seen).toHaveLength(5);
 
+    // 3 unsettled is above half of 5: still paused (resuming per freed slot would refetch for every record).
     await seen[0]?.ack();
-    await until("a sixth delivery", () => seen.length === 6);
-    await sleep(500);
-    expect(seen).toHaveLength(6);
-
-    subscription.pause();
     await seen[1]?.ack();
     await sleep(700);
-    expect(seen).toHaveLength(6);
+    expect(seen).toHaveLength(5);
+    await seen[2]?.ack();
+    await until("refilled to 5 unsettled", () => seen.length === 8);
+    await sleep(500);
+    expect(seen).toHaveLength(8);
+
+    subscription.pause();
+    for (const delivery of seen.slice(3, 6)) await delivery.ack();
+    await sleep(700);
+    expect(seen).toHaveLength(8);
     subscription.resume();
-    await until("a seventh delivery", () => seen.length === 7);
+    await until("refilled after resume", () => seen.length === 11);
 
     // release: the same record again (same offset, redelivered), still within the 5.
-    const released = seen[2] as Delivery;
+    const released = seen[6] as Delivery;
     await released.release();
-    await until("the released record again", () => seen.length === 8);
-    expect(seen[7]).toMatchObject({ redelivered: true, position: released.position, attempt: 1 });
+    await until("the released record again", () => seen.length === 12);
+    expect(seen[11]).toMatchObject({ redelivered: true, position: released.position, attempt: 1 });
     await sleep(300);
-    expect(seen).toHaveLength(8);
-    expect(seen.map((d) => d.body.toString())).toEqual(["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r2"]);
-    await until("commit past the two acked", async () => (await committed(groupId, name)) === "2");
+    expect(seen).toHaveLength(12);
+    expect(seen.map((d) => d.body.toString())).toEqual([...Array.from({ length: 11 }, (_, i) => `r${i}`), "r6"]);
+    await until("commit past the six acked", async () => (await committed(groupId, name)) === "6");
   });
 });

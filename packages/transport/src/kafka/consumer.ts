@@ -287,6 +287,8 @@ class KafkaTopicSubscription implements KafkaSubscription {
   #partitionCount = 1;
   /** Deliveries handed out and not settled (released ones included: they keep their place). */
   #inFlight = 0;
+  /** At `maxInFlight` until the unsettled deliveries fall to half of it (see {@link #isSaturated}). */
+  #saturated = false;
   #userPaused = false;
   /** True from a group join until its new partitions are positioned: nothing is fetched meanwhile. */
   #positioning = false;
@@ -604,7 +606,7 @@ class KafkaTopicSubscription implements KafkaSubscription {
     const consumer = this.#consumer;
     if (!consumer) return;
     const topics = [this.#topic, ...this.#retryTopics].map((topic) => ({ topic }));
-    const everything = this.#closing || this.#positioning || this.#userPaused || this.#inFlight >= this.#maxInFlight;
+    const everything = this.#closing || this.#positioning || this.#userPaused || this.#isSaturated();
     try {
       if (everything) {
         consumer.pause(topics);
@@ -620,6 +622,17 @@ class KafkaTopicSubscription implements KafkaSubscription {
       // restart); the next join applies the state again.
       this.#logger.debug({ err: error, topic: this.#topic }, "Kafka pause/resume skipped: the consumer is not running");
     }
+  }
+
+  /**
+   * True from the moment `maxInFlight` deliveries are unsettled until only half of them (rounded down) are.
+   * Resuming at every freed slot would cost a whole fetch per record: a fetched batch is cut where the limit is
+   * reached and the rest fetched again later, so each resume must leave room for many records.
+   */
+  #isSaturated(): boolean {
+    if (this.#inFlight >= this.#maxInFlight) this.#saturated = true;
+    else if (this.#inFlight <= Math.floor(this.#maxInFlight / 2)) this.#saturated = false;
+    return this.#saturated;
   }
 
   /** Holds a retry partition until its next copy is due. */
