@@ -48,6 +48,36 @@ export function jsonToAvro(type: Type, json: unknown): Conversion {
   return { value, violations };
 }
 
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Turns a decoded Avro value (the JS representation @kronos/contracts gives) into JSON, the reverse of
+ * {@link jsonToAvro}, so that a reply or a delivered event reads the way a publish payload is written:
+ *
+ * - `Date` (timestamp-millis) → ISO-8601 string with `Z`;
+ * - `bigint` (timestamp-micros) → a number when it is a safe integer, else its decimal string;
+ * - `Buffer` (bytes, fixed) → base64;
+ * - records, maps, arrays and wrapped unions (`{ "<branch>": value }`) are walked; strings (decimal, date, uuid),
+ *   numbers, booleans and null stay as they are (`NaN` and infinities become `null`, as in `JSON.stringify`).
+ *
+ * The result is plain JSON data: `JSON.stringify` needs no replacer for it.
+ */
+export function avroToJson(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (Buffer.isBuffer(value)) return value.toString("base64");
+  if (typeof value === "bigint") return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value.toString();
+  if (Array.isArray(value)) return value.map(avroToJson);
+  if (typeof value === "object") {
+    const json: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) json[key] = avroToJson(item);
+    return json;
+  }
+  if (typeof value === "number" && !Number.isFinite(value)) return null;
+  return value;
+}
+
 function join(prefix: string, field: string): string {
   const segment = IDENTIFIER.test(field) ? field : `[${JSON.stringify(field)}]`;
   return prefix === "" || segment.startsWith("[") ? `${prefix}${segment}` : `${prefix}.${segment}`;
@@ -199,20 +229,4 @@ export function checkPayload(
   const converted = new Set(violations.map((v) => v.path));
   const rest = validate(value).filter((v) => !converted.has(v.path));
   return { value, violations: [...violations, ...rest] };
-}
-
-/**
- * `JSON.stringify` replacer that writes Avro JS values as the JSON the publish routes accept, the reverse of
- * {@link jsonToAvro}: bytes and fixed (Buffers) as base64, timestamp-micros (bigint) as a number when it is a safe
- * integer and as a decimal string otherwise, timestamp-millis (Date) as ISO-8601 (Date's own `toJSON`). Everything
- * else is JSON-native already.
- */
-export function avroJsonReplacer(this: unknown, key: string, value: unknown): unknown {
-  // Buffer#toJSON has already run on `value`; the raw Buffer is still on the holder.
-  const raw = (this as Record<string, unknown>)[key];
-  if (Buffer.isBuffer(raw)) return raw.toString("base64");
-  if (typeof raw === "bigint") {
-    return raw >= BigInt(Number.MIN_SAFE_INTEGER) && raw <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(raw) : String(raw);
-  }
-  return value;
 }

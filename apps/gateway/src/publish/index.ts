@@ -1,9 +1,9 @@
 /**
  * Publishing: `POST /publish`, `POST /publish/batch`, `GET /publish/destinations` (see {@link publishRoutes}),
- * the JSON → Avro value conversion, destination resolution from the manifest bindings, and the idempotency store.
+ * the JSON ↔ Avro value conversions, destination resolution from the manifest bindings, and the idempotency store.
  */
 export { type PublishConfig, readPublishConfig } from "./config.js";
-export { avroJsonReplacer, type Conversion, checkPayload, jsonToAvro } from "./convert.js";
+export { avroToJson, type Conversion, checkPayload, jsonToAvro } from "./convert.js";
 export { type Broker, type Destination, Destinations, defaultKey } from "./destinations.js";
 export {
   fingerprintOf,

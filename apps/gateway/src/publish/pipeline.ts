@@ -2,8 +2,10 @@ import { randomUUID } from "node:crypto";
 import { HttpError } from "@kronos/app-kit";
 import { ContractError, type RegistrySerde, type Violation } from "@kronos/contracts";
 import {
+  type AmqpMessage,
   type AmqpPublisher,
   type KafkaPublisher,
+  type KafkaRecord,
   TransportError,
   type TransportErrorCode,
   withTimeout,
@@ -148,6 +150,43 @@ export function encodeMessage(serde: RegistrySerde, message: CheckedMessage, tim
   );
 }
 
+/**
+ * The Kafka record a checked message becomes: topic = the destination, the message's key (null spreads it over the
+ * partitions), the encoded bytes, every header of the message (ids, event type, content type, producer, timestamp,
+ * traceparent and the client's own) and its timestamp (ms, as text).
+ */
+export function kafkaRecordOf(message: CheckedMessage, bytes: Buffer): KafkaRecord {
+  return {
+    topic: message.destination.name,
+    key: message.key,
+    value: bytes,
+    headers: message.headers,
+    timestamp: String(message.timestampMs),
+  };
+}
+
+/**
+ * The AMQP message a checked message becomes: exchange = the destination, routing key = the key (empty when none),
+ * message id, correlation id, content type, event type and timestamp (seconds) as AMQP properties, the other
+ * headers as AMQP headers, and the priority when the client gave one.
+ */
+export function amqpMessageOf(message: CheckedMessage, bytes: Buffer): AmqpMessage {
+  // These travel as AMQP properties, not as headers.
+  const { "message-id": _, "correlation-id": __, "content-type": ___, ...headers } = message.headers;
+  return {
+    exchange: message.destination.name,
+    routingKey: message.key ?? "",
+    content: bytes,
+    messageId: message.messageId,
+    contentType: CONTENT_TYPE,
+    correlationId: message.correlationId,
+    type: message.route.event.name,
+    timestamp: Math.floor(message.timestampMs / 1000),
+    headers,
+    ...(message.priority === undefined ? {} : { priority: message.priority }),
+  };
+}
+
 /** Sends an encoded message and resolves once the broker acknowledged it (Kafka acks=all, RabbitMQ confirm). */
 export async function sendMessage(
   publishers: { kafka: KafkaPublisher; amqp: AmqpPublisher },
@@ -157,34 +196,10 @@ export async function sendMessage(
 ): Promise<PublishAck> {
   const topic = message.destination.name;
   if (message.route.broker === "kafka") {
-    const ack = await publishers.kafka.publish(
-      {
-        topic,
-        key: message.key,
-        value: bytes,
-        headers: message.headers,
-        timestamp: String(message.timestampMs),
-      },
-      { timeoutMs },
-    );
+    const ack = await publishers.kafka.publish(kafkaRecordOf(message, bytes), { timeoutMs });
     return { messageId: message.messageId, topic, broker: "kafka", partition: ack.partition, offset: ack.offset };
   }
-  const { "message-id": _, "correlation-id": __, "content-type": ___, ...headers } = message.headers;
-  await publishers.amqp.publish(
-    {
-      exchange: topic,
-      routingKey: message.key ?? "",
-      content: bytes,
-      messageId: message.messageId,
-      contentType: CONTENT_TYPE,
-      correlationId: message.correlationId,
-      type: message.route.event.name,
-      timestamp: Math.floor(message.timestampMs / 1000),
-      headers,
-      ...(message.priority === undefined ? {} : { priority: message.priority }),
-    },
-    { timeoutMs },
-  );
+  await publishers.amqp.publish(amqpMessageOf(message, bytes), { timeoutMs });
   return { messageId: message.messageId, topic, broker: "rabbitmq" };
 }
 

@@ -3,8 +3,8 @@ import { TransportError } from "@kronos/transport";
 import { describe, expect, it } from "vitest";
 import { eventsByName } from "../events.js";
 import { Destinations } from "../publish/destinations.js";
-import { type CheckedMessage, checkMessage } from "../publish/pipeline.js";
-import { amqpRequestOf, decodeFailure, kafkaRequestOf, requestFailure } from "./pipeline.js";
+import { amqpMessageOf, type CheckedMessage, checkMessage } from "../publish/pipeline.js";
+import { decodeFailure, kafkaRequestOf, requestFailure } from "./pipeline.js";
 
 const destinations = new Destinations(eventsByName.values());
 
@@ -39,7 +39,7 @@ const logEntry = {
   spanId: null,
 };
 
-describe("amqpRequestOf / kafkaRequestOf", () => {
+describe("what a request sends: amqpMessageOf / kafkaRequestOf", () => {
   it("RabbitMQ: the exchange, the template's routing key, ids as properties, the rest as headers", () => {
     const message = checked({
       topic: "kronos.router",
@@ -48,7 +48,7 @@ describe("amqpRequestOf / kafkaRequestOf", () => {
       headers: { "correlation-id": "corr-1", tenant: "acme" },
       payload: asyncRequest,
     });
-    const request = amqpRequestOf(message, Buffer.from([0, 1]));
+    const request = amqpMessageOf(message, Buffer.from([0, 1]));
     expect(request).toMatchObject({
       exchange: "kronos.router",
       routingKey: "request.user",

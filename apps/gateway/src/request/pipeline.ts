@@ -1,7 +1,7 @@
 import { ContractError, type EventDescriptor, type RegistrySerde } from "@kronos/contracts";
-import { type AmqpRequest, type KafkaRequest, type RequestReply, TransportError, withTimeout } from "@kronos/transport";
-import { type CheckedMessage, CONTENT_TYPE, publishFailure } from "../publish/pipeline.js";
-import { avroToJson } from "./convert.js";
+import { type KafkaRequest, type RequestReply, TransportError, withTimeout } from "@kronos/transport";
+import { avroToJson } from "../publish/convert.js";
+import { type CheckedMessage, kafkaRecordOf, publishFailure } from "../publish/pipeline.js";
 import type { RequestOutcome } from "./metrics.js";
 
 /** A failed request as the client sees it, and the metrics outcome. */
@@ -22,36 +22,12 @@ export interface DecodedReply {
 }
 
 /**
- * The RabbitMQ request of a checked message: what `POST /publish` would send (exchange = the destination, routing
- * key = the key, properties and headers alike), with the message's correlation id to pair the reply.
+ * The Kafka request of a checked message: the record `POST /publish` would write ({@link kafkaRecordOf}), with the
+ * message's correlation id to pair the reply. (A RabbitMQ request is the message `POST /publish` would send as it
+ * is, `amqpMessageOf` of the publish pipeline: the correlation id is already one of its properties.)
  */
-export function amqpRequestOf(message: CheckedMessage, bytes: Buffer): AmqpRequest {
-  // These travel as AMQP properties, not as headers.
-  const { "message-id": _, "correlation-id": __, "content-type": ___, ...headers } = message.headers;
-  return {
-    exchange: message.destination.name,
-    routingKey: message.key ?? "",
-    content: bytes,
-    messageId: message.messageId,
-    contentType: CONTENT_TYPE,
-    correlationId: message.correlationId,
-    type: message.route.event.name,
-    timestamp: Math.floor(message.timestampMs / 1000),
-    headers,
-    ...(message.priority === undefined ? {} : { priority: message.priority }),
-  };
-}
-
-/** The Kafka request of a checked message: the record `POST /publish` would write, with its correlation id. */
 export function kafkaRequestOf(message: CheckedMessage, bytes: Buffer): KafkaRequest {
-  return {
-    topic: message.destination.name,
-    key: message.key,
-    value: bytes,
-    headers: message.headers,
-    timestamp: String(message.timestampMs),
-    correlationId: message.correlationId,
-  };
+  return { ...kafkaRecordOf(message, bytes), correlationId: message.correlationId };
 }
 
 /**

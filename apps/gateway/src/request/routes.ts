@@ -4,17 +4,16 @@ import type { EventDescriptor } from "@kronos/contracts";
 import { createAmqpRequester, createKafkaRequester, type RequestReply } from "@kronos/transport";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Destinations } from "../publish/destinations.js";
-import { type CheckedMessage, checkMessage, encodeMessage, type PublishContext } from "../publish/pipeline.js";
+import {
+  amqpMessageOf,
+  type CheckedMessage,
+  checkMessage,
+  encodeMessage,
+  type PublishContext,
+} from "../publish/pipeline.js";
 import type { RequestConfig } from "./config.js";
 import { createRequestMetrics } from "./metrics.js";
-import {
-  amqpRequestOf,
-  decodeFailure,
-  decodeReply,
-  kafkaRequestOf,
-  type RequestFailure,
-  requestFailure,
-} from "./pipeline.js";
+import { decodeFailure, decodeReply, kafkaRequestOf, type RequestFailure, requestFailure } from "./pipeline.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS, REQUEST_RESPONSES, RequestMessage } from "./schemas.js";
 
 /** Options of {@link requestRoutes}. */
@@ -89,7 +88,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
     if (message.route.broker === "kafka") {
       return kafka.request(kafkaRequestOf(message, bytes), { timeoutMs: left() });
     }
-    return amqp.request(amqpRequestOf(message, bytes), { timeoutMs: left() });
+    return amqp.request(amqpMessageOf(message, bytes), { timeoutMs: left() });
   }
 
   app.post(

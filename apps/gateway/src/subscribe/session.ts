@@ -1,6 +1,6 @@
 import type { Delivery, Subscription } from "@kronos/transport";
 import type { FastifyBaseLogger } from "fastify";
-import { avroJsonReplacer } from "../publish/index.js";
+import { avroToJson } from "../publish/index.js";
 import { eventId, formatCursor } from "./cursor.js";
 import type { DeliveryFilter } from "./filters.js";
 import type { HandleRegistry } from "./handles.js";
@@ -98,21 +98,18 @@ export class SubscriptionSession {
       this.#cursor === undefined ? undefined : formatCursor(this.#cursor),
     );
     this.#deps.handles.hold(handle, this.#options.id, this.#options.principalId, delivery, this.#options.leaseMs);
-    const data = JSON.stringify(
-      {
-        messageId: delivery.messageId ?? null,
-        event: decoded.event,
-        key: delivery.key ?? null,
-        headers: delivery.headers,
-        payload: decoded.payload,
-        redelivered: delivery.redelivered,
-        attempt: delivery.attempt,
-        ...(delivery.position === undefined
-          ? {}
-          : { partition: delivery.position.partition, offset: delivery.position.offset }),
-      },
-      avroJsonReplacer,
-    );
+    const data = JSON.stringify({
+      messageId: delivery.messageId ?? null,
+      event: decoded.event,
+      key: delivery.key ?? null,
+      headers: delivery.headers,
+      payload: avroToJson(decoded.payload),
+      redelivered: delivery.redelivered,
+      attempt: delivery.attempt,
+      ...(delivery.position === undefined
+        ? {}
+        : { partition: delivery.position.partition, offset: delivery.position.offset }),
+    });
     this.#deps.metrics.delivered(broker, "sent");
     if (!this.#stream.send(handle, "message", data)) this.#pauseUntilDrained();
   };
