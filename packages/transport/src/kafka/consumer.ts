@@ -73,12 +73,15 @@ export interface KafkaSubscription extends Subscription {
 }
 
 // Group membership: a member is declared dead after SESSION_TIMEOUT_MS without a heartbeat (Kafka's minimum is
-// 6 s by default). Hand-overs never block, so heartbeats (after every batch, and every fetch loop) stay regular.
+// 6 s by default). A hand-over waits at most SLOT_WAIT_MS for a free slot, heartbeating meanwhile, so heartbeats
+// (during such waits, after every batch, and every fetch loop) stay regular.
 const SESSION_TIMEOUT_MS = 10_000;
 const HEARTBEAT_INTERVAL_MS = 1_000;
 const REBALANCE_TIMEOUT_MS = 10_000;
 /** Longest a fetch waits for data: the latency of an idle subscription (SSE streams, tests). */
 const MAX_WAIT_TIME_MS = 100;
+/** Longest a batch waits for a free delivery slot before it gives up and the partitions are paused. */
+const SLOT_WAIT_MS = 1000;
 /** Settlements within this window share one commit. */
 const COMMIT_DEBOUNCE_MS = 100;
 const COMMIT_RETRY_MS = 1_000;
@@ -287,6 +290,8 @@ class KafkaTopicSubscription implements KafkaSubscription {
   #partitionCount = 1;
   /** Deliveries handed out and not settled (released ones included: they keep their place). */
   #inFlight = 0;
+  /** Batches waiting for a free slot (see {@link #slotFreed}). */
+  readonly #slotWaiters = new Set<() => void>();
   /** At `maxInFlight` until the unsettled deliveries fall to half of it (see {@link #isSaturated}). */
   #saturated = false;
   #userPaused = false;
@@ -357,11 +362,13 @@ class KafkaTopicSubscription implements KafkaSubscription {
 
   resume(): void {
     this.#userPaused = false;
+    this.#wakeSlotWaiters();
     this.#applyPauses();
     this.#scheduleRedelivery();
   }
 
   close(): Promise<void> {
+    this.#wakeSlotWaiters();
     this.#closed ??= this.#shutdown();
     return this.#closed;
   }
@@ -667,7 +674,7 @@ class KafkaTopicSubscription implements KafkaSubscription {
    * skipped) are marked consumed and the next fetch of the partition starts at the first one left. (No explicit
    * seek: a seek pending when the partition is revoked stays in kafkajs and would apply if it came back later.)
    */
-  async #eachBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  async #eachBatch({ batch, resolveOffset, isRunning, isStale, heartbeat }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const fromRetryTopic = topic !== this.#topic;
     for (const message of batch.messages) {
@@ -695,8 +702,13 @@ class KafkaTopicSubscription implements KafkaSubscription {
         }
       }
       if (this.#userPaused || this.#inFlight >= this.#maxInFlight) {
-        this.#applyPauses();
-        return;
+        // Wait a little for a free slot with the batch in hand: returning would drop the rest of the fetched batch
+        // and cost a refetch (and kafkajs' idle wait) for every few records.
+        if (!(await this.#slotFreed(isRunning, isStale, heartbeat))) {
+          this.#applyPauses();
+          return;
+        }
+        if (this.#closing || this.#positioning) return;
       }
       this.#tracker.hand(topic, partition, message.offset);
       this.#inFlight++;
@@ -809,9 +821,42 @@ class KafkaTopicSubscription implements KafkaSubscription {
     };
   }
 
+  /**
+   * Resolves true as soon as a delivery slot is free (and the caller has not paused), false after
+   * {@link SLOT_WAIT_MS} or when the batch goes stale (rebalance, stop). Heartbeats while it waits, so the member
+   * is never taken for dead; bounded, so a rebalance is never held up for long.
+   */
+  async #slotFreed(isRunning: () => boolean, isStale: () => boolean, heartbeat: () => Promise<void>): Promise<boolean> {
+    const deadline = Date.now() + SLOT_WAIT_MS;
+    while (this.#userPaused || this.#inFlight >= this.#maxInFlight) {
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#closing || this.#positioning || !isRunning() || isStale()) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(left, HEARTBEAT_INTERVAL_MS));
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#slotWaiters.add(done);
+      });
+      try {
+        await heartbeat();
+      } catch {
+        return false; // a rebalance is under way: give the batch up, its records are fetched again
+      }
+    }
+    return true;
+  }
+
+  #wakeSlotWaiters(): void {
+    for (const wake of this.#slotWaiters) wake();
+    this.#slotWaiters.clear();
+  }
+
   /** A delivery is done with: free its place, let the committable offset move. */
   #settled(record: HeldRecord): void {
     this.#inFlight--;
+    this.#wakeSlotWaiters();
     if (this.#tracker.settle(record.topic, record.partition, record.offset)) this.#scheduleCommit();
     this.#applyPauses();
   }
