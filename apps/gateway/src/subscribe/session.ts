@@ -92,6 +92,11 @@ export class SubscriptionSession {
       await this.#decodeFailed(delivery, error as DecodeFailure);
       return;
     }
+    // The client may have gone while the body was decoded (the registry was asked): give the message back.
+    if (this.#closed || !this.#stream.open) {
+      await delivery.release().catch(() => {});
+      return;
+    }
     this.#advanceCursor(delivery);
     const handle = eventId(
       `${this.#options.id}.${++this.#sequence}`,
