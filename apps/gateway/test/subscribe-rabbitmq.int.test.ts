@@ -221,7 +221,7 @@ describe("subscribing to a RabbitMQ queue over SSE", () => {
     stream.close();
   });
 
-  it("filters on key and headers before sending (the others are consumed)", async () => {
+  it("filters on key and headers before sending (the others are consumed); idle streams get heartbeats", async () => {
     const { queue, key } = await alertQueue();
     const stream = await gateway.subscribe(queue, { "header.tenant": "acme" });
     await gateway.publish({ topic: CRITICAL, key, payload: criticalAlert(), headers: { tenant: "other" } });
@@ -234,6 +234,8 @@ describe("subscribing to a RabbitMQ queue over SSE", () => {
     const { data } = await stream.nextMessage();
     expect(data.messageId).toBe(messageId);
     expect(stream.pending).toBe(0);
+    // An idle stream gets comment heartbeats (GATEWAY_SUBSCRIBE_HEARTBEAT_MS=1000 here).
+    await until(() => stream.comments.includes("heartbeat"), "a heartbeat comment", 5000);
     stream.close();
   });
 
