@@ -1,5 +1,5 @@
-import { ErrorBody } from "@kronos/app-kit";
 import { type Static, Type } from "typebox";
+import { errorResponses } from "../routes/error-responses.js";
 
 /** One message to publish: where, which event, key, headers, priority and the JSON payload. */
 export const PublishMessage = Type.Object(
@@ -124,19 +124,7 @@ export const DestinationBody = Type.Object(
   { additionalProperties: false },
 );
 
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  413: ErrorBody,
-  415: ErrorBody,
-  422: UnprocessableBody,
-  429: ErrorBody,
-  500: ErrorBody,
-  503: ErrorBody,
-};
+const errors = { ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500, 503), 422: UnprocessableBody };
 
 /** Response schemas of `POST /publish`. */
 export const PUBLISH_RESPONSES = { 202: PublishAccepted, ...errors };

@@ -1,5 +1,5 @@
-import { ErrorBody } from "@kronos/app-kit";
 import { type Static, Type } from "typebox";
+import { errorResponses } from "../routes/error-responses.js";
 
 const BrokerName = Type.Union([Type.Literal("rabbitmq"), Type.Literal("kafka")], {
   description: "Which broker: RabbitMQ (queues) or Kafka (topics).",
@@ -215,17 +215,14 @@ export const DeleteQueueQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** Error answers of the queue routes, by status. */
-const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, ErrorBody]));
-
 /** Response schemas per status code. */
-export const LIST_RESPONSES = { 200: ListQueuesReply, ...errors(400, 401, 403, 502, 503) };
+export const LIST_RESPONSES = { 200: ListQueuesReply, ...errorResponses(400, 401, 403, 502, 503) };
 export const CREATE_RESPONSES = {
   200: CreateQueueReply,
   201: CreateQueueReply,
-  ...errors(400, 401, 403, 409, 502, 503),
+  ...errorResponses(400, 401, 403, 409, 502, 503),
 };
 export const DELETE_RESPONSES = {
   204: Type.Null({ description: "Deleted." }),
-  ...errors(400, 401, 403, 404, 409, 502, 503),
+  ...errorResponses(400, 401, 403, 404, 409, 502, 503),
 };

@@ -1,6 +1,6 @@
-import { ErrorBody } from "@kronos/app-kit";
 import { type Static, Type } from "typebox";
 import { PublishMessage, UnprocessableBody } from "../publish/schemas.js";
+import { errorResponses } from "../routes/error-responses.js";
 
 /** Default `timeoutMs` of a request. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
@@ -57,17 +57,6 @@ export const RequestAnswered = Type.Object(
 /** Response schemas of `POST /request`. */
 export const REQUEST_RESPONSES = {
   200: RequestAnswered,
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  413: ErrorBody,
-  415: ErrorBody,
+  ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500, 502, 503, 504),
   422: UnprocessableBody,
-  429: ErrorBody,
-  500: ErrorBody,
-  502: ErrorBody,
-  503: ErrorBody,
-  504: ErrorBody,
 };

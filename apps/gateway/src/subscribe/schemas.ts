@@ -1,5 +1,5 @@
-import { ErrorBody } from "@kronos/app-kit";
 import { type Static, Type } from "typebox";
+import { errorResponses } from "../routes/error-responses.js";
 
 /** `GET /subscribe/:topic` path. */
 export const SubscribeParams = Type.Object(
@@ -106,16 +106,7 @@ export const SettledBody = Type.Object(
   { additionalProperties: false },
 );
 
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  429: ErrorBody,
-  500: ErrorBody,
-  503: ErrorBody,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 429, 500, 503);
 
 /** Responses of `GET /subscribe/:topic` (200 is the event stream). */
 export const SUBSCRIBE_RESPONSES = {
