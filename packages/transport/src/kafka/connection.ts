@@ -1,7 +1,8 @@
-import { type Admin, Kafka, type LogEntry, logLevel } from "kafkajs";
+import { type Admin, Kafka } from "kafkajs";
 import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { withTimeout } from "../timeout.js";
+import { kafkaLogging } from "./log.js";
 
 /** Options of {@link createKafkaConnection}. */
 export interface KafkaConnectionOptions {
@@ -69,18 +70,6 @@ export function kafkaAdminAccess(connection: KafkaConnection): KafkaAdminAccess 
   return access;
 }
 
-/** Maps kafkajs levels to the app logger's, one step quieter: kafkajs logs every failed reconnect as an ERROR. */
-function kafkaLogCreator(logger: TransportLogger) {
-  return () =>
-    ({ namespace, level, log }: LogEntry) => {
-      const { message, timestamp: _timestamp, logger: _logger, ...fields } = log;
-      const line = { ...fields, kafkajs: namespace };
-      if (level <= logLevel.ERROR) logger.warn(line, `kafkajs: ${message}`);
-      else if (level === logLevel.WARN) logger.info(line, `kafkajs: ${message}`);
-      else logger.debug(line, `kafkajs: ${message}`);
-    };
-}
-
 /**
  * Creates a {@link KafkaConnection}. Connects lazily: nothing is opened until the first call that needs Kafka,
  * so an app starts (and can report itself unready) while Kafka is down. Never throws.
@@ -93,8 +82,7 @@ export function createKafkaConnection(options: KafkaConnectionOptions): KafkaCon
     brokers,
     connectionTimeout: options.connectionTimeoutMs ?? 1000,
     requestTimeout: options.requestTimeoutMs ?? 5000,
-    logLevel: logLevel.WARN,
-    logCreator: kafkaLogCreator(logger),
+    ...kafkaLogging(logger),
     // This client only serves health checks: no retries inside kafkajs (its cluster-level retry also governs
     // connecting), so a check answers now and the next check is the retry. Producers and consumers, added by
     // later issues, get their own client with the retry policy.

@@ -3,12 +3,9 @@ import {
   type Admin,
   type Consumer,
   type EachBatchPayload,
-  type IHeaders,
   type IMemberAssignment,
   Kafka,
   type KafkaMessage,
-  type LogEntry,
-  logLevel,
 } from "kafkajs";
 import { createTopic, type TopicOptions } from "../admin/kafka-topics.js";
 import { attemptOf, type DeadLetterReason } from "../consume/dead-letter.js";
@@ -17,6 +14,8 @@ import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { withTimeout } from "../timeout.js";
 import { type KafkaConnection, kafkaAdminAccess } from "./connection.js";
+import { kafkaHeadersText } from "./headers.js";
+import { kafkaLogging } from "./log.js";
 import { OffsetTracker } from "./offset-tracker.js";
 import { createKafkaPublisher, type KafkaPublisher, kafkaErrorTypes } from "./publisher.js";
 import {
@@ -92,32 +91,6 @@ const ADMIN_TIMEOUT_MS = 10_000;
 const CLOSE_STEP_TIMEOUT_MS = 5_000;
 /** A delivery whose handler failed and could not be retried is given back after this long. */
 const HANDLER_FAILURE_RELEASE_MS = 1_000;
-
-/** Maps kafkajs levels to the app logger's, one step quieter: kafkajs logs every failed reconnect as an ERROR. */
-function kafkaLogCreator(logger: TransportLogger) {
-  return () =>
-    ({ namespace, level, log }: LogEntry) => {
-      const { message, timestamp: _timestamp, logger: _logger, ...fields } = log;
-      const line = { ...fields, kafkajs: namespace };
-      if (level <= logLevel.ERROR) logger.warn(line, `kafkajs: ${message}`);
-      else if (level === logLevel.WARN) logger.info(line, `kafkajs: ${message}`);
-      else logger.debug(line, `kafkajs: ${message}`);
-    };
-}
-
-/**
- * Kafka record headers as text: each value decoded as UTF-8 (a repeated header keeps its last value; absent
- * values are left out). Exported for the unit tests.
- */
-export function kafkaHeadersText(headers: IHeaders | undefined): Record<string, string> {
-  const text: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(headers ?? {})) {
-    const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
-    if (value === undefined) continue;
-    text[name] = typeof value === "string" ? value : value.toString("utf8");
-  }
-  return text;
-}
 
 /**
  * Checks {@link KafkaSubscriptionOptions}; throws `INVALID_OPTIONS` naming the topic and the option. Exported for
@@ -416,8 +389,7 @@ class KafkaTopicSubscription implements KafkaSubscription {
       brokers: [...this.#connection.brokers],
       connectionTimeout: 1000,
       requestTimeout: 10_000,
-      logLevel: logLevel.WARN,
-      logCreator: kafkaLogCreator(this.#logger),
+      ...kafkaLogging(this.#logger),
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
     });
     const consumer = kafka.consumer({

@@ -1,8 +1,6 @@
 import {
   type Admin,
   Kafka,
-  type LogEntry,
-  logLevel,
   type Message,
   type PartitionerArgs,
   Partitioners,
@@ -13,6 +11,7 @@ import { describeError, TransportError, type TransportErrorCode } from "../error
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { withTimeout } from "../timeout.js";
 import type { KafkaConnection } from "./connection.js";
+import { kafkaLogging } from "./log.js";
 
 /** One record to write to Kafka. */
 export interface KafkaRecord {
@@ -91,18 +90,6 @@ interface Call {
   readonly deadline: number;
   readonly timer: NodeJS.Timeout;
   settled: boolean;
-}
-
-/** Maps kafkajs levels to the app logger's, one step quieter: kafkajs logs every failed reconnect as an ERROR. */
-function kafkaLogCreator(logger: TransportLogger) {
-  return () =>
-    ({ namespace, level, log }: LogEntry) => {
-      const { message, timestamp: _timestamp, logger: _logger, ...fields } = log;
-      const line = { ...fields, kafkajs: namespace };
-      if (level <= logLevel.ERROR) logger.warn(line, `kafkajs: ${message}`);
-      else if (level === logLevel.WARN) logger.info(line, `kafkajs: ${message}`);
-      else logger.debug(line, `kafkajs: ${message}`);
-    };
 }
 
 /** Every kafkajs protocol error `type` in `error`, its causes and (aggregate) members. */
@@ -191,8 +178,7 @@ export function createKafkaPublisher(connection: KafkaConnection, options: Kafka
     brokers: [...connection.brokers],
     connectionTimeout: 1000,
     requestTimeout: 10_000,
-    logLevel: logLevel.WARN,
-    logCreator: kafkaLogCreator(logger),
+    ...kafkaLogging(logger),
     // Connecting and the topic check are not retried inside kafkajs: Kafka being down must fail the calls now
     // (the gateway answers 503), and the next call connects afresh. Sends have their own bounded retries below.
     retry: { retries: 0 },

@@ -1,16 +1,18 @@
 import { randomUUID } from "node:crypto";
-import type { Admin, Consumer, KafkaMessage, LogEntry } from "kafkajs";
+import type { Admin, Consumer, KafkaMessage } from "kafkajs";
 import kafkajs from "kafkajs";
 import { createTopic, type TopicOptions } from "../admin/kafka-topics.js";
 import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
+import { PendingReplies } from "../pending-replies.js";
 import type { IncomingRequest, ReplyContent, RequestHandler, RequestOptions, RequestReply } from "../rabbitmq/rpc.js";
 import type { KafkaConnection } from "./connection.js";
-import { kafkaHeadersText } from "./consumer.js";
+import { kafkaHeadersText } from "./headers.js";
+import { kafkaLogging } from "./log.js";
 import { createKafkaPublisher, type KafkaPublisher, type KafkaRecord } from "./publisher.js";
 
 // kafkajs is CommonJS: Node cannot see its enums and classes as named ESM exports.
-const { Kafka, logLevel } = kafkajs;
+const { Kafka } = kafkajs;
 
 /** A request to send over Kafka: a record plus the correlation id that pairs it with its reply (default a UUID). */
 export interface KafkaRequest extends KafkaRecord {
@@ -111,26 +113,13 @@ const FETCH_WAIT_MS = 1000;
 /** How long a close waits for a consumer start under way (e.g. connecting to a Kafka that is down) to give up. */
 const START_WAIT_MS = 1000;
 
-/** Maps kafkajs levels to the app logger's, one step quieter: kafkajs logs every failed reconnect as an ERROR. */
-function kafkaLogCreator(logger: TransportLogger) {
-  return () =>
-    ({ namespace, level, log }: LogEntry) => {
-      const { message, timestamp: _timestamp, logger: _logger, ...fields } = log;
-      const line = { ...fields, kafkajs: namespace };
-      if (level <= logLevel.ERROR) logger.warn(line, `kafkajs: ${message}`);
-      else if (level === logLevel.WARN) logger.info(line, `kafkajs: ${message}`);
-      else logger.debug(line, `kafkajs: ${message}`);
-    };
-}
-
 function kafkaClient(connection: KafkaConnection, clientId: string, logger: TransportLogger) {
   return new Kafka({
     clientId,
     brokers: [...connection.brokers],
     connectionTimeout: 1000,
     requestTimeout: 10_000,
-    logLevel: logLevel.WARN,
-    logCreator: kafkaLogCreator(logger),
+    ...kafkaLogging(logger),
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
   });
 }
@@ -230,29 +219,19 @@ export function createKafkaRequester(connection: KafkaConnection, options: Kafka
   const publisher =
     options.publisher ?? createKafkaPublisher(connection, { clientId: options.clientId ?? "kronos-requester", logger });
   const kafka = kafkaClient(connection, options.clientId ?? "kronos-requester", logger);
-  const pending = new Map<
-    string,
-    { resolve: (reply: KafkaReply) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
-  >();
+  const pending = new PendingReplies<KafkaReply>();
   let consumer: { client: Consumer; ready: Promise<void> } | undefined;
   let topicReady = false;
   let closed = false;
-
-  const settle = (correlationId: string, outcome: { reply: KafkaReply } | { error: Error }): void => {
-    const entry = pending.get(correlationId);
-    if (!entry) return;
-    pending.delete(correlationId);
-    clearTimeout(entry.timer);
-    if ("reply" in outcome) entry.resolve(outcome.reply);
-    else entry.reject(outcome.error);
-  };
 
   const onReply = (message: KafkaMessage): void => {
     const headers = kafkaHeadersText(message.headers);
     const correlationId = headers["correlation-id"];
     if (correlationId === undefined || !pending.has(correlationId)) return;
-    settle(correlationId, {
-      reply: { body: message.value ?? Buffer.alloc(0), headers, key: message.key?.toString("utf8") ?? null },
+    pending.resolve(correlationId, {
+      body: message.value ?? Buffer.alloc(0),
+      headers,
+      key: message.key?.toString("utf8") ?? null,
     });
   };
 
@@ -307,42 +286,34 @@ export function createKafkaRequester(connection: KafkaConnection, options: Kafka
     request(record, requestOptions) {
       if (closed) return Promise.reject(new TransportError("CLOSED", "the Kafka requester is closed"));
       const correlationId = record.correlationId ?? randomUUID();
-      if (pending.has(correlationId)) {
-        return Promise.reject(
-          new TransportError("INVALID_OPTIONS", `correlation id "${correlationId}" is already waiting for a reply`),
-        );
-      }
       const { timeoutMs } = requestOptions;
       const deadline = performance.now() + timeoutMs;
-      return new Promise<KafkaReply>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          settle(correlationId, {
-            error: new TransportError(
-              "REPLY_TIMEOUT",
-              `no reply on Kafka topic "${replyTopic}" to the request sent to "${record.topic}" within ${Math.round(timeoutMs)} ms`,
-            ),
-          });
-        }, timeoutMs);
-        timer.unref();
-        pending.set(correlationId, { resolve, reject, timer });
-        const { correlationId: _, ...plain } = record;
-        start()
-          .then(() => {
-            if (!pending.has(correlationId)) return undefined;
-            return publisher.publish(
-              { ...plain, headers: { ...record.headers, "correlation-id": correlationId, "reply-to": replyTopic } },
-              { timeoutMs: Math.max(1, deadline - performance.now()) },
-            );
-          })
-          .catch((error: unknown) => settle(correlationId, { error: asTransportError(error, "Kafka request failed") }));
+      return pending.wait(correlationId, {
+        context: undefined,
+        timeoutMs,
+        timeoutError: () =>
+          new TransportError(
+            "REPLY_TIMEOUT",
+            `no reply on Kafka topic "${replyTopic}" to the request sent to "${record.topic}" within ${Math.round(timeoutMs)} ms`,
+          ),
+        send: () => {
+          const { correlationId: _, ...plain } = record;
+          start()
+            .then(() => {
+              if (!pending.has(correlationId)) return undefined;
+              return publisher.publish(
+                { ...plain, headers: { ...record.headers, "correlation-id": correlationId, "reply-to": replyTopic } },
+                { timeoutMs: Math.max(1, deadline - performance.now()) },
+              );
+            })
+            .catch((error: unknown) => pending.reject(correlationId, asTransportError(error, "Kafka request failed")));
+        },
       });
     },
     async close() {
       if (closed) return;
       closed = true;
-      for (const correlationId of [...pending.keys()]) {
-        settle(correlationId, { error: new TransportError("CLOSED", "the Kafka requester was closed") });
-      }
+      pending.rejectAll(() => new TransportError("CLOSED", "the Kafka requester was closed"));
       const current = consumer;
       consumer = undefined;
       if (current) {

@@ -1,6 +1,7 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from "amqplib";
 import { describeError, TransportError, type TransportErrorCode } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
+import { ChannelSlot } from "./channel-slot.js";
 import type { AmqpConnectionManager } from "./connection-manager.js";
 
 /** One message to publish to RabbitMQ. Always sent persistent and mandatory. */
@@ -118,8 +119,6 @@ export function amqpPublishOptions(message: AmqpMessage): Options.Publish {
  */
 export function createAmqpPublisher(manager: AmqpConnectionManager, options: AmqpPublisherOptions = {}): AmqpPublisher {
   const logger = options.logger ?? silentLogger;
-  let current: ChannelState | undefined;
-  let opening: Promise<ChannelState> | undefined;
   let closed = false;
   const pending = new Set<Promise<void>>();
 
@@ -143,8 +142,7 @@ export function createAmqpPublisher(manager: AmqpConnectionManager, options: Amq
   const where = (message: AmqpMessage) => `exchange "${message.exchange}" (routing key "${message.routingKey}")`;
 
   const onChannelClosed = (state: ChannelState): void => {
-    state.closed = true;
-    if (current === state) current = undefined;
+    slot.markClosed(state);
     const orphans = [...state.entries];
     state.entries.clear();
     state.byId.clear();
@@ -212,34 +210,16 @@ export function createAmqpPublisher(manager: AmqpConnectionManager, options: Amq
     return state;
   };
 
-  /** The open channel on the manager's current connection; opens one when there is none. */
-  const channel = (): Promise<ChannelState> => {
-    let connection: ChannelModel;
-    try {
-      connection = manager.connection();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (current && !current.closed && current.connection === connection) return Promise.resolve(current);
-    if (!opening) {
-      opening = openChannel(connection)
-        .then((state) => {
-          current = state;
-          return state;
-        })
-        .catch((error: unknown) => {
-          throw new TransportError(
-            "RABBITMQ_UNAVAILABLE",
-            `could not open a RabbitMQ confirm channel on ${manager.redactedUrl}: ${describeError(error)}`,
-            { cause: error },
-          );
-        })
-        .finally(() => {
-          opening = undefined;
-        });
-    }
-    return opening;
-  };
+  const slot = new ChannelSlot(
+    manager,
+    openChannel,
+    (error) =>
+      new TransportError(
+        "RABBITMQ_UNAVAILABLE",
+        `could not open a RabbitMQ confirm channel on ${manager.redactedUrl}: ${describeError(error)}`,
+        { cause: error },
+      ),
+  );
 
   const publishOn = (state: ChannelState, entry: Entry): void => {
     const { message } = entry;
@@ -287,8 +267,7 @@ export function createAmqpPublisher(manager: AmqpConnectionManager, options: Amq
         return;
       }
       // The channel was closing (amqplib throws synchronously): try again on a new one.
-      state.closed = true;
-      if (current === state) current = undefined;
+      slot.markClosed(state);
       logger.debug({ err: error }, "RabbitMQ publisher channel was closing; publishing on a new one");
       republish(entry);
     }
@@ -296,7 +275,7 @@ export function createAmqpPublisher(manager: AmqpConnectionManager, options: Amq
 
   const send = (entry: Entry): void => {
     if (entry.settled) return;
-    channel().then(
+    slot.get().then(
       (state) => {
         if (!entry.settled) publishOn(state, entry);
       },
@@ -356,9 +335,9 @@ export function createAmqpPublisher(manager: AmqpConnectionManager, options: Amq
   };
 
   // Open the channel as soon as (and whenever) the manager is connected, so the first publish does not wait for it.
-  const unsubscribe = manager.onConnect(() => {
-    channel().catch((error: unknown) => logger.debug({ err: error }, "RabbitMQ publisher channel not opened yet"));
-  });
+  const unsubscribe = slot.openWhenConnected((error) =>
+    logger.debug({ err: error }, "RabbitMQ publisher channel not opened yet"),
+  );
 
   return {
     publish(message, publishOptions = {}) {
@@ -373,10 +352,7 @@ export function createAmqpPublisher(manager: AmqpConnectionManager, options: Amq
       closed = true;
       unsubscribe();
       await Promise.allSettled([...pending]);
-      await opening?.catch(() => {});
-      const state = current;
-      current = undefined;
-      if (state && !state.closed) await state.channel.close().catch(() => {});
+      await slot.close();
     },
   };
 }

@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { Channel, ChannelModel, ConsumeMessage, Options } from "amqplib";
 import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
+import { PendingReplies } from "../pending-replies.js";
 import { backoffDelay } from "./backoff.js";
+import { ChannelSlot } from "./channel-slot.js";
 import type { AmqpConnectionManager } from "./connection-manager.js";
 import { deliveryHeaders } from "./consumer-message.js";
 import { type AmqpMessage, amqpPublishOptions, missingExchange } from "./publisher.js";
@@ -122,11 +124,9 @@ export interface AmqpResponderOptions {
 const DEFAULT_PREFETCH = 16;
 const CLOSE_WAIT_MS = 5000;
 
+/** What the requester keeps of a request waiting for its reply. */
 interface PendingRequest {
   readonly message: AmqpRequest;
-  readonly resolve: (reply: AmqpReply) => void;
-  readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
   /** The channel it was published on (undefined while waiting for one). */
   state: ChannelState | undefined;
 }
@@ -147,30 +147,18 @@ interface ChannelState {
  */
 export function createAmqpRequester(manager: AmqpConnectionManager, options: AmqpRequesterOptions = {}): AmqpRequester {
   const logger = options.logger ?? silentLogger;
-  const pending = new Map<string, PendingRequest>();
+  const pending = new PendingReplies<AmqpReply, PendingRequest>();
   const knownExchanges = new WeakMap<ChannelModel, Set<string>>();
   const checking = new Map<string, Promise<void>>();
-  let current: ChannelState | undefined;
-  let opening: Promise<ChannelState> | undefined;
   let closed = false;
 
   const where = (message: AmqpRequest) => `exchange "${message.exchange}" (routing key "${message.routingKey}")`;
 
-  const settle = (correlationId: string, outcome: { reply: AmqpReply } | { error: Error }): void => {
-    const entry = pending.get(correlationId);
-    if (!entry) return;
-    pending.delete(correlationId);
-    clearTimeout(entry.timer);
-    if ("reply" in outcome) entry.resolve(outcome.reply);
-    else entry.reject(outcome.error);
-  };
-
   const onChannelClosed = (state: ChannelState): void => {
-    state.closed = true;
-    if (current === state) current = undefined;
+    slot.markClosed(state);
     const error = state.closeError;
     const exchange = error?.code === 404 ? missingExchange(error.message) : undefined;
-    for (const [correlationId, entry] of pending) {
+    for (const [correlationId, entry] of pending.entries()) {
       if (entry.state !== state) continue;
       // A reply can only come back on the channel that published the request: every request on it is lost.
       const failure =
@@ -182,7 +170,7 @@ export function createAmqpRequester(manager: AmqpConnectionManager, options: Amq
                 (error ? `: ${error.message}` : " (connection lost)"),
               { cause: error },
             );
-      settle(correlationId, { error: failure });
+      pending.reject(correlationId, failure);
     }
   };
 
@@ -198,7 +186,7 @@ export function createAmqpRequester(manager: AmqpConnectionManager, options: Amq
       logger.debug({ correlationId }, "RabbitMQ reply nobody waits for; dropped");
       return;
     }
-    settle(correlationId, { reply: { body: reply.content, headers: deliveryHeaders(reply.properties) } });
+    pending.resolve(correlationId, { body: reply.content, headers: deliveryHeaders(reply.properties) });
   };
 
   const openChannel = async (connection: ChannelModel): Promise<ChannelState> => {
@@ -211,15 +199,16 @@ export function createAmqpRequester(manager: AmqpConnectionManager, options: Amq
     channel.on("close", () => onChannelClosed(state));
     channel.on("return", (returned: ConsumeMessage) => {
       const correlationId: unknown = returned.properties.correlationId;
-      const entry = typeof correlationId === "string" ? pending.get(correlationId) : undefined;
+      const entry = typeof correlationId === "string" ? pending.context(correlationId) : undefined;
       if (!entry || typeof correlationId !== "string") return;
       const { replyCode, replyText } = returned.fields as unknown as { replyCode: number; replyText: string };
-      settle(correlationId, {
-        error: new TransportError(
+      pending.reject(
+        correlationId,
+        new TransportError(
           "UNROUTABLE",
           `RabbitMQ returned the request: no queue is bound to ${where(entry.message)} (${replyCode} ${replyText})`,
         ),
-      });
+      );
     });
     // Direct reply-to: the consumer must exist before the first publish that names amq.rabbitmq.reply-to.
     await channel.consume(DIRECT_REPLY_TO, (reply) => onReply(state, reply), { noAck: true });
@@ -233,30 +222,9 @@ export function createAmqpRequester(manager: AmqpConnectionManager, options: Amq
           cause: error,
         });
 
-  /** The open channel on the manager's current connection; opens one when there is none. */
-  const channel = (): Promise<ChannelState> => {
-    let connection: ChannelModel;
-    try {
-      connection = manager.connection();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (current && !current.closed && current.connection === connection) return Promise.resolve(current);
-    if (!opening) {
-      opening = openChannel(connection)
-        .then((state) => {
-          current = state;
-          return state;
-        })
-        .catch((error: unknown) => {
-          throw unavailable("could not open the RabbitMQ requester channel", error);
-        })
-        .finally(() => {
-          opening = undefined;
-        });
-    }
-    return opening;
-  };
+  const slot = new ChannelSlot(manager, openChannel, (error) =>
+    unavailable("could not open the RabbitMQ requester channel", error),
+  );
 
   /** Resolves once `exchange` is known to exist on the current connection; rejects `DESTINATION_NOT_FOUND`. */
   const checkExchange = (exchange: string): Promise<void> => {
@@ -317,71 +285,62 @@ export function createAmqpRequester(manager: AmqpConnectionManager, options: Amq
       state.channel.publish(message.exchange, message.routingKey, message.content, publishOptions);
     } catch (error) {
       const closing = (error as Error).name === "IllegalOperationError";
-      settle(correlationId, {
-        error: closing
+      pending.reject(
+        correlationId,
+        closing
           ? new TransportError("RABBITMQ_UNAVAILABLE", `the RabbitMQ requester channel was closing: try again`, {
               cause: error,
             })
           : new TransportError("PUBLISH_REJECTED", `invalid request for ${where(message)}: ${describeError(error)}`, {
               cause: error,
             }),
-      });
+      );
     }
   };
 
   // Open the channel as soon as (and whenever) the manager is connected, so the first request does not wait for it.
-  const unsubscribe = manager.onConnect(() => {
-    channel().catch((error: unknown) => logger.debug({ err: error }, "RabbitMQ requester channel not opened yet"));
-  });
+  const unsubscribe = slot.openWhenConnected((error) =>
+    logger.debug({ err: error }, "RabbitMQ requester channel not opened yet"),
+  );
 
   return {
     request(message, requestOptions) {
       if (closed) return Promise.reject(new TransportError("CLOSED", "the RabbitMQ requester is closed"));
       const correlationId = message.correlationId ?? randomUUID();
-      if (pending.has(correlationId)) {
-        return Promise.reject(
-          new TransportError("INVALID_OPTIONS", `correlation id "${correlationId}" is already waiting for a reply`),
-        );
-      }
       const { timeoutMs } = requestOptions;
-      return new Promise<AmqpReply>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          settle(correlationId, {
-            error: new TransportError(
-              "REPLY_TIMEOUT",
-              `no reply to the request for ${where(message)} within ${Math.round(timeoutMs)} ms`,
-            ),
-          });
-        }, timeoutMs);
-        timer.unref();
-        const entry: PendingRequest = { message, resolve, reject, timer, state: undefined };
-        pending.set(correlationId, entry);
-        Promise.all([channel(), checkExchange(message.exchange)]).then(
-          ([state]) => {
-            if (pending.get(correlationId) !== entry) return;
-            if (state.closed) {
-              settle(correlationId, {
-                error: new TransportError("RABBITMQ_UNAVAILABLE", "the RabbitMQ requester channel closed; try again"),
-              });
-              return;
-            }
-            publish(correlationId, entry, state, timeoutMs);
-          },
-          (error: unknown) => settle(correlationId, { error: unavailable("RabbitMQ request failed", error) }),
-        );
+      const entry: PendingRequest = { message, state: undefined };
+      return pending.wait(correlationId, {
+        context: entry,
+        timeoutMs,
+        timeoutError: () =>
+          new TransportError(
+            "REPLY_TIMEOUT",
+            `no reply to the request for ${where(message)} within ${Math.round(timeoutMs)} ms`,
+          ),
+        send: () => {
+          Promise.all([slot.get(), checkExchange(message.exchange)]).then(
+            ([state]) => {
+              if (pending.context(correlationId) !== entry) return;
+              if (state.closed) {
+                pending.reject(
+                  correlationId,
+                  new TransportError("RABBITMQ_UNAVAILABLE", "the RabbitMQ requester channel closed; try again"),
+                );
+                return;
+              }
+              publish(correlationId, entry, state, timeoutMs);
+            },
+            (error: unknown) => pending.reject(correlationId, unavailable("RabbitMQ request failed", error)),
+          );
+        },
       });
     },
     async close() {
       if (closed) return;
       closed = true;
       unsubscribe();
-      for (const correlationId of [...pending.keys()]) {
-        settle(correlationId, { error: new TransportError("CLOSED", "the RabbitMQ requester was closed") });
-      }
-      await opening?.catch(() => {});
-      const state = current;
-      current = undefined;
-      if (state && !state.closed) await state.channel.close().catch(() => {});
+      pending.rejectAll(() => new TransportError("CLOSED", "the RabbitMQ requester was closed"));
+      await slot.close();
     },
   };
 }
