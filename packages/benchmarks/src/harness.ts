@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { endpoints, loadSettings } from "@kronos/local-stack";
+import { type AlternateOptions, alternate, type Contender, median } from "./measure.js";
 
 /** The local stack's endpoints (`@kronos/local-stack` settings; `SCHEMA_REGISTRY_URL` etc. when set). */
 export const stack = endpoints(loadSettings());
@@ -71,6 +72,29 @@ export class BenchHarness {
     for (const child of this.#children) if (child.exitCode === null) child.kill("SIGTERM");
     await Promise.all(this.#children.map(stopped));
     for (const step of this.#cleanups.reverse()) await step().catch(() => {});
+  }
+
+  /**
+   * Runs the contenders' rounds ({@link alternate}), printing a line per measured round with the seconds since
+   * `started` (a `performance.now()` time), then cleans up: also when a contender throws. Resolves with each
+   * contender's messages/s per measured round, by name.
+   */
+  async runRounds(
+    contenders: readonly Contender[],
+    options: Omit<AlternateOptions, "onRound">,
+    started: number,
+  ): Promise<Map<string, number[]>> {
+    try {
+      return await alternate(contenders, {
+        ...options,
+        onRound: (round) =>
+          console.log(
+            `  round ${round}/${options.rounds} done (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+          ),
+      });
+    } finally {
+      await this.cleanup();
+    }
   }
 
   /** Cleans up and exits with `code`. */
@@ -148,6 +172,30 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Resolves with the first match of `pattern` in `child`'s standard output (what it printed so far, as one text);
+ * rejects naming `what` when nothing matched within `timeoutMs`.
+ */
+export function waitForOutput(
+  child: ChildProcess,
+  pattern: RegExp,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const timer = setTimeout(() => reject(new Error(`${what} did not start in ${timeoutMs / 1000} s`)), timeoutMs);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = pattern.exec(text);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match);
+      }
+    });
+  });
+}
+
 /** Polls `url` until it answers 2xx; throws naming `what` and the last answer after `timeoutMs`. */
 export async function waitFor(url: string, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -183,5 +231,22 @@ export function printRatios(rows: readonly RatioRow[], ratioOf: (a: string, b: s
     console.log(
       `  ${row.label.padEnd(38)}${`${row.a} ÷ ${row.b}`.padEnd(58)}${`${value.toFixed(2)}×`.padStart(8)}  ${target}`,
     );
+  }
+}
+
+/**
+ * Prints each contender's rate, the median of its measured rounds (`rateOf(name)`: its rates per round), under the
+ * heading `<unit> (median of rounds; context, not the result)`: the ratios are the result.
+ */
+export function printRates(
+  contenders: readonly Contender[],
+  rateOf: (name: string) => readonly number[],
+  unit = "messages/s",
+): void {
+  const width = Math.max(...contenders.map((contender) => contender.name.length)) + 2;
+  console.log(`\n${unit} (median of rounds; context, not the result)`);
+  for (const contender of contenders) {
+    const perSecond = Math.round(median(rateOf(contender.name))).toLocaleString("en-US");
+    console.log(`  ${contender.name.padEnd(width)} ${perSecond.padStart(9)}`);
   }
 }

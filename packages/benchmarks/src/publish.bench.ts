@@ -13,8 +13,8 @@ import { LogEntryEvent } from "@kronos/events-log";
 import amqplib from "amqplib";
 import { Kafka, logLevel } from "kafkajs";
 import { Client, Pool } from "undici";
-import { BenchHarness, printRatios, type RatioRow, stack } from "./harness.js";
-import { alternate, type Contender, median, medianRatio } from "./measure.js";
+import { BenchHarness, printRates, printRatios, type RatioRow, stack, waitForOutput } from "./harness.js";
+import { type Contender, medianRatio } from "./measure.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TURN_MS = Number(process.env.BENCH_TURN_MS ?? 2000);
@@ -101,18 +101,7 @@ function startGateway(nullSink: boolean): Promise<string> {
 
 async function startEcho(): Promise<string> {
   const child = harness.startChild("echo server", ["--import", "tsx", join(here, "echo-server.ts")], process.env, here);
-  const port = await new Promise<number>((resolve, reject) => {
-    let text = "";
-    const timer = setTimeout(() => reject(new Error("echo server did not start in 30 s")), 30_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = /"port":(\d+)/.exec(text);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-  });
+  const [, port] = await waitForOutput(child, /"port":(\d+)/, "echo server");
   return `http://127.0.0.1:${port}`;
 }
 
@@ -330,25 +319,14 @@ console.log(
     `every round; ${PAYLOADS} distinct payloads per destination (LogEntry → ${KAFKA_TOPIC}, ` +
     `CriticalAlert → ${EXCHANGE} "${ROUTING_KEY}")`,
 );
-let results: Map<string, number[]>;
-try {
-  results = await alternate(contenders, {
-    rounds: ROUNDS,
-    turnMs: TURN_MS,
-    maxPerTurn: MAX_PER_TURN,
-    onRound: (round) =>
-      console.log(`  round ${round}/${ROUNDS} done (${((performance.now() - started) / 1000).toFixed(0)} s)`),
-  });
-} finally {
-  await harness.cleanup();
-}
+const results = await harness.runRounds(
+  contenders,
+  { rounds: ROUNDS, turnMs: TURN_MS, maxPerTurn: MAX_PER_TURN },
+  started,
+);
 
 const rate = (name: string) => results.get(name) ?? [];
-const fmtRate = (xs: readonly number[]) => Math.round(median(xs)).toLocaleString("en-US");
-console.log("\nmessages/s (median of rounds; context, not the result)");
-for (const contender of contenders) {
-  console.log(`  ${contender.name.padEnd(34)} ${fmtRate(rate(contender.name)).padStart(9)}`);
-}
+printRates(contenders, rate);
 
 const rows: RatioRow[] = [
   { label: "serial gateway ÷ raw one-by-one", a: "gateway kafka, 1 conn", b: "kafkajs one by one", target: 0.8 },

@@ -9,8 +9,8 @@ import { RegistrySerde } from "@kronos/contracts";
 import { AsyncRequestEvent, AsyncResponseEvent } from "@kronos/events-router";
 import amqplib, { type ConsumeMessage } from "amqplib";
 import { Client, Pool } from "undici";
-import { BenchHarness, printRatios, type RatioRow, stack } from "./harness.js";
-import { alternate, type Contender, median, medianRatio } from "./measure.js";
+import { BenchHarness, printRates, printRatios, type RatioRow, stack, waitForOutput } from "./harness.js";
+import { type Contender, medianRatio } from "./measure.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TURN_MS = Number(process.env.BENCH_TURN_MS ?? 2000);
@@ -141,17 +141,7 @@ async function main(): Promise<void> {
     process.env,
     fileURLToPath(new URL("..", import.meta.url)),
   );
-  const responderReady = new Promise<void>((resolve, reject) => {
-    let text = "";
-    const timer = setTimeout(() => reject(new Error("the responder did not start in 30 s")), 30_000);
-    responder.stdout?.on("data", (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes('"ready":true')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
+  const responderReady = waitForOutput(responder, /"ready":true/, "the responder");
   const { apiKey, principalsFile } = harness.principal(`produce:${EXCHANGE}`);
   const [gateway] = await Promise.all([harness.gateway("gateway", principalsFile), responderReady]);
 
@@ -272,25 +262,14 @@ async function main(): Promise<void> {
       `order every round; ${PAYLOADS} distinct AsyncRequests → ${EXCHANGE} "${ROUTING_KEY}", answered by one ` +
       `responder process (prefetch ${RESPONDER_PREFETCH}) with an AsyncResponse`,
   );
-  let results: Map<string, number[]>;
-  try {
-    results = await alternate(contenders, {
-      rounds: ROUNDS,
-      turnMs: TURN_MS,
-      maxPerTurn: MAX_PER_TURN,
-      onRound: (round) =>
-        console.log(`  round ${round}/${ROUNDS} done (${((performance.now() - started) / 1000).toFixed(0)} s)`),
-    });
-  } finally {
-    await harness.cleanup();
-  }
+  const results = await harness.runRounds(
+    contenders,
+    { rounds: ROUNDS, turnMs: TURN_MS, maxPerTurn: MAX_PER_TURN },
+    started,
+  );
 
   const rate = (name: string) => results.get(name) ?? [];
-  console.log("\nround trips/s (median of rounds; context, not the result)");
-  for (const contender of contenders) {
-    const perSecond = Math.round(median(rate(contender.name))).toLocaleString("en-US");
-    console.log(`  ${contender.name.padEnd(40)} ${perSecond.padStart(9)}`);
-  }
+  printRates(contenders, rate, "round trips/s");
   const rows: RatioRow[] = [
     { label: "serial gateway ÷ raw", a: "gateway, 1 conn", b: "amqplib direct reply-to, 1 in flight", target: 0.5 },
     {

@@ -11,8 +11,8 @@ import { LogEntryEvent } from "@kronos/events-log";
 import amqplib, { type ConsumeMessage } from "amqplib";
 import { Kafka, logLevel } from "kafkajs";
 import { Pool } from "undici";
-import { BenchHarness, printRatios, type RatioRow, stack } from "./harness.js";
-import { alternate, type Contender, median, medianRatio } from "./measure.js";
+import { BenchHarness, printRates, printRatios, type RatioRow, stack } from "./harness.js";
+import { type Contender, medianRatio } from "./measure.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TURN_MS = Number(process.env.BENCH_TURN_MS ?? 2000);
@@ -243,28 +243,14 @@ console.log(
   `${contenders.length} contenders, ${ROUNDS} rounds (+1 warm-up) of ${TURN_MS / 1000} s turns, at most ` +
     `${MAX_PER_TURN} messages a turn; a message counts once it is delivered and its ack done`,
 );
-let results: Map<string, number[]>;
-try {
-  results = await alternate(contenders, {
-    rounds: ROUNDS,
-    turnMs: TURN_MS,
-    maxPerTurn: MAX_PER_TURN,
-    onRound: (round) =>
-      console.log(`  round ${round}/${ROUNDS} done (${((performance.now() - started) / 1000).toFixed(0)} s)`),
-  });
-} finally {
-  await harness.cleanup();
-}
+const results = await harness.runRounds(
+  contenders,
+  { rounds: ROUNDS, turnMs: TURN_MS, maxPerTurn: MAX_PER_TURN },
+  started,
+);
 
 const rate = (name: string) => results.get(name) ?? [];
-console.log("\nmessages/s delivered and acked (median of rounds; context, not the result)");
-for (const contender of contenders) {
-  console.log(
-    `  ${contender.name.padEnd(40)} ${Math.round(median(rate(contender.name)))
-      .toLocaleString("en-US")
-      .padStart(9)}`,
-  );
-}
+printRates(contenders, rate, "messages/s delivered and acked");
 const rows: RatioRow[] = [
   {
     label: "gateway SSE + acks ÷ raw consumer",
