@@ -1,14 +1,8 @@
 import { TestResources, testEndpoints } from "@kronos/testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  createKafkaConnection,
-  createTopic,
-  deleteTopic,
-  describeTopics,
-  type KafkaConnection,
-  TransportError,
-} from "../src/index.js";
+import { createKafkaConnection, createTopic, deleteTopic, describeTopics, type KafkaConnection } from "../src/index.js";
+import { rejection } from "./assertions.js";
 
 const resources = new TestResources();
 const brokers = testEndpoints().kafkaBrokers.split(",");
@@ -20,15 +14,6 @@ afterAll(async () => {
   await connection.close();
   await resources.cleanup();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<TransportError> {
-  const error = await promise.then(
-    () => new Error("expected a rejection"),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TransportError);
-  return error as TransportError;
-}
 
 describe("Kafka topic administration (real Kafka)", () => {
   it("creates a topic, finds the equivalent one, refuses different settings with TOPIC_CONFLICT", async () => {

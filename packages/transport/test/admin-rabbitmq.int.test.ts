@@ -8,8 +8,9 @@ import {
   deleteQueue,
   type QueueInfo,
   RabbitManagementClient,
-  TransportError,
 } from "../src/index.js";
+import { rejection } from "./assertions.js";
+import { eventually } from "./rabbitmq-management.js";
 
 const resources = new TestResources();
 const endpoints = testEndpoints();
@@ -38,27 +39,6 @@ afterAll(async () => {
   await manager.close();
   await resources.cleanup();
 });
-
-async function eventually<T>(probe: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await probe();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TransportError> {
-  const error = await promise.then(
-    () => new Error("expected a rejection"),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TransportError);
-  return error as TransportError;
-}
 
 async function exists(queue: string): Promise<boolean> {
   const probe = await plain.createChannel();

@@ -17,8 +17,8 @@ import {
   readDeadLetter,
   retryQueueName,
   type Subscription,
-  TransportError,
 } from "../src/index.js";
+import { rejection } from "./assertions.js";
 import { brokerConnections, closeOnBroker, eventually } from "./rabbitmq-management.js";
 
 const endpoints = testEndpoints();
@@ -140,15 +140,6 @@ async function take(queue: string): Promise<GetMessage> {
     expect(got).not.toBe(false);
   });
   return got as unknown as GetMessage;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TransportError> {
-  const error = await promise.then(
-    () => new Error("expected a rejection"),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TransportError);
-  return error as TransportError;
 }
 
 // Not valid UTF-8 on purpose: the body must come through byte for byte.

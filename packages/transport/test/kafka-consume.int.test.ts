@@ -13,6 +13,7 @@ import {
   readDeadLetter,
   TransportError,
 } from "../src/index.js";
+import { readBack } from "./kafka-read-back.js";
 
 const resources = new TestResources();
 const brokers = testEndpoints().kafkaBrokers.split(",");
@@ -66,50 +67,6 @@ async function committed(groupId: string, name: string, partition = 0): Promise<
 
 async function publishValues(name: string, values: string[], key: string | null = "k"): Promise<void> {
   await publisher.publishMany(values.map((value) => ({ topic: name, key, value: Buffer.from(value) })));
-}
-
-interface Read {
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: Buffer;
-  headers: Record<string, string>;
-}
-
-/** Reads `count` records of `name` from the beginning with a plain kafkajs consumer (no commits). */
-async function readBack(name: string, count: number): Promise<Read[]> {
-  const consumer = kafka.consumer({ groupId: `${name}-reader`, maxWaitTimeInMs: 100 });
-  const read: Read[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: name, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${read.length} of ${count} records`)), 20_000);
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: async ({ partition, message }) => {
-            const headers: Record<string, string> = {};
-            for (const [header, value] of Object.entries(message.headers ?? {})) headers[header] = String(value);
-            read.push({
-              partition,
-              offset: message.offset,
-              key: message.key?.toString() ?? null,
-              value: message.value ?? Buffer.alloc(0),
-              headers,
-            });
-            if (read.length >= count) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return read;
 }
 
 beforeAll(async () => {
@@ -412,7 +369,7 @@ describe("Kafka subscription (real Kafka)", () => {
     expect(outcomes).toEqual(["retried", "retried", "dead-lettered"]);
     expect(dying.seen.map((d) => d.attempt)).toEqual([1, 2, 3]);
 
-    const [letter] = await readBack(`${name}.dlq`, 1);
+    const [letter] = await readBack(kafka, `${name}.dlq`, 1);
     expect(letter?.value).toEqual(value);
     expect(letter?.key).toBe("user-7");
     const info = readDeadLetter(letter?.headers ?? {});
@@ -449,7 +406,7 @@ describe("Kafka subscription (real Kafka)", () => {
     const ack = await publisher.publish({ topic: name, key: null, value, headers: { "event-type": "kronos.test.X" } });
     await until("the dead letter confirmed", () => settled.length === 1);
     expect(settled).toEqual([ack.offset]);
-    const [letter] = await readBack(`${name}.dlq`, 1);
+    const [letter] = await readBack(kafka, `${name}.dlq`, 1);
     expect(letter?.value).toEqual(value);
     expect(letter?.key).toBeNull();
     expect(readDeadLetter(letter?.headers ?? {})).toMatchObject({

@@ -9,6 +9,7 @@ import {
   type KafkaPublisher,
   TransportError,
 } from "../src/index.js";
+import { readBack } from "./kafka-read-back.js";
 
 const resources = new TestResources();
 const brokers = testEndpoints().kafkaBrokers.split(",");
@@ -27,51 +28,6 @@ async function topic(partitions: number): Promise<string> {
   const name = resources.topic("transport-publish");
   await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions }], waitForLeaders: true });
   return name;
-}
-
-interface Read {
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: Buffer;
-  headers: Record<string, string>;
-  timestamp: string;
-}
-
-/** Reads `count` records of `name` from the beginning, with a plain kafkajs consumer. */
-async function readBack(name: string, count: number): Promise<Read[]> {
-  const consumer = kafka.consumer({ groupId: `${name}-reader` });
-  const read: Read[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: name, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${read.length} of ${count} records`)), 30_000);
-      consumer
-        .run({
-          eachMessage: async ({ partition, message }) => {
-            const headers: Record<string, string> = {};
-            for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
-            read.push({
-              partition,
-              offset: message.offset,
-              key: message.key?.toString() ?? null,
-              value: message.value ?? Buffer.alloc(0),
-              headers,
-              timestamp: message.timestamp,
-            });
-            if (read.length >= count) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return read;
 }
 
 beforeAll(async () => {
@@ -100,7 +56,7 @@ describe("KafkaPublisher (real Kafka)", () => {
       timestamp: "1700000000123",
     });
     expect(ack.topic).toBe(name);
-    const [read] = await readBack(name, 1);
+    const [read] = await readBack(kafka, name, 1);
     expect(read).toEqual({
       partition: ack.partition,
       offset: ack.offset,
@@ -124,7 +80,7 @@ describe("KafkaPublisher (real Kafka)", () => {
     expect(batches.length).toBeLessThanOrEqual(5);
     const positions = acks.map((ack) => `${ack.partition}/${ack.offset}`);
     expect(new Set(positions).size).toBe(200);
-    const read = await readBack(name, 200);
+    const read = await readBack(kafka, name, 200);
     const byPosition = new Map(read.map((r) => [`${r.partition}/${r.offset}`, r.value.toString()]));
     acks.forEach((ack, i) => {
       expect(byPosition.get(`${ack.partition}/${ack.offset}`)).toBe(`v-${i}`);
@@ -153,7 +109,7 @@ describe("KafkaPublisher (real Kafka)", () => {
       expect(ack.partition).toBe(acks[0]?.partition);
       expect(BigInt(ack.offset)).toBe(first + BigInt(i));
     });
-    const read = await readBack(name, 20);
+    const read = await readBack(kafka, name, 20);
     expect(read.map((r) => r.value.toString()).sort()).toEqual(acks.map((_, i) => `many-${i}`).sort());
   });
 

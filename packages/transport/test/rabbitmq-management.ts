@@ -19,13 +19,15 @@ export async function closeOnBroker(connection: string): Promise<void> {
   expect(response.status).toBe(204);
 }
 
-/** Retries `assertion` every 200 ms until it passes or `timeoutMs` runs out (then its last error is thrown). */
-export async function eventually(assertion: () => Promise<void> | void, timeoutMs = 20_000): Promise<void> {
+/**
+ * Retries `assertion` every 200 ms until it passes or `timeoutMs` runs out (then its last error is thrown); resolves
+ * with what the passing call returned.
+ */
+export async function eventually<T>(assertion: () => Promise<T> | T, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await assertion();
-      return;
+      return await assertion();
     } catch (error) {
       if (Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -1,0 +1,52 @@
+// Test helper that reads what landed on a real Kafka topic, past the code under test.
+import type { Kafka } from "kafkajs";
+
+/** One record as {@link readBack} gives it: where it sits, its key, bytes, headers (as text) and timestamp. */
+export interface ReadRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+  timestamp: string;
+}
+
+/**
+ * Reads `count` records of `topic` from the beginning with a plain kafkajs consumer of `kafka` (its own group
+ * `<topic>-reader`, no commits), in the order they arrive. Rejects, saying how many it read, after `timeoutMs`.
+ */
+export async function readBack(kafka: Kafka, topic: string, count: number, timeoutMs = 30_000): Promise<ReadRecord[]> {
+  const consumer = kafka.consumer({ groupId: `${topic}-reader`, maxWaitTimeInMs: 100 });
+  const read: ReadRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${read.length} of ${count} records`)), timeoutMs);
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const headers: Record<string, string> = {};
+            for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
+            read.push({
+              partition,
+              offset: message.offset,
+              key: message.key?.toString() ?? null,
+              value: message.value ?? Buffer.alloc(0),
+              headers,
+              timestamp: message.timestamp,
+            });
+            if (read.length >= count) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return read;
+}
