@@ -1,7 +1,5 @@
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
-import { freePort, type ServerProcess, startServerProcess, waitForHttp } from "@kronos/app-kit/testing";
+import { freePort, type ServerProcess } from "@kronos/app-kit/testing";
 import type { EventDescriptor } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { LogEntryEvent } from "@kronos/events-log";
@@ -9,12 +7,10 @@ import { testEndpoints } from "@kronos/testkit";
 import amqplib, { type GetMessage } from "amqplib";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tempPrincipalsFile } from "./helpers.js";
+import { addPrincipal, startGatewayProcess, tempPrincipalsFile } from "./helpers.js";
 import { criticalAlert } from "./publish-helpers.js";
 
 // The built gateway, as `npm start` runs it, driven over real HTTP; its messages are read back with plain clients.
-const SERVER = fileURLToPath(new URL("../dist/server.js", import.meta.url));
-const PRINCIPALS_CLI = fileURLToPath(new URL("../bin/kronos-gateway-principals.js", import.meta.url));
 const LOG_TOPIC = "kronos.log.entries";
 const CRITICAL = "kronos.gaia.critical";
 const endpoints = testEndpoints();
@@ -64,26 +60,12 @@ describe("the built gateway, end to end over HTTP", () => {
   beforeAll(async () => {
     // The key is made the way operators make it: with the principals CLI, into a file of the test's own.
     const principalsFile = tempPrincipalsFile();
-    const added = execFileSync(
-      process.execPath,
-      [PRINCIPALS_CLI, "add", principal, "--acl", `produce:${LOG_TOPIC},produce:${CRITICAL}`, "--json"],
-      { env: { ...process.env, GATEWAY_PRINCIPALS_FILE: principalsFile }, encoding: "utf8" },
-    );
-    apiKey = (JSON.parse(added) as { key: string }).key;
+    apiKey = addPrincipal(principalsFile, principal, `produce:${LOG_TOPIC},produce:${CRITICAL}`);
     expect(apiKey).toMatch(/^kgw_/);
 
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    server = startServerProcess(SERVER, {
-      KAFKA_BROKERS: endpoints.kafkaBrokers,
-      SCHEMA_REGISTRY_URL: endpoints.registryUrl,
-      RABBITMQ_URL: endpoints.rabbitmqUrl,
-      GATEWAY_HOST: "127.0.0.1",
-      GATEWAY_PORT: String(port),
-      GATEWAY_PRINCIPALS_FILE: principalsFile,
-      LOG_LEVEL: "warn",
-    });
-    await waitForHttp(`${base}/readyz`, 90_000);
+    server = await startGatewayProcess(port, principalsFile);
   });
   afterAll(() => {
     server?.kill("SIGKILL");

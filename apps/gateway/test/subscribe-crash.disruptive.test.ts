@@ -1,19 +1,15 @@
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
-import { freePort, type ServerProcess, startServerProcess, waitForHttp } from "@kronos/app-kit/testing";
+import { freePort, type ServerProcess } from "@kronos/app-kit/testing";
 import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { testEndpoints, uniqueName } from "@kronos/testkit";
 import amqplib from "amqplib";
 import { afterAll, describe, expect, it } from "vitest";
-import { tempPrincipalsFile } from "./helpers.js";
+import { addPrincipal, startGatewayProcess, tempPrincipalsFile } from "./helpers.js";
 import { SseClient } from "./sse-client.js";
 
 // The built gateway as a process, killed with SIGKILL while a client holds 100 unacked deliveries: nothing it held
 // may be lost, since only the client's ack removes a message from the queue.
-const SERVER = fileURLToPath(new URL("../dist/server.js", import.meta.url));
-const PRINCIPALS_CLI = fileURLToPath(new URL("../bin/kronos-gateway-principals.js", import.meta.url));
 const endpoints = testEndpoints();
 
 describe("a gateway killed while a client holds deliveries", () => {
@@ -29,30 +25,8 @@ describe("a gateway killed while a client holds deliveries", () => {
     await connection.close();
   });
 
-  async function start(port: number): Promise<ServerProcess> {
-    const process = startServerProcess(SERVER, {
-      KAFKA_BROKERS: endpoints.kafkaBrokers,
-      SCHEMA_REGISTRY_URL: endpoints.registryUrl,
-      RABBITMQ_URL: endpoints.rabbitmqUrl,
-      GATEWAY_HOST: "127.0.0.1",
-      GATEWAY_PORT: String(port),
-      GATEWAY_PRINCIPALS_FILE: principalsFile,
-      LOG_LEVEL: "warn",
-    });
-    await waitForHttp(`http://127.0.0.1:${port}/readyz`, 90_000);
-    return process;
-  }
-
   it("delivers all 100 again after a restart and a new subscription", async () => {
-    const added = execFileSync(
-      process.execPath,
-      [PRINCIPALS_CLI, "add", "crash-test", "--acl", "consume:*", "--json"],
-      {
-        env: { ...process.env, GATEWAY_PRINCIPALS_FILE: principalsFile },
-        encoding: "utf8",
-      },
-    );
-    const headers = { "x-api-key": (JSON.parse(added) as { key: string }).key };
+    const headers = { "x-api-key": addPrincipal(principalsFile, "crash-test", "consume:*") };
 
     const serde = new RegistrySerde({ url: endpoints.registryUrl, autoRegister: true });
     const connection = await amqplib.connect(endpoints.rabbitmqUrl);
@@ -86,7 +60,7 @@ describe("a gateway killed while a client holds deliveries", () => {
     await connection.close();
 
     const port = await freePort();
-    server = await start(port);
+    server = await startGatewayProcess(port, principalsFile);
     const url = `http://127.0.0.1:${port}/subscribe/${queue}?prefetch=100`;
     const first = await SseClient.open(url, headers);
     expect(first.status, first.errorBody).toBe(200);
@@ -97,7 +71,7 @@ describe("a gateway killed while a client holds deliveries", () => {
     expect((await server.exited).signal).toBe("SIGKILL");
     first.close();
 
-    server = await start(port);
+    server = await startGatewayProcess(port, principalsFile);
     const second = await SseClient.open(url, headers);
     expect(second.status, second.errorBody).toBe(200);
     const again = await second.messages(100, 60_000);
