@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { endpoints, loadSettings } from "@kronos/local-stack";
+import amqplib, { type ChannelModel } from "amqplib";
 import { type AlternateOptions, alternate, type Contender, median } from "./measure.js";
 
 /** The local stack's endpoints (`@kronos/local-stack` settings; `SCHEMA_REGISTRY_URL` etc. when set). */
@@ -103,6 +104,17 @@ export class BenchHarness {
     clearTimeout(this.#hardLimit);
     console.log(`(${this.#name} done)`);
     process.exit(code);
+  }
+
+  /**
+   * A raw amqplib connection to the stack's RabbitMQ, Nagle off as the gateway's, closed at clean-up. Its 'error'
+   * events are ignored: a broken connection shows as failed operations, which the benchmark reports.
+   */
+  async amqplib(): Promise<ChannelModel> {
+    const connection = await amqplib.connect(stack.rabbitmqUrl, { noDelay: true });
+    connection.on("error", () => {});
+    this.onCleanup(() => connection.close());
+    return connection;
   }
 
   /** A temporary principals file with one API key for `acl` (through the gateway's principals CLI). */

@@ -10,7 +10,6 @@ import { fileURLToPath } from "node:url";
 import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { LogEntryEvent } from "@kronos/events-log";
-import amqplib from "amqplib";
 import { Kafka, logLevel } from "kafkajs";
 import { Client, Pool } from "undici";
 import { BenchHarness, printRates, printRatios, type RatioRow, stack, waitForOutput } from "./harness.js";
@@ -107,9 +106,7 @@ async function startEcho(): Promise<string> {
 
 // ---------------------------------------------------------------- brokers (raw clients and the benchmark queue)
 
-const amqpConnection = await amqplib.connect(stack.rabbitmqUrl, { noDelay: true });
-amqpConnection.on("error", () => {});
-harness.onCleanup(() => amqpConnection.close());
+const amqpConnection = await harness.amqplib();
 const setupChannel = await amqpConnection.createChannel();
 await setupChannel.assertExchange(EXCHANGE, "topic", { durable: true });
 await setupChannel.assertQueue(BENCH_QUEUE, { durable: true, autoDelete: false });

@@ -122,9 +122,7 @@ async function main(): Promise<void> {
 
   // ---------------------------------------------------------------- the request queue and its responder
 
-  const connection = await amqplib.connect(stack.rabbitmqUrl, { noDelay: true });
-  connection.on("error", () => {});
-  harness.onCleanup(() => connection.close());
+  const connection = await harness.amqplib();
   const setup = await connection.createChannel();
   await setup.assertExchange(EXCHANGE, "direct", { durable: true });
   await setup.assertQueue(QUEUE, { durable: false, autoDelete: false });

@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { LogEntryEvent } from "@kronos/events-log";
-import amqplib, { type ConsumeMessage } from "amqplib";
+import type { ConsumeMessage } from "amqplib";
 import { Kafka, logLevel } from "kafkajs";
 import { Pool } from "undici";
 import { BenchHarness, printRates, printRatios, type RatioRow, stack } from "./harness.js";
@@ -62,9 +62,7 @@ const logBytes = await serde.encode(LogEntryEvent, {
 });
 
 console.log(`Filling two RabbitMQ queues and one Kafka topic (3 partitions) with ${PER_SOURCE} messages each...`);
-const amqp = await amqplib.connect(stack.rabbitmqUrl, { noDelay: true });
-amqp.on("error", () => {});
-harness.onCleanup(() => amqp.close());
+const amqp = await harness.amqplib();
 const setup = await amqp.createConfirmChannel();
 for (const queue of [RAW_QUEUE, GATEWAY_QUEUE]) {
   await setup.assertQueue(queue, { durable: true });
