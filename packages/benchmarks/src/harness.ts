@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { endpoints, loadSettings } from "@kronos/local-stack";
 import amqplib, { type ChannelModel } from "amqplib";
+import { Client, Pool } from "undici";
 import { type AlternateOptions, alternate, type Contender, median } from "./measure.js";
 
 /** The local stack's endpoints (`@kronos/local-stack` settings; `SCHEMA_REGISTRY_URL` etc. when set). */
@@ -15,9 +16,24 @@ export const stack = endpoints(loadSettings());
 
 const gatewayDist = dirname(fileURLToPath(import.meta.resolve("@kronos/gateway")));
 
+/** Where {@link BenchHarness.httpContender} sends its requests, and the status that counts one as done. */
+export interface HttpTarget {
+  readonly origin: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  /** The request bodies, sent in turn. */
+  readonly bodies: readonly string[];
+  readonly expect: number;
+}
+
+/** How many failure samples {@link BenchHarness.failed} keeps. */
+const FAILURE_SAMPLES = 5;
+
 /** One benchmark run's processes and clean-up steps. */
 export class BenchHarness {
   readonly #name: string;
+  readonly #failureSamples: string[] = [];
+  #failures = 0;
   readonly #children: ChildProcess[] = [];
   readonly #cleanups: Array<() => Promise<unknown>> = [];
   readonly #hardLimit: NodeJS.Timeout;
@@ -96,6 +112,64 @@ export class BenchHarness {
     } finally {
       await this.cleanup();
     }
+  }
+
+  /**
+   * A contender of `connections` workers, each POSTing one of `target.bodies` at a time over its own keep-alive
+   * connection (closed at clean-up); a request counts as done when it answers `target.expect`, else as
+   * {@link failed} with its status and the start of its body.
+   */
+  httpContender(name: string, target: HttpTarget, connections: number): Contender {
+    const dispatcher =
+      connections === 1
+        ? new Client(target.origin, { pipelining: 1 })
+        : new Pool(target.origin, { connections, pipelining: 1 });
+    this.onCleanup(() => dispatcher.close());
+    let next = 0;
+    return {
+      name,
+      run: async (until, max) => {
+        let done = 0;
+        let issued = 0;
+        const worker = async () => {
+          while (issued < max && performance.now() < until) {
+            issued++;
+            const body = target.bodies[next++ % target.bodies.length] as string;
+            const response = await dispatcher.request({
+              method: "POST",
+              path: target.path,
+              headers: target.headers,
+              body,
+              headersTimeout: 15_000,
+              bodyTimeout: 15_000,
+            });
+            const text = await response.body.text();
+            if (response.statusCode === target.expect) done++;
+            else this.failed(`${name}: ${response.statusCode} ${text.slice(0, 300)}`);
+          }
+        };
+        await Promise.all(Array.from({ length: connections }, worker));
+        return done;
+      },
+    };
+  }
+
+  /** Counts a failed operation (it counts as not done); the first few are kept as samples to print. */
+  failed(sample: string): void {
+    this.#failures++;
+    if (this.#failureSamples.length < FAILURE_SAMPLES) this.#failureSamples.push(sample);
+  }
+
+  /** How many operations {@link failed} so far. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** When any operation failed: prints `<count> <what> (they count as not done)` and the samples kept. */
+  printFailures(what: string): void {
+    if (this.#failures === 0) return;
+    console.log(`\n${this.#failures} ${what} (they count as not done); first ones:`);
+    for (const sample of this.#failureSamples) console.log(`  ${sample}`);
   }
 
   /** Cleans up and exits with `code`. */

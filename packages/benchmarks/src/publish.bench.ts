@@ -11,8 +11,15 @@ import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { LogEntryEvent } from "@kronos/events-log";
 import { Kafka, logLevel } from "kafkajs";
-import { Client, Pool } from "undici";
-import { BenchHarness, printRates, printRatios, type RatioRow, stack, waitForOutput } from "./harness.js";
+import {
+  BenchHarness,
+  type HttpTarget,
+  printRates,
+  printRatios,
+  type RatioRow,
+  stack,
+  waitForOutput,
+} from "./harness.js";
 import { type Contender, medianRatio } from "./measure.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -35,8 +42,6 @@ management.username = "";
 management.password = "";
 
 const harness = new BenchHarness("publish benchmark", HARD_LIMIT_MS);
-let failures = 0;
-const failureSamples: string[] = [];
 
 // ---------------------------------------------------------------- payloads (the same for every contender)
 
@@ -118,8 +123,7 @@ harness.onCleanup(async () => {
 });
 const confirmChannel = await amqpConnection.createConfirmChannel();
 confirmChannel.on("return", (message: { fields: { routingKey: string } }) => {
-  failures++;
-  if (failureSamples.length < 5) failureSamples.push(`amqplib: returned unroutable (${message.fields.routingKey})`);
+  harness.failed(`amqplib: returned unroutable (${message.fields.routingKey})`);
 });
 
 const kafka = new Kafka({
@@ -132,53 +136,6 @@ await producer.connect();
 harness.onCleanup(() => producer.disconnect());
 
 // ---------------------------------------------------------------- contenders
-
-interface HttpTarget {
-  readonly origin: string;
-  readonly path: string;
-  readonly headers: Record<string, string>;
-  readonly bodies: readonly string[];
-  readonly expect: number;
-}
-
-/** `connections` workers, each sending one request at a time over its own keep-alive connection. */
-function httpContender(name: string, target: HttpTarget, connections: number): Contender {
-  const dispatcher =
-    connections === 1
-      ? new Client(target.origin, { pipelining: 1 })
-      : new Pool(target.origin, { connections, pipelining: 1 });
-  harness.onCleanup(() => dispatcher.close());
-  let next = 0;
-  return {
-    name,
-    async run(until, max) {
-      let done = 0;
-      let issued = 0;
-      const worker = async () => {
-        while (issued < max && performance.now() < until) {
-          issued++;
-          const body = at(target.bodies, next++);
-          const response = await dispatcher.request({
-            method: "POST",
-            path: target.path,
-            headers: target.headers,
-            body,
-            headersTimeout: 15_000,
-            bodyTimeout: 15_000,
-          });
-          const text = await response.body.text();
-          if (response.statusCode === target.expect) done++;
-          else {
-            failures++;
-            if (failureSamples.length < 5) failureSamples.push(`${name}: ${response.statusCode} ${text.slice(0, 300)}`);
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: connections }, worker));
-      return done;
-    },
-  };
-}
 
 function kafkaOneByOne(): Contender {
   let next = 0;
@@ -295,20 +252,20 @@ const managementTarget: HttpTarget = {
 
 const C = `${CONCURRENCY} conn`;
 const contenders: Contender[] = [
-  httpContender("gateway kafka, 1 conn", gatewayKafka, 1),
+  harness.httpContender("gateway kafka, 1 conn", gatewayKafka, 1),
   kafkaOneByOne(),
-  httpContender(`gateway kafka, ${C}`, gatewayKafka, CONCURRENCY),
+  harness.httpContender(`gateway kafka, ${C}`, gatewayKafka, CONCURRENCY),
   kafkaBatches(100),
-  httpContender("gateway rabbitmq, 1 conn", gatewayRabbit, 1),
+  harness.httpContender("gateway rabbitmq, 1 conn", gatewayRabbit, 1),
   amqpWindow(1),
-  httpContender(`gateway rabbitmq, ${C}`, gatewayRabbit, CONCURRENCY),
+  harness.httpContender(`gateway rabbitmq, ${C}`, gatewayRabbit, CONCURRENCY),
   amqpWindow(200),
-  httpContender("management API, 1 conn", managementTarget, 1),
-  httpContender(`management API, ${C}`, managementTarget, CONCURRENCY),
-  httpContender("fastify echo, 1 conn", echoTarget, 1),
-  httpContender("null-sink gateway, 1 conn", nullSink, 1),
-  httpContender(`fastify echo, ${C}`, echoTarget, CONCURRENCY),
-  httpContender(`null-sink gateway, ${C}`, nullSink, CONCURRENCY),
+  harness.httpContender("management API, 1 conn", managementTarget, 1),
+  harness.httpContender(`management API, ${C}`, managementTarget, CONCURRENCY),
+  harness.httpContender("fastify echo, 1 conn", echoTarget, 1),
+  harness.httpContender("null-sink gateway, 1 conn", nullSink, 1),
+  harness.httpContender(`fastify echo, ${C}`, echoTarget, CONCURRENCY),
+  harness.httpContender(`null-sink gateway, ${C}`, nullSink, CONCURRENCY),
 ];
 
 console.log(
@@ -343,9 +300,6 @@ const rows: RatioRow[] = [
   { label: "", a: `gateway rabbitmq, ${C}`, b: "amqplib window 200", target: Number.NaN },
 ];
 printRatios(rows, (a, b) => medianRatio(rate(a), rate(b)));
-if (failures > 0) {
-  console.log(`\n${failures} requests did not get the expected status (they count as not done); first ones:`);
-  for (const sample of failureSamples) console.log(`  ${sample}`);
-}
+harness.printFailures("requests did not get the expected status");
 console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
-await harness.finish(failures > 0 ? 1 : 0);
+await harness.finish(harness.failures > 0 ? 1 : 0);

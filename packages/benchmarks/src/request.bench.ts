@@ -8,7 +8,6 @@ import { fileURLToPath } from "node:url";
 import { RegistrySerde } from "@kronos/contracts";
 import { AsyncRequestEvent, AsyncResponseEvent } from "@kronos/events-router";
 import amqplib, { type ConsumeMessage } from "amqplib";
-import { Client, Pool } from "undici";
 import { BenchHarness, printRates, printRatios, type RatioRow, stack, waitForOutput } from "./harness.js";
 import { type Contender, medianRatio } from "./measure.js";
 
@@ -81,12 +80,6 @@ if (process.argv[2] === "--responder") {
 async function main(): Promise<void> {
   const harness = new BenchHarness("request benchmark", HARD_LIMIT_MS);
   const started = performance.now();
-  let failures = 0;
-  const failureSamples: string[] = [];
-  const failed = (sample: string) => {
-    failures++;
-    if (failureSamples.length < 5) failureSamples.push(sample);
-  };
 
   // The same requests for both contenders: JSON for the gateway, the bytes it would send for amqplib.
   const requestValues = Array.from({ length: PAYLOADS }, (_, i) => ({
@@ -146,38 +139,18 @@ async function main(): Promise<void> {
   // ---------------------------------------------------------------- contenders
 
   /** `connections` workers, each sending one POST /request at a time over its own keep-alive connection. */
-  function gatewayContender(connections: number): Contender {
-    const dispatcher =
-      connections === 1 ? new Client(gateway, { pipelining: 1 }) : new Pool(gateway, { connections, pipelining: 1 });
-    harness.onCleanup(() => dispatcher.close());
-    const headers = { "content-type": "application/json", "x-api-key": apiKey };
-    let next = 0;
-    return {
-      name: `gateway, ${connections} conn`,
-      async run(until, max) {
-        let done = 0;
-        let issued = 0;
-        const worker = async () => {
-          while (issued < max && performance.now() < until) {
-            issued++;
-            const response = await dispatcher.request({
-              method: "POST",
-              path: "/request",
-              headers,
-              body: at(requestBodies, next++),
-              headersTimeout: 15_000,
-              bodyTimeout: 15_000,
-            });
-            const text = await response.body.text();
-            if (response.statusCode === 200) done++;
-            else failed(`gateway: ${response.statusCode} ${text.slice(0, 300)}`);
-          }
-        };
-        await Promise.all(Array.from({ length: connections }, worker));
-        return done;
+  const gatewayContender = (connections: number): Contender =>
+    harness.httpContender(
+      `gateway, ${connections} conn`,
+      {
+        origin: gateway,
+        path: "/request",
+        headers: { "content-type": "application/json", "x-api-key": apiKey },
+        bodies: requestBodies,
+        expect: 200,
       },
-    };
-  }
+      connections,
+    );
 
   /** A raw direct reply-to loop: `lanes` requests in flight at most, each waiting for its reply. */
   async function amqplibContender(lanes: number): Promise<Contender> {
@@ -189,7 +162,7 @@ async function main(): Promise<void> {
       resolve?.(answered);
     };
     channel.on("return", (message: ConsumeMessage) => {
-      failed(`amqplib: returned unroutable (${message.fields.routingKey})`);
+      harness.failed(`amqplib: returned unroutable (${message.fields.routingKey})`);
       settle(String(message.properties.correlationId), false);
     });
     await channel.consume(
@@ -204,7 +177,7 @@ async function main(): Promise<void> {
       new Promise<boolean>((resolve) => {
         const correlationId = randomUUID();
         const timer = setTimeout(() => {
-          failed(`amqplib: no reply within ${TIMEOUT_MS} ms`);
+          harness.failed(`amqplib: no reply within ${TIMEOUT_MS} ms`);
           settle(correlationId, false);
         }, TIMEOUT_MS);
         waiting.set(correlationId, (answered) => {
@@ -278,10 +251,7 @@ async function main(): Promise<void> {
     },
   ];
   printRatios(rows, (a, b) => medianRatio(rate(a), rate(b)));
-  if (failures > 0) {
-    console.log(`\n${failures} round trips failed (they count as not done); first ones:`);
-    for (const sample of failureSamples) console.log(`  ${sample}`);
-  }
+  harness.printFailures("round trips failed");
   console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  await harness.finish(failures > 0 ? 1 : 0);
+  await harness.finish(harness.failures > 0 ? 1 : 0);
 }
