@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { endpoints, loadSettings } from "@kronos/local-stack";
 import amqplib, { type ChannelModel } from "amqplib";
 import { Client, Pool } from "undici";
-import { type AlternateOptions, alternate, type Contender, median } from "./measure.js";
+import { type AlternateOptions, alternate, type Contender, median, runLanes } from "./measure.js";
 
 /** The local stack's endpoints (`@kronos/local-stack` settings; `SCHEMA_REGISTRY_URL` etc. when set). */
 export const stack = endpoints(loadSettings());
@@ -128,29 +128,22 @@ export class BenchHarness {
     let next = 0;
     return {
       name,
-      run: async (until, max) => {
-        let done = 0;
-        let issued = 0;
-        const worker = async () => {
-          while (issued < max && performance.now() < until) {
-            issued++;
-            const body = target.bodies[next++ % target.bodies.length] as string;
-            const response = await dispatcher.request({
-              method: "POST",
-              path: target.path,
-              headers: target.headers,
-              body,
-              headersTimeout: 15_000,
-              bodyTimeout: 15_000,
-            });
-            const text = await response.body.text();
-            if (response.statusCode === target.expect) done++;
-            else this.failed(`${name}: ${response.statusCode} ${text.slice(0, 300)}`);
-          }
-        };
-        await Promise.all(Array.from({ length: connections }, worker));
-        return done;
-      },
+      run: (until, max) =>
+        runLanes(connections, until, max, async () => {
+          const body = target.bodies[next++ % target.bodies.length] as string;
+          const response = await dispatcher.request({
+            method: "POST",
+            path: target.path,
+            headers: target.headers,
+            body,
+            headersTimeout: 15_000,
+            bodyTimeout: 15_000,
+          });
+          const text = await response.body.text();
+          if (response.statusCode === target.expect) return true;
+          this.failed(`${name}: ${response.statusCode} ${text.slice(0, 300)}`);
+          return false;
+        }),
     };
   }
 

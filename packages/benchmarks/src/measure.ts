@@ -45,6 +45,29 @@ export interface Contender {
   run(until: number, max: number): Promise<number>;
 }
 
+/**
+ * The body of a typical {@link Contender.run}: `lanes` loops at once, each calling `once` again and again until
+ * `until` (a `performance.now()` time) or until `max` calls were started across the lanes. Resolves with how many
+ * calls resolved true (done); a call that resolves false counts as not done.
+ */
+export async function runLanes(
+  lanes: number,
+  until: number,
+  max: number,
+  once: () => Promise<boolean>,
+): Promise<number> {
+  let done = 0;
+  let issued = 0;
+  const lane = async () => {
+    while (issued < max && performance.now() < until) {
+      issued++;
+      if (await once()) done++;
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return done;
+}
+
 /** Options of {@link alternate}. */
 export interface AlternateOptions {
   /** Measured rounds (one warm-up round comes first). */

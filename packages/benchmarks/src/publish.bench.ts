@@ -20,7 +20,7 @@ import {
   stack,
   waitForOutput,
 } from "./harness.js";
-import { type Contender, medianRatio } from "./measure.js";
+import { type Contender, medianRatio, runLanes } from "./measure.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TURN_MS = Number(process.env.BENCH_TURN_MS ?? 2000);
@@ -202,19 +202,11 @@ function amqpWindow(window: number): Contender {
   let next = 0;
   return {
     name: window === 1 ? "amqplib one by one" : `amqplib window ${window}`,
-    async run(until, max) {
-      let done = 0;
-      let issued = 0;
-      const lane = async () => {
-        while (issued < max && performance.now() < until) {
-          issued++;
-          await amqpPublish(next++);
-          done++;
-        }
-      };
-      await Promise.all(Array.from({ length: window }, lane));
-      return done;
-    },
+    run: (until, max) =>
+      runLanes(window, until, max, async () => {
+        await amqpPublish(next++);
+        return true;
+      }),
   };
 }
 

@@ -9,7 +9,7 @@ import { RegistrySerde } from "@kronos/contracts";
 import { AsyncRequestEvent, AsyncResponseEvent } from "@kronos/events-router";
 import amqplib, { type ConsumeMessage } from "amqplib";
 import { BenchHarness, printRates, printRatios, type RatioRow, stack, waitForOutput } from "./harness.js";
-import { type Contender, medianRatio } from "./measure.js";
+import { type Contender, medianRatio, runLanes } from "./measure.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TURN_MS = Number(process.env.BENCH_TURN_MS ?? 2000);
@@ -204,18 +204,7 @@ async function main(): Promise<void> {
     let next = 0;
     return {
       name: `amqplib direct reply-to, ${lanes} in flight`,
-      async run(until, max) {
-        let done = 0;
-        let issued = 0;
-        const lane = async () => {
-          while (issued < max && performance.now() < until) {
-            issued++;
-            if (await roundTrip(next++)) done++;
-          }
-        };
-        await Promise.all(Array.from({ length: lanes }, lane));
-        return done;
-      },
+      run: (until, max) => runLanes(lanes, until, max, () => roundTrip(next++)),
     };
   }
 
