@@ -157,8 +157,9 @@ async function startConsumer(
   };
   const admin = kafka.admin();
   let ends: Map<number, string>;
-  step(await admin.connect());
   try {
+    // Inside the try: a close that comes while connecting must still disconnect the admin client.
+    step(await admin.connect());
     ends = step(await uncommittedEnds(admin, groupId, topic));
   } finally {
     await admin.disconnect().catch(() => {});
