@@ -27,3 +27,4 @@ export { registryPlugin } from "./plugins/registry.js";
 export { type CheckResult, Readiness, type ReadinessCheck, type ReadinessReport } from "./readiness.js";
 export { createSchemaRegistryProbe, type SchemaRegistryProbe } from "./schema-registry.js";
 export { type ServerSpec, startServer } from "./server.js";
+export { typeBoxValidatorCompiler } from "./validation.js";

@@ -4,7 +4,7 @@ import fp from "fastify-plugin";
 import { type Action, isAllowed, neededRight } from "./acl.js";
 import { createJwtVerifier, type JwtConfig } from "./jwt.js";
 import { FORBIDDEN, type Principal, unauthenticated } from "./principal.js";
-import { PrincipalsStore } from "./principals.js";
+import { type KeyLookup, PrincipalsStore } from "./principals.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -95,16 +95,8 @@ export const authPlugin = fp<AuthPluginOptions>(
     const verifyJwt = createJwtVerifier(options.jwt);
     const principals = new PrincipalsStore(options.principalsFile);
 
-    async function authenticate(request: FastifyRequest): Promise<Principal> {
-      const credential = credentialOf(request);
-      if (credential.kind === "jwt") return verifyJwt(credential.value);
-      let found: Awaited<ReturnType<PrincipalsStore["lookup"]>>;
-      try {
-        found = await principals.lookup(credential.value);
-      } catch (error) {
-        request.log.error({ err: error, file: principals.path }, "cannot read the principals file");
-        throw new HttpError(503, "UNAVAILABLE", "API keys cannot be checked right now; try again later");
-      }
+    /** The principal of a key lookup, or the 401 saying why there is none. */
+    function principalOf(found: KeyLookup): Principal {
       if (found.found === "unknown") throw unauthenticated("Unknown API key");
       if (found.found === "revoked") {
         throw unauthenticated(`API key of principal "${found.id}" was revoked at ${found.revokedAt}`);
@@ -112,20 +104,58 @@ export const authPlugin = fp<AuthPluginOptions>(
       return found.principal;
     }
 
+    async function lookupKey(request: FastifyRequest, key: string): Promise<Principal> {
+      let found: KeyLookup;
+      try {
+        found = await principals.lookup(key);
+      } catch (error) {
+        request.log.error({ err: error, file: principals.path }, "cannot read the principals file");
+        throw new HttpError(503, "UNAVAILABLE", "API keys cannot be checked right now; try again later");
+      }
+      return principalOf(found);
+    }
+
+    /** The request's principal: at once for an API key the store knows fresh, through a promise otherwise. */
+    function authenticate(request: FastifyRequest): Principal | Promise<Principal> {
+      const credential = credentialOf(request);
+      if (credential.kind === "jwt") return verifyJwt(credential.value);
+      const found = principals.lookupFresh(credential.value);
+      return found === undefined ? lookupKey(request, credential.value) : principalOf(found);
+    }
+
+    /** `error` as the hook's failure (what was thrown: an HttpError), with `WWW-Authenticate` when it is a 401. */
+    function refusal(error: unknown, reply: FastifyReply): Error {
+      if (error instanceof HttpError && error.statusCode === 401) {
+        reply.header("www-authenticate", 'Bearer realm="kronos-gateway", ApiKey realm="kronos-gateway"');
+      }
+      return error as Error;
+    }
+
     app.decorateRequest("principal", null);
     app.decorate("principals", principals);
     app.decorate("authorize", authorize as FastifyInstanceAuthorize);
 
-    app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
-      if (request.is404 || isPublic(request)) return;
+    // A callback hook: with an API key (nearly every request) it finishes synchronously, without the promise and
+    // microtask turn of an async hook; a JWT or a file look waits for its promise.
+    app.addHook("onRequest", (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+      if (request.is404 || isPublic(request)) return done();
+      let outcome: Principal | Promise<Principal>;
       try {
-        request.principal = await authenticate(request);
+        outcome = authenticate(request);
       } catch (error) {
-        if (error instanceof HttpError && error.statusCode === 401) {
-          reply.header("www-authenticate", 'Bearer realm="kronos-gateway", ApiKey realm="kronos-gateway"');
-        }
-        throw error;
+        return done(refusal(error, reply));
       }
+      if (!(outcome instanceof Promise)) {
+        request.principal = outcome;
+        return done();
+      }
+      outcome.then(
+        (principal) => {
+          request.principal = principal;
+          done();
+        },
+        (error: unknown) => done(refusal(error, reply)),
+      );
     });
   },
   { name: "kronos-gateway-auth", fastify: "5.x", dependencies: ["kronos-errors"] },

@@ -98,6 +98,35 @@ describe("PrincipalsStore", () => {
     expect(await store.lookup(`kgw_${Buffer.alloc(32).toString("base64url")}`)).toEqual({ found: "unknown" });
   });
 
+  it("answers at once (lookupFresh) only from a recent look at the file, and only for keys it holds", async () => {
+    const file = tempFile();
+    const { key } = addPrincipal(file, { id: "svc", acl: ["produce:*"] });
+    const store = new PrincipalsStore(file, { recheckMs: 60_000 });
+    // Never looked at the file yet: no synchronous answer.
+    expect(store.lookupFresh(key)).toBeUndefined();
+    expect((await store.lookup(key)).found).toBe("valid");
+    expect(store.lookupFresh(key)).toEqual({
+      found: "valid",
+      principal: { id: "svc", kind: "api-key", acl: ["produce:*"] },
+    });
+    expect(store.lookupFresh("not-a-key")).toEqual({ found: "unknown" });
+    // A well-formed key the snapshot lacks may have been added a moment ago: lookup must read the file.
+    const added = addPrincipal(file, { id: "svc2", acl: ["admin"] });
+    expect(store.lookupFresh(added.key)).toBeUndefined();
+    expect((await store.lookup(added.key)).found).toBe("valid");
+    expect(store.lookupFresh(added.key)).toMatchObject({ found: "valid", principal: { id: "svc2" } });
+  });
+
+  it("gives no synchronous answer once the look at the file is older than recheckMs", async () => {
+    const file = tempFile();
+    const { key } = addPrincipal(file, { id: "svc", acl: ["admin"] });
+    const store = new PrincipalsStore(file, { recheckMs: 0 });
+    expect((await store.lookup(key)).found).toBe("valid");
+    expect(store.lookupFresh(key)).toBeUndefined();
+    revokePrincipal(file, "svc", new Date("2026-05-01T00:00:00Z"));
+    expect(await store.lookup(key)).toMatchObject({ found: "revoked", id: "svc" });
+  });
+
   it("fails closed on an invalid file", async () => {
     const file = tempFile();
     const { key } = addPrincipal(file, { id: "svc", acl: ["admin"] });

@@ -1,5 +1,5 @@
-import { type FastifyPluginAsyncTypebox, TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
-import { HttpError } from "@kronos/app-kit";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
 import type { EventDescriptor, Violation } from "@kronos/contracts";
 import { withTimeout } from "@kronos/transport";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -102,7 +102,8 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
   });
   const inFlightSeconds = Math.ceil(options.timeoutMs / 1000) + 5;
   // TypeBox's own validator: Fastify's Ajv would silently drop a misspelt field (removeAdditional) instead of 400.
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // app-kit's converts headers only when they fail the check (the provider's converted every header every time).
+  app.setValidatorCompiler(typeBoxValidatorCompiler);
 
   function recordInvalid(event: string, topic: string, broker: string): void {
     metrics.validationFailed(event);

@@ -1,5 +1,6 @@
-import helmet from "@fastify/helmet";
+import helmet, { type FastifyHelmetOptions } from "@fastify/helmet";
 import { HttpError } from "@kronos/app-kit";
+import Fastify from "fastify";
 import fp from "fastify-plugin";
 
 /** Options of {@link limitsPlugin}. */
@@ -8,11 +9,46 @@ export interface LimitsPluginOptions {
   readonly https: boolean;
 }
 
+/** The helmet configuration of the gateway: a JSON API, so no content may load from anywhere. */
+function helmetOptions(https: boolean): FastifyHelmetOptions {
+  return {
+    global: true,
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    hsts: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  };
+}
+
+/**
+ * The headers `@fastify/helmet` sets with `options`, asked of helmet itself once: a throwaway Fastify instance with
+ * the plugin answers one injected request with the headers helmet put on the raw response. They depend on the
+ * options only (no CSP nonces), so every answer can get the same ones. `@fastify/helmet` rebuilds helmet from its
+ * options and re-renders every header on every request: about 15 µs, the largest fixed cost of a gateway answer.
+ */
+export async function securityHeaders(options: FastifyHelmetOptions): Promise<ReadonlyArray<[string, string]>> {
+  const probe = Fastify({ logger: false });
+  try {
+    await probe.register(helmet, options);
+    // Names come lower-cased (helmet writes them capitalized; HTTP header names are case-insensitive).
+    probe.get("/", async (_request, reply) =>
+      Object.entries(reply.raw.getHeaders()).map(([name, value]) => [
+        name,
+        Array.isArray(value) ? value.join(", ") : String(value),
+      ]),
+    );
+    const response = await probe.inject({ method: "GET", url: "/" });
+    return response.json() as Array<[string, string]>;
+  } finally {
+    await probe.close();
+  }
+}
+
 /**
  * Security headers and request-body rules for a JSON API, on every route:
- * - headers by helmet: `Content-Security-Policy: default-src 'none'; frame-ancestors 'none'`,
+ * - headers as helmet sets them: `Content-Security-Policy: default-src 'none'; frame-ancestors 'none'`,
  *   `X-Content-Type-Options: nosniff`, `X-Frame-Options`, `Referrer-Policy: no-referrer`, cross-origin policies,
- *   `Strict-Transport-Security` when serving HTTPS; and `Cache-Control: no-store` on every answer.
+ *   `Strict-Transport-Security` when serving HTTPS; and `Cache-Control: no-store` unless the route sets its own.
+ *   Computed once by helmet at startup (see {@link securityHeaders}) and put on the raw response when a request
+ *   arrives, so errors, 404s and hijacked responses (the SSE streams) carry them too.
  * - bodies: only `application/json` is parsed; any other content type is 415 `UNSUPPORTED_MEDIA_TYPE`, malformed
  *   JSON (or `__proto__`/`constructor` poisoning) is 400 `INVALID_JSON`. The size limit is the Fastify
  *   instance's `bodyLimit` (413 `PAYLOAD_TOO_LARGE`).
@@ -20,13 +56,16 @@ export interface LimitsPluginOptions {
  */
 export const limitsPlugin = fp<LimitsPluginOptions>(
   async (app, options) => {
-    await app.register(helmet, {
-      global: true,
-      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-      hsts: options.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    });
-    app.addHook("onSend", async (_request, reply) => {
-      if (!reply.hasHeader("cache-control")) reply.header("cache-control", "no-store");
+    // Fastify's own headers (reply.header) are applied over these when the answer is written, so a route's
+    // Cache-Control wins over no-store.
+    const headers: ReadonlyArray<readonly [string, string]> = [
+      ...(await securityHeaders(helmetOptions(options.https))),
+      ["cache-control", "no-store"],
+    ];
+    app.addHook("onRequest", (_request, reply, done) => {
+      const raw = reply.raw;
+      for (const [name, value] of headers) raw.setHeader(name, value);
+      done();
     });
 
     const parseJson = app.getDefaultJsonParser("error", "error");
