@@ -239,6 +239,23 @@ describe("subscribing to a RabbitMQ queue over SSE", () => {
     stream.close();
   });
 
+  it("does not count acks toward the principal's rate limit (each needs a delivery the gateway sent)", async () => {
+    const limited = await listeningGateway({ GATEWAY_RATE_LIMIT_PER_MINUTE: "4" });
+    try {
+      const { queue, key } = await alertQueue();
+      const stream = await limited.subscribe(queue); // counted: 1 of 4
+      expect(stream.status, stream.errorBody).toBe(200);
+      for (let i = 0; i < 5; i++) await publishAlert(key); // through the other gateway
+      for (const { id } of await stream.messages(5)) expect((await limited.settle("ack", id)).statusCode).toBe(204);
+      const whoami = () => limited.app.inject({ url: "/whoami", headers: limited.auth });
+      for (let i = 0; i < 3; i++) expect((await whoami()).statusCode).toBe(200); // 2, 3, 4 of 4
+      expect((await whoami()).statusCode).toBe(429);
+      stream.close();
+    } finally {
+      await limited.app.close();
+    }
+  });
+
   it("answers 404 for a missing queue, 403 without consume, and 400 for Kafka-only parameters", async () => {
     const missing = await gateway.subscribe(uniqueName("gw-none"), { broker: "rabbitmq" });
     expect(missing.status).toBe(404);

@@ -1,5 +1,5 @@
-import { type FastifyPluginAsyncTypebox, TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
-import { HttpError } from "@kronos/app-kit";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
 import { type Catalog, loadCatalog } from "@kronos/catalog";
 import {
   createTopic,
@@ -152,7 +152,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
   const vhost = vhostOf(app.config.rabbitmqUrl);
 
   // TypeBox's own validator: Fastify's Ajv would silently drop unknown options (removeAdditional) instead of 400.
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(typeBoxValidatorCompiler);
   const admin = requireRight("admin");
 
   app.get(

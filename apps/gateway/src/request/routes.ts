@@ -1,5 +1,5 @@
-import { type FastifyPluginAsyncTypebox, TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
-import { HttpError } from "@kronos/app-kit";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
 import type { EventDescriptor } from "@kronos/contracts";
 import { createAmqpRequester, createKafkaRequester, type RequestReply } from "@kronos/transport";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -79,7 +79,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
     await Promise.all([amqp.close(), kafka.close()]);
   });
   // TypeBox's own validator: Fastify's Ajv would silently drop a misspelt field (removeAdditional) instead of 400.
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(typeBoxValidatorCompiler);
 
   /** Encodes and sends `message`, and waits for its reply, until `deadline` (a `performance.now()` time). */
   async function send(message: CheckedMessage, deadline: number): Promise<RequestReply> {

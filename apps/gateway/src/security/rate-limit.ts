@@ -2,6 +2,17 @@ import { HttpError } from "@kronos/app-kit";
 import fp from "fastify-plugin";
 import { FixedWindowCounter } from "./fixed-window.js";
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /**
+     * `false`: the route does not count toward the principal's request budget. For routes whose volume is bounded
+     * otherwise: settling a delivery (ack, retry, reject) needs a delivery the gateway sent, at most one request
+     * each, so a subscriber acking 200 messages a second is not throttled at the default 100 requests a second.
+     */
+    principalRateLimit?: boolean;
+  }
+}
+
 /** Options of {@link principalRateLimitPlugin}. */
 export interface PrincipalRateLimitOptions {
   /** Requests each principal may make per minute. */
@@ -22,7 +33,7 @@ export const principalRateLimitPlugin = fp<PrincipalRateLimitOptions>(
     const counter = new FixedWindowCounter(options.perMinute, 60_000);
     app.addHook("onRequest", (request, reply, done) => {
       const principal = request.principal;
-      if (principal === null) return done();
+      if (principal === null || request.routeOptions.config.principalRateLimit === false) return done();
       const result = counter.hit(`${principal.kind}:${principal.id}`);
       reply.header("x-ratelimit-limit", result.max);
       reply.header("x-ratelimit-remaining", result.remaining);

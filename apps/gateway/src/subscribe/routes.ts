@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { type FastifyPluginAsyncTypebox, TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
-import { HttpError } from "@kronos/app-kit";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
 import { type EventDescriptor, isContractError } from "@kronos/contracts";
 import {
   createAmqpSubscription,
@@ -91,7 +91,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
   app.addHook("preClose", async () => {
     await Promise.all([...sessions].map((session) => session.close()));
   });
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(typeBoxValidatorCompiler);
 
   async function decode(delivery: Delivery): Promise<DecodedMessage> {
     try {
@@ -250,6 +250,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     "/ack/:messageId",
     {
       attachValidation: true,
+      config: { principalRateLimit: false },
       schema: { tags: ["subscribe"], summary: "Acknowledge a delivery", params: HandleParams, response: ACK_RESPONSES },
     },
     async (request, reply) => {
@@ -269,6 +270,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     "/retry/:messageId",
     {
       attachValidation: true,
+      config: { principalRateLimit: false },
       schema: {
         tags: ["subscribe"],
         summary: "Deliver a message again after a delay (dead letters once its attempts are used up)",
@@ -299,6 +301,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     "/reject/:messageId",
     {
       attachValidation: true,
+      config: { principalRateLimit: false },
       schema: {
         tags: ["subscribe"],
         summary: "Send a delivery to its dead letters (reason rejected)",
