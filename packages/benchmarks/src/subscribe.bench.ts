@@ -91,7 +91,11 @@ const admin = kafka.admin();
 await admin.connect();
 harness.onCleanup(() => admin.disconnect());
 await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3 }], waitForLeaders: true });
-harness.onCleanup(() => admin.deleteTopics({ topics: [TOPIC] }));
+// With the retry topics the gateway's subscription creates (<topic>.retry.<tier>) and a dead-letter topic, if any.
+harness.onCleanup(async () => {
+  const ours = (await admin.listTopics()).filter((name) => name === TOPIC || name.startsWith(`${TOPIC}.`));
+  await admin.deleteTopics({ topics: ours });
+});
 const producer = kafka.producer();
 await producer.connect();
 for (let sent = 0; sent < PER_SOURCE; sent += 1000) {
