@@ -39,6 +39,14 @@ describe("subscribing to a Kafka topic over SSE", () => {
     await admin?.disconnect();
   });
 
+  /** Waits until the gateway has no Kafka stream open (it closes a stream once it sees the client gone). */
+  function kafkaStreamsClosed(): Promise<void> {
+    return until(async () => {
+      const metrics = (await gateway.app.inject({ url: "/metrics" })).body;
+      return /gateway_subscriptions\{[^}]*broker="kafka"[^}]*\} 0/.test(metrics);
+    }, "the subscription to close");
+  }
+
   async function topic(partitions = 1): Promise<string> {
     const name = uniqueName("gw-sub-k");
     await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions }], waitForLeaders: true });
@@ -72,13 +80,7 @@ describe("subscribing to a Kafka topic over SSE", () => {
     expect((await gateway.settle("ack", three?.id ?? "")).statusCode).toBe(204);
     expect((await gateway.settle("ack", two?.id ?? "")).statusCode).toBe(204);
     first.close();
-    await until(
-      () =>
-        gateway.app
-          .inject({ url: "/metrics" })
-          .then((r) => /gateway_subscriptions\{[^}]*broker="kafka"[^}]*\} 0/.test(r.body)),
-      "the subscription to close",
-    );
+    await kafkaStreamsClosed();
 
     const second = await gateway.subscribe(name, { group, from: "earliest" });
     const again = await second.messages(3);
@@ -86,13 +88,7 @@ describe("subscribing to a Kafka topic over SSE", () => {
     expect(again.map((m) => m.data.messageId)).toEqual(["m1", "m2", "m3"]);
     for (const m of again) expect((await gateway.settle("ack", m.id)).statusCode).toBe(204);
     second.close();
-    await until(
-      () =>
-        gateway.app
-          .inject({ url: "/metrics" })
-          .then((r) => /gateway_subscriptions\{[^}]*broker="kafka"[^}]*\} 0/.test(r.body)),
-      "the subscription to close",
-    );
+    await kafkaStreamsClosed();
 
     const offsets = await admin.fetchOffsets({ groupId: `gateway.${group}`, topics: [name] });
     expect(offsets[0]?.partitions[0]?.offset).toBe("3");

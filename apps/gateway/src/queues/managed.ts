@@ -1,4 +1,4 @@
-import type { Catalog } from "@kronos/catalog";
+import type { QueueSpec } from "@kronos/catalog";
 
 /** The two brokers a queue id can name. */
 export type Broker = "rabbitmq" | "kafka";
@@ -36,11 +36,24 @@ export interface ManifestDestinations {
   readonly rabbitmq: ReadonlySet<string>;
 }
 
-/** The topics and queues `catalog`'s manifest declares (its exchanges are not queues and are not listed). */
-export function manifestDestinations(catalog: Pick<Catalog, "destinations">): ManifestDestinations {
+/**
+ * Where the manifest puts events, as far as topics and queues go: the catalog's destinations, or the bindings the
+ * generated event descriptors carry (both have these fields).
+ */
+export type ManifestBinding =
+  | { readonly broker: "kafka"; readonly topic: string }
+  | { readonly broker: "rabbitmq"; readonly queues: readonly QueueSpec[] };
+
+/**
+ * The topics and queues the manifest declares (its exchanges are not queues and are not listed), from the
+ * catalog's destinations or from event bindings.
+ */
+export function manifestDestinations(manifest: {
+  readonly destinations: Iterable<ManifestBinding>;
+}): ManifestDestinations {
   const kafka = new Set<string>();
   const rabbitmq = new Set<string>();
-  for (const destination of catalog.destinations) {
+  for (const destination of manifest.destinations) {
     if (destination.broker === "kafka") {
       kafka.add(destination.topic);
       continue;

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
+import type { EventBinding } from "@kronos/catalog";
 import { type EventDescriptor, isContractError } from "@kronos/contracts";
 import {
   createAmqpSubscription,
@@ -14,6 +15,7 @@ import {
 } from "@kronos/transport";
 import type { FastifyRequest } from "fastify";
 import { toHttpError } from "../queues/errors.js";
+import { manifestDestinations } from "../queues/managed.js";
 import type { SubscribeConfig } from "./config.js";
 import { parseCursor } from "./cursor.js";
 import { parseFilter } from "./filters.js";
@@ -30,7 +32,7 @@ import {
   SubscribeQuery,
 } from "./schemas.js";
 import { type DecodedMessage, type DecodeFailure, SubscriptionSession } from "./session.js";
-import { manifestSources, resolveSource } from "./source.js";
+import { resolveSource } from "./source.js";
 import { SseStream } from "./sse.js";
 
 /** Options of {@link subscribeRoutes}. */
@@ -77,7 +79,9 @@ function rejectInvalid(request: FastifyRequest): void {
 export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> = async (app, options) => {
   const events = [...options.events];
   const eventsByName = new Map(events.map((event) => [event.name, event]));
-  const sources = manifestSources(events);
+  const sources = manifestDestinations({
+    destinations: events.flatMap((event) => (event.binding ?? []) as EventBinding[]),
+  });
   const management = new RabbitManagementClient({ url: options.rabbitmqManagementUrl });
   const logger = app.log.child({ component: "subscribe" });
   const handles: HandleRegistry = new HandleRegistry({

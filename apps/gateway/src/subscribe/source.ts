@@ -1,32 +1,12 @@
 import { HttpError } from "@kronos/app-kit";
-import type { EventBinding } from "@kronos/catalog";
-import type { EventDescriptor } from "@kronos/contracts";
 import type { RabbitManagementClient } from "@kronos/transport";
+import type { ManifestDestinations } from "../queues/managed.js";
 
 /** Where a subscription reads from: a RabbitMQ queue or a Kafka topic. */
 export interface Source {
   readonly broker: "kafka" | "rabbitmq";
   /** The queue or topic name. */
   readonly name: string;
-}
-
-/** The contract manifest's Kafka topics and RabbitMQ queues (what `GET /subscribe/:topic` knows without asking). */
-export interface ManifestSources {
-  readonly kafkaTopics: ReadonlySet<string>;
-  readonly rabbitQueues: ReadonlySet<string>;
-}
-
-/** The Kafka topics and RabbitMQ queues the manifest bindings of `events` name. */
-export function manifestSources(events: Iterable<EventDescriptor<unknown>>): ManifestSources {
-  const kafkaTopics = new Set<string>();
-  const rabbitQueues = new Set<string>();
-  for (const event of events) {
-    for (const binding of (event.binding ?? []) as EventBinding[]) {
-      if (binding.broker === "kafka") kafkaTopics.add(binding.topic);
-      else for (const queue of binding.queues) rabbitQueues.add(queue.name);
-    }
-  }
-  return { kafkaTopics, rabbitQueues };
 }
 
 /**
@@ -38,12 +18,12 @@ export function manifestSources(events: Iterable<EventDescriptor<unknown>>): Man
 export async function resolveSource(
   name: string,
   broker: "kafka" | "rabbitmq" | undefined,
-  manifest: ManifestSources,
+  manifest: ManifestDestinations,
   management: Pick<RabbitManagementClient, "getQueue">,
 ): Promise<Source> {
   if (broker !== undefined) return { broker, name };
-  const onKafka = manifest.kafkaTopics.has(name);
-  const onRabbit = manifest.rabbitQueues.has(name);
+  const onKafka = manifest.kafka.has(name);
+  const onRabbit = manifest.rabbitmq.has(name);
   if (onKafka && onRabbit) {
     throw new HttpError(
       400,
