@@ -119,13 +119,6 @@ export class HandleRegistry {
     return dropped;
   }
 
-  /** How many deliveries `subscriptionId` holds. */
-  heldBy(subscriptionId: string): number {
-    let count = 0;
-    for (const held of this.#open.values()) if (held.subscriptionId === subscriptionId) count++;
-    return count;
-  }
-
   #expire(held: HeldDelivery): void {
     if (this.#open.get(held.handle) !== held) return;
     this.#open.delete(held.handle);

@@ -73,11 +73,6 @@ export class SseStream {
     this.#response.end();
   }
 
-  /** Bytes waiting in the response's buffer (for the memory-bound tests and metrics). */
-  get buffered(): number {
-    return this.#response.writableLength;
-  }
-
   #stop(): void {
     this.#closed = true;
     clearInterval(this.#heartbeat);
