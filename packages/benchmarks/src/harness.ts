@@ -204,7 +204,11 @@ export class BenchHarness {
    */
   async gateway(name: string, principalsFile: string, env: Record<string, string> = {}): Promise<string> {
     const port = await freePort();
-    this.startChild(name, [join(gatewayDist, "server.js")], {
+    // BENCH_GATEWAY_CPU_PROF=<dir>: the gateways write V8 CPU profiles there when they stop (for finding where a
+    // request's time goes; profiling slows them, so the ratios of such a run mean nothing).
+    const profileDir = process.env.BENCH_GATEWAY_CPU_PROF;
+    const profiling = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+    this.startChild(name, [...profiling, join(gatewayDist, "server.js")], {
       ...process.env,
       NODE_ENV: "development",
       GATEWAY_HOST: "127.0.0.1",

@@ -43,9 +43,9 @@ export interface Conversion {
  * `meta.occurredAt`, `items[2].sku`, `labels["k"]`).
  */
 export function jsonToAvro(type: Type, json: unknown): Conversion {
-  const violations: Violation[] = [];
-  const value = convert(type, json, "", violations);
-  return { value, violations };
+  const walk: Walk = { segments: [], out: [] };
+  const value = convert(type, json, walk);
+  return { value, violations: walk.out };
 }
 
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
@@ -78,138 +78,245 @@ export function avroToJson(value: unknown): unknown {
   return value;
 }
 
-function join(prefix: string, field: string): string {
-  const segment = IDENTIFIER.test(field) ? field : `[${JSON.stringify(field)}]`;
-  return prefix === "" || segment.startsWith("[") ? `${prefix}${segment}` : `${prefix}.${segment}`;
+/**
+ * Where the conversion is in the value: the segments from the root, pushed and popped as it walks (no string is
+ * built unless a violation is reported, which is rare; building every path was most of a valid payload's cost).
+ * A number is an array index, a {@link Keyed} a map key or union branch name, a string a record field.
+ */
+type Segment = string | number | Keyed;
+
+/** A map key or wrapped-union branch name: written `["key"]` in a path. */
+class Keyed {
+  constructor(readonly key: string) {}
+}
+
+/** The path of `segments` as the validator writes it, e.g. `meta.occurredAt`, `items[2].sku`, `labels["k"]`. */
+function pathOf(segments: readonly Segment[]): string {
+  let path = "";
+  for (const segment of segments) {
+    if (typeof segment === "number") path += `[${segment}]`;
+    else if (segment instanceof Keyed) path += `[${JSON.stringify(segment.key)}]`;
+    else if (!IDENTIFIER.test(segment)) path += `[${JSON.stringify(segment)}]`;
+    else path += path === "" ? segment : `.${segment}`;
+  }
+  return path;
+}
+
+/** The conversion problems found so far, and where the walk is. */
+interface Walk {
+  readonly segments: Segment[];
+  readonly out: Violation[];
+}
+
+function report(walk: Walk, message: string): void {
+  walk.out.push({ path: pathOf(walk.segments), message });
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function convert(type: Type, json: unknown, path: string, out: Violation[]): unknown {
-  if (type instanceof TimestampMillisType) return toDate(json, path, out);
-  if (type instanceof TimestampMicrosType) return toMicros(json, path, out);
-  if (type instanceof DecimalType) return typeof json === "number" && Number.isFinite(json) ? String(json) : json;
+/** How each kind of type converts, worked out once per avsc type (types are shared by every request). */
+type Plan =
+  | { readonly kind: "timestamp-millis" | "timestamp-micros" | "decimal" | "bytes" | "as-is" }
+  | { readonly kind: "fixed"; readonly size: number }
+  | { readonly kind: "array"; readonly items: Type }
+  | { readonly kind: "map"; readonly values: Type }
+  | { readonly kind: "record"; readonly fields: ReadonlyMap<string, Type> }
+  | { readonly kind: "wrapped"; readonly branches: ReadonlyMap<string, Type> }
+  | { readonly kind: "unwrapped"; readonly branches: readonly Type[]; readonly objectBranch: Type | undefined }
+  | { readonly kind: "underlying"; readonly type: Type };
+
+const PLANS = new WeakMap<Type, Plan>();
+
+function planOf(type: Type): Plan {
+  let plan = PLANS.get(type);
+  if (!plan) {
+    plan = makePlan(type);
+    PLANS.set(type, plan);
+  }
+  return plan;
+}
+
+function makePlan(type: Type): Plan {
+  if (type instanceof TimestampMillisType) return { kind: "timestamp-millis" };
+  if (type instanceof TimestampMicrosType) return { kind: "timestamp-micros" };
+  if (type instanceof DecimalType) return { kind: "decimal" };
   const typeName = type.typeName;
+  const t = type as unknown as Record<string, unknown>;
   if (typeName.startsWith("logical:")) {
     // Other logical types (date, time, uuid, unknown ones) are JSON-native or convert like their underlying type.
-    const underlying = (type as unknown as { underlyingType: Type }).underlyingType;
-    return ["bytes", "fixed"].includes(underlying.typeName) ? convert(underlying, json, path, out) : json;
+    const underlying = t.underlyingType as Type;
+    return ["bytes", "fixed"].includes(underlying.typeName)
+      ? { kind: "underlying", type: underlying }
+      : { kind: "as-is" };
   }
   switch (typeName) {
     case "bytes":
-      return toBuffer(json, path, out, undefined);
+      return { kind: "bytes" };
     case "fixed":
-      return toBuffer(json, path, out, (type as unknown as { size: number }).size);
-    case "array": {
-      if (!Array.isArray(json)) return json;
-      const items = (type as unknown as { itemsType: Type }).itemsType;
-      return json.map((item, index) => convert(items, item, `${path}[${index}]`, out));
-    }
-    case "map": {
-      if (!isPlainObject(json)) return json;
-      const values = (type as unknown as { valuesType: Type }).valuesType;
-      const result: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(json)) {
-        result[key] = convert(values, item, `${path}[${JSON.stringify(key)}]`, out);
-      }
-      return result;
-    }
+      return { kind: "fixed", size: t.size as number };
+    case "array":
+      return { kind: "array", items: t.itemsType as Type };
+    case "map":
+      return { kind: "map", values: t.valuesType as Type };
     case "record":
-    case "error": {
-      if (!isPlainObject(json)) return json;
-      const fields = (type as unknown as { fields: readonly Field[] }).fields;
-      const result: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(json)) {
-        const field = fields.find((f) => f.name === key);
-        result[key] = field ? convert(field.type, item, join(path, key), out) : item;
-      }
-      return result;
-    }
+    case "error":
+      return { kind: "record", fields: new Map((t.fields as Field[]).map((f) => [f.name, f.type] as const)) };
     case "union:wrapped":
-      return convertWrapped(type, json, path, out);
-    case "union:unwrapped":
-      return convertUnwrapped(type, json, path, out);
+      return {
+        kind: "wrapped",
+        branches: new Map((t.types as Type[]).map((b) => [b.branchName as string, b] as const)),
+      };
+    case "union:unwrapped": {
+      const branches = (t.types as Type[]).filter((b) => b.typeName !== "null");
+      const objectBranch = branches.find((b) => ["record", "error", "map", "array"].includes(b.typeName));
+      return { kind: "unwrapped", branches, objectBranch };
+    }
     default:
-      return json;
+      return { kind: "as-is" };
   }
 }
 
-function convertWrapped(type: Type, json: unknown, path: string, out: Violation[]): unknown {
+function convert(type: Type, json: unknown, walk: Walk): unknown {
+  const plan = planOf(type);
+  switch (plan.kind) {
+    case "as-is":
+      return json;
+    case "timestamp-millis":
+      return toDate(json, walk);
+    case "timestamp-micros":
+      return toMicros(json, walk);
+    case "decimal":
+      return typeof json === "number" && Number.isFinite(json) ? String(json) : json;
+    case "underlying":
+      return convert(plan.type, json, walk);
+    case "bytes":
+      return toBuffer(json, walk, undefined);
+    case "fixed":
+      return toBuffer(json, walk, plan.size);
+    case "array": {
+      if (!Array.isArray(json)) return json;
+      const result = new Array<unknown>(json.length);
+      const { segments } = walk;
+      for (let index = 0; index < json.length; index++) {
+        segments.push(index);
+        result[index] = convert(plan.items, json[index], walk);
+        segments.pop();
+      }
+      return result;
+    }
+    case "map": {
+      if (!isPlainObject(json)) return json;
+      const result: Record<string, unknown> = {};
+      for (const key in json) {
+        if (!Object.hasOwn(json, key)) continue;
+        walk.segments.push(new Keyed(key));
+        result[key] = convert(plan.values, json[key], walk);
+        walk.segments.pop();
+      }
+      return result;
+    }
+    case "record": {
+      if (!isPlainObject(json)) return json;
+      const result: Record<string, unknown> = {};
+      for (const key in json) {
+        if (!Object.hasOwn(json, key)) continue;
+        const field = plan.fields.get(key);
+        if (field === undefined) {
+          result[key] = json[key];
+          continue;
+        }
+        walk.segments.push(key);
+        result[key] = convert(field, json[key], walk);
+        walk.segments.pop();
+      }
+      return result;
+    }
+    case "wrapped":
+      return convertWrapped(plan.branches, json, walk);
+    case "unwrapped":
+      return convertUnwrapped(plan.branches, plan.objectBranch, json, walk);
+  }
+}
+
+function convertWrapped(branches: ReadonlyMap<string, Type>, json: unknown, walk: Walk): unknown {
   if (!isPlainObject(json)) return json;
   const keys = Object.keys(json);
   if (keys.length !== 1) return json;
   const name = keys[0] as string;
-  const branch = (type as unknown as { types: readonly Type[] }).types.find((t) => t.branchName === name);
+  const branch = branches.get(name);
   if (!branch) return json;
-  return { [name]: convert(branch, json[name], `${path}[${JSON.stringify(name)}]`, out) };
+  walk.segments.push(new Keyed(name));
+  const value = convert(branch, json[name], walk);
+  walk.segments.pop();
+  return { [name]: value };
 }
 
-function convertUnwrapped(type: Type, json: unknown, path: string, out: Violation[]): unknown {
+function convertUnwrapped(
+  branches: readonly Type[],
+  objectBranch: Type | undefined,
+  json: unknown,
+  walk: Walk,
+): unknown {
   if (json === null) return null;
-  const branches = (type as unknown as { types: readonly Type[] }).types.filter((t) => t.typeName !== "null");
   let firstProblems: Violation[] | undefined;
   for (const branch of branches) {
-    const problems: Violation[] = [];
-    const value = convert(branch, json, path, problems);
-    if (problems.length === 0 && branch.isValid(value)) return value;
-    firstProblems ??= problems;
+    const trial: Walk = { segments: walk.segments, out: [] };
+    const value = convert(branch, json, trial);
+    if (trial.out.length === 0 && branch.isValid(value)) return value;
+    firstProblems ??= trial.out;
   }
   // No branch takes it as is: when exactly one branch could convert the value, report why that branch refused it.
   if (branches.length === 1 && firstProblems !== undefined && firstProblems.length > 0) {
-    out.push(...firstProblems);
+    walk.out.push(...firstProblems);
     return json;
   }
   // Let the validator name the branches (for records and arrays it also reports the nested problems).
-  const objectBranch = branches.find((b) => ["record", "error", "map", "array"].includes(b.typeName));
-  return objectBranch && typeof json === "object" ? convert(objectBranch, json, path, out) : json;
+  return objectBranch && typeof json === "object" ? convert(objectBranch, json, walk) : json;
 }
 
-function toDate(json: unknown, path: string, out: Violation[]): unknown {
+function toDate(json: unknown, walk: Walk): unknown {
   let ms: number | undefined;
   if (typeof json === "number" && Number.isSafeInteger(json)) ms = json;
   else if (typeof json === "string" && ISO_DATE_TIME.test(json.trim())) ms = Date.parse(json.trim());
   if (ms === undefined || Number.isNaN(ms) || Math.abs(ms) > 8.64e15) {
-    out.push({
-      path,
-      message:
-        json === undefined
-          ? "missing required field"
-          : "expected a timestamp: an ISO-8601 date-time with a zone (e.g. 2024-05-01T12:00:00.000Z) or epoch milliseconds",
-    });
+    report(
+      walk,
+      json === undefined
+        ? "missing required field"
+        : "expected a timestamp: an ISO-8601 date-time with a zone (e.g. 2024-05-01T12:00:00.000Z) or epoch milliseconds",
+    );
     return json;
   }
   return new Date(ms);
 }
 
-function toMicros(json: unknown, path: string, out: Violation[]): unknown {
+function toMicros(json: unknown, walk: Walk): unknown {
   if (typeof json === "number" && Number.isSafeInteger(json)) return BigInt(json);
   if (typeof json === "string" && INTEGER.test(json.trim())) return BigInt(json.trim());
-  out.push({
-    path,
-    message:
-      json === undefined
-        ? "missing required field"
-        : "expected microseconds since the epoch: an integer, or a string of decimal digits for values beyond 2^53",
-  });
+  report(
+    walk,
+    json === undefined
+      ? "missing required field"
+      : "expected microseconds since the epoch: an integer, or a string of decimal digits for values beyond 2^53",
+  );
   return json;
 }
 
-function toBuffer(json: unknown, path: string, out: Violation[], size: number | undefined): unknown {
+function toBuffer(json: unknown, walk: Walk, size: number | undefined): unknown {
   if (typeof json !== "string" || !BASE64.test(json)) {
-    out.push({
-      path,
-      message:
-        json === undefined
-          ? "missing required field"
-          : `expected base64 (standard alphabet, padded)${size === undefined ? "" : ` of ${size} bytes`}`,
-    });
+    report(
+      walk,
+      json === undefined
+        ? "missing required field"
+        : `expected base64 (standard alphabet, padded)${size === undefined ? "" : ` of ${size} bytes`}`,
+    );
     return json;
   }
   const buffer = Buffer.from(json, "base64");
   if (size !== undefined && buffer.length !== size) {
-    out.push({ path, message: `expected base64 of exactly ${size} bytes, got ${buffer.length}` });
+    report(walk, `expected base64 of exactly ${size} bytes, got ${buffer.length}`);
     return json;
   }
   return buffer;
@@ -226,6 +333,7 @@ export function checkPayload(
   json: unknown,
 ): { value: unknown; violations: Violation[] } {
   const { value, violations } = jsonToAvro(type, json);
+  if (violations.length === 0) return { value, violations: validate(value) };
   const converted = new Set(violations.map((v) => v.path));
   const rest = validate(value).filter((v) => !converted.has(v.path));
   return { value, violations: [...violations, ...rest] };
