@@ -17,7 +17,7 @@ import { ratio } from "./measure.js";
 
 const SAMPLES = 500;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const OPTIONS = { iterations: SAMPLES * 4, rounds: ROUNDS };
+const OPTIONS = { iterations: SAMPLES * Number(process.env.BENCH_PASSES ?? 4), rounds: ROUNDS };
 
 const events = [auth, cache, gaia, log, messaging, router, user]
   .flatMap((module) => Object.values(module) as unknown[])

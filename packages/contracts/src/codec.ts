@@ -5,6 +5,7 @@ import { ContractError, describeError, type Violation } from "./errors.js";
 import { type CompiledReader, compiledReaderOf, compileReader } from "./reader.js";
 import { compileShapeCheck } from "./shape-check.js";
 import { validateValue } from "./validate.js";
+import { type CompiledWriter, compileWriter, createTap, type WriterTap } from "./writer.js";
 
 type Resolver = ReturnType<Type["createResolver"]>;
 
@@ -85,47 +86,23 @@ export function guardedDecode<T>(
 /** Writes `value` after `headerLength` bytes left for the caller to fill; throws whatever avsc's writer throws. */
 type FramedWriter = (value: unknown, headerLength: number) => Buffer;
 
-interface TapLike {
-  buf: Buffer;
-  pos: number;
-}
-
 const INITIAL_SCRATCH = 16 * 1024;
-let scratch: TapLike | undefined;
+let scratch: WriterTap | undefined;
 let scratchBusy = false;
-
-/** avsc's Tap constructor (avsc does not export it): the kind of tap a type's writer is handed. */
-function newTap(buf: Buffer): TapLike {
-  if (!TapClass) {
-    let caught: (new (buf: Buffer) => TapLike) | undefined;
-    // A throwaway type whose writer catches the tap avsc's toBuffer hands it.
-    const Probe = class extends avsc.types.NullType {
-      _write(tap: TapLike): void {
-        caught = tap.constructor as new (buf: Buffer) => TapLike;
-      }
-    };
-    new Probe().toBuffer(null);
-    if (!caught) throw new Error("avsc did not hand a tap to the writer");
-    TapClass = caught;
-  }
-  return new TapClass(buf);
-}
-let TapClass: (new (buf: Buffer) => TapLike) | undefined;
 
 /**
  * A writer into one scratch buffer, reused across calls (as avsc's own `toBuffer` does), that copies the result
  * into a buffer of the exact size: one allocation per message, with room for a header (the Confluent frame).
  */
-function createFramedWriter(type: Type): FramedWriter {
-  const write = (type as unknown as { _write(tap: TapLike, value: unknown): void })._write.bind(type);
+function createFramedWriter(write: CompiledWriter): FramedWriter {
   return (value, headerLength) => {
     if (scratchBusy) {
       // Re-entered (a logical type encoding from inside a write): use a private tap.
-      return writeWith(newTap(Buffer.allocUnsafe(256)), write, value, headerLength);
+      return writeWith(createTap(Buffer.allocUnsafe(256)), write, value, headerLength);
     }
     scratchBusy = true;
     try {
-      scratch ??= newTap(Buffer.allocUnsafeSlow(INITIAL_SCRATCH));
+      scratch ??= createTap(Buffer.allocUnsafeSlow(INITIAL_SCRATCH));
       return writeWith(scratch, write, value, headerLength);
     } finally {
       scratchBusy = false;
@@ -134,8 +111,8 @@ function createFramedWriter(type: Type): FramedWriter {
 }
 
 function writeWith(
-  tap: TapLike,
-  write: (tap: TapLike, value: unknown) => void,
+  tap: WriterTap,
+  write: (tap: WriterTap, value: unknown) => void,
   value: unknown,
   headerLength: number,
 ): Buffer {
@@ -167,11 +144,14 @@ export function createCodec<T>(
   encodeWithHeader: EncodeWithHeader;
 } {
   const read = limits ? compileReader(type, limits) : compiledReaderOf(type);
-  const shapeOk = compileShapeCheck(type);
-  const writeFramed = createFramedWriter(type);
+  const write = compileWriter(type);
+  // The compiled writer checks records' shapes itself unless avsc writes some of them (see checksShapes).
+  const shapeOk = write.checksShapes ? () => true : compileShapeCheck(type);
+  const writeFramed = createFramedWriter(write);
 
-  // Fast path: avsc's writer refuses every wrong type itself (same checks as isValid); what it cannot see,
-  // undeclared fields and non-objects as records, the shape check covers. Anything refused goes through the full
+  // Fast path: the compiled writer refuses every wrong type itself (same checks as isValid); undeclared fields and
+  // non-objects as records, which avsc's writers do not see, it refuses too where it writes every record itself,
+  // else the shape check covers them. Anything refused goes through the full
   // validation, which lists every violation, so nothing invalid is written and no violation goes unreported.
   const encodeWithHeader = (value: unknown, headerLength: number): Buffer => {
     if (shapeOk(value)) {
