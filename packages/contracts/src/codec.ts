@@ -1,5 +1,4 @@
 import type { Type } from "avsc";
-import avsc from "avsc";
 import type { DecodeLimits } from "./decode-guard.js";
 import { ContractError, describeError, type Violation } from "./errors.js";
 import { type CompiledReader, compiledReaderOf, compileReader } from "./reader.js";
