@@ -252,6 +252,8 @@ const contenders: Contender[] = [
   amqpWindow(1),
   harness.httpContender(`gateway rabbitmq, ${C}`, gatewayRabbit, CONCURRENCY),
   amqpWindow(200),
+  // As many unconfirmed as the 64 connections can have: the most the gateway's confirms can overlap.
+  amqpWindow(CONCURRENCY),
   harness.httpContender("management API, 1 conn", managementTarget, 1),
   harness.httpContender(`management API, ${C}`, managementTarget, CONCURRENCY),
   harness.httpContender("fastify echo, 1 conn", echoTarget, 1),
@@ -290,6 +292,12 @@ const rows: RatioRow[] = [
   { label: "", a: `null-sink gateway, ${C}`, b: `fastify echo, ${C}`, target: 0.85 },
   { label: "(context) gateway ÷ raw best", a: `gateway kafka, ${C}`, b: "kafkajs batches of 100", target: Number.NaN },
   { label: "", a: `gateway rabbitmq, ${C}`, b: "amqplib window 200", target: Number.NaN },
+  {
+    label: "(context) same confirms in flight",
+    a: `gateway rabbitmq, ${C}`,
+    b: `amqplib window ${CONCURRENCY}`,
+    target: Number.NaN,
+  },
 ];
 printRatios(rows, (a, b) => medianRatio(rate(a), rate(b)));
 harness.printFailures("requests did not get the expected status");
