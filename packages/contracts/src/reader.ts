@@ -2,6 +2,7 @@ import type { Type } from "avsc";
 import avsc from "avsc";
 import { compileGuardStep, type DecodeLimits, fail, type GuardCursor, minimumSize } from "./decode-guard.js";
 import { ExactLongType } from "./exact-long.js";
+import { GeneratedSource } from "./generated-source.js";
 import { TimestampMillisType, UuidType } from "./logical-types.js";
 
 /**
@@ -394,54 +395,34 @@ function isExactly(type: Type, name: string): boolean {
 }
 
 /** Generates the JavaScript source of a reader, one function per record, array, map and union. */
-class ReaderSource {
-  readonly #constants: unknown[] = [];
-  readonly #functions: string[] = [];
-  readonly #names = new Map<Type, string>();
-
-  /** The source and the constants it refers to (`k0`, `k1`, ...), for `new Function("k", "h", source)`. */
-  build(root: Type): { source: string; constants: unknown[] } {
+class ReaderSource extends GeneratedSource {
+  /** The reader of `root`, compiled. */
+  compile(root: Type): (c: ReadCursor) => unknown {
     const rootExpression = this.expression(root);
-    const helpers = Object.keys(HELPERS)
-      .map((name) => `const ${name} = h.${name};`)
-      .join("\n");
-    const constants = this.#constants.map((_, i) => `const k${i} = k[${i}];`).join("\n");
-    const source = `"use strict";\n${helpers}\n${constants}\n${this.#functions.join("\n")}\nreturn function root(c) { return ${rootExpression}; };`;
-    return { source, constants: this.#constants };
+    return this.assemble(HELPERS, `function root(c) { return ${rootExpression}; }`);
   }
 
-  #constant(value: unknown): string {
-    this.#constants.push(value);
-    return `k${this.#constants.length - 1}`;
-  }
-
-  /** A function named for `type`, whose body `define` writes (registered first, so recursive types refer to it). */
-  #function(type: Type, prefix: string, define: (name: string) => string): string {
-    let name = this.#names.get(type);
-    if (name === undefined) {
-      name = `${prefix}${this.#names.size}`;
-      this.#names.set(type, name);
-      this.#functions.push(define(name));
-    }
-    return `${name}(c)`;
+  /** A call of `type`'s function (see `namedFunction`) on the cursor `c`. */
+  #call(type: Type, prefix: string, define: (name: string) => string): string {
+    return `${this.namedFunction(type, prefix, define)}(c)`;
   }
 
   /** A JavaScript expression that reads one value of `type` from the cursor `c`. */
   expression(type: Type): string {
     const t = type as unknown as Record<string, unknown>;
     if (Object.getPrototypeOf(type) === UuidType.prototype) {
-      return `readUuid(c, ${this.#constant(type)})`;
+      return `readUuid(c, ${this.constant(type)})`;
     }
     if (
       Object.getPrototypeOf(type) === TimestampMillisType.prototype &&
       isExactly(t.underlyingType as Type, "LongType")
     ) {
-      return `readTimestampMillis(c, ${this.#constant(type)})`;
+      return `readTimestampMillis(c, ${this.constant(type)})`;
     }
     const logicalRead = (avsc.types.LogicalType.prototype as unknown as Record<string, unknown>)._read;
     if (type instanceof avsc.types.LogicalType && t._read === logicalRead) {
       // What avsc's LogicalType._read does: the underlying value through the type's _fromValue.
-      return `${this.#constant(type)}._fromValue(${this.expression(t.underlyingType as Type)})`;
+      return `${this.constant(type)}._fromValue(${this.expression(t.underlyingType as Type)})`;
     }
     if (Object.getPrototypeOf(type) === ExactLongType.prototype) return "readExactLong(c)";
     const simple: Record<string, string> = {
@@ -456,21 +437,21 @@ class ReaderSource {
     };
     for (const [name, expression] of Object.entries(simple)) if (isExactly(type, name)) return expression;
     if (isExactly(type, "FixedType")) {
-      return `readFixed(c, ${t.size as number}, ${this.#constant(type.name)})`;
+      return `readFixed(c, ${t.size as number}, ${this.constant(type.name)})`;
     }
-    if (isExactly(type, "EnumType")) return `readEnum(c, ${this.#constant(t.symbols)}, ${this.#constant(type.name)})`;
+    if (isExactly(type, "EnumType")) return `readEnum(c, ${this.constant(t.symbols)}, ${this.constant(type.name)})`;
     if (isExactly(type, "RecordType")) return this.#record(type, t.fields as Fields);
     if (isExactly(type, "ArrayType")) return this.#array(type, t.itemsType as Type);
     if (isExactly(type, "MapType")) return this.#map(type, t.valuesType as Type);
     if (isExactly(type, "UnwrappedUnionType")) return this.#union(type, t.types as Type[], false);
     if (isExactly(type, "WrappedUnionType")) return this.#union(type, t.types as Type[], true);
-    return `readDelegated(c, ${this.#constant(type)}, ${this.#constant(compileGuardStep(type))})`;
+    return `readDelegated(c, ${this.constant(type)}, ${this.constant(compileGuardStep(type))})`;
   }
 
   #record(type: Type, fields: Fields): string {
     const recordConstructor = (type as unknown as { recordConstructor: unknown }).recordConstructor;
-    return this.#function(type, "record", (name) => {
-      const ctor = this.#constant(recordConstructor);
+    return this.#call(type, "record", (name) => {
+      const ctor = this.constant(recordConstructor);
       // Arguments are evaluated left to right: the fields in schema order, as avsc's own record reader does.
       const args = fields.map((field) => this.expression(field.type)).join(",\n    ");
       return `function ${name}(c) {\n  enterRecord(c);\n  const value = new ${ctor}(${args});\n  c.depth--;\n  return value;\n}`;
@@ -478,7 +459,7 @@ class ReaderSource {
   }
 
   #array(type: Type, items: Type): string {
-    return this.#function(type, "array", (name) => {
+    return this.#call(type, "array", (name) => {
       const itemSize = minimumSize(items);
       const item = this.expression(items);
       return `function ${name}(c) {
@@ -496,7 +477,7 @@ class ReaderSource {
   }
 
   #map(type: Type, values: Type): string {
-    return this.#function(type, "map", (name) => {
+    return this.#call(type, "map", (name) => {
       const itemSize = 1 + minimumSize(values);
       const item = this.expression(values);
       return `function ${name}(c) {
@@ -514,11 +495,11 @@ class ReaderSource {
   }
 
   #union(type: Type, branches: Type[], wrapped: boolean): string {
-    return this.#function(type, "union", (name) => {
+    return this.#call(type, "union", (name) => {
       const cases = branches.map((branch, i) => {
         const read = this.expression(branch);
         const Branch = (branch as unknown as { _branchConstructor: unknown })._branchConstructor;
-        const value = !wrapped || Branch === null ? read : `new ${this.#constant(Branch)}(${read})`;
+        const value = !wrapped || Branch === null ? read : `new ${this.constant(Branch)}(${read})`;
         return `    case ${i}: return ${value};`;
       });
       return `function ${name}(c) {\n  switch (readUnionIndex(c, ${branches.length})) {\n${cases.join("\n")}\n  }\n}`;
@@ -539,8 +520,7 @@ export function compileReader(type: Type, limits: DecodeLimits = {}): CompiledRe
   // The generated source names types only through constants and never embeds schema text (names, docs, symbols).
   const maxDepth = limits.maxDepth ?? 500;
   const maxEmptyItems = limits.maxEmptyItems ?? 100_000;
-  const { source, constants } = new ReaderSource().build(type);
-  const root = new Function("k", "h", source)(constants, HELPERS) as (c: ReadCursor) => unknown;
+  const root = new ReaderSource().compile(type);
   return (bytes, start) => {
     const c = new ReadCursor(bytes, start, maxDepth, maxEmptyItems);
     const value = root(c);

@@ -1,5 +1,6 @@
 import type { Type } from "avsc";
 import avsc from "avsc";
+import { GeneratedSource } from "./generated-source.js";
 import { isUuidText, TimestampMillisType, UuidType } from "./logical-types.js";
 
 /** avsc's Tap, as a type's writer is handed it: bytes beyond `buf` are not written, but `pos` still moves on. */
@@ -120,38 +121,14 @@ function isExactly(type: Type, name: string): boolean {
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Generates the JavaScript source of a writer, one function per record, array and map. */
-class WriterSource {
-  readonly #constants: unknown[] = [];
-  readonly #functions: string[] = [];
-  readonly #names = new Map<Type, string>();
+class WriterSource extends GeneratedSource {
   /** Whether a type avsc writes can hold a record (see {@link CompiledWriter.checksShapes}). */
   delegatesRecords = false;
 
-  /** The source and the constants it refers to (`k0`, `k1`, ...), for `new Function("k", "h", source)`. */
-  build(root: Type): { source: string; constants: unknown[] } {
+  /** The writer of `root`, compiled. */
+  compile(root: Type): (tap: WriterTap, value: unknown) => void {
     const rootStatement = this.statement(root, "v");
-    const helpers = Object.keys(HELPERS)
-      .map((name) => `const ${name} = h.${name};`)
-      .join("\n");
-    const constants = this.#constants.map((_, i) => `const k${i} = k[${i}];`).join("\n");
-    const source = `"use strict";\n${helpers}\n${constants}\n${this.#functions.join("\n")}\nreturn function root(t, v) { ${rootStatement} };`;
-    return { source, constants: this.#constants };
-  }
-
-  #constant(value: unknown): string {
-    this.#constants.push(value);
-    return `k${this.#constants.length - 1}`;
-  }
-
-  /** A function named for `type`, whose body `define` writes (registered first, so recursive types refer to it). */
-  #function(type: Type, prefix: string, define: (name: string) => string): string {
-    let name = this.#names.get(type);
-    if (name === undefined) {
-      name = `${prefix}${this.#names.size}`;
-      this.#names.set(type, name);
-      this.#functions.push(define(name));
-    }
-    return name;
+    return this.assemble(HELPERS, `function root(t, v) { ${rootStatement} }`);
   }
 
   /** A JavaScript statement that writes the value of `type` held by the variable `v` to the tap `t`. */
@@ -168,7 +145,7 @@ class WriterSource {
     if (isExactly(type, "NullType")) return `if (${v} !== null) invalid("null");`;
     if (isExactly(type, "EnumType")) {
       const symbols = t.symbols as string[];
-      return `writeEnum(t, ${v}, ${this.#constant(new Map(symbols.map((symbol, i) => [symbol, i])))});`;
+      return `writeEnum(t, ${v}, ${this.constant(new Map(symbols.map((symbol, i) => [symbol, i])))});`;
     }
     if (isExactly(type, "RecordType")) return `${this.#record(type, t.fields as Fields)}(t, ${v});`;
     if (isExactly(type, "ArrayType")) return `${this.#array(type, t.itemsType as Type)}(t, ${v});`;
@@ -191,22 +168,22 @@ class WriterSource {
     }
     // Everything else is written by avsc itself.
     if (holdsRecords(type, new Set())) this.delegatesRecords = true;
-    return `${this.#constant(type)}._write(t, ${v});`;
+    return `${this.constant(type)}._write(t, ${v});`;
   }
 
   #record(type: Type, fields: Fields): string {
-    return this.#function(type, "record", (name) => {
+    return this.namedFunction(type, "record", (name) => {
       const lines = fields.map((field, i) => {
-        const access = IDENTIFIER.test(field.name) ? `v.${field.name}` : `v[${this.#constant(field.name)}]`;
+        const access = IDENTIFIER.test(field.name) ? `v.${field.name}` : `v[${this.constant(field.name)}]`;
         const write = this.statement(field.type, `f${i}`);
         const fallback = field.defaultValue();
         if (fallback === undefined) return `  const f${i} = ${access};\n  ${write}`;
         // As avsc's record writer: a missing field (undefined) is written as its default's bytes.
         const bytes = field.type.toBuffer(fallback).toString("binary");
-        return `  const f${i} = ${access};\n  if (f${i} === undefined) t.writeBinary(${this.#constant(bytes)}, ${bytes.length});\n  else { ${write} }`;
+        return `  const f${i} = ${access};\n  if (f${i} === undefined) t.writeBinary(${this.constant(bytes)}, ${bytes.length});\n  else { ${write} }`;
       });
-      const names = this.#constant(fields.map((field) => field.name));
-      const declared = this.#constant(new Set(fields.map((field) => field.name)));
+      const names = this.constant(fields.map((field) => field.name));
+      const declared = this.constant(new Set(fields.map((field) => field.name)));
       // Every key must be a declared field (what noUndeclaredFields checks); objects built in field order, the
       // common case, match without a set lookup.
       return `function ${name}(t, v) {
@@ -223,7 +200,7 @@ ${lines.join("\n")}
   }
 
   #array(type: Type, items: Type): string {
-    return this.#function(type, "array", (name) => {
+    return this.namedFunction(type, "array", (name) => {
       const item = this.statement(items, "item");
       return `function ${name}(t, v) {
   if (!Array.isArray(v)) invalid("array");
@@ -238,7 +215,7 @@ ${lines.join("\n")}
   }
 
   #map(type: Type, values: Type): string {
-    return this.#function(type, "map", (name) => {
+    return this.namedFunction(type, "map", (name) => {
       const value = this.statement(values, "item");
       return `function ${name}(t, v) {
   if (!v || typeof v !== "object" || Array.isArray(v)) invalid("map");
@@ -271,8 +248,7 @@ export function compileWriter(type: Type): CompiledWriter {
   // The generated source names fields by their Avro names (identifiers, or through constants) and nothing else of
   // the schema.
   const generator = new WriterSource();
-  const { source, constants } = generator.build(type);
-  const write = new Function("k", "h", source)(constants, HELPERS) as (tap: WriterTap, value: unknown) => void;
+  const write = generator.compile(type);
   return Object.assign(write, { checksShapes: !generator.delegatesRecords });
 }
 
