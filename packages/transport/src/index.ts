@@ -65,6 +65,7 @@ export {
 export {
   createKafkaPublisher,
   type KafkaAck,
+  type KafkaHeaderValue,
   type KafkaPublisher,
   type KafkaPublisherOptions,
   type KafkaPublishOptions,

@@ -421,6 +421,42 @@ describe("Kafka subscription (real Kafka)", () => {
     });
   });
 
+  it("retry and dead-letter copies keep the record byte for byte: binary key, non-UTF-8 and repeated headers, null value", async () => {
+    const name = await topic(1);
+    const key = Buffer.from([0xff, 0x00, 0xfe]);
+    const binary = Buffer.from([0xc3, 0x28, 0xff]);
+    const { subscription, seen } = subscribe(
+      { topic: name, groupId: `${name}-g`, from: "earliest", retryTiersMs: [200] },
+      (d) => {
+        if (d.attempt === 1) void d.retry({ delayMs: 0, reason: "again" });
+        else void d.deadLetter("rejected", { code: "REJECTED", message: "no" });
+      },
+    );
+    await subscription.ready;
+    await publisher.publish({
+      topic: name,
+      key,
+      value: null,
+      headers: { "event-type": "kronos.test.Tombstone", binary, repeated: ["first", Buffer.from([0x80])] },
+    });
+    await until("the retried copy", () => seen.length === 2);
+    const [retried] = await readBack(kafka, `${name}.retry.200`, 1);
+    const [letter] = await readBack(kafka, `${name}.dlq`, 1);
+    for (const copy of [retried, letter]) {
+      expect(copy?.raw.key).toEqual(key);
+      expect(copy?.raw.value).toBeNull();
+      expect(copy?.raw.headers.binary).toEqual(binary);
+      expect(copy?.raw.headers.repeated).toEqual([Buffer.from("first"), Buffer.from([0x80])]);
+      expect(copy?.headers["event-type"]).toBe("kronos.test.Tombstone");
+    }
+    expect(retried?.headers["x-kronos-attempt"]).toBe("2");
+    expect(readDeadLetter(letter?.headers ?? {})).toMatchObject({
+      reason: "rejected",
+      errorCode: "REJECTED",
+      attempts: 2,
+    });
+  });
+
   it("maxInFlight 5: the handler holds 5 of 50 records, refills once half are settled; pause, resume and release", async () => {
     const name = await topic(1);
     const groupId = `${name}-g`;

@@ -64,6 +64,14 @@ describe("KafkaPublisher (real Kafka)", () => {
       value,
       headers: { "kronos-message-id": "m-1", "content-type": "application/vnd.kronos+avro" },
       timestamp: "1700000000123",
+      raw: {
+        key: Buffer.from("user-42"),
+        value,
+        headers: {
+          "kronos-message-id": Buffer.from("m-1"),
+          "content-type": Buffer.from("application/vnd.kronos+avro"),
+        },
+      },
     });
   });
 

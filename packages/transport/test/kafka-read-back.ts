@@ -1,5 +1,5 @@
 // Test helper that reads what landed on a real Kafka topic, past the code under test.
-import type { Kafka } from "kafkajs";
+import type { IHeaders, Kafka } from "kafkajs";
 
 /** One record as {@link readBack} gives it: where it sits, its key, bytes, headers (as text) and timestamp. */
 export interface ReadRecord {
@@ -9,6 +9,8 @@ export interface ReadRecord {
   value: Buffer;
   headers: Record<string, string>;
   timestamp: string;
+  /** The key, value and headers exactly as Kafka gave them (bytes, null value, repeated headers as lists). */
+  raw: { key: Buffer | null; value: Buffer | null; headers: IHeaders };
 }
 
 /**
@@ -36,6 +38,7 @@ export async function readBack(kafka: Kafka, topic: string, count: number, timeo
               value: message.value ?? Buffer.alloc(0),
               headers,
               timestamp: message.timestamp,
+              raw: { key: message.key, value: message.value, headers: message.headers ?? {} },
             });
             if (read.length >= count) {
               clearTimeout(timer);

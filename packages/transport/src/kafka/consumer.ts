@@ -3,6 +3,7 @@ import {
   type Admin,
   type Consumer,
   type EachBatchPayload,
+  type IHeaders,
   type IMemberAssignment,
   Kafka,
   type KafkaMessage,
@@ -14,10 +15,10 @@ import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { withTimeout } from "../timeout.js";
 import { type KafkaConnection, kafkaAdminAccess } from "./connection.js";
-import { kafkaHeadersText } from "./headers.js";
+import { kafkaCopyHeaders, kafkaHeadersText } from "./headers.js";
 import { kafkaLogging } from "./log.js";
 import { OffsetTracker } from "./offset-tracker.js";
-import { createKafkaPublisher, type KafkaPublisher, kafkaErrorTypes } from "./publisher.js";
+import { createKafkaPublisher, type KafkaPublisher, type KafkaRecord, kafkaErrorTypes } from "./publisher.js";
 import {
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_RETRY_TIERS_MS,
@@ -174,6 +175,8 @@ interface HeldRecord {
   readonly key: string | undefined;
   readonly value: Buffer;
   readonly headers: Readonly<Record<string, string>>;
+  /** The record as Kafka gave it, for copies that keep it byte for byte (key, null value, header bytes). */
+  readonly raw: { readonly key: Buffer | null; readonly value: Buffer | null; readonly headers: IHeaders | undefined };
   readonly attempt: number;
   /** The record on the subscription's topic it stands for (itself, or the original of a retried copy). */
   readonly original: OriginalRecord;
@@ -673,9 +676,9 @@ class KafkaTopicSubscription implements KafkaSubscription {
           return;
         }
       }
-      if (this.#userPaused || this.#inFlight >= this.#maxInFlight) {
-        // Wait a little for a free slot with the batch in hand: returning would drop the rest of the fetched batch
-        // and cost a refetch (and kafkajs' idle wait) for every few records.
+      if (this.#userPaused || this.#isSaturated()) {
+        // Wait a little for room with the batch in hand: returning would drop the rest of the fetched batch and
+        // cost a refetch (and kafkajs' idle wait) for every few records.
         if (!(await this.#slotFreed(isRunning, isStale, heartbeat))) {
           this.#applyPauses();
           return;
@@ -706,6 +709,7 @@ class KafkaTopicSubscription implements KafkaSubscription {
       key: message.key === null ? undefined : message.key.toString("utf8"),
       value: message.value ?? Buffer.alloc(0),
       headers,
+      raw: { key: message.key, value: message.value, headers: message.headers },
       attempt: attemptOf(headers),
       original: topic === this.#topic ? read : originalRecord(headers, { ...read, topic: this.#topic }),
     };
@@ -794,13 +798,15 @@ class KafkaTopicSubscription implements KafkaSubscription {
   }
 
   /**
-   * Resolves true as soon as a delivery slot is free (and the caller has not paused), false after
-   * {@link SLOT_WAIT_MS} or when the batch goes stale (rebalance, stop). Heartbeats while it waits, so the member
-   * is never taken for dead; bounded, so a rebalance is never held up for long.
+   * Resolves true as soon as deliveries may go on (the caller has not paused, and the unsettled deliveries fell to
+   * half of `maxInFlight`, as for resuming a fetch: see {@link #isSaturated}), false after {@link SLOT_WAIT_MS} or
+   * when the batch goes stale (rebalance, stop). Heartbeats while it waits, so the member is never taken for dead;
+   * bounded, so a rebalance is never held up for long. The same threshold as fetching, so whether a record comes
+   * from the batch in hand or from a new fetch, the handler sees the same pattern.
    */
   async #slotFreed(isRunning: () => boolean, isStale: () => boolean, heartbeat: () => Promise<void>): Promise<boolean> {
     const deadline = Date.now() + SLOT_WAIT_MS;
-    while (this.#userPaused || this.#inFlight >= this.#maxInFlight) {
+    while (this.#userPaused || this.#isSaturated()) {
       const left = deadline - Date.now();
       if (left <= 0 || this.#closing || this.#positioning || !isRunning() || isStale()) return false;
       await new Promise<void>((resolve) => {
@@ -897,7 +903,10 @@ class KafkaTopicSubscription implements KafkaSubscription {
     await this.#publish(deadLetterTopicName(this.#topic), record, headers, {});
   }
 
-  /** Publishes a copy of `record` (same key and value) with acks=all, creating the topic on first use. */
+  /**
+   * Publishes a copy of `record` with acks=all, creating the topic on first use: the same key and value bytes (a
+   * tombstone stays one), the headers as `headers` says, each unchanged one with its original bytes.
+   */
   async #publish(
     topic: string,
     record: HeldRecord,
@@ -909,7 +918,12 @@ class KafkaTopicSubscription implements KafkaSubscription {
       logger: this.#logger,
     });
     const publisher = this.#publisher;
-    const copy = { topic, key: record.key ?? null, value: record.value, headers };
+    const copy: KafkaRecord = {
+      topic,
+      key: record.raw.key,
+      value: record.raw.value,
+      headers: kafkaCopyHeaders(record.raw.headers, record.headers, headers),
+    };
     await ensureTopic(this.#connection, topic, topicOptions, this.#logger);
     try {
       await publisher.publish(copy);

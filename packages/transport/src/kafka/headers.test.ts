@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { kafkaHeadersText } from "./headers.js";
+import { kafkaCopyHeaders, kafkaHeadersText } from "./headers.js";
 
 describe("kafkaHeadersText", () => {
   it("decodes header bytes as UTF-8, keeps the last of a repeated header, drops absent values", () => {
@@ -18,5 +18,25 @@ describe("kafkaHeadersText", () => {
       repeated: "second",
     });
     expect(kafkaHeadersText(undefined)).toEqual({});
+  });
+});
+
+describe("kafkaCopyHeaders", () => {
+  it("keeps the original bytes of unchanged headers, takes the new text of changed and added ones, drops the rest", () => {
+    const raw = {
+      binary: Buffer.from([0xc3, 0x28]),
+      repeated: [Buffer.from("a"), Buffer.from("b")],
+      attempt: Buffer.from("1"),
+      gone: "x",
+    };
+    const text = kafkaHeadersText(raw);
+    const updated = { ...text, attempt: "2", added: "new" } as Record<string, string>;
+    delete updated.gone;
+    expect(kafkaCopyHeaders(raw, text, updated)).toEqual({
+      binary: Buffer.from([0xc3, 0x28]),
+      repeated: [Buffer.from("a"), Buffer.from("b")],
+      attempt: "2",
+      added: "new",
+    });
   });
 });

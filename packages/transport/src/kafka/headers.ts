@@ -1,4 +1,5 @@
 import type { IHeaders } from "kafkajs";
+import type { KafkaHeaderValue } from "./publisher.js";
 
 /**
  * Internal to @kronos/transport: Kafka record headers as text, as a `Delivery`, a request and a reply expose them.
@@ -12,4 +13,23 @@ export function kafkaHeadersText(headers: IHeaders | undefined): Record<string, 
     text[name] = typeof value === "string" ? value : value.toString("utf8");
   }
   return text;
+}
+
+/**
+ * Internal to @kronos/transport: the headers of a copy of a consumed record (a retry or dead-letter copy). `text` is
+ * what the consumer read (`kafkaHeadersText` of `raw`), `updated` the copy's headers as text: a header whose text is
+ * unchanged keeps its original bytes (and its repeated values), an added or changed one takes the new text, and one
+ * left out of `updated` is dropped. So bytes that are not UTF-8 survive the copy.
+ */
+export function kafkaCopyHeaders(
+  raw: IHeaders | undefined,
+  text: Readonly<Record<string, string>>,
+  updated: Readonly<Record<string, string>>,
+): Record<string, KafkaHeaderValue> {
+  const copy: Record<string, KafkaHeaderValue> = {};
+  for (const [name, value] of Object.entries(updated)) {
+    const original = raw?.[name];
+    copy[name] = original !== undefined && text[name] === value ? original : value;
+  }
+  return copy;
 }

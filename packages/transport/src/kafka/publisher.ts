@@ -16,13 +16,21 @@ import { kafkaLogging } from "./log.js";
 /** One record to write to Kafka. */
 export interface KafkaRecord {
   readonly topic: string;
-  /** Partition key (murmur2, as the Java client); null or absent spreads records over the partitions. */
-  readonly key?: string | null;
-  readonly value: Buffer;
-  readonly headers?: Record<string, string>;
+  /**
+   * Partition key (murmur2, as the Java client); null or absent spreads records over the partitions. Bytes are
+   * written as they are (a copy of a consumed record keeps its key byte for byte).
+   */
+  readonly key?: string | Buffer | null;
+  /** The record's value; null writes a tombstone (a copy of one stays one). */
+  readonly value: Buffer | null;
+  /** Header values as text, or as bytes written unchanged (a repeated header as a list, in order). */
+  readonly headers?: Readonly<Record<string, KafkaHeaderValue>>;
   /** Milliseconds since the epoch, as a decimal string. Default: the time of sending. */
   readonly timestamp?: string;
 }
+
+/** A Kafka header's value: text (written as UTF-8), bytes, or the values of a header repeated in the record. */
+export type KafkaHeaderValue = string | Buffer | readonly (string | Buffer)[];
 
 /** Where Kafka stored a record: its topic, partition and offset (a decimal string: offsets are 64-bit). */
 export interface KafkaAck {
@@ -317,7 +325,7 @@ export function createKafkaPublisher(connection: KafkaConnection, options: Kafka
       const messages = sending.map((call) => {
         const { record } = call;
         const message: Message = { key: record.key ?? null, value: record.value };
-        if (record.headers) message.headers = { ...record.headers };
+        if (record.headers) message.headers = { ...(record.headers as Message["headers"]) };
         if (record.timestamp !== undefined) message.timestamp = record.timestamp;
         const list = byTopic.get(record.topic);
         if (list) list.push(message);
