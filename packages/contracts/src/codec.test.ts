@@ -150,7 +150,9 @@ describe("RegistrySerde warm paths", () => {
     for (const broken of [bytes.subarray(0, bytes.length - 1), Buffer.concat([bytes, Buffer.from([0])]), hugeCount]) {
       const started = performance.now();
       await expect(serde.decode(order, broken)).rejects.toMatchObject({ code: "DECODE_FAILED" });
-      expect(performance.now() - started).toBeLessThan(50);
+      // Refused at once (microseconds); the bound only has to tell that from allocating or looping 2^40 times, with
+      // room for a busy machine's pauses.
+      expect(performance.now() - started).toBeLessThan(500);
     }
     await expect(serde.decode(order, Buffer.from([0, 0]))).rejects.toMatchObject({ code: "INCOMPLETE_HEADER" });
   });

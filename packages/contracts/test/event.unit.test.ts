@@ -126,7 +126,8 @@ describe("defineEvent", () => {
     // An array of 2^31 nulls: zero-byte items, refused by the empty-item budget instead of looping for seconds.
     const start = performance.now();
     expect(() => strings.decode(Buffer.from([0x00, 0x80, 0x80, 0x80, 0x80, 0x10, 0x00]))).toThrow(/empty items/);
-    expect(performance.now() - start).toBeLessThan(50);
+    // Microseconds when refused up front; looping over 2^31 items would take seconds. Room for a busy machine.
+    expect(performance.now() - start).toBeLessThan(500);
   });
 
   it("refuses a schema that is not a record of the event's name", () => {
