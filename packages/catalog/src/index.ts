@@ -5,7 +5,7 @@
  */
 export { AVRO_PRIMITIVES, isObject, type LintProblem, lintSchema, namespaceOf, qualify } from "./avro.js";
 export { CatalogError, type CatalogIssue, formatIssue } from "./errors.js";
-export { selfContainedSchema } from "./inline.js";
+export { inlineNamedTypes, ownNamespace, selfContainedSchema } from "./inline.js";
 export { loadCatalog, loadCatalogSync, MANIFEST_FILE, SUBJECT_NAMING } from "./load.js";
 export { SHARED_ATTRIBUTE, SHARED_FOLDER } from "./schemas.js";
 export {

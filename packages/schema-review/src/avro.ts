@@ -1,4 +1,11 @@
-import { AVRO_PRIMITIVES, isObject, type Json, type JsonObject, namespaceOf, qualify } from "@kronos/catalog";
+import {
+  AVRO_PRIMITIVES,
+  isObject,
+  type Json,
+  type JsonObject,
+  ownNamespace,
+  qualify,
+} from "@kronos/catalog";
 
 /** Avro primitive type names. */
 export type Primitive = "null" | "boolean" | "int" | "long" | "float" | "double" | "bytes" | "string";
@@ -52,12 +59,6 @@ export interface AvroSchema {
 /** The unqualified part of a full name. */
 export function shortName(fullName: string): string {
   return fullName.slice(fullName.lastIndexOf(".") + 1);
-}
-
-function ownNamespace(node: JsonObject, enclosing: string): string {
-  const name = String(node.name);
-  if (name.includes(".")) return namespaceOf(name);
-  return typeof node.namespace === "string" ? node.namespace : enclosing;
 }
 
 function strings(value: Json | undefined): string[] {
@@ -158,47 +159,6 @@ export function describe(schema: AvroSchema, type: AvroType): string {
     case "union":
       return type.branches.map((b) => describe(schema, b)).join(" | ");
   }
-}
-
-/**
- * Inlines the named types a schema references from other files (looked up by full name), at first use, by name
- * after that: the self-contained form the registry sees. Unknown names are kept as written (parsing reports them).
- */
-export function inlineSchema(schema: Json, lookup: (fullName: string) => JsonObject | undefined): Json {
-  const defined = new Set<string>();
-  const visit = (node: Json, namespace: string): Json => {
-    if (typeof node === "string") {
-      if (AVRO_PRIMITIVES.has(node)) return node;
-      const name = qualify(node, namespace);
-      if (defined.has(name)) return name;
-      const definition = lookup(name);
-      return definition === undefined ? node : visit(structuredClone(definition), namespace);
-    }
-    if (Array.isArray(node)) return node.map((branch) => visit(branch, namespace));
-    if (!isObject(node)) return node;
-    const type = node.type;
-    if (typeof type === "string" && NAMED_KINDS.has(type) && typeof node.name === "string") {
-      const own = ownNamespace(node, namespace);
-      defined.add(qualify(node.name, own));
-      const copy: JsonObject = { ...node };
-      if (own !== namespace && !node.name.includes(".")) copy.namespace = own;
-      if (Array.isArray(node.fields)) {
-        copy.fields = node.fields.map((field) =>
-          isObject(field) && field.type !== undefined ? { ...field, type: visit(field.type, own) } : field,
-        );
-      }
-      return copy;
-    }
-    const copy: JsonObject = { ...node };
-    if (type === "array" && node.items !== undefined) copy.items = visit(node.items, namespace);
-    else if (type === "map" && node.values !== undefined) copy.values = visit(node.values, namespace);
-    else if (type !== undefined && typeof type !== "string") copy.type = visit(type, namespace);
-    else if (typeof type === "string" && !AVRO_PRIMITIVES.has(type) && type !== "array" && type !== "map") {
-      return visit(type, namespace);
-    }
-    return copy;
-  };
-  return visit(schema, "");
 }
 
 /** Every named type a schema file defines (full name → definition with its namespace explicit). */

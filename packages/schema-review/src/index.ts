@@ -8,7 +8,6 @@ export {
   type AvroSchema,
   type AvroType,
   describe,
-  inlineSchema,
   parseAvro,
 } from "./avro.js";
 export { type Bump, bumpVersion, maxBump } from "./bump.js";

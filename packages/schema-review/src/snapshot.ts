@@ -4,6 +4,7 @@ import {
   COMPATIBILITY_MODES,
   type Compatibility,
   DEFAULT_COMPATIBILITY,
+  inlineNamedTypes,
   isObject,
   type Json,
   type JsonObject,
@@ -11,7 +12,7 @@ import {
 } from "@kronos/catalog";
 import avro from "avsc";
 import { parse as parseYaml } from "yaml";
-import { type AvroSchema, definitionsOf, inlineSchema, parseAvro } from "./avro.js";
+import { type AvroSchema, definitionsOf, parseAvro } from "./avro.js";
 import { ReviewError } from "./errors.js";
 import type { GitRepo } from "./git.js";
 
@@ -147,7 +148,7 @@ export function buildView(snapshot: SchemaFiles, strict: boolean): CatalogView {
     const shared = folders[0] === SHARED_FOLDER || json[SHARED_ATTRIBUTE] === true || json.type !== "record";
     if (shared || folders.length === 0) continue;
     const name = qualify(json.name as string, typeof json.namespace === "string" ? json.namespace : "");
-    const self = inlineSchema(json, (full) => definitions.get(full));
+    const self = inlineNamedTypes(json, (full) => definitions.get(full));
     let schema: AvroSchema;
     try {
       avro.Type.forSchema(self as avro.Schema);
