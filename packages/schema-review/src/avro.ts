@@ -1,11 +1,4 @@
-import {
-  AVRO_PRIMITIVES,
-  isObject,
-  type Json,
-  type JsonObject,
-  ownNamespace,
-  qualify,
-} from "@kronos/catalog";
+import { AVRO_PRIMITIVES, isObject, type Json, type JsonObject, ownNamespace, qualify } from "@kronos/catalog";
 
 /** Avro primitive type names. */
 export type Primitive = "null" | "boolean" | "int" | "long" | "float" | "double" | "bytes" | "string";
