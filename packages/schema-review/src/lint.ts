@@ -1,5 +1,5 @@
 import type { Json, JsonObject } from "@kronos/catalog";
-import { isObject, namespaceOf, qualify } from "@kronos/catalog";
+import { isObject, namespaceOf, ownNamespace, qualify } from "@kronos/catalog";
 import { definitionsOf, shortName } from "./avro.js";
 import { type CatalogView, MANIFEST_FILE, manifestMessages } from "./snapshot.js";
 import { modeRules } from "./verdict.js";
@@ -140,11 +140,7 @@ export function lintFiles(
       if (!isObject(node)) return;
       const type = node.type;
       if (typeof type === "string" && NAMED.has(type) && typeof node.name === "string") {
-        const own = node.name.includes(".")
-          ? namespaceOf(node.name)
-          : typeof node.namespace === "string"
-            ? node.namespace
-            : namespace;
+        const own = ownNamespace(node, namespace);
         const full = qualify(node.name, own);
         checkDisables(node, full, DISABLE_ATTRIBUTE);
         if (!hasDoc(node)) report("doc-required", node, full, `${type} ${shortName(full)} has no doc`);
