@@ -108,7 +108,7 @@ function writeEnum(tap: WriterTap, value: unknown, indices: ReadonlyMap<unknown,
 }
 
 /** The functions generated writers call, by the names they call them. */
-const HELPERS = { writeString, writeUuid, writeTimestampMillis, writeIndex, writeEnum, invalid };
+const HELPERS = { writeString, writeUuid, writeTimestampMillis, writeEnum, invalid };
 
 type Fields = { name: string; type: Type; defaultValue(): unknown }[];
 

@@ -172,10 +172,9 @@ interface HeldRecord {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
-  readonly key: string | undefined;
-  readonly value: Buffer;
+  /** The headers as text (`kafkaHeadersText` of the raw ones), read once: attempts, retry bookkeeping, delivery. */
   readonly headers: Readonly<Record<string, string>>;
-  /** The record as Kafka gave it, for copies that keep it byte for byte (key, null value, header bytes). */
+  /** The record as Kafka gave it: deliveries read their body and key from it, copies keep it byte for byte. */
   readonly raw: { readonly key: Buffer | null; readonly value: Buffer | null; readonly headers: IHeaders | undefined };
   readonly attempt: number;
   /** The record on the subscription's topic it stands for (itself, or the original of a retried copy). */
@@ -706,8 +705,6 @@ class KafkaTopicSubscription implements KafkaSubscription {
       topic,
       partition,
       offset: message.offset,
-      key: message.key === null ? undefined : message.key.toString("utf8"),
-      value: message.value ?? Buffer.alloc(0),
       headers,
       raw: { key: message.key, value: message.value, headers: message.headers },
       attempt: attemptOf(headers),
@@ -777,11 +774,11 @@ class KafkaTopicSubscription implements KafkaSubscription {
     return {
       broker: "kafka",
       source: record.original.topic,
-      body: record.value,
+      body: record.raw.value ?? Buffer.alloc(0),
       headers: record.headers,
       messageId: record.headers["message-id"],
       eventType: record.headers["event-type"],
-      key: record.key,
+      key: record.raw.key?.toString("utf8"),
       redelivered,
       attempt: record.attempt,
       position: { partition: record.original.partition, offset: record.original.offset },
