@@ -1,6 +1,7 @@
 // The dashboard (infra/grafana) and the alert rules (infra/prometheus/rules) name metrics that the apps' code must
-// define: a renamed metric would otherwise leave an empty panel and an alert that can never fire. A name counts as
-// defined when it appears as a string literal in the sources of the packages that define metrics.
+// define, filtered on labels the code gives them: a renamed metric or label would otherwise leave an empty panel and
+// an alert that can never fire. A name counts as defined when it appears as a string literal in the sources of the
+// packages that define metrics; a label, when it is a string literal in the file that defines the metric.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,6 +53,17 @@ function metricNames(expr: string): string[] {
     .replace(/\$\w+/g, "");
   const names = [...bare.matchAll(/(?<![\w.:])([a-zA-Z_:][\w:]*)(?![\w:]|\s*\()/g)].map((match) => match[1] ?? "");
   return [...new Set(names.filter((name) => !PROMQL_WORDS.has(name)))];
+}
+
+/** Labels every series has without the code naming them: Prometheus' target labels, the registry's `app`. */
+const ADDED_LABELS = new Set(["job", "instance", "app"]);
+
+/** The label names of the matchers written directly on a metric name: `name{label="..."}`. */
+function labelMatchers(expr: string): Array<{ metric: string; label: string }> {
+  const valuesBlanked = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  return [...valuesBlanked.matchAll(/([a-zA-Z_:][\w:]*)\{([^}]*)\}/g)].flatMap(([, metric = "", matchers = ""]) =>
+    [...matchers.matchAll(/([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)/g)].map(([, label = ""]) => ({ metric, label })),
+  );
 }
 
 function sourceFiles(dir: string): string[] {
@@ -128,6 +140,23 @@ describe("metric names of the dashboard and the alert rules", () => {
         .map((name) => `${where}: ${name}`),
     );
     expect(unknown).toEqual([]);
+  });
+
+  it("filters on labels that the file defining the metric names", () => {
+    const unknown = expressions.flatMap(({ where, expr }) =>
+      labelMatchers(expr).flatMap(({ metric, label }) => {
+        const file = definedIn(metric);
+        if (file === undefined || ADDED_LABELS.has(label)) return [];
+        const text = sources.find((source) => source.file === file)?.text ?? "";
+        return text.includes(`"${label}"`) ? [] : [`${where}: ${metric}{${label}} (${file})`];
+      }),
+    );
+    expect(unknown).toEqual([]);
+    expect(labelMatchers('sum(rate(a_total{job=~"$job", outcome!="x{1}"}[5m])) / b{route="/x=y"}')).toEqual([
+      { metric: "a_total", label: "job" },
+      { metric: "a_total", label: "outcome" },
+      { metric: "b", label: "route" },
+    ]);
   });
 
   it("knows where the metrics of this change are defined", () => {
