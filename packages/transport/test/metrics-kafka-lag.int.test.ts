@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createKafkaConnection,
   createTopic,
+  deleteTopic,
   KAFKA_CONSUMER_LAG,
   type KafkaConnection,
   registerKafkaLagMetrics,
 } from "../src/index.js";
+import { eventually } from "./rabbitmq-management.js";
 import { expectScrapeDespiteHang, recordingLogger, scrape, silentServer } from "./scrape.js";
 
 const resources = new TestResources();
@@ -69,6 +71,22 @@ describe("kronos_kafka_consumer_lag (real Kafka)", () => {
     // The group consumes further: the next scrape reads afresh.
     await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: "6" }] });
     expect((await scrape(registry, KAFKA_CONSUMER_LAG)).get(series(0))).toBe(0);
+  });
+
+  it("leaves out a topic deleted since the group committed on it", async () => {
+    const gone = resources.topic("lag-metrics-gone");
+    await createTopic(connection, gone, { partitions: 1 });
+    await admin.setOffsets({ groupId: group, topic: gone, partitions: [{ partition: 0, offset: "0" }] });
+    await deleteTopic(connection, gone);
+    const registry = new Registry();
+    registerKafkaLagMetrics(connection, { registry, groups: [group] });
+    // Kafka finishes a deletion in the background: a read racing it fails once, and the next one succeeds.
+    const lag = await eventually(async () => {
+      const found = await scrape(registry, KAFKA_CONSUMER_LAG);
+      expect(found.get(series(1))).toBe(3);
+      return found;
+    });
+    expect([...lag.keys()].filter((labels) => labels.includes(gone))).toEqual([]);
   });
 
   it("asks for the groups at every scrape when given a function", async () => {

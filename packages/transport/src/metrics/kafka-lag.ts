@@ -1,6 +1,5 @@
 import type { Admin } from "kafkajs";
 import type { Gauge, Registry } from "prom-client";
-import { topicVanished } from "../admin/kafka-topics.js";
 import { type KafkaConnection, kafkaAdminAccess } from "../kafka/connection.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { type GaugeSample, registerScrapedGauge } from "./scraped-gauge.js";
@@ -35,7 +34,8 @@ type LagLabel = "group" | "topic" | "partition";
  * The figures are read when the registry is collected (on scrape) through the connection's admin client: one
  * OffsetFetch per group (every topic it committed on) and one ListOffsets per topic, bounded by `timeoutMs`. A read
  * that fails or times out is logged, leaves the last values and drops the admin client (the next read connects
- * afresh); it never fails the scrape. A topic deleted since the group committed on it is left out. Never throws.
+ * afresh); it never fails the scrape. A topic deleted since the group committed on it is left out (one deleted
+ * between the listing and the offsets request fails that one read). Never throws.
  */
 export function registerKafkaLagMetrics(connection: KafkaConnection, options: KafkaLagMetricsOptions): Gauge<LagLabel> {
   const access = kafkaAdminAccess(connection);
@@ -57,7 +57,11 @@ async function readLag(admin: Admin, groups: readonly string[]): Promise<Array<G
   const committed = await Promise.all(
     [...new Set(groups)].map(async (group) => ({ group, topics: await admin.fetchOffsets({ groupId: group }) })),
   );
-  const topics = [...new Set(committed.flatMap(({ topics }) => topics.map(({ topic }) => topic)))];
+  // A group keeps its commits on a topic deleted since: leave such topics out rather than fail the read on them.
+  const existing = new Set(await admin.listTopics());
+  const topics = [...new Set(committed.flatMap(({ topics }) => topics.map(({ topic }) => topic)))].filter((topic) =>
+    existing.has(topic),
+  );
   const ends = new Map(
     await Promise.all(topics.map(async (topic) => [topic, await endOffsets(admin, topic)] as const)),
   );
@@ -78,13 +82,8 @@ async function readLag(admin: Admin, groups: readonly string[]): Promise<Array<G
   return samples;
 }
 
-/** End offset of each partition of `topic`; empty when the topic no longer exists. */
+/** End offset of each partition of `topic`. */
 async function endOffsets(admin: Admin, topic: string): Promise<Map<number, number>> {
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map(({ partition, high }) => [partition, Number(high)]));
-  } catch (error) {
-    if (topicVanished(error)) return new Map();
-    throw error;
-  }
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return new Map(offsets.map(({ partition, high }) => [partition, Number(high)]));
 }
