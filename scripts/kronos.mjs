@@ -25,8 +25,9 @@ Commands:
   start            Install dependencies if missing, bring the local stack up, build, create the
                    gateway's development API key (principal "dev", once), and run gateway (:3000),
                    relay (:3001) and dlq-manager (:3002) in the foreground.
-  test             Install dependencies if missing, bring the local stack up, then lint,
-                   typecheck and run every test (unit, integration, then the disruptive ones).
+  test             Install dependencies (and promtool, for the alert rules) if missing, bring the
+                   local stack up, then lint, typecheck and run every test (unit, integration,
+                   then the disruptive ones).
   stack <args>     The local stack command: up | down | status | logs [service] | restart <service>.
   schemas <args>   The schema catalog command: validate | generate | register (see \`schemas help\`).
   bench [names]    Bring the stack up, build, and run the benchmarks: codec and publish, or the
@@ -87,6 +88,43 @@ function ensurePnpm() {
   process.env.PATH = `${bin}:${process.env.PATH}`;
 }
 
+/** Whether `command` runs (found on PATH and answers `args`). */
+function runs(command, args) {
+  return spawnSync(command, args, { stdio: "ignore" }).status === 0;
+}
+
+/**
+ * Makes sure `promtool` is on PATH: `npm test` checks and unit-tests the Prometheus alert rules with it. It comes
+ * from Debian's `prometheus` package, installed with apt-get when we are root (`apt-get update` first if the install
+ * fails for lack of package lists); otherwise this stops and says how to install it. The package's service is not
+ * left running: Debian's policy-rc.d usually keeps it from starting, and if it started anyway it is stopped, so it
+ * never holds port 9090 (the compose stack's Prometheus).
+ */
+function ensurePromtool() {
+  if (runs("promtool", ["--version"])) return;
+  const manual =
+    "promtool (Prometheus' rule checker) is missing: install Debian's prometheus package " +
+    "(sudo apt-get install --no-install-recommends prometheus) or put promtool from " +
+    "https://prometheus.io/download/ on PATH, then run this again.";
+  if (process.getuid?.() !== 0 || !runs("apt-get", ["--version"])) fail(manual);
+  step("Installing promtool (apt-get install --no-install-recommends prometheus)");
+  const aptInstall = () =>
+    spawnSync("apt-get", ["install", "-y", "--no-install-recommends", "prometheus"], {
+      stdio: "inherit",
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    }).status === 0;
+  if (!aptInstall()) {
+    step("apt-get update (the package lists may be missing)");
+    spawnSync("apt-get", ["update"], { stdio: "inherit" });
+    if (!aptInstall()) fail(`apt-get could not install the prometheus package. ${manual}`);
+  }
+  // Only the rule checker is wanted: stop the server the package may have started.
+  if (runs("systemctl", ["is-active", "--quiet", "prometheus"])) spawnSync("systemctl", ["stop", "prometheus"]);
+  else spawnSync("service", ["prometheus", "stop"], { stdio: "ignore" });
+  if (!runs("promtool", ["--version"]))
+    fail(`the prometheus package is installed but promtool does not run. ${manual}`);
+}
+
 function install() {
   step("Installing dependencies (pnpm install --frozen-lockfile)");
   run("pnpm", ["install", "--frozen-lockfile", "--prefer-offline"]);
@@ -120,6 +158,7 @@ function attempt(failures, name, command, args) {
 
 function test() {
   setup();
+  ensurePromtool();
   step("Bringing the local stack up");
   stack(["up"]);
   const failures = [];

@@ -284,6 +284,7 @@ describe("infra/prometheus/prometheus.yml", () => {
   }
   const prometheus = parse(readFileSync(join(infraDir, "prometheus", "prometheus.yml"), "utf8")) as {
     scrape_configs?: ScrapeConfig[];
+    rule_files?: string[];
   };
 
   it("scrapes /metrics of gateway (3000), relay (3001) and dlq-manager (3002) on the host", () => {
@@ -305,25 +306,57 @@ describe("infra/prometheus/prometheus.yml", () => {
     expect(prometheusService.volumes).toContain("./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro");
     expect(prometheusService.extra_hosts).toContain("host.docker.internal:host-gateway");
   });
+
+  it("loads the alert rules of infra/prometheus/rules, which the compose file mounts beside it", () => {
+    // rule_files are relative to the configuration file: /etc/prometheus/rules/*.yml in the container.
+    expect(prometheus.rule_files).toEqual(["rules/*.yml"]);
+    expect(service("prometheus").volumes).toContain("./prometheus/rules:/etc/prometheus/rules:ro");
+  });
 });
 
 describe("infra/grafana/provisioning", () => {
   const provisioning = join(infraDir, "grafana", "provisioning");
 
-  it("provides Prometheus as the data source the dashboard uses", () => {
+  interface Dashboard {
+    templating: {
+      list: Array<{ name: string; type: string; query: unknown; allValue?: string; datasource?: { uid: string } }>;
+    };
+    panels: Array<{
+      title: string;
+      type: string;
+      datasource?: { type: string; uid: string };
+      targets?: Array<{ expr: string; datasource?: { uid: string } }>;
+    }>;
+  }
+  const dashboard = JSON.parse(readFileSync(join(provisioning, "dashboards", "kronos-apps.json"), "utf8")) as Dashboard;
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's syntax for the value of variable "datasource"
+  const datasourceVariable = "${datasource}";
+
+  it("provides Prometheus as the default data source, which the dashboard's data source variable finds", () => {
     const datasources = parse(readFileSync(join(provisioning, "datasources", "prometheus.yml"), "utf8")) as {
-      datasources: Array<{ uid: string; type: string; url: string }>;
+      datasources: Array<{ uid: string; type: string; url: string; isDefault?: boolean }>;
     };
     const source = datasources.datasources[0];
-    expect(source).toMatchObject({ type: "prometheus", url: "http://prometheus:9090" });
+    expect(source).toMatchObject({ type: "prometheus", url: "http://prometheus:9090", isDefault: true });
+    // A variable of type "datasource" lists the data sources of that type and starts on the default one, so the
+    // dashboard also works imported into a Grafana whose Prometheus has another uid.
+    const variable = dashboard.templating.list.find((entry) => entry.name === "datasource");
+    expect(variable).toMatchObject({ type: "datasource", query: source?.type });
+  });
 
-    const dashboard = JSON.parse(readFileSync(join(provisioning, "dashboards", "kronos-apps.json"), "utf8")) as {
-      panels: Array<{ title: string; datasource: { uid: string }; targets: Array<{ expr: string }> }>;
-    };
-    expect(dashboard.panels.length).toBeGreaterThan(0);
-    for (const panel of dashboard.panels) {
-      expect(panel.datasource.uid, `data source of panel "${panel.title}"`).toBe(source?.uid);
-      for (const { expr } of panel.targets) expect(expr).toContain('job=~"gateway|relay|dlq-manager"');
+  it("takes every panel's data source from the variable (none hard-coded) and the apps from $job", () => {
+    const queryPanels = dashboard.panels.filter((panel) => panel.type !== "row");
+    expect(queryPanels.length).toBeGreaterThan(0);
+    const job = dashboard.templating.list.find((entry) => entry.name === "job");
+    expect(job?.allValue).toBe("gateway|relay|dlq-manager");
+    expect(job?.datasource?.uid).toBe(datasourceVariable);
+    for (const panel of queryPanels) {
+      expect(panel.datasource?.uid, `data source of panel "${panel.title}"`).toBe(datasourceVariable);
+      expect(panel.targets?.length, `queries of panel "${panel.title}"`).toBeGreaterThan(0);
+      for (const target of panel.targets ?? []) {
+        expect(target.datasource?.uid ?? datasourceVariable, `a query of "${panel.title}"`).toBe(datasourceVariable);
+        expect(target.expr, `a query of "${panel.title}"`).toContain('job=~"$job"');
+      }
     }
   });
 

@@ -84,6 +84,12 @@ export {
   serveKafkaRequests,
 } from "./kafka/rpc.js";
 export { silentLogger, type TransportLogger } from "./logger.js";
+export { KAFKA_CONSUMER_LAG, type KafkaLagMetricsOptions, registerKafkaLagMetrics } from "./metrics/kafka-lag.js";
+export {
+  RABBITMQ_QUEUE_MESSAGES,
+  type RabbitQueueMetricsOptions,
+  registerRabbitQueueMetrics,
+} from "./metrics/rabbitmq-queues.js";
 export { type BackoffOptions, backoffDelay } from "./rabbitmq/backoff.js";
 export {
   AmqpConnectionManager,
