@@ -29,6 +29,7 @@ export {
   type TopologyItem,
   type TopologyReport,
 } from "./admin/topology.js";
+export { type BackoffOptions, backoffDelay } from "./backoff.js";
 export {
   attemptOf,
   DEAD_LETTER_HEADERS,
@@ -84,7 +85,6 @@ export {
   serveKafkaRequests,
 } from "./kafka/rpc.js";
 export { silentLogger, type TransportLogger } from "./logger.js";
-export { type BackoffOptions, backoffDelay } from "./rabbitmq/backoff.js";
 export {
   AmqpConnectionManager,
   type AmqpConnectionOptions,

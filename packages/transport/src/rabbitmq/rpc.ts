@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Channel, ChannelModel, ConsumeMessage, Options } from "amqplib";
+import { backoffDelay } from "../backoff.js";
 import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { PendingReplies } from "../pending-replies.js";
-import { backoffDelay } from "./backoff.js";
 import { ChannelSlot } from "./channel-slot.js";
 import type { AmqpConnectionManager } from "./connection-manager.js";
 import { deliveryHeaders } from "./consumer-message.js";
