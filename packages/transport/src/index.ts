@@ -106,20 +106,18 @@ export {
   createAmqpPublisher,
 } from "./rabbitmq/publisher.js";
 export {
-  type AmqpIncomingRequest,
   type AmqpReply,
   type AmqpRequest,
   type AmqpRequester,
   type AmqpRequesterOptions,
-  type AmqpResponder,
-  type AmqpResponderOptions,
   createAmqpRequester,
   DIRECT_REPLY_TO,
-  type IncomingRequest,
-  type ReplyContent,
-  type RequestHandler,
-  type RequestOptions,
-  type RequestReply,
+} from "./rabbitmq/requester.js";
+export {
+  type AmqpIncomingRequest,
+  type AmqpResponder,
+  type AmqpResponderOptions,
   serveAmqpRequests,
-} from "./rabbitmq/rpc.js";
+} from "./rabbitmq/responder.js";
+export type { IncomingRequest, ReplyContent, RequestHandler, RequestOptions, RequestReply } from "./rpc/types.js";
 export { withTimeout } from "./timeout.js";

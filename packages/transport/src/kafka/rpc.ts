@@ -5,7 +5,8 @@ import { createTopic, type TopicOptions } from "../admin/kafka-topics.js";
 import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { PendingReplies } from "../pending-replies.js";
-import type { IncomingRequest, ReplyContent, RequestHandler, RequestOptions, RequestReply } from "../rabbitmq/rpc.js";
+import { answerRequest, incomingRequest, type OutgoingReply } from "../rpc/answer.js";
+import type { IncomingRequest, RequestHandler, RequestOptions, RequestReply } from "../rpc/types.js";
 import type { KafkaConnection } from "./connection.js";
 import { kafkaHeadersText } from "./headers.js";
 import { kafkaLogging } from "./log.js";
@@ -358,43 +359,32 @@ export function serveKafkaRequests(
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_WAIT_MS });
   let closed = false;
 
-  const replyRecord = (request: KafkaIncomingRequest, replyTo: string, reply: ReplyContent): KafkaRecord => {
-    const headers: Record<string, string> = { ...reply.headers, "message-id": randomUUID() };
-    if (request.correlationId !== undefined) headers["correlation-id"] = request.correlationId;
+  const replyRecord = (request: KafkaIncomingRequest, replyTo: string, reply: OutgoingReply): KafkaRecord => {
+    const headers: Record<string, string> = { ...reply.headers, "message-id": reply.messageId };
+    if (reply.correlationId !== undefined) headers["correlation-id"] = reply.correlationId;
     if (reply.type !== undefined) headers["event-type"] = reply.type;
     if (reply.contentType !== undefined) headers["content-type"] = reply.contentType;
     return { topic: replyTo, key: request.key, value: reply.content, headers };
   };
 
   const serve = async (partition: number, message: KafkaMessage): Promise<void> => {
-    const headers = kafkaHeadersText(message.headers);
     const request: KafkaIncomingRequest = {
-      body: message.value ?? Buffer.alloc(0),
-      headers,
-      eventType: headers["event-type"],
-      correlationId: headers["correlation-id"],
-      replyTo: headers["reply-to"],
+      ...incomingRequest(message.value ?? Buffer.alloc(0), kafkaHeadersText(message.headers)),
       key: message.key?.toString("utf8") ?? null,
       partition,
       offset: message.offset,
     };
     const where = { topic, partition, offset: message.offset, correlationId: request.correlationId };
-    let reply: ReplyContent | null;
-    try {
-      reply = await handler(request);
-    } catch (error) {
-      logger.error({ ...where, err: error }, "request handler failed; the request is skipped");
+    const answer = await answerRequest(request, handler, logger, where);
+    if (answer.outcome === "failed") {
+      logger.error({ ...where, err: answer.error }, "request handler failed; the request is skipped");
       return;
     }
-    if (!reply) return;
-    if (request.replyTo === undefined) {
-      logger.warn(where, "request without reply-to: the reply is dropped");
-      return;
-    }
+    if (answer.outcome === "no-reply") return;
     try {
-      await publisher.publish(replyRecord(request, request.replyTo, reply), { timeoutMs: REPLY_TIMEOUT_MS });
+      await publisher.publish(replyRecord(request, answer.replyTo, answer.reply), { timeoutMs: REPLY_TIMEOUT_MS });
     } catch (error) {
-      logger.error({ ...where, err: error, replyTo: request.replyTo }, "could not write the reply");
+      logger.error({ ...where, err: error, replyTo: answer.replyTo }, "could not write the reply");
     }
   };
 
