@@ -1,6 +1,5 @@
 import {
   type Admin,
-  Kafka,
   type Message,
   type PartitionerArgs,
   Partitioners,
@@ -10,8 +9,8 @@ import {
 import { describeError, TransportError, type TransportErrorCode } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { withTimeout } from "../timeout.js";
+import { BOUNDED_RETRIES, kafkaClientFor, NO_RETRIES } from "./client.js";
 import type { KafkaConnection } from "./connection.js";
-import { kafkaLogging } from "./log.js";
 
 /** One record to write to Kafka. */
 export interface KafkaRecord {
@@ -181,15 +180,12 @@ export function createKafkaPublisher(connection: KafkaConnection, options: Kafka
   const lingerMs = Math.max(0, options.lingerMs ?? 0);
   const maxBatch = Math.max(1, options.maxBatch ?? 1000);
   const brokers = connection.brokers.join(",");
-  const kafka = new Kafka({
+  const kafka = kafkaClientFor(connection, {
     clientId: options.clientId ?? "kronos-publisher",
-    brokers: [...connection.brokers],
-    connectionTimeout: 1000,
-    requestTimeout: 10_000,
-    ...kafkaLogging(logger),
+    logger,
     // Connecting and the topic check are not retried inside kafkajs: Kafka being down must fail the calls now
     // (the gateway answers 503), and the next call connects afresh. Sends have their own bounded retries below.
-    retry: { retries: 0 },
+    retry: NO_RETRIES,
   });
 
   // The partition kafkajs chose for each message. Sticky, so that a kafkajs retry of the same batch sends every
@@ -225,7 +221,7 @@ export function createKafkaPublisher(connection: KafkaConnection, options: Kafka
         createPartitioner,
         // Bounded so a failing batch fails instead of retrying forever (kafkajs' idempotent default); each call
         // is bounded by its own timeout anyway.
-        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
+        retry: BOUNDED_RETRIES,
       });
       const current = { client, connected: client.connect().then(() => client) };
       client.on(client.events.DISCONNECT, () => {
@@ -248,7 +244,7 @@ export function createKafkaPublisher(connection: KafkaConnection, options: Kafka
   const connectedAdmin = (): Promise<Admin> => {
     if (!admin) {
       // No retries: the topic check must answer now (an unknown topic is not retried into a hang).
-      const client = kafka.admin({ retry: { retries: 0 } });
+      const client = kafka.admin({ retry: NO_RETRIES });
       const current = { client, connected: client.connect().then(() => client) };
       current.connected.catch(() => {
         if (admin === current) admin = undefined;
