@@ -6,10 +6,15 @@ import {
   type Producer,
   type RecordMetadata,
 } from "kafkajs";
-import { describeError, TransportError, type TransportErrorCode } from "../errors.js";
+import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { withTimeout } from "../timeout.js";
 import { BOUNDED_RETRIES, kafkaClientFor, NO_RETRIES } from "./client.js";
+import { kafkaErrorCode, kafkaErrorMeaning } from "./errors.js";
+
+/** Re-exported for `kafka/consumer.ts` until its import points at `./errors.js`, where the classifier lives. */
+export { kafkaErrorTypes } from "./errors.js";
+
 import type { KafkaConnection } from "./connection.js";
 
 /** One record to write to Kafka. */
@@ -97,49 +102,6 @@ interface Call {
   readonly deadline: number;
   readonly timer: NodeJS.Timeout;
   settled: boolean;
-}
-
-/** Every kafkajs protocol error `type` in `error`, its causes and (aggregate) members. */
-export function kafkaErrorTypes(error: unknown): Set<string> {
-  const types = new Set<string>();
-  const seen = new Set<unknown>();
-  const visit = (value: unknown): void => {
-    if (value === null || typeof value !== "object" || seen.has(value)) return;
-    seen.add(value);
-    const { type, cause, originalError, errors } = value as {
-      type?: unknown;
-      cause?: unknown;
-      originalError?: unknown;
-      errors?: unknown;
-    };
-    if (typeof type === "string") types.add(type);
-    visit(cause);
-    visit(originalError);
-    if (Array.isArray(errors)) for (const member of errors) visit(member);
-  };
-  visit(error);
-  return types;
-}
-
-/** Kafka error types that mean the record itself is refused: sending it again cannot succeed. */
-const REJECTED_TYPES = new Set([
-  "MESSAGE_TOO_LARGE",
-  "RECORD_LIST_TOO_LARGE",
-  "INVALID_RECORD",
-  "CORRUPT_MESSAGE",
-  "INVALID_TIMESTAMP",
-  "TOPIC_AUTHORIZATION_FAILED",
-  "INVALID_TOPIC_EXCEPTION",
-  "INVALID_REQUIRED_ACKS",
-  "UNSUPPORTED_FOR_MESSAGE_FORMAT",
-]);
-
-/** The {@link TransportError} code for a failed kafkajs send. */
-export function kafkaSendErrorCode(error: unknown): TransportErrorCode {
-  const types = kafkaErrorTypes(error);
-  if (types.has("UNKNOWN_TOPIC_OR_PARTITION")) return "DESTINATION_NOT_FOUND";
-  for (const type of types) if (REJECTED_TYPES.has(type)) return "PUBLISH_REJECTED";
-  return "KAFKA_UNAVAILABLE";
 }
 
 /**
@@ -273,7 +235,7 @@ export function createKafkaPublisher(connection: KafkaConnection, options: Kafka
           );
           knownTopics.set(topic, Date.now() + TOPIC_TTL_MS);
         } catch (error) {
-          if (kafkaErrorTypes(error).has("UNKNOWN_TOPIC_OR_PARTITION")) missing.add(topic);
+          if (kafkaErrorMeaning(error) === "not-found") missing.add(topic);
           else logger.debug({ err: error, topic }, "Kafka topic check failed; letting the producer try");
         }
       }),
@@ -348,7 +310,7 @@ export function createKafkaPublisher(connection: KafkaConnection, options: Kafka
         if (ack) settle(call, { ack });
       });
     } catch (error) {
-      const code = error instanceof TransportError ? error.code : kafkaSendErrorCode(error);
+      const code = error instanceof TransportError ? error.code : kafkaErrorCode(error, "publish");
       if (code === "DESTINATION_NOT_FOUND") for (const call of sending) knownTopics.delete(call.record.topic);
       // A batch that failed for a connection reason (or hung) leaves the producer in an unknown state: start over.
       if (code === "KAFKA_UNAVAILABLE" || code === "TIMEOUT") dropProducer();
