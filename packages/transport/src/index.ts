@@ -29,6 +29,14 @@ export {
   type TopologyItem,
   type TopologyReport,
 } from "./admin/topology.js";
+export type {
+  Topology,
+  TopologyDeadLetter,
+  TopologyDestination,
+  TopologyExchange,
+  TopologyQueue,
+  TopologyTopic,
+} from "./admin/topology-model.js";
 export { type BackoffOptions, backoffDelay } from "./backoff.js";
 export {
   attemptOf,
