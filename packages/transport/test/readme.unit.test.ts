@@ -39,11 +39,12 @@ describe("the README says what the code does", () => {
   it("the Kafka error classification table is KAFKA_ERROR_MEANINGS and KAFKA_ERROR_CODES", () => {
     const rows = table("meaning");
     const meanings: Record<string, string> = {};
-    const codes: Record<string, Record<string, string>> = { publish: {}, admin: {} };
-    for (const [meaning = "", types = "", publish = "", admin = ""] of rows) {
+    const codes: Record<string, Record<string, string>> = { publish: {}, consume: {}, admin: {} };
+    for (const [meaning = "", types = "", publish = "", consume = "", admin = ""] of rows) {
       const name = meaning.replaceAll("`", "");
       for (const type of codesIn(types)) meanings[type] = name;
       (codes.publish as Record<string, string>)[name] = codesIn(publish)[0] as string;
+      (codes.consume as Record<string, string>)[name] = codesIn(consume)[0] as string;
       (codes.admin as Record<string, string>)[name] = codesIn(admin)[0] as string;
     }
     expect(meanings).toEqual(KAFKA_ERROR_MEANINGS);

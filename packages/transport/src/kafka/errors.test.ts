@@ -62,6 +62,13 @@ describe("kafkaErrorCode: each mapping, retriable from the RETRIABLE table", () 
       unauthorized: ["PUBLISH_REJECTED", false],
       unavailable: ["KAFKA_UNAVAILABLE", true],
     },
+    consume: {
+      "not-found": ["DESTINATION_NOT_FOUND", false],
+      rejected: ["KAFKA_UNAVAILABLE", true],
+      invalid: ["KAFKA_UNAVAILABLE", true],
+      unauthorized: ["KAFKA_UNAVAILABLE", true],
+      unavailable: ["KAFKA_UNAVAILABLE", true],
+    },
     admin: {
       "not-found": ["DESTINATION_NOT_FOUND", false],
       rejected: ["INVALID_OPTIONS", false],
@@ -71,7 +78,7 @@ describe("kafkaErrorCode: each mapping, retriable from the RETRIABLE table", () 
     },
   };
 
-  for (const operation of ["publish", "admin"] as const) {
+  for (const operation of ["publish", "consume", "admin"] as const) {
     for (const [type, meaning] of Object.entries(KAFKA_ERROR_MEANINGS)) {
       it(`${operation}: ${type} is ${meaning}`, () => {
         const [code, retriable] = expected[operation][meaning];

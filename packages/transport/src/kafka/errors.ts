@@ -33,12 +33,13 @@ export const KAFKA_ERROR_MEANINGS: Readonly<Record<string, Exclude<KafkaErrorMea
 };
 
 /** The kinds of Kafka operation whose failures {@link kafkaErrorCode} maps. */
-export type KafkaOperation = "publish" | "admin";
+export type KafkaOperation = "publish" | "consume" | "admin";
 
 /**
  * Which {@link TransportErrorCode} each meaning becomes, per operation; whether it is retriable is the code's row
- * of `RETRIABLE` (src/errors.ts), never decided here. A refused administration request is the caller's options
- * (`INVALID_OPTIONS`); an unauthorized one is reported as Kafka not being usable, as it always was.
+ * of `RETRIABLE` (src/errors.ts), never decided here. A subscription that cannot start is told only whether its
+ * topic exists. A refused administration request is the caller's options (`INVALID_OPTIONS`); an unauthorized one
+ * is reported as Kafka not being usable, as it always was.
  */
 export const KAFKA_ERROR_CODES: Readonly<
   Record<KafkaOperation, Readonly<Record<KafkaErrorMeaning, TransportErrorCode>>>
@@ -48,6 +49,13 @@ export const KAFKA_ERROR_CODES: Readonly<
     rejected: "PUBLISH_REJECTED",
     invalid: "PUBLISH_REJECTED",
     unauthorized: "PUBLISH_REJECTED",
+    unavailable: "KAFKA_UNAVAILABLE",
+  },
+  consume: {
+    "not-found": "DESTINATION_NOT_FOUND",
+    rejected: "KAFKA_UNAVAILABLE",
+    invalid: "KAFKA_UNAVAILABLE",
+    unauthorized: "KAFKA_UNAVAILABLE",
     unavailable: "KAFKA_UNAVAILABLE",
   },
   admin: {
