@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { LogEntryEvent } from "@kronos/events-log";
-import { Kafka, logLevel } from "kafkajs";
+import { createKafkaClient } from "@kronos/transport/kafkajs";
 import {
   BenchHarness,
   type HttpTarget,
@@ -126,10 +126,11 @@ confirmChannel.on("return", (message: { fields: { routingKey: string } }) => {
   harness.failed(`amqplib: returned unroutable (${message.fields.routingKey})`);
 });
 
-const kafka = new Kafka({
+// Made as the transport makes its clients (timeouts, logging), with kafkajs' own retries for the set-up.
+const kafka = createKafkaClient({
   clientId: "kronos-bench",
   brokers: stack.kafkaBrokers.split(","),
-  logLevel: logLevel.NOTHING,
+  retry: { retries: 5 },
 });
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();

@@ -8,8 +8,8 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { LogEntryEvent } from "@kronos/events-log";
+import { createKafkaClient } from "@kronos/transport/kafkajs";
 import type { ConsumeMessage } from "amqplib";
-import { Kafka, logLevel } from "kafkajs";
 import { Pool } from "undici";
 import { BenchHarness, printRates, printRatios, type RatioRow, stack } from "./harness.js";
 import { type Contender, medianRatio } from "./measure.js";
@@ -82,10 +82,11 @@ for (const queue of [RAW_QUEUE, GATEWAY_QUEUE]) {
   await setup.waitForConfirms();
 }
 
-const kafka = new Kafka({
+// Made as the transport makes its clients (timeouts, logging), with kafkajs' own retries for the set-up.
+const kafka = createKafkaClient({
   clientId: "kronos-bench-subscribe",
   brokers: stack.kafkaBrokers.split(","),
-  logLevel: logLevel.NOTHING,
+  retry: { retries: 5 },
 });
 const admin = kafka.admin();
 await admin.connect();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { backoffDelay } from "./backoff.js";
 import { RETRIABLE, TransportError } from "./errors.js";
-import { backoffDelay } from "./rabbitmq/backoff.js";
 import { withTimeout } from "./timeout.js";
 
 describe("backoffDelay", () => {

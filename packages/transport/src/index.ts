@@ -29,6 +29,15 @@ export {
   type TopologyItem,
   type TopologyReport,
 } from "./admin/topology.js";
+export type {
+  Topology,
+  TopologyDeadLetter,
+  TopologyDestination,
+  TopologyExchange,
+  TopologyQueue,
+  TopologyTopic,
+} from "./admin/topology-model.js";
+export { type BackoffOptions, backoffDelay } from "./backoff.js";
 export {
   attemptOf,
   DEAD_LETTER_HEADERS,
@@ -90,7 +99,6 @@ export {
   type RabbitQueueMetricsOptions,
   registerRabbitQueueMetrics,
 } from "./metrics/rabbitmq-queues.js";
-export { type BackoffOptions, backoffDelay } from "./rabbitmq/backoff.js";
 export {
   AmqpConnectionManager,
   type AmqpConnectionOptions,
@@ -112,20 +120,18 @@ export {
   createAmqpPublisher,
 } from "./rabbitmq/publisher.js";
 export {
-  type AmqpIncomingRequest,
   type AmqpReply,
   type AmqpRequest,
   type AmqpRequester,
   type AmqpRequesterOptions,
-  type AmqpResponder,
-  type AmqpResponderOptions,
   createAmqpRequester,
   DIRECT_REPLY_TO,
-  type IncomingRequest,
-  type ReplyContent,
-  type RequestHandler,
-  type RequestOptions,
-  type RequestReply,
+} from "./rabbitmq/requester.js";
+export {
+  type AmqpIncomingRequest,
+  type AmqpResponder,
+  type AmqpResponderOptions,
   serveAmqpRequests,
-} from "./rabbitmq/rpc.js";
+} from "./rabbitmq/responder.js";
+export type { IncomingRequest, ReplyContent, RequestHandler, RequestOptions, RequestReply } from "./rpc/types.js";
 export { withTimeout } from "./timeout.js";

@@ -5,6 +5,7 @@ const { ConfigResourceTypes } = kafkajs;
 
 import { describeError, TransportError } from "../errors.js";
 import { type KafkaConnection, kafkaAdminAccess } from "../kafka/connection.js";
+import { kafkaErrorCode, kafkaErrorMeaning, kafkaErrorTypes } from "../kafka/errors.js";
 import { withTimeout } from "../timeout.js";
 
 /** Kafka `cleanup.policy` values {@link createTopic} accepts. */
@@ -93,13 +94,6 @@ export function validateTopicOptions(name: string, options: TopicOptions): void 
       `topic "${name}": cleanupPolicy must be "delete", "compact" or "compact,delete", got ${JSON.stringify(options.cleanupPolicy)}`,
     );
   }
-}
-
-/** The kafkajs error type (e.g. "INVALID_REPLICATION_FACTOR") of a protocol error or of every error of an aggregate. */
-function kafkaErrorTypes(error: unknown): string[] {
-  const errors = (error as { errors?: unknown[] } | null)?.errors;
-  const all = Array.isArray(errors) ? errors : [error];
-  return all.map((e) => String((e as { type?: unknown } | null)?.type ?? ""));
 }
 
 /**
@@ -221,13 +215,14 @@ export async function createTopic(
           ],
         });
       } catch (error) {
-        const types = kafkaErrorTypes(error);
-        const refused = types.find((type) => /^INVALID_|^POLICY_VIOLATION$/.test(type));
-        if (refused) {
+        if (kafkaErrorCode(error, "admin") === "INVALID_OPTIONS") {
+          const types = [...kafkaErrorTypes(error)].join(", ");
           throw new TransportError(
             "INVALID_OPTIONS",
-            `Kafka refused topic "${name}" (${refused}): ${describeError(error)}`,
-            { cause: error },
+            `Kafka refused topic "${name}" (${types}): ${describeError(error)}`,
+            {
+              cause: error,
+            },
           );
         }
         throw error;
@@ -258,7 +253,7 @@ export async function deleteTopic(connection: KafkaConnection, name: string): Pr
     try {
       await admin.deleteTopics({ topics: [name] });
     } catch (error) {
-      if (kafkaErrorTypes(error).includes("UNKNOWN_TOPIC_OR_PARTITION")) return "not-found";
+      if (kafkaErrorMeaning(error) === "not-found") return "not-found";
       throw error;
     }
     return "deleted";
@@ -279,22 +274,13 @@ export async function describeTopics(connection: KafkaConnection, names?: string
       try {
         return await describeListed(admin, names);
       } catch (error) {
-        if (attempt >= VANISHED_ATTEMPTS || !topicVanished(error)) throw error;
+        if (attempt >= VANISHED_ATTEMPTS || kafkaErrorMeaning(error) !== "not-found") throw error;
       }
     }
   });
 }
 
 const VANISHED_ATTEMPTS = 3;
-
-/** Whether a kafkajs error says a topic vanished mid-request (`UNKNOWN_TOPIC_OR_PARTITION`, possibly nested). */
-export function topicVanished(error: unknown, depth = 0): boolean {
-  if (typeof error !== "object" || error === null || depth > 5) return false;
-  const e = error as { type?: unknown; cause?: unknown; errors?: unknown };
-  if (e.type === "UNKNOWN_TOPIC_OR_PARTITION") return true;
-  if (Array.isArray(e.errors) && e.errors.some((inner) => topicVanished(inner, depth + 1))) return true;
-  return topicVanished(e.cause, depth + 1);
-}
 
 async function describeListed(admin: Admin, names: string[] | undefined): Promise<TopicInfo[]> {
   const existing = new Set(await admin.listTopics());

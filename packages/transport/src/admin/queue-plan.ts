@@ -1,5 +1,5 @@
-import type { QueueSpec } from "@kronos/catalog";
 import { TransportError } from "../errors.js";
+import type { TopologyQueue } from "./topology-model.js";
 
 /** RabbitMQ queue types {@link declareQueue} creates. */
 export type QueueKind = "classic" | "quorum";
@@ -178,7 +178,7 @@ export function planQueue(name: string, options: QueueOptions): QueuePlan {
  * reused). The DLQ is bound to the DLX with the manifest's dead-letter routing key, or `#` when it keeps the
  * original keys.
  */
-export function planManifestQueue(exchange: string, spec: QueueSpec): QueuePlan {
+export function planManifestQueue(exchange: string, spec: TopologyQueue): QueuePlan {
   const args: Record<string, string | number> = { "x-queue-type": spec.type };
   if (spec.maxPriority !== null) args["x-max-priority"] = spec.maxPriority;
   if (spec.deliveryLimit !== null) args["x-delivery-limit"] = spec.deliveryLimit;

@@ -1,4 +1,3 @@
-import type { Catalog } from "@kronos/catalog";
 import { TransportError, type TransportErrorCode } from "../errors.js";
 import type { KafkaConnection } from "../kafka/connection.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
@@ -6,6 +5,7 @@ import type { AmqpConnectionManager } from "../rabbitmq/connection-manager.js";
 import { createTopic, kafkaBrokerCount, type TopicCleanupPolicy } from "./kafka-topics.js";
 import { planManifestQueue } from "./queue-plan.js";
 import { applyQueuePlan, type DeclaredObject, ensureExchange } from "./rabbitmq-queues.js";
+import type { Topology } from "./topology-model.js";
 
 /** One broker object of the topology. */
 export interface TopologyItem {
@@ -33,8 +33,8 @@ export interface TopologyReport {
 
 /** Options of {@link ensureTopology}. */
 export interface EnsureTopologyOptions {
-  /** The loaded contract manifest (`loadCatalog` of @kronos/catalog). */
-  catalog: Catalog;
+  /** What to create: the contract manifest's topology (a `Catalog` of @kronos/catalog is one). */
+  catalog: Topology;
   /** Creates the Kafka topics when given. */
   kafka?: KafkaConnection;
   /** Declares the RabbitMQ exchanges, queues and bindings when given. */

@@ -1,10 +1,13 @@
-import { type Admin, Kafka } from "kafkajs";
+import type { Admin } from "kafkajs";
 import { describeError, TransportError } from "../errors.js";
-import { silentLogger, type TransportLogger } from "../logger.js";
+import type { TransportLogger } from "../logger.js";
 import { withTimeout } from "../timeout.js";
-import { kafkaLogging } from "./log.js";
+import { createKafkaClient, NO_RETRIES, rememberKafkaSettings } from "./client.js";
 
-/** Options of {@link createKafkaConnection}. */
+/**
+ * Options of {@link createKafkaConnection}: the settings of every Kafka client made on this connection (its health
+ * checks and administration, and the publishers, subscriptions, requesters and responders given it).
+ */
 export interface KafkaConnectionOptions {
   /** Bootstrap brokers, `host:port` each. */
   readonly brokers: readonly string[];
@@ -12,9 +15,12 @@ export interface KafkaConnectionOptions {
   readonly clientId: string;
   /** Where the client's own log lines go (WARN and above). Default: nowhere. */
   readonly logger?: TransportLogger;
-  /** TCP connect timeout per broker, in ms. Default: 1000. */
+  /** TCP connect timeout per broker, in ms, for every client of this connection. Default: 1000. */
   readonly connectionTimeoutMs?: number;
-  /** Timeout of one Kafka request, in ms. Default: 5000. */
+  /**
+   * Timeout of one Kafka request, in ms, for every client of this connection. Default: 5000 for the health checks
+   * and administration, 10 000 for publishers, subscriptions, requesters and responders.
+   */
   readonly requestTimeoutMs?: number;
 }
 
@@ -76,17 +82,13 @@ export function kafkaAdminAccess(connection: KafkaConnection): KafkaAdminAccess 
  */
 export function createKafkaConnection(options: KafkaConnectionOptions): KafkaConnection {
   const brokers = [...options.brokers];
-  const logger = options.logger ?? silentLogger;
-  const kafka = new Kafka({
-    clientId: options.clientId,
-    brokers,
-    connectionTimeout: options.connectionTimeoutMs ?? 1000,
-    requestTimeout: options.requestTimeoutMs ?? 5000,
-    ...kafkaLogging(logger),
-    // This client only serves health checks: no retries inside kafkajs (its cluster-level retry also governs
-    // connecting), so a check answers now and the next check is the retry. Producers and consumers, added by
-    // later issues, get their own client with the retry policy.
-    retry: { retries: 0 },
+  const kafka = createKafkaClient({
+    ...options,
+    requestTimeoutMs: options.requestTimeoutMs ?? 5000,
+    // This client serves health checks (and administration, whose admin client sets its own retries): no retries
+    // inside kafkajs (its cluster-level retry also governs connecting), so a check answers now and the next check
+    // is the retry.
+    retry: NO_RETRIES,
   });
   let admin: { client: Admin; connected: Promise<Admin> } | undefined;
   let closed = false;
@@ -155,5 +157,6 @@ export function createKafkaConnection(options: KafkaConnectionOptions): KafkaCon
     },
   };
   adminAccess.set(connection, access);
+  rememberKafkaSettings(connection, options);
   return connection;
 }

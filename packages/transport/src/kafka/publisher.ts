@@ -1,17 +1,21 @@
 import {
   type Admin,
-  Kafka,
   type Message,
   type PartitionerArgs,
   Partitioners,
   type Producer,
   type RecordMetadata,
 } from "kafkajs";
-import { describeError, TransportError, type TransportErrorCode } from "../errors.js";
+import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { withTimeout } from "../timeout.js";
+import { BOUNDED_RETRIES, kafkaClientFor, NO_RETRIES } from "./client.js";
+import { kafkaErrorCode, kafkaErrorMeaning } from "./errors.js";
+
+/** Re-exported for `kafka/consumer.ts` until its import points at `./errors.js`, where the classifier lives. */
+export { kafkaErrorTypes } from "./errors.js";
+
 import type { KafkaConnection } from "./connection.js";
-import { kafkaLogging } from "./log.js";
 
 /** One record to write to Kafka. */
 export interface KafkaRecord {
@@ -100,49 +104,6 @@ interface Call {
   settled: boolean;
 }
 
-/** Every kafkajs protocol error `type` in `error`, its causes and (aggregate) members. */
-export function kafkaErrorTypes(error: unknown): Set<string> {
-  const types = new Set<string>();
-  const seen = new Set<unknown>();
-  const visit = (value: unknown): void => {
-    if (value === null || typeof value !== "object" || seen.has(value)) return;
-    seen.add(value);
-    const { type, cause, originalError, errors } = value as {
-      type?: unknown;
-      cause?: unknown;
-      originalError?: unknown;
-      errors?: unknown;
-    };
-    if (typeof type === "string") types.add(type);
-    visit(cause);
-    visit(originalError);
-    if (Array.isArray(errors)) for (const member of errors) visit(member);
-  };
-  visit(error);
-  return types;
-}
-
-/** Kafka error types that mean the record itself is refused: sending it again cannot succeed. */
-const REJECTED_TYPES = new Set([
-  "MESSAGE_TOO_LARGE",
-  "RECORD_LIST_TOO_LARGE",
-  "INVALID_RECORD",
-  "CORRUPT_MESSAGE",
-  "INVALID_TIMESTAMP",
-  "TOPIC_AUTHORIZATION_FAILED",
-  "INVALID_TOPIC_EXCEPTION",
-  "INVALID_REQUIRED_ACKS",
-  "UNSUPPORTED_FOR_MESSAGE_FORMAT",
-]);
-
-/** The {@link TransportError} code for a failed kafkajs send. */
-export function kafkaSendErrorCode(error: unknown): TransportErrorCode {
-  const types = kafkaErrorTypes(error);
-  if (types.has("UNKNOWN_TOPIC_OR_PARTITION")) return "DESTINATION_NOT_FOUND";
-  for (const type of types) if (REJECTED_TYPES.has(type)) return "PUBLISH_REJECTED";
-  return "KAFKA_UNAVAILABLE";
-}
-
 /**
  * The ack of each record of a batch, from the broker's answer: Kafka returns one base offset per partition, and
  * the records of one partition are stored in the order they were sent, so a record's offset is the base offset
@@ -181,15 +142,12 @@ export function createKafkaPublisher(connection: KafkaConnection, options: Kafka
   const lingerMs = Math.max(0, options.lingerMs ?? 0);
   const maxBatch = Math.max(1, options.maxBatch ?? 1000);
   const brokers = connection.brokers.join(",");
-  const kafka = new Kafka({
+  const kafka = kafkaClientFor(connection, {
     clientId: options.clientId ?? "kronos-publisher",
-    brokers: [...connection.brokers],
-    connectionTimeout: 1000,
-    requestTimeout: 10_000,
-    ...kafkaLogging(logger),
+    logger,
     // Connecting and the topic check are not retried inside kafkajs: Kafka being down must fail the calls now
     // (the gateway answers 503), and the next call connects afresh. Sends have their own bounded retries below.
-    retry: { retries: 0 },
+    retry: NO_RETRIES,
   });
 
   // The partition kafkajs chose for each message. Sticky, so that a kafkajs retry of the same batch sends every
@@ -225,7 +183,7 @@ export function createKafkaPublisher(connection: KafkaConnection, options: Kafka
         createPartitioner,
         // Bounded so a failing batch fails instead of retrying forever (kafkajs' idempotent default); each call
         // is bounded by its own timeout anyway.
-        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
+        retry: BOUNDED_RETRIES,
       });
       const current = { client, connected: client.connect().then(() => client) };
       client.on(client.events.DISCONNECT, () => {
@@ -248,7 +206,7 @@ export function createKafkaPublisher(connection: KafkaConnection, options: Kafka
   const connectedAdmin = (): Promise<Admin> => {
     if (!admin) {
       // No retries: the topic check must answer now (an unknown topic is not retried into a hang).
-      const client = kafka.admin({ retry: { retries: 0 } });
+      const client = kafka.admin({ retry: NO_RETRIES });
       const current = { client, connected: client.connect().then(() => client) };
       current.connected.catch(() => {
         if (admin === current) admin = undefined;
@@ -277,7 +235,7 @@ export function createKafkaPublisher(connection: KafkaConnection, options: Kafka
           );
           knownTopics.set(topic, Date.now() + TOPIC_TTL_MS);
         } catch (error) {
-          if (kafkaErrorTypes(error).has("UNKNOWN_TOPIC_OR_PARTITION")) missing.add(topic);
+          if (kafkaErrorMeaning(error) === "not-found") missing.add(topic);
           else logger.debug({ err: error, topic }, "Kafka topic check failed; letting the producer try");
         }
       }),
@@ -352,7 +310,7 @@ export function createKafkaPublisher(connection: KafkaConnection, options: Kafka
         if (ack) settle(call, { ack });
       });
     } catch (error) {
-      const code = error instanceof TransportError ? error.code : kafkaSendErrorCode(error);
+      const code = error instanceof TransportError ? error.code : kafkaErrorCode(error, "publish");
       if (code === "DESTINATION_NOT_FOUND") for (const call of sending) knownTopics.delete(call.record.topic);
       // A batch that failed for a connection reason (or hung) leaves the producer in an unknown state: start over.
       if (code === "KAFKA_UNAVAILABLE" || code === "TIMEOUT") dropProducer();

@@ -1,18 +1,15 @@
 import { randomUUID } from "node:crypto";
-import type { Admin, Consumer, KafkaMessage } from "kafkajs";
-import kafkajs from "kafkajs";
+import type { Admin, Consumer, Kafka, KafkaMessage } from "kafkajs";
 import { createTopic, type TopicOptions } from "../admin/kafka-topics.js";
 import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { PendingReplies } from "../pending-replies.js";
-import type { IncomingRequest, ReplyContent, RequestHandler, RequestOptions, RequestReply } from "../rabbitmq/rpc.js";
+import { answerRequest, incomingRequest, type OutgoingReply } from "../rpc/answer.js";
+import type { IncomingRequest, RequestHandler, RequestOptions, RequestReply } from "../rpc/types.js";
+import { BOUNDED_RETRIES, kafkaClientFor } from "./client.js";
 import type { KafkaConnection } from "./connection.js";
 import { kafkaHeadersText } from "./headers.js";
-import { kafkaLogging } from "./log.js";
 import { createKafkaPublisher, type KafkaPublisher, type KafkaRecord } from "./publisher.js";
-
-// kafkajs is CommonJS: Node cannot see its enums and classes as named ESM exports.
-const { Kafka } = kafkajs;
 
 /** A request to send over Kafka: a record plus the correlation id that pairs it with its reply (default a UUID). */
 export interface KafkaRequest extends KafkaRecord {
@@ -113,17 +110,6 @@ const FETCH_WAIT_MS = 1000;
 /** How long a close waits for a consumer start under way (e.g. connecting to a Kafka that is down) to give up. */
 const START_WAIT_MS = 1000;
 
-function kafkaClient(connection: KafkaConnection, clientId: string, logger: TransportLogger) {
-  return new Kafka({
-    clientId,
-    brokers: [...connection.brokers],
-    connectionTimeout: 1000,
-    requestTimeout: 10_000,
-    ...kafkaLogging(logger),
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
-}
-
 /**
  * The end offset of each partition of `topic` on which `groupId` has committed nothing. A new group that seeks
  * there at its first join reads everything written after this call, where kafkajs' "latest" would be resolved
@@ -144,7 +130,7 @@ async function uncommittedEnds(admin: Admin, groupId: string, topic: string): Pr
  * soon as `stopped()` says so between steps, so a close during the start does not leave a running consumer.
  */
 async function startConsumer(
-  kafka: InstanceType<typeof Kafka>,
+  kafka: Kafka,
   consumer: Consumer,
   groupId: string,
   topic: string,
@@ -219,7 +205,11 @@ export function createKafkaRequester(connection: KafkaConnection, options: Kafka
   const ownPublisher = options.publisher === undefined;
   const publisher =
     options.publisher ?? createKafkaPublisher(connection, { clientId: options.clientId ?? "kronos-requester", logger });
-  const kafka = kafkaClient(connection, options.clientId ?? "kronos-requester", logger);
+  const kafka = kafkaClientFor(connection, {
+    clientId: options.clientId ?? "kronos-requester",
+    logger,
+    retry: BOUNDED_RETRIES,
+  });
   const pending = new PendingReplies<KafkaReply>();
   let consumer: { client: Consumer; ready: Promise<void> } | undefined;
   let topicReady = false;
@@ -354,47 +344,40 @@ export function serveKafkaRequests(
   const ownPublisher = options.publisher === undefined;
   const publisher =
     options.publisher ?? createKafkaPublisher(connection, { clientId: options.clientId ?? "kronos-responder", logger });
-  const kafka = kafkaClient(connection, options.clientId ?? "kronos-responder", logger);
+  const kafka = kafkaClientFor(connection, {
+    clientId: options.clientId ?? "kronos-responder",
+    logger,
+    retry: BOUNDED_RETRIES,
+  });
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_WAIT_MS });
   let closed = false;
 
-  const replyRecord = (request: KafkaIncomingRequest, replyTo: string, reply: ReplyContent): KafkaRecord => {
-    const headers: Record<string, string> = { ...reply.headers, "message-id": randomUUID() };
-    if (request.correlationId !== undefined) headers["correlation-id"] = request.correlationId;
+  const replyRecord = (request: KafkaIncomingRequest, replyTo: string, reply: OutgoingReply): KafkaRecord => {
+    const headers: Record<string, string> = { ...reply.headers, "message-id": reply.messageId };
+    if (reply.correlationId !== undefined) headers["correlation-id"] = reply.correlationId;
     if (reply.type !== undefined) headers["event-type"] = reply.type;
     if (reply.contentType !== undefined) headers["content-type"] = reply.contentType;
     return { topic: replyTo, key: request.key, value: reply.content, headers };
   };
 
   const serve = async (partition: number, message: KafkaMessage): Promise<void> => {
-    const headers = kafkaHeadersText(message.headers);
     const request: KafkaIncomingRequest = {
-      body: message.value ?? Buffer.alloc(0),
-      headers,
-      eventType: headers["event-type"],
-      correlationId: headers["correlation-id"],
-      replyTo: headers["reply-to"],
+      ...incomingRequest(message.value ?? Buffer.alloc(0), kafkaHeadersText(message.headers)),
       key: message.key?.toString("utf8") ?? null,
       partition,
       offset: message.offset,
     };
     const where = { topic, partition, offset: message.offset, correlationId: request.correlationId };
-    let reply: ReplyContent | null;
-    try {
-      reply = await handler(request);
-    } catch (error) {
-      logger.error({ ...where, err: error }, "request handler failed; the request is skipped");
+    const answer = await answerRequest(request, handler, logger, where);
+    if (answer.outcome === "failed") {
+      logger.error({ ...where, err: answer.error }, "request handler failed; the request is skipped");
       return;
     }
-    if (!reply) return;
-    if (request.replyTo === undefined) {
-      logger.warn(where, "request without reply-to: the reply is dropped");
-      return;
-    }
+    if (answer.outcome === "no-reply") return;
     try {
-      await publisher.publish(replyRecord(request, request.replyTo, reply), { timeoutMs: REPLY_TIMEOUT_MS });
+      await publisher.publish(replyRecord(request, answer.replyTo, answer.reply), { timeoutMs: REPLY_TIMEOUT_MS });
     } catch (error) {
-      logger.error({ ...where, err: error, replyTo: request.replyTo }, "could not write the reply");
+      logger.error({ ...where, err: error, replyTo: answer.replyTo }, "could not write the reply");
     }
   };
 

@@ -1,8 +1,8 @@
 import { type ChannelModel, connect } from "amqplib";
+import { type BackoffOptions, backoffDelay } from "../backoff.js";
 import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { withTimeout } from "../timeout.js";
-import { type BackoffOptions, backoffDelay } from "./backoff.js";
 
 /** Options of {@link AmqpConnectionManager}. */
 export interface AmqpConnectionOptions {

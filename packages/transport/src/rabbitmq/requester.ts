@@ -3,7 +3,7 @@ import type { Channel, ChannelModel, ConsumeMessage, Options } from "amqplib";
 import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { PendingReplies } from "../pending-replies.js";
-import { backoffDelay } from "./backoff.js";
+import type { RequestOptions, RequestReply } from "../rpc/types.js";
 import { ChannelSlot } from "./channel-slot.js";
 import type { AmqpConnectionManager } from "./connection-manager.js";
 import { deliveryHeaders } from "./consumer-message.js";
@@ -18,60 +18,8 @@ export const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
  */
 export type AmqpRequest = Omit<AmqpMessage, "replyTo">;
 
-/** Options of one request (either broker). */
-export interface RequestOptions {
-  /** How long to wait for the reply, in ms (the publish included). */
-  readonly timeoutMs: number;
-}
-
-/** A reply as the requester hands it over (either broker). */
-export interface RequestReply {
-  /** The reply's body, byte for byte. */
-  readonly body: Buffer;
-  /**
-   * Headers as text, named as a `Delivery`'s are: AMQP properties under `message-id`, `correlation-id`,
-   * `event-type`, `content-type`, `reply-to`; Kafka header bytes as UTF-8.
-   */
-  readonly headers: Readonly<Record<string, string>>;
-}
-
 /** A reply received over RabbitMQ. */
 export type AmqpReply = RequestReply;
-
-/** A request as a responder's handler sees it (either broker). */
-export interface IncomingRequest {
-  /** The request's body, byte for byte. */
-  readonly body: Buffer;
-  /** Headers as text (see {@link RequestReply.headers}). */
-  readonly headers: Readonly<Record<string, string>>;
-  /** `event-type` (AMQP `type` property or Kafka header): the full name of the request's event. */
-  readonly eventType: string | undefined;
-  /** What the reply must carry; undefined when the requester set none. */
-  readonly correlationId: string | undefined;
-  /** Where the reply goes (RabbitMQ: a queue or direct reply-to name; Kafka: a topic); undefined: no reply. */
-  readonly replyTo: string | undefined;
-}
-
-/** What a responder's handler answers: the reply's body and, optionally, its event type and headers. */
-export interface ReplyContent {
-  readonly content: Buffer;
-  /** Full name of the reply's event (AMQP `type` property, Kafka `event-type` header). */
-  readonly type?: string;
-  /** Media type of `content` (AMQP `contentType` property, Kafka `content-type` header). */
-  readonly contentType?: string;
-  readonly headers?: Record<string, string>;
-}
-
-/** Answers one request; `null` sends no reply. A handler that throws refuses the request (see the responders). */
-export type RequestHandler<R extends IncomingRequest = IncomingRequest> = (request: R) => Promise<ReplyContent | null>;
-
-/** A request served from a RabbitMQ queue. */
-export interface AmqpIncomingRequest extends IncomingRequest {
-  /** The routing key the request was published with. */
-  readonly routingKey: string;
-  /** True when RabbitMQ delivered it before (a responder stopped without settling it). */
-  readonly redelivered: boolean;
-}
 
 /** Sends requests over RabbitMQ and waits for their replies (direct reply-to). */
 export interface AmqpRequester {
@@ -95,34 +43,6 @@ export interface AmqpRequesterOptions {
   /** Where channel events are logged. Default: nowhere. */
   readonly logger?: TransportLogger;
 }
-
-/** Runs a responder until closed. */
-export interface AmqpResponder {
-  /**
-   * Resolves when the queue is being consumed (the first `basic.consume` ok). Rejects with a {@link TransportError}
-   * when the first attempt fails (`DESTINATION_NOT_FOUND`: no such queue; `RABBITMQ_UNAVAILABLE`); the responder
-   * keeps trying in the background (with backoff) until {@link close}. Waits while RabbitMQ is not connected.
-   */
-  readonly ready: Promise<void>;
-  /**
-   * Stops consuming, waits (at most 5 s) for the handlers running, then closes the channel: requests still
-   * unsettled go back to the queue. Idempotent; never rejects.
-   */
-  close(): Promise<void>;
-}
-
-/** Options of {@link serveAmqpRequests}. */
-export interface AmqpResponderOptions {
-  /** The queue of requests to consume (it must exist). */
-  readonly queue: string;
-  /** Most requests handled at once (`basic.qos`). Default: 16. */
-  readonly prefetch?: number;
-  /** Where channel events and failed handlers are logged. Default: nowhere. */
-  readonly logger?: TransportLogger;
-}
-
-const DEFAULT_PREFETCH = 16;
-const CLOSE_WAIT_MS = 5000;
 
 /** What the requester keeps of a request waiting for its reply. */
 interface PendingRequest {
@@ -341,201 +261,6 @@ export function createAmqpRequester(manager: AmqpConnectionManager, options: Amq
       unsubscribe();
       pending.rejectAll(() => new TransportError("CLOSED", "the RabbitMQ requester was closed"));
       await slot.close();
-    },
-  };
-}
-
-/**
- * Serves the requests of `options.queue`: each request is handed to `handler`; its reply is published to the
- * default exchange with routing key = the request's `replyTo` (a queue name or a direct reply-to address) and the
- * request's correlation id, then the request is acked. A handler answering `null`, or a request without `replyTo`,
- * gets no reply (still acked). A handler that throws: the request is nacked without requeue (dead-lettered when the
- * queue has a dead-letter exchange, else dropped) and the error logged. Up to `prefetch` requests are handled at
- * once. The channel is re-opened after a reconnection, and after the server closed it or cancelled the consumer
- * (e.g. the queue was deleted), with backoff. Never throws.
- */
-export function serveAmqpRequests(
-  manager: AmqpConnectionManager,
-  options: AmqpResponderOptions,
-  handler: RequestHandler<AmqpIncomingRequest>,
-): AmqpResponder {
-  const logger = options.logger ?? silentLogger;
-  const { queue } = options;
-  const prefetch = options.prefetch ?? DEFAULT_PREFETCH;
-  let current: { channel: Channel; connection: ChannelModel; consumerTag: string } | undefined;
-  let starting: Promise<void> | undefined;
-  let closed = false;
-  let failures = 0;
-  let retryTimer: NodeJS.Timeout | undefined;
-  const running = new Set<Promise<void>>();
-
-  let readyState: "waiting" | "done" = "waiting";
-  let resolveReady: () => void = () => {};
-  let rejectReady: (error: Error) => void = () => {};
-  const ready = new Promise<void>((resolve, reject) => {
-    resolveReady = resolve;
-    rejectReady = reject;
-  });
-  // A caller that never awaits `ready` must not get an unhandled rejection.
-  ready.catch(() => {});
-
-  const settleQuietly = (channel: Channel, message: ConsumeMessage, ack: boolean): void => {
-    try {
-      if (ack) channel.ack(message);
-      else channel.nack(message, false, false);
-    } catch (error) {
-      // The channel closed meanwhile: RabbitMQ requeues the request by itself.
-      logger.debug({ err: error }, "RabbitMQ responder channel closed before the request was settled");
-    }
-  };
-
-  const serve = async (channel: Channel, message: ConsumeMessage): Promise<void> => {
-    const properties = message.properties;
-    const headers = deliveryHeaders(properties);
-    const request: AmqpIncomingRequest = {
-      body: message.content,
-      headers,
-      eventType: headers["event-type"],
-      correlationId: headers["correlation-id"],
-      replyTo: headers["reply-to"],
-      routingKey: message.fields.routingKey,
-      redelivered: message.fields.redelivered,
-    };
-    let reply: ReplyContent | null;
-    try {
-      reply = await handler(request);
-    } catch (error) {
-      logger.error(
-        { err: error, queue, correlationId: request.correlationId, eventType: request.eventType },
-        "request handler failed; the request is nacked without requeue",
-      );
-      settleQuietly(channel, message, false);
-      return;
-    }
-    if (reply && request.replyTo === undefined) {
-      logger.warn({ queue, correlationId: request.correlationId }, "request without reply-to: the reply is dropped");
-    } else if (reply && request.replyTo !== undefined) {
-      const publishOptions: Options.Publish = { messageId: randomUUID() };
-      if (request.correlationId !== undefined) publishOptions.correlationId = request.correlationId;
-      if (reply.type !== undefined) publishOptions.type = reply.type;
-      if (reply.contentType !== undefined) publishOptions.contentType = reply.contentType;
-      if (reply.headers) publishOptions.headers = { ...reply.headers };
-      try {
-        // Same channel as the ack below: RabbitMQ handles the publish before the ack.
-        channel.publish("", request.replyTo, reply.content, publishOptions);
-      } catch (error) {
-        logger.warn({ err: error, queue }, "RabbitMQ responder channel closed before the reply was published");
-        return;
-      }
-    }
-    settleQuietly(channel, message, true);
-  };
-
-  const scheduleRetry = (): void => {
-    if (closed || retryTimer) return;
-    failures += 1;
-    const delay = backoffDelay(failures, { initialDelayMs: 500, maxDelayMs: 10_000 });
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      let connection: ChannelModel;
-      try {
-        connection = manager.connection();
-      } catch {
-        return; // not connected: onConnect starts it again.
-      }
-      start(connection);
-    }, delay);
-    retryTimer.unref();
-  };
-
-  const open = async (connection: ChannelModel): Promise<void> => {
-    const channel = await connection.createChannel();
-    channel.on("error", (error: Error) => logger.warn({ err: error, queue }, "RabbitMQ closed the responder channel"));
-    channel.on("close", () => {
-      if (current?.channel === channel) current = undefined;
-      if (closed) return;
-      // Not a lost connection (onConnect handles that): the server closed the channel or cancelled the consumer.
-      if (manager.state === "connected") scheduleRetry();
-    });
-    try {
-      await channel.prefetch(prefetch);
-      const { consumerTag } = await channel.consume(
-        queue,
-        (message) => {
-          if (message === null) {
-            logger.warn({ queue }, "RabbitMQ cancelled the responder's consumer (queue deleted?); re-opening");
-            channel.close().catch(() => {});
-            return;
-          }
-          const task = serve(channel, message);
-          running.add(task);
-          void task.finally(() => running.delete(task));
-        },
-        { noAck: false },
-      );
-      current = { channel, connection, consumerTag };
-    } catch (error) {
-      await channel.close().catch(() => {});
-      throw error;
-    }
-  };
-
-  const start = (connection: ChannelModel): void => {
-    if (closed || starting || (current && current.connection === connection)) return;
-    starting = open(connection)
-      .then(() => {
-        failures = 0;
-        if (readyState === "waiting") {
-          readyState = "done";
-          resolveReady();
-        }
-        logger.info({ queue, prefetch }, "serving RabbitMQ requests");
-      })
-      .catch((error: unknown) => {
-        const failure =
-          (error as { code?: number }).code === 404
-            ? new TransportError("DESTINATION_NOT_FOUND", `RabbitMQ queue "${queue}" does not exist`, { cause: error })
-            : new TransportError(
-                "RABBITMQ_UNAVAILABLE",
-                `could not consume RabbitMQ queue "${queue}": ${describeError(error)}`,
-                { cause: error },
-              );
-        logger.warn({ err: failure, queue }, "RabbitMQ responder could not start; retrying");
-        if (manager.state === "connected") scheduleRetry();
-        if (readyState === "waiting") {
-          readyState = "done";
-          rejectReady(failure);
-        }
-      })
-      .finally(() => {
-        starting = undefined;
-      });
-  };
-
-  const unsubscribe = manager.onConnect((connection) => start(connection));
-
-  return {
-    ready,
-    async close() {
-      if (closed) return;
-      closed = true;
-      unsubscribe();
-      clearTimeout(retryTimer);
-      await starting;
-      const state = current;
-      current = undefined;
-      if (!state) return;
-      await state.channel.cancel(state.consumerTag).catch(() => {});
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...running]),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, CLOSE_WAIT_MS);
-          timer.unref();
-        }),
-      ]);
-      clearTimeout(timer);
-      await state.channel.close().catch(() => {});
     },
   };
 }

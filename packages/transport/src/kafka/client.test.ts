@@ -1,0 +1,71 @@
+import { describe, expect, it, vi } from "vitest";
+import { silentLogger } from "../logger.js";
+import {
+  BOUNDED_RETRIES,
+  DEFAULT_CONNECTION_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  kafkaClientConfig,
+  kafkaClientOptionsFor,
+  NO_RETRIES,
+} from "./client.js";
+import { createKafkaConnection } from "./connection.js";
+
+describe("kafkaClientConfig", () => {
+  it("applies the defaults: 1 s to connect, 10 s per request, no kafkajs retries, WARN and above", () => {
+    const config = kafkaClientConfig({ brokers: ["b1:9092", "b2:9092"], clientId: "app" });
+    expect(config).toMatchObject({
+      clientId: "app",
+      brokers: ["b1:9092", "b2:9092"],
+      connectionTimeout: DEFAULT_CONNECTION_TIMEOUT_MS,
+      requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS,
+      retry: NO_RETRIES,
+      logLevel: 2, // kafkajs' logLevel.WARN
+    });
+    expect(DEFAULT_CONNECTION_TIMEOUT_MS).toBe(1000);
+    expect(DEFAULT_REQUEST_TIMEOUT_MS).toBe(10_000);
+  });
+
+  it("takes timeouts and retries as given, and writes kafkajs' lines to the logger one level quieter", () => {
+    const logger = { ...silentLogger, warn: vi.fn() };
+    const config = kafkaClientConfig({
+      brokers: ["b:9092"],
+      clientId: "app",
+      connectionTimeoutMs: 3000,
+      requestTimeoutMs: 7000,
+      retry: BOUNDED_RETRIES,
+      logger,
+    });
+    expect(config).toMatchObject({ connectionTimeout: 3000, requestTimeout: 7000, retry: BOUNDED_RETRIES });
+    const log = config.logCreator?.(2);
+    log?.({
+      namespace: "Connection",
+      level: 1,
+      label: "ERROR",
+      log: { message: "refused", timestamp: "t", broker: "b" },
+    });
+    expect(logger.warn).toHaveBeenCalledWith({ broker: "b", kafkajs: "Connection" }, "kafkajs: refused");
+  });
+});
+
+describe("kafkaClientOptionsFor", () => {
+  it("a connection's clients share its brokers and timeouts; each sets its own client id, logger and retries", () => {
+    const connection = createKafkaConnection({ brokers: ["k:9092"], clientId: "gateway", connectionTimeoutMs: 2500 });
+    const options = kafkaClientOptionsFor(connection, {
+      clientId: "kronos-publisher",
+      retry: BOUNDED_RETRIES,
+      requestTimeoutMs: undefined,
+    });
+    expect(options).toMatchObject({
+      brokers: ["k:9092"],
+      clientId: "kronos-publisher",
+      connectionTimeoutMs: 2500,
+      retry: BOUNDED_RETRIES,
+    });
+    // Not given to the connection, and undefined in the overrides: the factory's default applies.
+    expect(kafkaClientConfig(options).requestTimeout).toBe(DEFAULT_REQUEST_TIMEOUT_MS);
+  });
+
+  it("an object not made by createKafkaConnection lends only its brokers", () => {
+    expect(kafkaClientOptionsFor({ brokers: ["x:1"] }, { clientId: "c" })).toEqual({ brokers: ["x:1"], clientId: "c" });
+  });
+});
