@@ -125,6 +125,29 @@ async function topicExists(admin: Admin, name: string): Promise<boolean> {
   return (await admin.listTopics()).includes(name);
 }
 
+const LEADER_WAIT_MS = 10_000;
+
+function leadersNotYetKnown(error: unknown): boolean {
+  const types = kafkaErrorTypes(error);
+  return types.has("UNKNOWN_TOPIC_OR_PARTITION") || types.has("LEADER_NOT_AVAILABLE");
+}
+
+/** Polls the topic's metadata until every partition has a leader; false when it still has none after 10 s. */
+async function waitForLeaders(admin: Admin, name: string): Promise<boolean> {
+  const deadline = Date.now() + LEADER_WAIT_MS;
+  while (Date.now() < deadline) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [name] });
+      const partitions = topics[0]?.partitions ?? [];
+      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return true;
+    } catch (error) {
+      if (!leadersNotYetKnown(error)) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
 async function topicConfigs(admin: Admin, topics: string[]): Promise<Map<string, Map<string, string>>> {
   const result = new Map<string, Map<string, string>>();
   if (topics.length === 0) return result;
@@ -215,6 +238,9 @@ export async function createTopic(
           ],
         });
       } catch (error) {
+        // The creation went through but its metadata had not reached the broker we asked when kafkajs looked for
+        // the leaders (seen on a loaded machine): wait for them ourselves instead of failing a created topic.
+        if (leadersNotYetKnown(error) && (await waitForLeaders(admin, name))) return "created";
         if (kafkaErrorCode(error, "admin") === "INVALID_OPTIONS") {
           const types = [...kafkaErrorTypes(error)].join(", ");
           throw new TransportError(
