@@ -38,6 +38,26 @@ export async function withKafkaAdmin<T>(
 /** Retry topics already created (or found) per connection, so each is created once per process. */
 const ensuredTopics = new WeakMap<KafkaConnection, Map<string, Promise<void>>>();
 
+/** Attempts at creating a retry or dead-letter topic when Kafka answers with a retriable error. */
+const CREATE_ATTEMPTS = 4;
+
+/**
+ * Creates `name`, trying again (after 250 ms, 500 ms, 750 ms) when Kafka answers with a retriable error: under load
+ * a topic just created can be missing from the metadata for a moment ("This server does not host this
+ * topic-partition"), and the next attempt finds it ("exists").
+ */
+async function createWithRetries(connection: KafkaConnection, name: string, options: TopicOptions): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await createTopic(connection, name, options);
+      return;
+    } catch (error) {
+      if (attempt >= CREATE_ATTEMPTS || !(error instanceof TransportError) || !error.retriable) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
+}
+
 /** Creates `name` unless it exists ("exists", or exists with other settings: a retry topic works either way). */
 export function ensureTopic(
   connection: KafkaConnection,
@@ -53,7 +73,7 @@ export function ensureTopic(
   const known = topics;
   let pending = known.get(name);
   if (!pending) {
-    pending = createTopic(connection, name, options).then(
+    pending = createWithRetries(connection, name, options).then(
       () => undefined,
       (error: unknown) => {
         if (error instanceof TransportError && error.code === "TOPIC_CONFLICT") {

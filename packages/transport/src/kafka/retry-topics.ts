@@ -1,7 +1,7 @@
 /**
- * The Kafka retry and dead-letter layout of a subscription, as pure functions: topic names and the headers of the copies written to a retry topic (`<topic>.retry.<tier ms>`) or to the dead-letter
- * topic (`<topic>.dlq`). Which tier a retry takes, and whether it is a retry at all, is the consume policy's
- * (`consume/policy.ts`).
+ * The Kafka retry and dead-letter layout of a subscription, as pure functions: topic names and the headers of the
+ * copies written to a retry topic (`<topic>.retry.<tier ms>`) or to the dead-letter topic (`<topic>.dlq`). Which
+ * tier a retry takes, and whether it is a retry at all, is the consume policy's (`consume/policy.ts`).
  *
  * A retried copy keeps the original key, value and headers and adds the retry bookkeeping of dead-letter.ts
  * (`x-kronos-attempt`, first failure, last error) plus the headers below: which group retried it (the retry
