@@ -215,6 +215,17 @@ interface Source {
   readonly deadLetterDestination: string;
 }
 
+/** The options both brokers' subscriptions take alike: the scenario's policy, and metrics into `registry`. */
+function policyOptions(scenario: Scenario, registry: Registry) {
+  return {
+    consumerName: "policy-test",
+    maxAttempts: scenario.maxAttempts,
+    retryTiersMs: TIERS,
+    ...(scenario.leaseMs === undefined ? {} : { leaseMs: scenario.leaseMs }),
+    metrics: createConsumeMetrics(registry),
+  };
+}
+
 async function kafkaSource(): Promise<Source> {
   const topic = uniqueName("policy");
   const dlq = `${topic}.dlq`;
@@ -230,11 +241,7 @@ async function kafkaSource(): Promise<Source> {
           groupId: `${topic}-g`,
           from: "earliest",
           maxInFlight: 10,
-          consumerName: "policy-test",
-          maxAttempts: scenario.maxAttempts,
-          retryTiersMs: TIERS,
-          ...(scenario.leaseMs === undefined ? {} : { leaseMs: scenario.leaseMs }),
-          metrics: createConsumeMetrics(registry),
+          ...policyOptions(scenario, registry),
         },
         handler,
       ),
@@ -267,12 +274,8 @@ async function rabbitSource(): Promise<Source> {
         {
           queue,
           prefetch: 10,
-          consumerName: "policy-test",
-          maxAttempts: scenario.maxAttempts,
-          retryTiersMs: TIERS,
-          ...(scenario.leaseMs === undefined ? {} : { leaseMs: scenario.leaseMs }),
           management,
-          metrics: createConsumeMetrics(registry),
+          ...policyOptions(scenario, registry),
         },
         handler,
       ),

@@ -71,46 +71,37 @@ export const NO_CONSUME_METRICS: ConsumeRecorder = {
  */
 export function createConsumeMetrics(registry: Registry): ConsumeMetrics {
   const n = CONSUME_METRIC_NAMES;
-  const existing = <T>(name: string): T | undefined => registry.getSingleMetric(name) as T | undefined;
-  const subscriptionLabels = ["broker", "source", "group"] as const;
-  const deliveries =
-    existing<Counter<"broker" | "source" | "group">>(n.deliveries) ??
-    new Counter({
-      name: n.deliveries,
-      help: "Deliveries handed to a consumer's handler, redeliveries included, by broker, source and group.",
-      labelNames: subscriptionLabels,
-      registers: [registry],
-    });
-  const settlements =
-    existing<Counter<"broker" | "source" | "group" | "outcome">>(n.settlements) ??
-    new Counter({
-      name: n.settlements,
-      help: "Deliveries settled, by outcome: ack, retry, dead_letter, released (given back unsettled).",
-      labelNames: [...subscriptionLabels, "outcome"],
-      registers: [registry],
-    });
-  const retries =
-    existing<Counter<"broker" | "source" | "group">>(n.retries) ??
-    new Counter({
-      name: n.retries,
-      help: "Retry copies written (to a delay queue or retry topic), by broker, source and group.",
-      labelNames: subscriptionLabels,
-      registers: [registry],
-    });
-  const deadLetters =
-    existing<Counter<"broker" | "destination" | "reason">>(n.deadLetters) ??
-    new Counter({
-      name: n.deadLetters,
-      help: "Dead letters written by consumers, by broker, dead-letter topic or exchange, and reason.",
-      labelNames: ["broker", "destination", "reason"],
-      registers: [registry],
-    });
+  const subscription = ["broker", "source", "group"] as const;
+  // Takes over a metric this registry has already (a second call), else registers it.
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> =>
+    (registry.getSingleMetric(name) as Counter<L> | undefined) ??
+    new Counter({ name, help, labelNames, registers: [registry] });
+  const deliveries = counter(
+    n.deliveries,
+    "Deliveries handed to a consumer's handler, redeliveries included, by broker, source and group.",
+    subscription,
+  );
+  const settlements = counter(
+    n.settlements,
+    "Deliveries settled, by outcome: ack, retry, dead_letter, released (given back unsettled).",
+    [...subscription, "outcome"],
+  );
+  const retries = counter(
+    n.retries,
+    "Retry copies written (to a delay queue or retry topic), by broker, source and group.",
+    subscription,
+  );
+  const deadLetters = counter(
+    n.deadLetters,
+    "Dead letters written by consumers, by broker, dead-letter topic or exchange, and reason.",
+    ["broker", "destination", "reason"],
+  );
   const inFlight =
-    existing<Gauge<"broker" | "source" | "group">>(n.inFlight) ??
+    (registry.getSingleMetric(n.inFlight) as Gauge<(typeof subscription)[number]> | undefined) ??
     new Gauge({
       name: n.inFlight,
       help: "Deliveries held unsettled by subscriptions (RabbitMQ unacked, Kafka held records).",
-      labelNames: subscriptionLabels,
+      labelNames: subscription,
       registers: [registry],
     });
 
