@@ -89,7 +89,10 @@ export class FlowControl {
     } catch (error) {
       // kafkajs refuses pause/resume while the consumer is not running (before a run, between a crash and its
       // restart); the next join applies the state again.
-      this.#host.logger.debug({ err: error }, "Kafka pause/resume skipped: the consumer is not running");
+      this.#host.logger.debug(
+        { err: error, topic: this.#host.topics[0] },
+        "Kafka pause/resume skipped: the consumer is not running",
+      );
     }
   }
 
