@@ -59,6 +59,13 @@ export type {
   RetryOptions,
   Subscription,
 } from "./consume/delivery.js";
+export {
+  CONSUME_ERROR_CODES,
+  type ConsumePolicyOptions,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_RETRY_TIERS_MS,
+  retryTier,
+} from "./consume/policy.js";
 export { describeError, RETRIABLE, TransportError, type TransportErrorCode } from "./errors.js";
 export {
   createKafkaConnection,
@@ -93,6 +100,14 @@ export {
   serveKafkaRequests,
 } from "./kafka/rpc.js";
 export { silentLogger, type TransportLogger } from "./logger.js";
+export {
+  CONSUME_METRIC_NAMES,
+  type ConsumeLabels,
+  type ConsumeMetrics,
+  type ConsumeRecorder,
+  createConsumeMetrics,
+  type SettlementOutcome,
+} from "./metrics/consume.js";
 export { KAFKA_CONSUMER_LAG, type KafkaLagMetricsOptions, registerKafkaLagMetrics } from "./metrics/kafka-lag.js";
 export {
   RABBITMQ_QUEUE_MESSAGES,
@@ -105,12 +120,7 @@ export {
   type AmqpState,
   redactAmqpUrl,
 } from "./rabbitmq/connection-manager.js";
-export {
-  type AmqpSubscriptionOptions,
-  createAmqpSubscription,
-  DEFAULT_MAX_ATTEMPTS,
-  DEFAULT_RETRY_TIERS_MS,
-} from "./rabbitmq/consumer.js";
+export { type AmqpSubscriptionOptions, createAmqpSubscription } from "./rabbitmq/consumer.js";
 export { ORIGINAL_ROUTE_HEADERS } from "./rabbitmq/consumer-message.js";
 export {
   type AmqpMessage,

@@ -305,7 +305,7 @@ describe("createAmqpSubscription (real RabbitMQ)", () => {
     expect(info).toMatchObject({
       writer: "kronos",
       reason: "max-attempts",
-      errorCode: "MAX_ATTEMPTS",
+      errorCode: "CLIENT_RETRY",
       broker: "rabbitmq",
       destination: exchange,
       queue,

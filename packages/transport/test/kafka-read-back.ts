@@ -22,7 +22,17 @@ export async function readBack(kafka: Kafka, topic: string, count: number, timeo
   const read: ReadRecord[] = [];
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
+    // A topic the code under test has just created can be missing from a loaded broker's metadata for a moment
+    // ("This server does not host this topic-partition", retriable): ask again rather than fail the test.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await consumer.subscribe({ topic, fromBeginning: true });
+        break;
+      } catch (error) {
+        if (attempt >= 5 || (error as { retriable?: unknown } | null)?.retriable !== true) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+      }
+    }
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`read ${read.length} of ${count} records`)), timeoutMs);
       consumer

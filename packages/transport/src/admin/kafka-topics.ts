@@ -4,9 +4,8 @@ import kafkajs, { type Admin } from "kafkajs";
 const { ConfigResourceTypes } = kafkajs;
 
 import { describeError, TransportError } from "../errors.js";
-import { type KafkaConnection, kafkaAdminAccess } from "../kafka/connection.js";
+import { type KafkaConnection, withKafkaAdmin } from "../kafka/connection.js";
 import { kafkaErrorCode, kafkaErrorMeaning, kafkaErrorTypes } from "../kafka/errors.js";
-import { withTimeout } from "../timeout.js";
 
 /** Kafka `cleanup.policy` values {@link createTopic} accepts. */
 export type TopicCleanupPolicy = "delete" | "compact" | "compact,delete";
@@ -93,31 +92,6 @@ export function validateTopicOptions(name: string, options: TopicOptions): void 
     throw invalid(
       `topic "${name}": cleanupPolicy must be "delete", "compact" or "compact,delete", got ${JSON.stringify(options.cleanupPolicy)}`,
     );
-  }
-}
-
-/**
- * Runs `operation` with the connection's admin client, bounded in time. TransportErrors pass through; anything
- * else becomes `KAFKA_UNAVAILABLE` and the admin client is dropped, so the next call connects afresh (kafkajs'
- * reconnects are not trusted: tulios/kafkajs#919, #979).
- */
-async function withAdmin<T>(
-  connection: KafkaConnection,
-  what: string,
-  operation: (admin: Admin) => Promise<T>,
-): Promise<T> {
-  const access = kafkaAdminAccess(connection);
-  try {
-    return await withTimeout(
-      access.admin().then((admin) => operation(admin)),
-      KAFKA_ADMIN_TIMEOUT_MS,
-      what,
-    );
-  } catch (error) {
-    if (error instanceof TransportError && error.code !== "TIMEOUT" && error.code !== "KAFKA_UNAVAILABLE") throw error;
-    await access.reset();
-    if (error instanceof TransportError) throw error;
-    throw new TransportError("KAFKA_UNAVAILABLE", `${what} failed: ${describeError(error)}`, { cause: error });
   }
 }
 
@@ -364,4 +338,9 @@ export async function kafkaBrokerCount(connection: KafkaConnection): Promise<num
   return withAdmin(connection, "Kafka cluster description", async (admin) => {
     return (await admin.describeCluster()).brokers.length;
   });
+}
+
+/** {@link withKafkaAdmin} with the 30 s bound of topic administration. */
+function withAdmin<T>(connection: KafkaConnection, what: string, operation: (admin: Admin) => Promise<T>): Promise<T> {
+  return withKafkaAdmin(connection, what, KAFKA_ADMIN_TIMEOUT_MS, operation);
 }

@@ -61,11 +61,16 @@ export interface RetryOptions {
   readonly delayMs: number;
   /** Why it is retried; becomes the last error should the message later be dead-lettered. */
   readonly reason?: string | undefined;
+  /**
+   * Stable code of that error (`x-kronos-last-error-code`, and `x-kronos-dl-error-code` should this retry be the
+   * one that dead-letters it). Default `CLIENT_RETRY` (see `CONSUME_ERROR_CODES`).
+   */
+  readonly code?: string | undefined;
 }
 
 /** The last error a dead letter carries. */
 export interface DeadLetterError {
-  /** Stable code, e.g. `DECODE_FAILED`, `CLIENT_RETRY`, `LEASE_EXPIRED`. */
+  /** Stable code, e.g. `DECODE_FAILED`, `REJECTED`, `CLIENT_RETRY` (see `CONSUME_ERROR_CODES`). */
   readonly code: string;
   readonly message: string;
 }

@@ -160,3 +160,30 @@ export function createKafkaConnection(options: KafkaConnectionOptions): KafkaCon
   rememberKafkaSettings(connection, options);
   return connection;
 }
+
+/**
+ * Runs `operation` with the connection's admin client, bounded by `timeoutMs` (`TIMEOUT` when it runs out).
+ * TransportErrors pass through; anything else becomes `KAFKA_UNAVAILABLE`. After a failure or a hang the admin
+ * client is dropped, so the next call connects afresh (kafkajs' reconnects are not trusted: tulios/kafkajs#919,
+ * #979).
+ */
+export async function withKafkaAdmin<T>(
+  connection: KafkaConnection,
+  what: string,
+  timeoutMs: number,
+  operation: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  const access = kafkaAdminAccess(connection);
+  try {
+    return await withTimeout(
+      access.admin().then((admin) => operation(admin)),
+      timeoutMs,
+      what,
+    );
+  } catch (error) {
+    if (error instanceof TransportError && error.code !== "TIMEOUT" && error.code !== "KAFKA_UNAVAILABLE") throw error;
+    await access.reset();
+    if (error instanceof TransportError) throw error;
+    throw new TransportError("KAFKA_UNAVAILABLE", `${what} failed: ${describeError(error)}`, { cause: error });
+  }
+}

@@ -28,10 +28,20 @@ describe("validateSubscriptionOptions", () => {
     ["an unknown from", { from: "middle" as "latest" }],
     ["a negative start offset", { startOffsets: new Map([[0, "-1"]]) }],
     ["a negative start partition", { startOffsets: new Map([[-1, "0"]]) }],
-    ["descending retry tiers", { retryTiersMs: [5000, 1000] }],
+    ["no retry tiers", { retryTiersMs: [] }],
+    ["a fractional retry tier", { retryTiersMs: [1000, 1.5] }],
   ])("refuses %s with INVALID_OPTIONS", (_, change) => {
     expect(() => validateSubscriptionOptions({ ...valid, ...change })).toThrow(
       expect.objectContaining({ code: "INVALID_OPTIONS" }),
+    );
+  });
+
+  it("takes retry tiers in any order, as RabbitMQ does: sorted, without duplicates (one consume policy)", () => {
+    expect(validateSubscriptionOptions({ ...valid, retryTiersMs: [5000, 1000, 5000] }).retryTiersMs).toEqual([
+      1000, 5000,
+    ]);
+    expect(() => validateSubscriptionOptions({ ...valid, retryTiersMs: [] })).toThrow(
+      /Kafka subscription to "orders": retryTiersMs must list at least one delay/,
     );
   });
 

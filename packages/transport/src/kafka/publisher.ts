@@ -13,7 +13,6 @@ import { BOUNDED_RETRIES, kafkaClientFor, NO_RETRIES } from "./client.js";
 import { kafkaErrorCode, kafkaErrorMeaning } from "./errors.js";
 
 /** Re-exported for `kafka/consumer.ts` until its import points at `./errors.js`, where the classifier lives. */
-export { kafkaErrorTypes } from "./errors.js";
 
 import type { KafkaConnection } from "./connection.js";
 

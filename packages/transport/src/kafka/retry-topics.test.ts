@@ -7,32 +7,13 @@ import {
   originalRecord,
   retryCopyHeaders,
   retryDueAt,
-  retryTier,
   retryTopicName,
-  validateRetryTiers,
 } from "./retry-topics.js";
-
-const tiers = [1000, 5000, 30_000, 300_000];
 
 describe("retry topic layout", () => {
   it("names retry and dead-letter topics after the source topic", () => {
     expect(retryTopicName("kronos.log.events", 5000)).toBe("kronos.log.events.retry.5000");
     expect(deadLetterTopicName("kronos.log.events")).toBe("kronos.log.events.dlq");
-  });
-
-  it("rounds a delay up to the nearest tier, and caps it at the longest", () => {
-    expect(retryTier(0, tiers)).toBe(1000);
-    expect(retryTier(1000, tiers)).toBe(1000);
-    expect(retryTier(1001, tiers)).toBe(5000);
-    expect(retryTier(29_999, tiers)).toBe(30_000);
-    expect(retryTier(3_600_000, tiers)).toBe(300_000);
-  });
-
-  it("accepts ascending positive integer tiers only", () => {
-    expect(validateRetryTiers("t", [300, 1000])).toEqual([300, 1000]);
-    for (const bad of [[], [0], [1000, 300], [300, 300], [1.5], [-1]]) {
-      expect(() => validateRetryTiers("t", bad)).toThrow(expect.objectContaining({ code: "INVALID_OPTIONS" }));
-    }
   });
 });
 

@@ -1,7 +1,7 @@
 /**
- * The Kafka retry and dead-letter layout of a subscription, as pure functions: topic names, the tier a delay goes
- * to, and the headers of the copies written to a retry topic (`<topic>.retry.<tier ms>`) or to the dead-letter
- * topic (`<topic>.dlq`).
+ * The Kafka retry and dead-letter layout of a subscription, as pure functions: topic names and the headers of the
+ * copies written to a retry topic (`<topic>.retry.<tier ms>`) or to the dead-letter topic (`<topic>.dlq`). Which
+ * tier a retry takes, and whether it is a retry at all, is the consume policy's (`consume/policy.ts`).
  *
  * A retried copy keeps the original key, value and headers and adds the retry bookkeeping of dead-letter.ts
  * (`x-kronos-attempt`, first failure, last error) plus the headers below: which group retried it (the retry
@@ -11,7 +11,6 @@
  */
 import { type DeadLetterReason, deadLetterHeaders, RETRY_HEADERS, retryHeaders } from "../consume/dead-letter.js";
 import type { DeadLetterError } from "../consume/delivery.js";
-import { TransportError } from "../errors.js";
 
 /** Header names the Kafka retry path adds to a retried copy. */
 export const KAFKA_RETRY_HEADERS = {
@@ -27,12 +26,6 @@ export const KAFKA_RETRY_HEADERS = {
   originalTimestamp: "x-kronos-original-timestamp",
 } as const;
 
-/** Default retry tiers in ms: 1 s, 5 s, 30 s, 5 min. */
-export const DEFAULT_RETRY_TIERS_MS: readonly number[] = [1000, 5000, 30_000, 300_000];
-
-/** Default most attempts before a retry becomes a dead letter. */
-export const DEFAULT_MAX_ATTEMPTS = 5;
-
 /** The retry topic of `topic` for a tier: `<topic>.retry.<tierMs>`. */
 export function retryTopicName(topic: string, tierMs: number): string {
   return `${topic}.retry.${tierMs}`;
@@ -41,28 +34,6 @@ export function retryTopicName(topic: string, tierMs: number): string {
 /** The dead-letter topic of `topic`: `<topic>.dlq`. */
 export function deadLetterTopicName(topic: string): string {
   return `${topic}.dlq`;
-}
-
-/**
- * Checks retry tiers (non-empty, positive integers in ascending order) and returns a copy. Throws
- * `INVALID_OPTIONS` naming the topic.
- */
-export function validateRetryTiers(topic: string, tiers: readonly number[]): readonly number[] {
-  const ascending = tiers.every((tier, i) => i === 0 || tier > (tiers[i - 1] as number));
-  if (tiers.length === 0 || !ascending || !tiers.every((tier) => Number.isSafeInteger(tier) && tier > 0)) {
-    throw new TransportError(
-      "INVALID_OPTIONS",
-      `Kafka subscription to "${topic}": retryTiersMs must be positive integers in ascending order, got ${JSON.stringify(tiers)}`,
-    );
-  }
-  return [...tiers];
-}
-
-/** The tier a retry delay goes to: the smallest tier ≥ `delayMs`, or the largest tier for longer delays. */
-export function retryTier(delayMs: number, tiers: readonly number[]): number {
-  const last = tiers[tiers.length - 1];
-  if (last === undefined) throw new RangeError("no retry tiers");
-  return tiers.find((tier) => tier >= delayMs) ?? last;
 }
 
 /** Where a record originally was: a retried copy's original, or the record itself. */

@@ -1,15 +1,16 @@
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import { attemptOf, type DeadLetterReason } from "../consume/dead-letter.js";
 import type { DeadLetterError, Delivery, RetryOptions } from "../consume/delivery.js";
+import {
+  type BrokerSettlement,
+  Settlement,
+  type SettlementContext,
+  type SettlementLedger,
+  type SettleOperation,
+} from "../consume/settlement.js";
 import { describeError, TransportError } from "../errors.js";
 import type { TransportLogger } from "../logger.js";
-import {
-  deliveryHeaders,
-  MAX_ATTEMPTS_ERROR_CODE,
-  originalRoute,
-  retryTier,
-  timestampMsOf,
-} from "./consumer-message.js";
+import { deliveryHeaders, originalRoute, timestampMsOf } from "./consumer-message.js";
 import type { RetryPath } from "./retry-path.js";
 
 /** One consumer channel of a subscription; `open` turns false when it closes (deliveries on it are then moot). */
@@ -18,34 +19,28 @@ export interface ConsumerChannel {
   readonly connection: ChannelModel;
   consumerTag: string | undefined;
   open: boolean;
+  /** Its deliveries not settled yet: the broker takes them back when the channel closes. */
+  readonly ledger: SettlementLedger;
 }
 
 /** What the deliveries of one subscription share. */
-export interface DeliveryContext {
+export interface DeliveryContext extends SettlementContext {
   readonly queue: string;
   readonly consumerName: string;
-  readonly maxAttempts: number;
-  /** Sorted ascending, non-empty. */
-  readonly retryTiersMs: readonly number[];
   readonly retryPath: RetryPath;
   readonly logger: TransportLogger;
-  /** Registers a retry or dead-letter operation in flight, so closing the subscription waits for it. */
-  readonly track: (operation: Promise<unknown>) => void;
 }
 
-/** Reason text of a retry that gave none. */
-const DEFAULT_RETRY_REASON = "retry requested";
-
 /**
- * A message consumed from a RabbitMQ queue, as a {@link Delivery}:
+ * A message consumed from a RabbitMQ queue, as a {@link Delivery}, settled by the shared state machine
+ * (`consume/settlement.ts`); this class gives it RabbitMQ's ack, release and copies:
  * - `headers`: the AMQP headers and properties as text under the Kafka names (`deliveryHeaders`); `key` is the
  *   routing key the message was published with (kept across the retry path by `x-kronos-original-routing-key`);
  *   `attempt` comes from `x-kronos-attempt`; `timestampMs` from the `timestamp` header (ms) or property (s).
  * - `ack()` is `basic.ack` and `release()` is `basic.nack` with requeue; both resolve at once (AMQP acks are not
  *   confirmed).
- * - `retry()` and `deadLetter()` publish a copy and wait for its publisher confirm before acking the original;
- *   when they fail, the delivery stays unsettled (nothing was acked) and may be settled again.
- * - Settling twice rejects with `ALREADY_SETTLED` (also while a retry or dead letter is in progress).
+ * - `retry()` and `deadLetter()` publish a copy through the queue's {@link RetryPath} and wait for its publisher
+ *   confirm before acking the original; when they fail, the delivery stays unsettled and may be settled again.
  * - When the channel the delivery came on is gone (connection lost, subscription closed), RabbitMQ has requeued
  *   the message and will deliver it again: `ack()` and `release()` resolve as no-ops, `retry()` and
  *   `deadLetter()` reject with `RABBITMQ_UNAVAILABLE` without publishing anything (a copy would be a duplicate).
@@ -66,13 +61,10 @@ export class AmqpDelivery implements Delivery {
   readonly timestampMs: number | undefined;
   /** The channel it came on. */
   readonly channel: ConsumerChannel;
-  readonly #message: ConsumeMessage;
-  readonly #context: DeliveryContext;
-  #state: "open" | "settling" | "settled" = "open";
+  /** Its settle state machine. */
+  readonly settlement: Settlement;
 
   constructor(message: ConsumeMessage, channel: ConsumerChannel, context: DeliveryContext) {
-    this.#message = message;
-    this.#context = context;
     this.channel = channel;
     this.source = context.queue;
     this.body = message.content;
@@ -83,114 +75,66 @@ export class AmqpDelivery implements Delivery {
     this.redelivered = message.fields.redelivered;
     this.attempt = attemptOf(message.properties.headers ?? {});
     this.timestampMs = timestampMsOf(this.headers);
+    const what = `the delivery of message ${this.messageId ?? "(no message id)"} from RabbitMQ queue "${this.source}"`;
+    this.settlement = new Settlement(
+      amqpSettlement(message, channel, context, this.attempt),
+      context,
+      this.attempt,
+      what,
+      channel.ledger,
+    );
   }
 
   ack(): Promise<void> {
-    const refused = this.#begin("ack");
-    if (refused) return Promise.reject(refused);
-    this.#state = "settled";
-    this.#send("ack", (channel) => channel.ack(this.#message));
-    return Promise.resolve();
+    return this.settlement.ack();
   }
 
   release(): Promise<void> {
-    const refused = this.#begin("release");
-    if (refused) return Promise.reject(refused);
-    this.#state = "settled";
-    this.#send("release", (channel) => channel.nack(this.#message, false, true));
-    return Promise.resolve();
+    return this.settlement.release();
   }
 
   retry(options: RetryOptions): Promise<"retried" | "dead-lettered"> {
-    const delayMs = options?.delayMs;
-    if (typeof delayMs !== "number" || !(delayMs >= 0)) {
-      return Promise.reject(
-        new TransportError("INVALID_OPTIONS", `retry delayMs must be a number ≥ 0, got ${String(delayMs)}`),
-      );
-    }
-    return this.#settleWithCopy("retry", async () => {
-      const reason = options.reason ?? DEFAULT_RETRY_REASON;
-      const { maxAttempts, retryTiersMs, retryPath } = this.#context;
-      if (this.attempt >= maxAttempts) {
-        await this.#publishDeadLetter("max-attempts", {
-          code: MAX_ATTEMPTS_ERROR_CODE,
-          message: `${reason} (gave up after ${this.attempt} of ${maxAttempts} attempts)`,
-        });
-        return "dead-lettered" as const;
-      }
-      const tierMs = retryTier(delayMs, retryTiersMs);
-      await retryPath.retry(this.#message, { tierMs, attempt: this.attempt, reason, nowMs: Date.now() });
-      return "retried" as const;
-    });
+    return this.settlement.retry(options);
   }
 
   deadLetter(reason: DeadLetterReason, error: DeadLetterError): Promise<void> {
-    return this.#settleWithCopy("deadLetter", () => this.#publishDeadLetter(reason, error));
+    return this.settlement.deadLetter(reason, error);
   }
+}
 
-  #publishDeadLetter(reason: DeadLetterReason, error: DeadLetterError): Promise<void> {
-    return this.#context.retryPath.deadLetter(this.#message, {
-      reason,
-      error,
-      attempt: this.attempt,
-      consumer: this.#context.consumerName,
-      nowMs: Date.now(),
-    });
-  }
-
-  /** Publishes a copy with `publish`, then acks; back to unsettled if the copy could not be published. */
-  #settleWithCopy<T>(operation: string, publish: () => Promise<T>): Promise<T> {
-    const refused = this.#begin(operation);
-    if (refused) return Promise.reject(refused);
-    if (!this.channel.open) return Promise.reject(this.#stale(operation));
-    this.#state = "settling";
-    const run = publish().then(
-      (result) => {
-        this.#state = "settled";
-        this.#send(operation, (channel) => channel.ack(this.#message));
-        return result;
-      },
-      (error: unknown) => {
-        this.#state = "open";
-        throw error;
-      },
-    );
-    this.#context.track(run);
-    return run;
-  }
-
-  #begin(operation: string): TransportError | undefined {
-    if (this.#state === "open") return undefined;
-    const what = this.#state === "settling" ? "is being settled" : "was settled already";
-    return new TransportError(
-      "ALREADY_SETTLED",
-      `${operation}: the delivery of message ${this.messageId ?? "(no message id)"} from RabbitMQ queue ` +
-        `"${this.source}" ${what}`,
-    );
-  }
-
-  #stale(operation: string): TransportError {
-    return new TransportError(
-      "RABBITMQ_UNAVAILABLE",
-      `${operation}: the channel the message from RabbitMQ queue "${this.source}" came on is closed (connection ` +
-        "lost or subscription closed); RabbitMQ requeued the message and will deliver it again",
-    );
-  }
-
-  /** Acks or nacks on the delivery's channel; a no-op when that channel is gone (the broker requeued it). */
-  #send(operation: string, send: (channel: Channel) => void): void {
-    if (!this.channel.open) {
-      this.#context.logger.debug({ queue: this.source, operation }, "delivery channel closed; settle is a no-op");
-      return;
-    }
+/** RabbitMQ's half of a delivery's settlement: acks and nacks on its channel, copies through the retry path. */
+function amqpSettlement(
+  message: ConsumeMessage,
+  channel: ConsumerChannel,
+  context: DeliveryContext,
+  attempt: number,
+): BrokerSettlement {
+  const send = (operation: string, act: (ch: Channel) => void): void => {
+    // A no-op when the channel is gone or closing (amqplib throws IllegalOperationError): the broker requeues it.
+    if (!channel.open) return;
     try {
-      send(this.channel.channel);
+      act(channel.channel);
     } catch (error) {
-      // amqplib throws IllegalOperationError when the channel is closing or closed: the broker requeues it.
-      this.#context.logger.debug(
-        { queue: this.source, operation, err: describeError(error) },
+      context.logger.debug(
+        { queue: context.queue, operation, err: describeError(error) },
         "delivery channel closing; settle is a no-op",
       );
     }
-  }
+  };
+  return {
+    check(operation: SettleOperation) {
+      if (channel.open) return undefined;
+      if (operation === "ack" || operation === "release") return "noop";
+      return new TransportError(
+        "RABBITMQ_UNAVAILABLE",
+        `${operation}: the channel the message from RabbitMQ queue "${context.queue}" came on is closed (connection ` +
+          "lost or subscription closed); RabbitMQ requeued the message and will deliver it again",
+      );
+    },
+    ack: () => send("ack", (ch) => ch.ack(message)),
+    release: () => send("release", (ch) => ch.nack(message, false, true)),
+    writeRetry: (tierMs, error, nowMs) => context.retryPath.retry(message, { tierMs, attempt, error, nowMs }),
+    writeDeadLetter: (reason, error, nowMs) =>
+      context.retryPath.deadLetter(message, { reason, error, attempt, consumer: context.consumerName, nowMs }),
+  };
 }

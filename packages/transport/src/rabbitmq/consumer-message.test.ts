@@ -2,18 +2,16 @@ import type { Message, MessageProperties, XDeath } from "amqplib";
 import { describe, expect, it } from "vitest";
 import { planQueue } from "../admin/queue-plan.js";
 import { DEAD_LETTER_HEADERS, RETRY_HEADERS, readDeadLetter } from "../consume/dead-letter.js";
+import { CONSUME_ERROR_CODES } from "../consume/policy.js";
 import {
   copyMessage,
   deadLetterCopy,
   deliveryHeaders,
   headerText,
-  normalizeTiers,
   ORIGINAL_ROUTE_HEADERS,
   originalRoute,
-  RETRY_ERROR_CODE,
   retryCopy,
   retryQueueDeclaration,
-  retryTier,
   timestampMsOf,
 } from "./consumer-message.js";
 
@@ -123,23 +121,7 @@ describe("deliveryHeaders", () => {
   });
 });
 
-describe("retry tiers", () => {
-  it("sorts and dedupes tiers and refuses empty or non-positive ones", () => {
-    expect(normalizeTiers([5000, 1000, 5000])).toEqual({ tiers: [1000, 5000], problem: undefined });
-    expect(normalizeTiers([]).problem).toMatch(/at least one/);
-    expect(normalizeTiers([0]).problem).toMatch(/integer ≥ 1/);
-    expect(normalizeTiers([1.5]).problem).toMatch(/integer ≥ 1/);
-  });
-
-  it("rounds a delay up to the nearest tier, capped at the largest", () => {
-    const tiers = [1000, 5000, 30_000];
-    expect(retryTier(0, tiers)).toBe(1000);
-    expect(retryTier(1000, tiers)).toBe(1000);
-    expect(retryTier(1001, tiers)).toBe(5000);
-    expect(retryTier(29_999, tiers)).toBe(30_000);
-    expect(retryTier(3_600_000, tiers)).toBe(30_000);
-  });
-
+describe("retry queues", () => {
   it("declares a retry queue exactly as planQueue does for a classic queue", () => {
     const planned = planQueue("orders", { deadLetter: { retryDelaysMs: [300] } }).retryQueues[0];
     expect(retryQueueDeclaration("orders", 300)).toEqual(planned);
@@ -163,7 +145,13 @@ describe("retryCopy", () => {
         "x-last-death-reason": "expired",
       },
     });
-    const copy = retryCopy(original, { queue: "orders", tierMs: 300, attempt: 1, reason: "busy", nowMs: 5000 });
+    const copy = retryCopy(original, {
+      queue: "orders",
+      tierMs: 300,
+      attempt: 1,
+      error: { code: CONSUME_ERROR_CODES.retry, message: "busy" },
+      nowMs: 5000,
+    });
     expect(copy).toEqual({
       exchange: "",
       routingKey: "orders.retry.300",
@@ -181,7 +169,7 @@ describe("retryCopy", () => {
         [RETRY_HEADERS.attempt]: "2",
         [RETRY_HEADERS.firstFailure]: "5000",
         [RETRY_HEADERS.lastError]: "busy",
-        [RETRY_HEADERS.lastErrorCode]: RETRY_ERROR_CODE,
+        [RETRY_HEADERS.lastErrorCode]: "CLIENT_RETRY",
       },
     });
   });
@@ -200,13 +188,20 @@ describe("retryCopy", () => {
       "orders",
     );
     expect(originalRoute(second)).toEqual({ exchange: "kronos.orders", routingKey: "eu.created" });
-    const copy = retryCopy(second, { queue: "orders", tierMs: 1000, attempt: 2, reason: "again", nowMs: 9000 });
+    const copy = retryCopy(second, {
+      queue: "orders",
+      tierMs: 1000,
+      attempt: 2,
+      error: { code: "HANDLER_FAILED", message: "again" },
+      nowMs: 9000,
+    });
     expect(copy.headers).toMatchObject({
       [ORIGINAL_ROUTE_HEADERS.exchange]: "kronos.orders",
       [ORIGINAL_ROUTE_HEADERS.routingKey]: "eu.created",
       [RETRY_HEADERS.attempt]: "3",
       [RETRY_HEADERS.firstFailure]: "5000",
       [RETRY_HEADERS.lastError]: "again",
+      [RETRY_HEADERS.lastErrorCode]: "HANDLER_FAILED",
     });
   });
 
@@ -241,7 +236,7 @@ describe("deadLetterCopy", () => {
       {
         queue: "orders",
         reason: "max-attempts",
-        error: { code: "MAX_ATTEMPTS", message: "busy" },
+        error: { code: "CLIENT_RETRY", message: "busy" },
         attempt: 3,
         consumer: "gateway:billing",
         nowMs: 9000,
@@ -253,7 +248,7 @@ describe("deadLetterCopy", () => {
     expect(readDeadLetter(copy.headers ?? {}, { messageId: copy.messageId })).toEqual({
       writer: "kronos",
       reason: "max-attempts",
-      errorCode: "MAX_ATTEMPTS",
+      errorCode: "CLIENT_RETRY",
       error: "busy",
       broker: "rabbitmq",
       destination: "kronos.orders",

@@ -19,12 +19,6 @@ export const ORIGINAL_ROUTE_HEADERS = {
   routingKey: "x-kronos-original-routing-key",
 } as const;
 
-/** The error code a retried copy's `x-kronos-last-error-code` carries (a retry only has a reason text). */
-export const RETRY_ERROR_CODE = "RETRY_REQUESTED";
-
-/** The error code of a dead letter written because the attempts ran out. */
-export const MAX_ATTEMPTS_ERROR_CODE = "MAX_ATTEMPTS";
-
 // Headers RabbitMQ writes when it dead-letters a message. A retried copy is a new publish and leaves them out: on
 // the copy they would only describe the retry path's own expiries (counted up on every trip), and the retry headers
 // (x-kronos-attempt, x-kronos-first-failure, ...) carry the history that matters instead.
@@ -112,30 +106,6 @@ export function originalRoute(message: Pick<Message, "fields" | "properties">): 
 }
 
 /**
- * Checks retry tiers: the tiers sorted ascending without duplicates, or `problem` saying what is wrong (the caller
- * words the error, naming its queue).
- */
-export function normalizeTiers(tiers: readonly number[]): { tiers: number[]; problem: string | undefined } {
-  if (!Array.isArray(tiers) || tiers.length === 0) return { tiers: [], problem: "must list at least one delay" };
-  for (const tier of tiers) {
-    if (!Number.isSafeInteger(tier) || tier < 1) {
-      return { tiers: [], problem: `each delay must be an integer ≥ 1 ms, got ${String(tier)}` };
-    }
-  }
-  return { tiers: [...new Set(tiers)].sort((a, b) => a - b), problem: undefined };
-}
-
-/**
- * The tier a retry of `delayMs` waits in: the smallest tier ≥ `delayMs`, or the largest tier when `delayMs` is
- * beyond them all. `tiers` must be sorted ascending and non-empty ({@link normalizeTiers}).
- */
-export function retryTier(delayMs: number, tiers: readonly number[]): number {
-  const largest = tiers[tiers.length - 1];
-  if (largest === undefined) throw new RangeError("retryTier needs at least one tier");
-  return tiers.find((tier) => tier >= delayMs) ?? largest;
-}
-
-/**
  * The delay queue of `queue` for `tierMs`, with exactly the arguments `planQueue` gives a classic queue's retry
  * queue (so either may create it first): durable, `x-message-ttl: tierMs`, dead-lettering through the default
  * exchange back to `queue`.
@@ -195,7 +165,8 @@ export interface RetryCopyContext {
   readonly tierMs: number;
   /** The attempt that failed (the copy carries `attempt + 1`). */
   readonly attempt: number;
-  readonly reason: string;
+  /** Why it is retried (see `decideRetry`): `x-kronos-last-error` and `x-kronos-last-error-code`. */
+  readonly error: DeadLetterError;
   readonly nowMs: number;
 }
 
@@ -203,7 +174,7 @@ export interface RetryCopyContext {
  * The copy of `message` for the retry queue of `context.tierMs`: published to the default exchange with the retry
  * queue's name as routing key; its headers are the original ones without RabbitMQ's `x-death` family, plus the
  * original route ({@link ORIGINAL_ROUTE_HEADERS}) and `retryHeaders(...)` (`x-kronos-attempt` = attempt + 1,
- * `x-kronos-first-failure` kept or now, `x-kronos-last-error` = the reason).
+ * `x-kronos-first-failure` kept or now, `x-kronos-last-error` and `-code` = the error).
  */
 export function retryCopy(
   message: Pick<Message, "content" | "fields" | "properties">,
@@ -215,10 +186,7 @@ export function retryCopy(
   const route = originalRoute(message);
   headers[ORIGINAL_ROUTE_HEADERS.exchange] = route.exchange;
   headers[ORIGINAL_ROUTE_HEADERS.routingKey] = route.routingKey;
-  Object.assign(
-    headers,
-    retryHeaders(original, context.attempt, { code: RETRY_ERROR_CODE, message: context.reason }, context.nowMs),
-  );
+  Object.assign(headers, retryHeaders(original, context.attempt, context.error, context.nowMs));
   return copyMessage(message, "", retryQueueName(context.queue, context.tierMs), headers);
 }
 

@@ -17,6 +17,7 @@ describe("subscriptionSettings", () => {
       consumerName: "gateway",
       maxAttempts: DEFAULT_MAX_ATTEMPTS,
       retryTiersMs: [1000, 5000, 30_000, 300_000],
+      policy: { maxAttempts: DEFAULT_MAX_ATTEMPTS, retryTiersMs: [1000, 5000, 30_000, 300_000], leaseMs: undefined },
     });
     expect(subscriptionSettings({ ...base, retryTiersMs: [1000, 300] }).retryTiersMs).toEqual([300, 1000]);
   });

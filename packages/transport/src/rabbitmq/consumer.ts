@@ -2,13 +2,15 @@ import { randomBytes } from "node:crypto";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import { amqpReplyCode, amqpReplyText } from "../admin/amqp-channel.js";
 import type { RabbitManagementClient } from "../admin/rabbitmq-management.js";
+import { type BackoffOptions, backoffDelay } from "../backoff.js";
 import type { DeliveryHandler, Subscription } from "../consume/delivery.js";
+import { type ConsumePolicy, consumePolicy, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_TIERS_MS } from "../consume/policy.js";
+import { retryFailedDelivery, SettlementLedger } from "../consume/settlement.js";
 import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
-import { type BackoffOptions, backoffDelay } from "./backoff.js";
+import { type ConsumeMetrics, type ConsumeRecorder, NO_CONSUME_METRICS } from "../metrics/consume.js";
 import type { AmqpConnectionManager } from "./connection-manager.js";
 import { AmqpDelivery, type ConsumerChannel, type DeliveryContext } from "./consumer-delivery.js";
-import { normalizeTiers } from "./consumer-message.js";
 import { createRetryPath } from "./retry-path.js";
 
 /** Options of {@link createAmqpSubscription}. */
@@ -21,10 +23,14 @@ export interface AmqpSubscriptionOptions {
   /** Attempts before a retry becomes a dead letter with reason "max-attempts". Default 5. */
   readonly maxAttempts?: number;
   /**
-   * Delay tiers of the retry path, ms. Default [1000, 5000, 30000, 300000]. A retry's delay is rounded UP to the
-   * nearest tier (capped at the largest).
+   * Delay tiers of the retry path, ms, in any order (the consume policy sorts them). Default [1000, 5000, 30000,
+   * 300000]. A retry's delay is rounded UP to the nearest tier (capped at the largest).
    */
   readonly retryTiersMs?: readonly number[];
+  /** Deliveries not settled within this many ms are released (see `ConsumePolicyOptions.leaseMs`). Default none. */
+  readonly leaseMs?: number;
+  /** Where the subscription records its consumer metrics (`createConsumeMetrics`). Default: nothing recorded. */
+  readonly metrics?: ConsumeMetrics;
   /** Where dead letters go. Default: resolved per queue (see {@link createAmqpSubscription}). */
   readonly deadLetter?: { readonly exchange: string; readonly routingKey: string };
   /** Used to resolve the queue's dead-letter target when `deadLetter` is not given. */
@@ -32,10 +38,9 @@ export interface AmqpSubscriptionOptions {
   readonly logger?: TransportLogger;
 }
 
-/** Default of {@link AmqpSubscriptionOptions.maxAttempts}. */
-export const DEFAULT_MAX_ATTEMPTS = 5;
-/** Default of {@link AmqpSubscriptionOptions.retryTiersMs}. */
-export const DEFAULT_RETRY_TIERS_MS: readonly number[] = [1000, 5000, 30_000, 300_000];
+/** The consume policy's defaults, re-exported where the RabbitMQ options name them. */
+export { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_TIERS_MS };
+
 const MAX_PREFETCH = 1000;
 // Re-opening the consumer after its channel closed while the connection stayed up (e.g. the queue was deleted).
 const REOPEN_BACKOFF: BackoffOptions = { initialDelayMs: 500, maxDelayMs: 30_000 };
@@ -48,12 +53,15 @@ export interface AmqpSubscriptionSettings {
   readonly maxAttempts: number;
   /** Sorted ascending, no duplicates. */
   readonly retryTiersMs: readonly number[];
+  /** The policy those settings make (`leaseMs` included). */
+  readonly policy: ConsumePolicy;
 }
 
 /**
  * Checks `options` and applies the defaults. Throws a {@link TransportError} `INVALID_OPTIONS` naming the queue and
- * the option: an empty queue or consumer name, `prefetch` outside 1..1000, `maxAttempts` < 1, retry tiers that are
- * empty or not positive integers, a `deadLetter` without an exchange name or routing key string.
+ * the option: an empty queue or consumer name, `prefetch` outside 1..1000, a `deadLetter` without an exchange name
+ * or routing key string, and what the consume policy refuses (`consumePolicy`: `maxAttempts`, `retryTiersMs`,
+ * `leaseMs`).
  */
 export function subscriptionSettings(options: AmqpSubscriptionOptions): AmqpSubscriptionSettings {
   const invalid = (message: string) =>
@@ -65,12 +73,7 @@ export function subscriptionSettings(options: AmqpSubscriptionOptions): AmqpSubs
   if (!Number.isInteger(options.prefetch) || options.prefetch < 1 || options.prefetch > MAX_PREFETCH) {
     throw invalid(`prefetch must be an integer from 1 to ${MAX_PREFETCH}, got ${String(options.prefetch)}`);
   }
-  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-    throw invalid(`maxAttempts must be an integer ≥ 1, got ${String(maxAttempts)}`);
-  }
-  const { tiers, problem } = normalizeTiers(options.retryTiersMs ?? DEFAULT_RETRY_TIERS_MS);
-  if (problem !== undefined) throw invalid(`retryTiersMs ${problem}`);
+  const policy = consumePolicy(options, invalid);
   const deadLetter = options.deadLetter;
   if (
     deadLetter !== undefined &&
@@ -82,8 +85,9 @@ export function subscriptionSettings(options: AmqpSubscriptionOptions): AmqpSubs
     queue: options.queue,
     prefetch: options.prefetch,
     consumerName: options.consumerName,
-    maxAttempts,
-    retryTiersMs: tiers,
+    maxAttempts: policy.maxAttempts,
+    retryTiersMs: policy.retryTiersMs,
+    policy,
   };
 }
 
@@ -106,8 +110,10 @@ export function subscriptionSettings(options: AmqpSubscriptionOptions): AmqpSubs
  *   `redelivered`), settling them becomes a no-op, and the subscription opens a new channel and consumer on the
  *   manager's next connection. A channel closed by the server while the connection stays up, or a consumer the
  *   server cancelled (queue deleted), is re-opened with backoff (0.5 s to 30 s) until it works or `close()`.
- * - The handler may settle a delivery after it returned; a handler that throws or rejects is logged, and its
- *   delivery stays unsettled (it still counts against `prefetch` until settled, or the subscription closes).
+ * - The handler may settle a delivery after it returned; a handler that throws or rejects before settling gets
+ *   its delivery retried, as on Kafka (`retryFailedDelivery`: shortest tier, code `HANDLER_FAILED`).
+ * - Settling follows the shared consume policy (`consume/policy.ts`, `consume/settlement.ts`), `leaseMs` included;
+ *   `metrics` records deliveries, settlements, retries, dead letters and the unacked deliveries.
  * - `close()` cancels the consumer, waits for retries and dead letters in flight (so their originals get acked),
  *   then closes the channel: the broker requeues whatever is unsettled, with `redelivered`. Idempotent.
  */
@@ -126,6 +132,7 @@ class AmqpSubscription implements Subscription {
   readonly #handler: DeliveryHandler;
   readonly #logger: TransportLogger;
   readonly #context: DeliveryContext;
+  readonly #recorder: ConsumeRecorder;
   readonly #inFlight = new Set<Promise<unknown>>();
   #resolveReady: () => void = () => {};
   #rejectReady: (error: Error) => void = () => {};
@@ -157,11 +164,17 @@ class AmqpSubscription implements Subscription {
       management: options.management,
       logger: this.#logger,
     });
+    this.#recorder =
+      options.metrics?.forSubscription({
+        broker: "rabbitmq",
+        source: this.#settings.queue,
+        group: this.#settings.consumerName,
+      }) ?? NO_CONSUME_METRICS;
     this.#context = {
       queue: this.#settings.queue,
       consumerName: this.#settings.consumerName,
-      maxAttempts: this.#settings.maxAttempts,
-      retryTiersMs: this.#settings.retryTiersMs,
+      policy: this.#settings.policy,
+      recorder: this.#recorder,
       retryPath,
       logger: this.#logger,
       track: (operation) => {
@@ -213,8 +226,10 @@ class AmqpSubscription implements Subscription {
     // Retries and dead letters in flight get their originals acked before the channel goes.
     await Promise.allSettled([...this.#inFlight]);
     if (state?.open) await state.channel.close().catch(() => {});
+    state?.ledger.abandonAll();
     this.#current = undefined;
     await this.#context.retryPath.close();
+    this.#recorder.close();
     this.#logger.info({ queue: this.#settings.queue }, "RabbitMQ subscription closed");
   }
 
@@ -239,7 +254,13 @@ class AmqpSubscription implements Subscription {
     let state: ConsumerChannel | undefined;
     try {
       const channel: Channel = await connection.createChannel();
-      const opened: ConsumerChannel = { channel, connection, consumerTag: undefined, open: true };
+      const opened: ConsumerChannel = {
+        channel,
+        connection,
+        consumerTag: undefined,
+        open: true,
+        ledger: new SettlementLedger(),
+      };
       state = opened;
       channel.on("error", (error: Error) => {
         this.#logger.warn({ err: error, queue }, "RabbitMQ closed the consumer channel");
@@ -274,6 +295,7 @@ class AmqpSubscription implements Subscription {
     state.open = false;
     // Deliveries from that channel are requeued by the broker: the handler must not get them late.
     this.#buffer = this.#buffer.filter((delivery) => delivery.channel !== state);
+    state.ledger.abandonAll();
     if (this.#current !== state) return;
     this.#current = undefined;
     if (this.#closed) return;
@@ -304,10 +326,11 @@ class AmqpSubscription implements Subscription {
 
   #dispatch(delivery: AmqpDelivery): void {
     const report = (error: unknown) =>
-      this.#logger.error(
-        { err: error, queue: this.#settings.queue, messageId: delivery.messageId },
-        "delivery handler failed; the delivery stays unsettled",
-      );
+      retryFailedDelivery(delivery, error, this.#logger, {
+        queue: this.#settings.queue,
+        messageId: delivery.messageId,
+      });
+    delivery.settlement.handedOver();
     try {
       const result = this.#handler(delivery);
       if (result && typeof result.then === "function") result.then(undefined, report);

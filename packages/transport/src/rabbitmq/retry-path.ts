@@ -42,9 +42,10 @@ export interface RetryPath {
    * Publishes the dead letter of `message` (see `deadLetterCopy`) to the queue's dead-letter target, resolved on
    * the first call. Rejects with `UNROUTABLE` when no queue is bound there for its routing key,
    * `DESTINATION_NOT_FOUND` when the exchange does not exist, `MANAGEMENT_UNAVAILABLE` when the target could not
-   * be looked up, or the publisher's other errors. A failed resolution is tried again on the next call.
+   * be looked up, or the publisher's other errors. A failed resolution is tried again on the next call. Resolves
+   * with the exchange it went to.
    */
-  deadLetter(message: Message, context: Omit<DeadLetterCopyContext, "queue">): Promise<void>;
+  deadLetter(message: Message, context: Omit<DeadLetterCopyContext, "queue">): Promise<string>;
   /** Waits for the publishes in flight and closes the publisher. Never rejects. */
   close(): Promise<void>;
 }
@@ -158,6 +159,7 @@ export function createRetryPath(manager: AmqpConnectionManager, options: RetryPa
     async deadLetter(message, context) {
       const resolved = await deadLetterTarget();
       await publish(deadLetterCopy(message, resolved, { ...context, queue }));
+      return resolved.exchange;
     },
     async close() {
       closed = true;
