@@ -1,7 +1,8 @@
 import { createFastify, healthRoutes, type KronosApp, registerInfrastructure } from "@kronos/app-kit";
 import { authPlugin, authRoutes } from "./auth/index.js";
 import type { Config } from "./config.js";
-import { eventsByName } from "./events.js";
+import { contractsPlugin } from "./contracts/index.js";
+import { PUBLISH_ERROR_CODES, REQUEST_ERROR_CODES } from "./messages/index.js";
 import { openApiPlugin } from "./plugins/openapi.js";
 import { publishersPlugin } from "./plugins/publishers.js";
 import { publishRoutes } from "./publish/index.js";
@@ -17,8 +18,8 @@ export { type Config, loadConfig } from "./config.js";
 
 /**
  * Builds the gateway as a plugin tree: infrastructure first (config, readiness, error handling, metrics, Kafka,
- * RabbitMQ, schema registry), then security (headers and body rules, authentication, per-principal rate limit),
- * then routes. Every route needs a principal except `/healthz`, `/readyz`, `/metrics` and the API docs; routes
+ * RabbitMQ, the contract manifest, schema registry and publishers), then security (headers and body rules,
+ * authentication, per-principal rate limit), then routes. Every route needs a principal except `/healthz`, `/readyz`, `/metrics` and the API docs; routes
  * check rights with `app.authorize(request, ...)` or `requireRight(...)`. HTTPS when `config.tls` is set.
  * Connects to nothing until the app is ready (`listen`, `ready` or the first `inject`); `close()` closes every
  * connection. Tests call it and use `inject`.
@@ -30,12 +31,14 @@ export async function buildApp(config: Config): Promise<KronosApp> {
     ...(config.tls === undefined ? {} : { https: { cert: config.tls.cert, key: config.tls.key } }),
   });
 
-  await registerInfrastructure(app, config);
-  await app.register(publishersPlugin, {
-    schemasDir: config.queues.schemasDir,
-    nullSink: config.benchNullSink === true,
+  // First: the OpenAPI document is built from every route registered after it (app-kit's /metrics too).
+  await app.register(openApiPlugin, {
+    version: "0.1.0",
+    errorCodes: { publish: PUBLISH_ERROR_CODES, publishBatch: PUBLISH_ERROR_CODES, sendRequest: REQUEST_ERROR_CODES },
   });
-  await app.register(openApiPlugin, { version: "0.1.0" });
+  await registerInfrastructure(app, config);
+  await app.register(contractsPlugin);
+  await app.register(publishersPlugin, { nullSink: config.benchNullSink === true });
 
   await app.register(limitsPlugin, { https: config.tls !== undefined });
   await app.register(authPlugin, { jwt: config.jwt, principalsFile: config.principalsFile });
@@ -45,11 +48,10 @@ export async function buildApp(config: Config): Promise<KronosApp> {
   await app.register(rootRoutes);
   await app.register(authRoutes);
   await app.register(queueRoutes, config.queues);
-  await app.register(publishRoutes, { ...config.publish, events: [...eventsByName.values()] });
-  await app.register(requestRoutes, { ...config.request, events: [...eventsByName.values()] });
+  await app.register(publishRoutes, config.publish);
+  await app.register(requestRoutes, config.request);
   await app.register(subscribeRoutes, {
     ...config.subscribe,
-    events: [...eventsByName.values()],
     rabbitmqManagementUrl: config.queues.rabbitmqManagementUrl,
   });
   return app;

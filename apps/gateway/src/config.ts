@@ -36,7 +36,7 @@ export interface Config extends ServiceConfig {
   readonly bodyLimitBytes: number;
   /** Requests allowed per principal per minute (`GATEWAY_RATE_LIMIT_PER_MINUTE`, default 6000); more: 429. */
   readonly rateLimitPerMinute: number;
-  /** Queue administration: `RABBITMQ_MANAGEMENT_URL` and `GATEWAY_SCHEMAS_DIR` (see src/queues/config.ts). */
+  /** Queue administration: `RABBITMQ_MANAGEMENT_URL` (see src/queues/config.ts). */
   readonly queues: QueuesConfig;
   /** Publishing: timeout, idempotency window and store, batch size (see src/publish/config.ts). */
   readonly publish: PublishConfig;
@@ -62,7 +62,7 @@ export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const jwt = readJwtConfig(env, problems);
   const tls = readTlsConfig(env, problems);
-  const queues = readQueuesConfig(env, reader);
+  const queues = readQueuesConfig(reader);
   const publish = readPublishConfig(env, reader);
   const request = readRequestConfig(env, problems);
   const subscribe = readSubscribeConfig(env, reader, problems);

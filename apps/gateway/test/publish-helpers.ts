@@ -94,3 +94,19 @@ export async function plainClients() {
     },
   };
 }
+
+/** A valid `kronos.log.LogEntry` as JSON. */
+export function logEntry(): Record<string, unknown> {
+  return {
+    meta: { eventId: randomUUID(), occurredAt: 0, producer: "gw", correlationId: null, traceparent: null },
+    timestamp: 0,
+    level: "INFO",
+    service: "svc",
+    instance: "i-1",
+    logger: "main",
+    message: "hello",
+    attributes: {},
+    traceId: null,
+    spanId: null,
+  };
+}

@@ -1,6 +1,7 @@
 /**
  * @kronos/contracts: the runtime generated event packages import. avsc types with the Kronos logical types,
- * validation with paths, a guarded decoder, Confluent framing, a registry serde, and one error type.
+ * validation with paths, a guarded decoder, Confluent framing, a registry serde, the JSON ↔ Avro converter stage, and
+ * one error type.
  */
 export { type AvroTypeOptions, createAvroType, kronosAvroOptions } from "./avro.js";
 export { type DecodeLimits, MalformedAvroError } from "./decode-guard.js";
@@ -14,6 +15,7 @@ export {
 } from "./errors.js";
 export { defineEvent, type EventDefinition, type EventDescriptor } from "./event.js";
 export { frame, HEADER_LENGTH, MAGIC_BYTE, unframe } from "./framing.js";
+export { avroToJson, type Conversion, checkPayload, jsonToAvro } from "./json.js";
 export {
   DateType,
   DecimalType,

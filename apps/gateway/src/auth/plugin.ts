@@ -52,10 +52,18 @@ export interface AuthPluginOptions {
 const MISSING =
   'Missing credentials: send "Authorization: Bearer <JWT>", "X-API-Key: <key>" or "Authorization: ApiKey <key>"';
 
+/**
+ * Whether a route needs no principal: `config: { public: true }`, `/healthz`, `/readyz`, `/metrics`, and the API
+ * docs (`/openapi.json`, `/docs`, `/docs/...`). The OpenAPI document says the same (`security: []`).
+ */
+export function isPublicRoute(url: string, config: { readonly public?: boolean } | undefined): boolean {
+  return config?.public === true || PUBLIC_ROUTES.has(url) || url.startsWith("/docs/");
+}
+
 function isPublic(request: FastifyRequest): boolean {
   const url = request.routeOptions.url;
   if (url === undefined) return false;
-  return request.routeOptions.config.public === true || PUBLIC_ROUTES.has(url) || url.startsWith("/docs/");
+  return isPublicRoute(url, request.routeOptions.config);
 }
 
 /**

@@ -12,7 +12,7 @@ const WhoAmIBody = Type.Object(
 
 /** `GET /whoami`: the calling principal (id, kind, rights), to check a key or token. Needs a principal. */
 export const authRoutes: FastifyPluginAsync = async (app) => {
-  app.get("/whoami", { schema: { response: { 200: WhoAmIBody } } }, async (request) => {
+  app.get("/whoami", { schema: { operationId: "whoAmI", response: { 200: WhoAmIBody } } }, async (request) => {
     const principal = request.principal;
     // The auth hook answered 401 already when there is none; this keeps the type honest.
     if (principal === null) throw new Error("no principal on a protected route");

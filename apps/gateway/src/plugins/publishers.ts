@@ -1,4 +1,4 @@
-import { loadCatalog } from "@kronos/catalog";
+import type { Catalog } from "@kronos/catalog";
 import { RegistrySerde } from "@kronos/contracts";
 import {
   type AmqpPublisher,
@@ -27,8 +27,6 @@ declare module "fastify" {
 
 /** Options of {@link publishersPlugin}. */
 export interface PublishersPluginOptions {
-  /** The schemas folder whose contract manifest `ensureTopology` creates at start. */
-  readonly schemasDir: string;
   /** Upper bound of the topology creation at start, in ms. Default: 15000. */
   readonly topologyTimeoutMs?: number;
   /** Benchmarking aid (`GATEWAY_BENCH_NULL_SINK`, see bench-null-sink.ts): ack at once, send nothing. Default: false. */
@@ -39,7 +37,8 @@ export interface PublishersPluginOptions {
  * The publishing infrastructure: a {@link RegistrySerde} on `SCHEMA_REGISTRY_URL` with `autoRegister` on (a schema
  * the registry lacks is registered on first use under its subject, with the subject's compatibility rules; ids are
  * cached), the Kafka publisher on `app.kafka` and the RabbitMQ publisher on `app.amqp`. When the app becomes ready
- * it creates the contract manifest's topics, exchanges and queues (`ensureTopology`, idempotent); a failure
+ * it creates the contract manifest's topics, exchanges and queues (`app.contracts.topology`, `ensureTopology`,
+ * idempotent); a failure
  * there is logged, not fatal (the gateway starts while a broker is down). Publishers are closed on close, after
  * the messages in flight are acknowledged. Plugin name: `kronos-gateway-publishers`.
  */
@@ -58,7 +57,8 @@ export const publishersPlugin = fp<PublishersPluginOptions>(
 
     app.addHook("onReady", async () => {
       try {
-        const catalog = await loadCatalog(options.schemasDir);
+        // ensureTopology reads the catalog's destinations only: the contracts plugin's topology is exactly them.
+        const catalog: Catalog = { dir: "", events: [], types: [], destinations: [...app.contracts.topology] };
         const report = await withTimeout(
           ensureTopology({ catalog, kafka: app.kafka, amqp: app.amqp, logger }),
           options.topologyTimeoutMs ?? 15_000,
@@ -72,7 +72,7 @@ export const publishersPlugin = fp<PublishersPluginOptions>(
           "contract manifest topology ensured",
         );
       } catch (error) {
-        logger.error({ err: error, schemasDir: options.schemasDir }, "could not create the manifest's topology");
+        logger.error({ err: error }, "could not create the manifest's topology");
       }
     });
     app.addHook("onClose", async () => {
@@ -82,6 +82,6 @@ export const publishersPlugin = fp<PublishersPluginOptions>(
   {
     name: "kronos-gateway-publishers",
     fastify: "5.x",
-    dependencies: ["kronos-config", "kronos-kafka", "kronos-amqp"],
+    dependencies: ["kronos-config", "kronos-kafka", "kronos-amqp", "kronos-gateway-contracts"],
   },
 );

@@ -1,11 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
-import type { EventDescriptor, Violation } from "@kronos/contracts";
+import type { Violation } from "@kronos/contracts";
 import { withTimeout } from "@kronos/transport";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
+import { failureOf, RETRY_AFTER_SECONDS } from "../errors.js";
+import {
+  type CheckedMessage,
+  clockOf,
+  type MessageContext,
+  type MessageFailure,
+  messageCoreOf,
+  type PublishAck,
+  type Sent,
+} from "../messages/index.js";
 import type { PublishConfig } from "./config.js";
-import { Destinations } from "./destinations.js";
 import {
   fingerprintOf,
   type IdempotencyStore,
@@ -13,23 +22,11 @@ import {
   RedisIdempotencyStore,
   type StoredResponse,
 } from "./idempotency.js";
-import { createConnectionMetrics, createPublishMetrics } from "./metrics.js";
-import {
-  type CheckedMessage,
-  checkMessage,
-  encodeMessage,
-  type PublishContext,
-  type PublishFailure,
-  publishFailure,
-  RETRY_AFTER_SECONDS,
-  sendMessage,
-} from "./pipeline.js";
+import { createConnectionMetrics, createPublishMetrics, type PublishOutcome } from "./metrics.js";
 import { BATCH_RESPONSES, DestinationBody, PUBLISH_RESPONSES, PublishHeaders, PublishMessage } from "./schemas.js";
 
 /** Options of {@link publishRoutes}. */
 export interface PublishRoutesOptions extends PublishConfig {
-  /** The events that can be published (their descriptors carry the manifest bindings). */
-  readonly events: Iterable<EventDescriptor<unknown>>;
   /** Where `Idempotency-Key`s live; default Redis when `redisUrl` is set, else memory. */
   readonly idempotencyStore?: IdempotencyStore;
 }
@@ -49,7 +46,7 @@ function rejectInvalid(request: FastifyRequest): void {
   throw new HttpError(400, code, error.message);
 }
 
-function contextOf(request: FastifyRequest): PublishContext {
+function contextOf(request: FastifyRequest): MessageContext {
   const header = (name: string) => {
     const value = request.headers[name];
     return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
@@ -61,7 +58,7 @@ function contextOf(request: FastifyRequest): PublishContext {
   };
 }
 
-function failureAnswer(failure: PublishFailure): Answer {
+function failureAnswer(failure: MessageFailure): Answer {
   return {
     statusCode: failure.statusCode,
     body: { code: failure.code, message: failure.message },
@@ -72,6 +69,24 @@ function failureAnswer(failure: PublishFailure): Answer {
 function send(reply: FastifyReply, answer: Answer): FastifyReply {
   if (answer.retryAfter !== undefined) reply.header("retry-after", String(answer.retryAfter));
   return reply.code(answer.statusCode).send(answer.body);
+}
+
+/** One message's entry in a batch answer. */
+function batchResult(
+  sent: Sent,
+  index: number,
+): { index: number; status: number } & Partial<PublishAck> & Record<string, unknown> {
+  if (sent.ok) return { index, status: 202, ...sent.ack };
+  const { message, failure } = sent;
+  return {
+    index,
+    status: failure.statusCode,
+    messageId: message.messageId,
+    topic: message.destination.name,
+    broker: message.route.broker,
+    code: failure.code,
+    message: failure.message,
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -91,8 +106,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * waited for. Closes the idempotency store on close.
  */
 export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = async (app, options) => {
-  const destinations = new Destinations(options.events);
+  const { destinations } = app.contracts;
   const metrics = createPublishMetrics(app.metrics.registry);
+  const core = messageCoreOf(app, {
+    // The core gives publish outcomes only (never a request's answered, no_reply or bad_reply).
+    outcome: (topic, broker, outcome, seconds) => metrics.published(topic, broker, outcome as PublishOutcome, seconds),
+    invalid: (event) => metrics.validationFailed(event),
+  });
   createConnectionMetrics(app.metrics.registry, () => app.readiness.run());
   const store =
     options.idempotencyStore ??
@@ -105,30 +125,22 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
   // app-kit's converts headers only when they fail the check (the provider's converted every header every time).
   app.setValidatorCompiler(typeBoxValidatorCompiler);
 
-  function recordInvalid(event: string, topic: string, broker: string): void {
-    metrics.validationFailed(event);
-    metrics.published(topic, broker, "invalid");
+  function answerOf(sent: Sent): Answer {
+    if (sent.ok) return { statusCode: 202, body: sent.ack };
+    warnIfServerSide(sent.failure);
+    return failureAnswer(sent.failure);
   }
 
-  async function publishOne(message: CheckedMessage, started: number): Promise<Answer> {
-    const deadline = started + options.timeoutMs;
-    const left = () => Math.max(1, deadline - performance.now());
-    const { broker } = message.route;
-    try {
-      const bytes = await encodeMessage(app.publishers.serde, message, left());
-      const ack = await sendMessage(app.publishers, message, bytes, left());
-      metrics.published(ack.topic, broker, "accepted", (performance.now() - started) / 1000);
-      return { statusCode: 202, body: ack };
-    } catch (error) {
-      const failure = publishFailure(error, message);
-      metrics.published(message.destination.name, broker, failure.outcome, (performance.now() - started) / 1000);
-      if (failure.statusCode >= 500) app.log.warn({ err: error, code: failure.code }, "publish failed");
-      return failureAnswer(failure);
-    }
+  function warnIfServerSide(failure: MessageFailure): void {
+    if (failure.statusCode >= 500) app.log.warn({ code: failure.code, err: failure.message }, "publish failed");
   }
 
   /** Runs `execute` at most once per (principal, Idempotency-Key) and request fingerprint. */
-  async function idempotent(request: FastifyRequest, execute: () => Promise<Answer>): Promise<Answer> {
+  async function idempotent(
+    request: FastifyRequest,
+    replyTo: FastifyReply,
+    execute: () => Promise<Answer>,
+  ): Promise<Answer> {
     const key = request.headers["idempotency-key"];
     if (typeof key !== "string") return execute();
     const storeKey = `${request.principal?.id ?? ""}\u0000${key}`;
@@ -137,7 +149,9 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
     const storeCall = <T>(promise: Promise<T>): Promise<T> =>
       withTimeout(promise, STORE_TIMEOUT_MS, "idempotency store").catch((error: unknown) => {
         request.log.error({ err: error }, "idempotency store failed");
-        throw new HttpError(503, "IDEMPOTENCY_STORE_UNAVAILABLE", "Idempotency keys cannot be checked right now");
+        const failure = failureOf("IDEMPOTENCY_STORE_UNAVAILABLE", "Idempotency keys cannot be checked right now");
+        if (failure.retryAfter !== undefined) replyTo.header("retry-after", String(failure.retryAfter));
+        throw new HttpError(failure.statusCode, failure.code, failure.message);
       });
     for (;;) {
       const found = await storeCall(store.begin(storeKey, fingerprint, inFlightSeconds));
@@ -191,6 +205,7 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
     {
       attachValidation: true,
       schema: {
+        operationId: "publish",
         summary: "Publish one event",
         description:
           "Validates the payload against the event's schema, encodes it (Confluent wire format, registered schema " +
@@ -205,11 +220,10 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
       rejectInvalid(request);
       const body = request.body;
       app.authorize(request, "produce", body.topic);
-      const answer = await idempotent(request, async () => {
-        const started = performance.now();
-        const checked = checkMessage(destinations, body, contextOf(request));
+      const answer = await idempotent(request, replyTo, async () => {
+        const clock = clockOf(options.timeoutMs);
+        const checked = core.check(body, contextOf(request));
         if (!checked.ok) {
-          recordInvalid(checked.event, body.topic, destinations.resolve(body).destination.broker);
           return {
             statusCode: 422,
             body: {
@@ -219,7 +233,7 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
             },
           };
         }
-        return publishOne(checked.message, started);
+        return answerOf(await core.publish(checked.message, clock));
       });
       return reply(replyTo, answer);
     },
@@ -230,6 +244,7 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
     {
       attachValidation: true,
       schema: {
+        operationId: "publishBatch",
         summary: "Publish several events",
         description:
           `Checks every message first and publishes none if one is invalid; then publishes all (at most ` +
@@ -247,15 +262,15 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
       rejectInvalid(request);
       const { messages } = request.body;
       for (const topic of new Set(messages.map((m) => m.topic))) app.authorize(request, "produce", topic);
-      const answer = await idempotent(request, async () => {
-        const started = performance.now();
+      const answer = await idempotent(request, replyTo, async () => {
+        const clock = clockOf(options.timeoutMs);
         const context = contextOf(request);
         const checked: CheckedMessage[] = [];
         const errors: Array<Violation & { index: number }> = [];
         messages.forEach((input, index) => {
-          let result: ReturnType<typeof checkMessage>;
+          let result: ReturnType<typeof core.check>;
           try {
-            result = checkMessage(destinations, input, context);
+            result = core.check(input, context);
           } catch (error) {
             if (error instanceof HttpError) {
               throw new HttpError(error.statusCode, error.code, `messages[${index}]: ${error.message}`);
@@ -263,10 +278,7 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
             throw error;
           }
           if (result.ok) checked.push(result.message);
-          else {
-            recordInvalid(result.event, input.topic, destinations.resolve(input).destination.broker);
-            for (const violation of result.violations) errors.push({ index, ...violation });
-          }
+          else for (const violation of result.violations) errors.push({ index, ...violation });
         });
         if (errors.length > 0) {
           const invalid = new Set(errors.map((e) => e.index)).size;
@@ -280,56 +292,18 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
           };
         }
         // Encode all before sending any: a registry failure publishes nothing.
-        const deadline = started + options.timeoutMs;
-        let encoded: Buffer[];
-        try {
-          encoded = await Promise.all(
-            checked.map((m) => encodeMessage(app.publishers.serde, m, Math.max(1, deadline - performance.now()))),
-          );
-        } catch (error) {
-          const failure = publishFailure(error, checked[0] as CheckedMessage);
-          for (const m of checked) metrics.published(m.destination.name, m.route.broker, failure.outcome);
-          return failureAnswer(failure);
+        const published = await core.publishAll(checked, clock);
+        if ("encodeFailure" in published) {
+          warnIfServerSide(published.encodeFailure);
+          const { index, encodeFailure } = published;
+          return failureAnswer({ ...encodeFailure, message: `messages[${index}]: ${encodeFailure.message}` });
         }
-        const settled = await Promise.all(
-          checked.map(async (m, index) => {
-            try {
-              const ack = await sendMessage(
-                app.publishers,
-                m,
-                encoded[index] as Buffer,
-                Math.max(1, deadline - performance.now()),
-              );
-              metrics.published(ack.topic, m.route.broker, "accepted", (performance.now() - started) / 1000);
-              return { index, status: 202, ...ack };
-            } catch (error) {
-              const failure = publishFailure(error, m);
-              metrics.published(
-                m.destination.name,
-                m.route.broker,
-                failure.outcome,
-                (performance.now() - started) / 1000,
-              );
-              return {
-                index,
-                status: failure.statusCode,
-                messageId: m.messageId,
-                topic: m.destination.name,
-                broker: m.route.broker,
-                code: failure.code,
-                message: failure.message,
-                retryAfter: failure.retryAfter,
-              };
-            }
-          }),
-        );
-        const allAccepted = settled.every((r) => r.status === 202);
-        const retry = settled.some((r) => "retryAfter" in r && r.retryAfter !== undefined);
+        const results = published.sent.map((sent, index) => batchResult(sent, index));
+        const allAccepted = results.every((r) => r.status === 202);
+        const retry = published.sent.some((r) => !r.ok && r.failure.retryAfter !== undefined);
         return {
           statusCode: allAccepted ? 202 : 207,
-          body: {
-            results: settled.map(({ retryAfter: _, ...r }: { retryAfter?: unknown } & Record<string, unknown>) => r),
-          },
+          body: { results },
           retryAfter: retry ? RETRY_AFTER_SECONDS : undefined,
         };
       });
@@ -341,6 +315,7 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
     "/publish/destinations",
     {
       schema: {
+        operationId: "listDestinations",
         summary: "Where events can be published",
         tags: ["publish"],
         response: { 200: Type.Object({ destinations: Type.Array(DestinationBody) }) },

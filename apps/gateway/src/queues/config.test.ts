@@ -1,25 +1,22 @@
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { EnvReader } from "@kronos/app-kit";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RABBITMQ_MANAGEMENT_URL, readQueuesConfig } from "./config.js";
 import { vhostOf } from "./routes.js";
 
 describe("queue administration configuration", () => {
-  it("defaults to the local management API and the repository's schemas folder", () => {
+  it("defaults to the local management API", () => {
     const env = {};
-    const config = readQueuesConfig(env, new EnvReader("gateway", env));
+    const config = readQueuesConfig(new EnvReader("gateway", env));
     expect(config.rabbitmqManagementUrl).toBe(DEFAULT_RABBITMQ_MANAGEMENT_URL);
-    expect(existsSync(join(config.schemasDir, "asyncapi.yaml"))).toBe(true);
   });
 
-  it("takes RABBITMQ_MANAGEMENT_URL and GATEWAY_SCHEMAS_DIR, and reports an invalid URL", () => {
-    const env = { RABBITMQ_MANAGEMENT_URL: "https://admin:pw@rabbit:15671/", GATEWAY_SCHEMAS_DIR: "some/dir" };
-    const config = readQueuesConfig(env, new EnvReader("gateway", env));
-    expect(config).toEqual({ rabbitmqManagementUrl: "https://admin:pw@rabbit:15671", schemasDir: resolve("some/dir") });
+  it("takes RABBITMQ_MANAGEMENT_URL, and reports an invalid URL", () => {
+    const env = { RABBITMQ_MANAGEMENT_URL: "https://admin:pw@rabbit:15671/" };
+    const config = readQueuesConfig(new EnvReader("gateway", env));
+    expect(config).toEqual({ rabbitmqManagementUrl: "https://admin:pw@rabbit:15671" });
     const bad = { RABBITMQ_MANAGEMENT_URL: "amqp://rabbit" };
     const reader = new EnvReader("gateway", bad);
-    readQueuesConfig(bad, reader);
+    readQueuesConfig(reader);
     expect(() => reader.finish()).toThrow(/RABBITMQ_MANAGEMENT_URL/);
   });
 

@@ -1,6 +1,5 @@
-import type { Catalog } from "@kronos/catalog";
 import { describe, expect, it } from "vitest";
-import { formatQueueId, isInternal, manifestDestinations, parseQueueId } from "./managed.js";
+import { formatQueueId, isInternal, parseQueueId } from "./managed.js";
 
 describe("queue ids", () => {
   it("parse <broker>:<name>, the name keeping later colons", () => {
@@ -17,31 +16,7 @@ describe("queue ids", () => {
   });
 });
 
-describe("manifest destinations", () => {
-  const catalog = {
-    destinations: [
-      { broker: "kafka", topic: "kronos.auth.events", name: "kronos.auth.events" },
-      {
-        broker: "rabbitmq",
-        name: "kronos.router",
-        queues: [
-          { name: "kronos.router.requests.auth", deadLetter: { exchange: "x", routingKey: null, queue: "kronos.dlq" } },
-          { name: "kronos.router.requests.user", deadLetter: null },
-        ],
-      },
-    ],
-  } as unknown as Pick<Catalog, "destinations">;
-
-  it("lists the manifest's topics, its queues and their dead-letter queues, not its exchanges", () => {
-    const managed = manifestDestinations(catalog);
-    expect([...managed.kafka]).toEqual(["kronos.auth.events"]);
-    expect([...managed.rabbitmq].sort()).toEqual([
-      "kronos.dlq",
-      "kronos.router.requests.auth",
-      "kronos.router.requests.user",
-    ]);
-  });
-
+describe("internal objects", () => {
   it("treats Kafka's and the registry's topics and server-named queues as internal", () => {
     expect(isInternal({ broker: "kafka", name: "__consumer_offsets" })).toBe(true);
     expect(isInternal({ broker: "kafka", name: "kafkasql-journal" })).toBe(true);

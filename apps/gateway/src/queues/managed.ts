@@ -1,5 +1,3 @@
-import type { QueueSpec } from "@kronos/catalog";
-
 /** The two brokers a queue id can name. */
 export type Broker = "rabbitmq" | "kafka";
 
@@ -26,44 +24,6 @@ export function parseQueueId(id: string): QueueRef | undefined {
 /** The queue id of `name` on `broker`: `<broker>:<name>` (see {@link parseQueueId}). */
 export function formatQueueId(broker: Broker, name: string): string {
   return `${broker}:${name}`;
-}
-
-/** The destinations the contract manifest declares, by broker. */
-export interface ManifestDestinations {
-  /** Kafka topics of the manifest. */
-  readonly kafka: ReadonlySet<string>;
-  /** RabbitMQ queues declared on the manifest's exchanges, and the dead-letter queues they name. */
-  readonly rabbitmq: ReadonlySet<string>;
-}
-
-/**
- * Where the manifest puts events, as far as topics and queues go: the catalog's destinations, or the bindings the
- * generated event descriptors carry (both have these fields).
- */
-export type ManifestBinding =
-  | { readonly broker: "kafka"; readonly topic: string }
-  | { readonly broker: "rabbitmq"; readonly queues: readonly QueueSpec[] };
-
-/**
- * The topics and queues the manifest declares (its exchanges are not queues and are not listed), from the
- * catalog's destinations or from event bindings.
- */
-export function manifestDestinations(manifest: {
-  readonly destinations: Iterable<ManifestBinding>;
-}): ManifestDestinations {
-  const kafka = new Set<string>();
-  const rabbitmq = new Set<string>();
-  for (const destination of manifest.destinations) {
-    if (destination.broker === "kafka") {
-      kafka.add(destination.topic);
-      continue;
-    }
-    for (const queue of destination.queues) {
-      rabbitmq.add(queue.name);
-      if (queue.deadLetter?.queue) rabbitmq.add(queue.deadLetter.queue);
-    }
-  }
-  return { kafka, rabbitmq };
 }
 
 /** Kafka topics of the local schema registry's storage (Apicurio KafkaSQL), never listed nor deleted. */

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
-import { type Catalog, loadCatalog } from "@kronos/catalog";
 import {
   createTopic,
   deadLetterExchangeName,
@@ -18,16 +17,10 @@ import {
 } from "@kronos/transport";
 import type { FastifyRequest } from "fastify";
 import { requireRight } from "../auth/index.js";
+import type { ManifestDestinations } from "../contracts/index.js";
 import type { QueuesConfig } from "./config.js";
 import { toHttpError } from "./errors.js";
-import {
-  type Broker,
-  formatQueueId,
-  isInternal,
-  type ManifestDestinations,
-  manifestDestinations,
-  parseQueueId,
-} from "./managed.js";
+import { type Broker, formatQueueId, isInternal, parseQueueId } from "./managed.js";
 import {
   CREATE_RESPONSES,
   CreateQueueBody,
@@ -43,10 +36,7 @@ import {
 } from "./schemas.js";
 
 /** Options of {@link queueRoutes}. */
-export interface QueueRoutesOptions extends QueuesConfig {
-  /** The contract catalog; loaded from `schemasDir` when not given. */
-  readonly catalog?: Pick<Catalog, "destinations">;
-}
+export type QueueRoutesOptions = QueuesConfig;
 
 /** The RabbitMQ vhost of an AMQP URL: its path without the leading `/`, decoded; "/" when there is none. */
 export function vhostOf(amqpUrl: string): string {
@@ -142,12 +132,11 @@ function deadLetterNames(name: string, options: QueueOptions): CreateQueueReply[
  * one exists, 409 `QUEUE_CONFLICT` / `TOPIC_CONFLICT`, 400 `INVALID_OPTIONS`) and `DELETE /queues/:queueId`
  * (`<broker>:<name>`; 204, 404, 409 `QUEUE_NOT_EMPTY` / `TOPIC_NOT_EMPTY` with `?ifEmpty=true`, 409
  * `MANAGED_BY_MANIFEST` for the manifest's topics and queues). A broker or the management API that cannot be
- * reached is 503 with `Retry-After`. Loads the contract catalog at registration (throws a CatalogError when it is
- * invalid). Every AMQP operation runs on a throwaway channel: a refused declaration never breaks shared channels.
+ * reached is 503 with `Retry-After`. The manifest's topics and queues come from `app.contracts` (the `contracts`
+ * plugin). Every AMQP operation runs on a throwaway channel: a refused declaration never breaks shared channels.
  */
 export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async (app, options) => {
-  const catalog = options.catalog ?? (await loadCatalog(options.schemasDir));
-  const managed = manifestDestinations(catalog);
+  const managed = app.contracts.managed;
   const management = new RabbitManagementClient({ url: options.rabbitmqManagementUrl });
   const vhost = vhostOf(app.config.rabbitmqUrl);
 
@@ -161,6 +150,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
       attachValidation: true,
       preHandler: admin,
       schema: {
+        operationId: "listQueues",
         summary: "Managed queues and topics with live figures",
         tags: ["queues"],
         querystring: ListQueuesQuery,
@@ -194,6 +184,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
       attachValidation: true,
       preHandler: admin,
       schema: {
+        operationId: "createQueue",
         summary: "Create a RabbitMQ queue or a Kafka topic (idempotent)",
         tags: ["queues"],
         body: CreateQueueBody,
@@ -235,6 +226,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
       attachValidation: true,
       preHandler: admin,
       schema: {
+        operationId: "deleteQueue",
         summary: "Delete a queue or topic not declared by the manifest",
         tags: ["queues"],
         params: QueueIdParams,

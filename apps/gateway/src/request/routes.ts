@@ -1,29 +1,22 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
-import type { EventDescriptor } from "@kronos/contracts";
-import { createAmqpRequester, createKafkaRequester, type RequestReply } from "@kronos/transport";
+import { createAmqpRequester, createKafkaRequester } from "@kronos/transport";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { Destinations } from "../publish/destinations.js";
 import {
   amqpMessageOf,
-  type CheckedMessage,
-  checkMessage,
-  encodeMessage,
-  type PublishContext,
-} from "../publish/pipeline.js";
+  clockOf,
+  kafkaRequestOf,
+  type MessageContext,
+  type MessageFailure,
+  messageCoreOf,
+  type SendRequest,
+} from "../messages/index.js";
 import type { RequestConfig } from "./config.js";
-import { createRequestMetrics } from "./metrics.js";
-import { decodeFailure, decodeReply, kafkaRequestOf, type RequestFailure, requestFailure } from "./pipeline.js";
+import { createRequestMetrics, type RequestOutcome } from "./metrics.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS, REQUEST_RESPONSES, RequestMessage } from "./schemas.js";
 
 /** Options of {@link requestRoutes}. */
-export interface RequestRoutesOptions extends RequestConfig {
-  /** The events that can be sent (their descriptors carry the manifest bindings); replies are decoded with them. */
-  readonly events: Iterable<EventDescriptor<unknown>>;
-}
-
-/** The least time a reply gets to be decoded, in ms, even when it came just before the request's timeout. */
-const DECODE_MIN_MS = 2000;
+export type RequestRoutesOptions = RequestConfig;
 
 function rejectInvalid(request: FastifyRequest): void {
   const error = request.validationError;
@@ -33,7 +26,7 @@ function rejectInvalid(request: FastifyRequest): void {
 // Unlike publishing, X-Correlation-Id is not taken as the message's correlation id: it pairs a request with its
 // reply, so it must be unique among the requests waiting. The default is the message id; `headers.correlation-id`
 // chooses it.
-function contextOf(request: FastifyRequest): PublishContext {
+function contextOf(request: FastifyRequest): MessageContext {
   const traceparent = request.headers.traceparent;
   return {
     principalId: request.principal?.id ?? "anonymous",
@@ -41,7 +34,7 @@ function contextOf(request: FastifyRequest): PublishContext {
   };
 }
 
-function sendFailure(reply: FastifyReply, failure: RequestFailure): FastifyReply {
+function sendFailure(reply: FastifyReply, failure: MessageFailure): FastifyReply {
   if (failure.retryAfter !== undefined) reply.header("retry-after", String(failure.retryAfter));
   return reply.code(failure.statusCode).send({ code: failure.code, message: failure.message });
 }
@@ -57,10 +50,11 @@ function sendFailure(reply: FastifyReply, failure: RequestFailure): FastifyReply
  * when a broker or the registry is unavailable. Closes its requesters on close.
  */
 export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = async (app, options) => {
-  const events = [...options.events];
-  const destinations = new Destinations(events);
-  const eventsByName = new Map(events.map((event) => [event.name, event] as const));
   const metrics = createRequestMetrics(app.metrics.registry);
+  const core = messageCoreOf(app, {
+    // The core gives request outcomes only (never a publish's accepted).
+    outcome: (topic, broker, outcome, seconds) => metrics.requested(topic, broker, outcome as RequestOutcome, seconds),
+  });
   const logger = app.log.child({ component: "request" });
   const amqp = createAmqpRequester(app.amqp, { logger });
   const kafka = createKafkaRequester(app.kafka, {
@@ -81,21 +75,18 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
   // TypeBox's own validator: Fastify's Ajv would silently drop a misspelt field (removeAdditional) instead of 400.
   app.setValidatorCompiler(typeBoxValidatorCompiler);
 
-  /** Encodes and sends `message`, and waits for its reply, until `deadline` (a `performance.now()` time). */
-  async function send(message: CheckedMessage, deadline: number): Promise<RequestReply> {
-    const left = () => Math.max(1, deadline - performance.now());
-    const bytes = await encodeMessage(app.publishers.serde, message, left());
-    if (message.route.broker === "kafka") {
-      return kafka.request(kafkaRequestOf(message, bytes), { timeoutMs: left() });
-    }
-    return amqp.request(amqpMessageOf(message, bytes), { timeoutMs: left() });
-  }
+  /** Sends an encoded request to its exchange (direct reply-to) or topic (the reply topic). */
+  const send: SendRequest = (message, bytes, timeoutMs) =>
+    message.route.broker === "kafka"
+      ? kafka.request(kafkaRequestOf(message, bytes), { timeoutMs })
+      : amqp.request(amqpMessageOf(message, bytes), { timeoutMs });
 
   app.post(
     "/request",
     {
       attachValidation: true,
       schema: {
+        operationId: "sendRequest",
         summary: "Send a request and wait for its reply",
         description:
           "Validates and encodes the payload as POST /publish does, sends it as a request (RabbitMQ: direct " +
@@ -111,57 +102,27 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
       rejectInvalid(request);
       const { timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, ...input } = request.body;
       app.authorize(request, "produce", input.topic);
-      const started = performance.now();
-      const checked = checkMessage(destinations, input, contextOf(request));
+      const clock = clockOf(timeoutMs);
+      const checked = core.check(input, contextOf(request));
       if (!checked.ok) {
-        metrics.requested(input.topic, destinations.resolve(input).destination.broker, "invalid");
         return reply.code(422).send({
           code: "VALIDATION_FAILED",
           message: `The payload does not match ${checked.event}: ${checked.violations.length} problem(s); nothing was sent`,
           errors: checked.violations,
         });
       }
-      const message = checked.message;
-      const topic = message.destination.name;
-      const { broker } = message.route;
-      const seconds = () => (performance.now() - started) / 1000;
-      const fail = (failure: RequestFailure, error: unknown) => {
-        metrics.requested(topic, broker, failure.outcome, seconds());
+      const { message } = checked;
+      const answered = await core.request(message, clock, send, timeoutMs);
+      if (!answered.ok) {
+        const { failure } = answered;
         if (failure.statusCode >= 500 && failure.statusCode !== 504) {
-          request.log.warn({ err: error, code: failure.code }, "request failed");
+          request.log.warn({ code: failure.code, err: failure.message }, "request failed");
         }
         return sendFailure(reply, failure);
-      };
-      const mapped = (map: (error: unknown, message: CheckedMessage) => RequestFailure, error: unknown) => {
-        try {
-          return map(error, message);
-        } catch (unexpected) {
-          metrics.requested(topic, broker, "error", seconds());
-          throw unexpected;
-        }
-      };
-
-      let received: RequestReply;
-      try {
-        received = await send(message, started + timeoutMs);
-      } catch (error) {
-        return fail(
-          mapped((cause, checkedMessage) => requestFailure(cause, checkedMessage, timeoutMs), error),
-          error,
-        );
       }
-      try {
-        // A reply in hand is not thrown away for want of time: a writer schema seen for the first time needs a
-        // registry call, which gets at least DECODE_MIN_MS.
-        const left = Math.max(DECODE_MIN_MS, started + timeoutMs - performance.now());
-        const decoded = await decodeReply(app.publishers.serde, eventsByName, received, left);
-        metrics.requested(topic, broker, "answered", seconds());
-        return reply
-          .code(200)
-          .send({ messageId: message.messageId, correlationId: message.correlationId, reply: decoded });
-      } catch (error) {
-        return fail(mapped(decodeFailure, error), error);
-      }
+      return reply
+        .code(200)
+        .send({ messageId: message.messageId, correlationId: message.correlationId, reply: answered.reply });
     },
   );
 };

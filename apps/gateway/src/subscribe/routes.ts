@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
-import type { EventBinding } from "@kronos/catalog";
-import { type EventDescriptor, isContractError } from "@kronos/contracts";
+import { isContractError } from "@kronos/contracts";
 import {
   createAmqpSubscription,
   createKafkaSubscription,
@@ -14,8 +13,8 @@ import {
   withTimeout,
 } from "@kronos/transport";
 import type { FastifyRequest } from "fastify";
+import { decodeBody } from "../messages/index.js";
 import { toHttpError } from "../queues/errors.js";
-import { manifestDestinations } from "../queues/managed.js";
 import type { SubscribeConfig } from "./config.js";
 import { parseCursor } from "./cursor.js";
 import { parseFilter } from "./filters.js";
@@ -37,8 +36,6 @@ import { SseStream } from "./sse.js";
 
 /** Options of {@link subscribeRoutes}. */
 export interface SubscribeRoutesOptions extends SubscribeConfig {
-  /** The events the gateway decodes to (reader schemas); others are decoded with their writer schema. */
-  readonly events: Iterable<EventDescriptor<unknown>>;
   /** RabbitMQ management API, to tell queues from topics and to find a queue's dead-letter exchange. */
   readonly rabbitmqManagementUrl: string;
 }
@@ -77,11 +74,7 @@ function rejectInvalid(request: FastifyRequest): void {
  * The client's deliveries go back to the broker when their lease expires or the stream closes.
  */
 export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> = async (app, options) => {
-  const events = [...options.events];
-  const eventsByName = new Map(events.map((event) => [event.name, event]));
-  const sources = manifestDestinations({
-    destinations: events.flatMap((event) => (event.binding ?? []) as EventBinding[]),
-  });
+  const { events: eventsByName, managed: sources } = app.contracts;
   const management = new RabbitManagementClient({ url: options.rabbitmqManagementUrl });
   const logger = app.log.child({ component: "subscribe" });
   const handles: HandleRegistry = new HandleRegistry({
@@ -99,12 +92,11 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
 
   async function decode(delivery: Delivery): Promise<DecodedMessage> {
     try {
-      const descriptor = delivery.eventType === undefined ? undefined : eventsByName.get(delivery.eventType);
-      if (descriptor) {
-        return { event: descriptor.name, payload: await app.publishers.serde.decode(descriptor, delivery.body) };
-      }
-      const any = await app.publishers.serde.decodeAny(delivery.body);
-      return { event: any.writerName, payload: any.value };
+      // A delivery whose event the gateway does not know is named by its writer schema, not its header.
+      const known = delivery.eventType !== undefined && eventsByName.has(delivery.eventType);
+      const eventType = known ? delivery.eventType : undefined;
+      const { event, value } = await decodeBody(app.publishers.serde, eventsByName, delivery.body, eventType);
+      return { event, payload: value };
     } catch (error) {
       const failure: DecodeFailure = isContractError(error)
         ? { code: error.code, message: error.message, retriable: error.retriable }
@@ -119,6 +111,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
       attachValidation: true,
       schema: {
         tags: ["subscribe"],
+        operationId: "subscribe",
         summary: "Stream a queue or topic as Server-Sent Events",
         params: SubscribeParams,
         querystring: SubscribeQuery,
@@ -255,7 +248,13 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     {
       attachValidation: true,
       config: { principalRateLimit: false },
-      schema: { tags: ["subscribe"], summary: "Acknowledge a delivery", params: HandleParams, response: ACK_RESPONSES },
+      schema: {
+        tags: ["subscribe"],
+        operationId: "ackDelivery",
+        summary: "Acknowledge a delivery",
+        params: HandleParams,
+        response: ACK_RESPONSES,
+      },
     },
     async (request, reply) => {
       rejectInvalid(request);
@@ -277,6 +276,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
       config: { principalRateLimit: false },
       schema: {
         tags: ["subscribe"],
+        operationId: "retryDelivery",
         summary: "Deliver a message again after a delay (dead letters once its attempts are used up)",
         params: HandleParams,
         body: RetryBody,
@@ -308,6 +308,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
       config: { principalRateLimit: false },
       schema: {
         tags: ["subscribe"],
+        operationId: "rejectDelivery",
         summary: "Send a delivery to its dead letters (reason rejected)",
         params: HandleParams,
         body: RejectBody,

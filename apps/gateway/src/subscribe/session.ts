@@ -1,6 +1,6 @@
+import { avroToJson } from "@kronos/contracts";
 import type { Delivery, Subscription } from "@kronos/transport";
 import type { FastifyBaseLogger } from "fastify";
-import { avroToJson } from "../publish/index.js";
 import { eventId, formatCursor } from "./cursor.js";
 import type { DeliveryFilter } from "./filters.js";
 import type { HandleRegistry } from "./handles.js";

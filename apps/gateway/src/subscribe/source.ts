@@ -1,6 +1,6 @@
 import { HttpError } from "@kronos/app-kit";
 import type { RabbitManagementClient } from "@kronos/transport";
-import type { ManifestDestinations } from "../queues/managed.js";
+import type { ManifestDestinations } from "../contracts/index.js";
 
 /** Where a subscription reads from: a RabbitMQ queue or a Kafka topic. */
 export interface Source {

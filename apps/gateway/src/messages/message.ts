@@ -1,18 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { HttpError } from "@kronos/app-kit";
-import { ContractError, type RegistrySerde, type Violation } from "@kronos/contracts";
-import {
-  type AmqpMessage,
-  type AmqpPublisher,
-  type KafkaPublisher,
-  type KafkaRecord,
-  TransportError,
-  type TransportErrorCode,
-  withTimeout,
-} from "@kronos/transport";
-import { checkPayload } from "./convert.js";
-import { type Broker, type Destination, type Destinations, defaultKey, type Route } from "./destinations.js";
-import type { PublishOutcome } from "./metrics.js";
+import { checkPayload, type Violation } from "@kronos/contracts";
+import type { AmqpMessage, KafkaRecord, KafkaRequest } from "@kronos/transport";
+import { type Broker, type Destination, type Destinations, defaultKey, type Route } from "../contracts/index.js";
 
 /** The content type of every message the gateway writes: Avro in the Confluent wire format (0, schema id, Avro). */
 export const CONTENT_TYPE = "application/vnd.kronos.avro";
@@ -20,11 +10,8 @@ export const CONTENT_TYPE = "application/vnd.kronos.avro";
 /** Header names the gateway sets itself; a client may give `message-id`, `correlation-id` and `traceparent`. */
 export const RESERVED_HEADERS: readonly string[] = ["event-type", "content-type", "producer", "timestamp"];
 
-/** `Retry-After` (seconds) of a 503: a broker or the registry could not take the message. */
-export const RETRY_AFTER_SECONDS = 5;
-
-/** One message of a publish request, as the route schema accepts it. */
-export interface PublishInput {
+/** One message of a publish or request body, as the route schema accepts it. */
+export interface MessageInput {
   readonly topic: string;
   readonly broker?: Broker | undefined;
   readonly event?: string | undefined;
@@ -34,8 +21,8 @@ export interface PublishInput {
   readonly payload: unknown;
 }
 
-/** Who publishes and the tracing context of the HTTP request. */
-export interface PublishContext {
+/** Who sends and the tracing context of the HTTP request. */
+export interface MessageContext {
   readonly principalId: string;
   /** W3C `traceparent` of the HTTP request, if any. */
   readonly traceparent?: string | undefined;
@@ -70,16 +57,6 @@ export interface PublishAck {
   readonly offset?: string;
 }
 
-/** A failed publish as the client sees it, and the metrics outcome. */
-export interface PublishFailure {
-  readonly statusCode: number;
-  readonly code: string;
-  readonly message: string;
-  /** Seconds, for 503. */
-  readonly retryAfter?: number;
-  readonly outcome: PublishOutcome;
-}
-
 const HEADER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
@@ -87,7 +64,7 @@ const HEADER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  * `HttpError` for a request that cannot be routed (see `Destinations.resolve`, plus 400 `RESERVED_HEADER`,
  * 400 `INVALID_HEADER`, 422 `ROUTING_KEY_UNRESOLVED`); returns the violations when the payload is invalid.
  */
-export function checkMessage(destinations: Destinations, input: PublishInput, context: PublishContext): CheckResult {
+export function checkMessage(destinations: Destinations, input: MessageInput, context: MessageContext): CheckResult {
   const { destination, route } = destinations.resolve(input);
   const given = input.headers ?? {};
   for (const name of Object.keys(given)) {
@@ -141,15 +118,6 @@ export function checkMessage(destinations: Destinations, input: PublishInput, co
   };
 }
 
-/** Encodes a checked message (registry schema id, looked up or registered once) within `timeoutMs`. */
-export function encodeMessage(serde: RegistrySerde, message: CheckedMessage, timeoutMs: number): Promise<Buffer> {
-  return withTimeout(
-    serde.encode(message.route.event, message.value),
-    timeoutMs,
-    `encoding ${message.route.event.name} (schema registry)`,
-  );
-}
-
 /**
  * The Kafka record a checked message becomes: topic = the destination, the message's key (null spreads it over the
  * partitions), the encoded bytes, every header of the message (ids, event type, content type, producer, timestamp,
@@ -187,82 +155,16 @@ export function amqpMessageOf(message: CheckedMessage, bytes: Buffer): AmqpMessa
   };
 }
 
-/** Sends an encoded message and resolves once the broker acknowledged it (Kafka acks=all, RabbitMQ confirm). */
-export async function sendMessage(
-  publishers: { kafka: KafkaPublisher; amqp: AmqpPublisher },
-  message: CheckedMessage,
-  bytes: Buffer,
-  timeoutMs: number,
-): Promise<PublishAck> {
-  const topic = message.destination.name;
-  if (message.route.broker === "kafka") {
-    const ack = await publishers.kafka.publish(kafkaRecordOf(message, bytes), { timeoutMs });
-    return { messageId: message.messageId, topic, broker: "kafka", partition: ack.partition, offset: ack.offset };
-  }
-  await publishers.amqp.publish(amqpMessageOf(message, bytes), { timeoutMs });
-  return { messageId: message.messageId, topic, broker: "rabbitmq" };
+/**
+ * The Kafka request of a checked message: the record `POST /publish` would write ({@link kafkaRecordOf}), with the
+ * message's correlation id to pair the reply. (A RabbitMQ request is the message `POST /publish` would send as it
+ * is, {@link amqpMessageOf}: the correlation id is already one of its properties.)
+ */
+export function kafkaRequestOf(message: CheckedMessage, bytes: Buffer): KafkaRequest {
+  return { ...kafkaRecordOf(message, bytes), correlationId: message.correlationId };
 }
 
-const TRANSPORT_FAILURES: Partial<Record<TransportErrorCode, Omit<PublishFailure, "message">>> = {
-  UNROUTABLE: { statusCode: 422, code: "UNROUTABLE", outcome: "unroutable" },
-  PUBLISH_REJECTED: { statusCode: 422, code: "PUBLISH_REJECTED", outcome: "rejected" },
-  DESTINATION_NOT_FOUND: {
-    statusCode: 503,
-    code: "DESTINATION_NOT_FOUND",
-    retryAfter: RETRY_AFTER_SECONDS,
-    outcome: "unavailable",
-  },
-  TIMEOUT: { statusCode: 503, code: "TIMEOUT", retryAfter: RETRY_AFTER_SECONDS, outcome: "timeout" },
-};
-
-/**
- * What the client gets for an error of the encode or send step. 422 `UNROUTABLE` (RabbitMQ returned the message:
- * no queue is bound for its routing key), 422 `PUBLISH_REJECTED` (the broker refused the message itself), 422
- * `VALIDATION_FAILED`, 503 + `Retry-After` for everything retrying can fix: `KAFKA_UNAVAILABLE`,
- * `RABBITMQ_UNAVAILABLE`, `NACKED`, `TIMEOUT`, `REGISTRY_UNAVAILABLE`, `DESTINATION_NOT_FOUND` (the manifest's
- * topology is not on the broker yet), `CLOSED` (shutting down); 500 `SCHEMA_REGISTRY_REFUSED` when the registry
- * refuses the gateway's own schema. Anything else is rethrown (a 500 without details).
- */
-export function publishFailure(error: unknown, message: CheckedMessage): PublishFailure {
-  const where = `${message.route.broker === "kafka" ? "Kafka topic" : "RabbitMQ exchange"} "${message.destination.name}"`;
-  if (error instanceof TransportError) {
-    if (error.code === "UNROUTABLE") {
-      return {
-        ...(TRANSPORT_FAILURES.UNROUTABLE as Omit<PublishFailure, "message">),
-        message: `No queue is bound to ${where} for routing key "${message.key ?? ""}"; nothing was delivered`,
-      };
-    }
-    const known = TRANSPORT_FAILURES[error.code];
-    if (known) return { ...known, message: `${where}: ${error.message}` };
-    if (error.retriable || error.code === "CLOSED") {
-      return {
-        statusCode: 503,
-        code: error.code,
-        message: `${where} cannot take the message right now: ${error.message}`,
-        retryAfter: RETRY_AFTER_SECONDS,
-        outcome: "unavailable",
-      };
-    }
-  }
-  if (error instanceof ContractError) {
-    if (error.retriable) {
-      return {
-        statusCode: 503,
-        code: "REGISTRY_UNAVAILABLE",
-        message: `The schema registry cannot be reached: ${error.message}`,
-        retryAfter: RETRY_AFTER_SECONDS,
-        outcome: "unavailable",
-      };
-    }
-    if (error.code === "VALIDATION_FAILED") {
-      return { statusCode: 422, code: "VALIDATION_FAILED", message: error.message, outcome: "invalid" };
-    }
-    return {
-      statusCode: 500,
-      code: "SCHEMA_REGISTRY_REFUSED",
-      message: `The schema registry refused the schema of ${message.route.event.name} (${error.code})`,
-      outcome: "error",
-    };
-  }
-  throw error;
+/** Where a message goes, as messages name it: `Kafka topic "t"` or `RabbitMQ exchange "x"`. */
+export function whereOf(message: CheckedMessage): string {
+  return `${message.route.broker === "kafka" ? "Kafka topic" : "RabbitMQ exchange"} "${message.destination.name}"`;
 }

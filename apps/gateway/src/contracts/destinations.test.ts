@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { eventsByName } from "../events.js";
 import { Destinations, defaultKey } from "./destinations.js";
+import { eventsByName } from "./events.js";
 
 const destinations = new Destinations(eventsByName.values());
 const code = (fn: () => unknown) => {

@@ -1,13 +1,6 @@
-import {
-  DecimalType,
-  type EventDescriptor,
-  TimestampMicrosType,
-  TimestampMillisType,
-  type Violation,
-} from "@kronos/contracts";
-
-/** An avsc type, as event descriptors hold it. */
-type Type = EventDescriptor<unknown>["type"];
+import type { Type } from "avsc";
+import type { Violation } from "./errors.js";
+import { DecimalType, TimestampMicrosType, TimestampMillisType } from "./logical-types.js";
 
 interface Field {
   readonly name: string;
@@ -27,8 +20,8 @@ export interface Conversion {
 }
 
 /**
- * Turns a JSON value (as `JSON.parse` gives it) into the Avro JS representation of `type` (see @kronos/contracts),
- * so that it can be validated and encoded:
+ * The JSON converter stage: turns a JSON value (as `JSON.parse` gives it) into the Avro JS representation of `type`
+ * (the event descriptor's `type`), so that it can be validated and encoded:
  *
  * - timestamp-millis / local-timestamp-millis: an ISO-8601 date-time string with a zone (or a date, as midnight
  *   UTC) or epoch milliseconds → `Date`;
@@ -128,14 +121,64 @@ type Plan =
   | { readonly kind: "underlying"; readonly type: Type };
 
 const PLANS = new WeakMap<Type, Plan>();
+const AS_IS: Plan = { kind: "as-is" };
 
+/**
+ * The plan of `type`; a record, array, map, union or logical type from which no converting type (timestamps,
+ * bytes, fixed, decimal) can be reached is taken as it is, without walking it: converting it would copy the
+ * same values.
+ */
 function planOf(type: Type): Plan {
   let plan = PLANS.get(type);
   if (!plan) {
     plan = makePlan(type);
+    if (childrenOf(plan).length > 0 && !reachesConversion(type)) plan = AS_IS;
     PLANS.set(type, plan);
   }
   return plan;
+}
+
+/** The types a plan converts its parts with. */
+function childrenOf(plan: Plan): readonly Type[] {
+  switch (plan.kind) {
+    case "array":
+      return [plan.items];
+    case "map":
+      return [plan.values];
+    case "record":
+      return [...plan.fields.values()];
+    case "wrapped":
+      return [...plan.branches.values()];
+    case "unwrapped":
+      return plan.branches;
+    case "underlying":
+      return [plan.type];
+    default:
+      return [];
+  }
+}
+
+/** The plans that change a JSON value themselves (the others only walk into their parts). */
+const CONVERTING: ReadonlySet<Plan["kind"]> = new Set([
+  "timestamp-millis",
+  "timestamp-micros",
+  "decimal",
+  "bytes",
+  "fixed",
+]);
+
+/** Whether a type that changes a JSON value can be reached from `root` (recursive schemas included). */
+function reachesConversion(root: Type): boolean {
+  const seen = new Set<Type>();
+  const stack: Type[] = [root];
+  for (let type = stack.pop(); type !== undefined; type = stack.pop()) {
+    if (seen.has(type)) continue;
+    seen.add(type);
+    const plan = makePlan(type);
+    if (CONVERTING.has(plan.kind)) return true;
+    stack.push(...childrenOf(plan));
+  }
+  return false;
 }
 
 function makePlan(type: Type): Plan {

@@ -1,10 +1,10 @@
 import { ContractError } from "@kronos/contracts";
 import { TransportError } from "@kronos/transport";
 import { describe, expect, it } from "vitest";
-import { eventsByName } from "../events.js";
-import { Destinations } from "../publish/destinations.js";
-import { amqpMessageOf, type CheckedMessage, checkMessage } from "../publish/pipeline.js";
-import { decodeFailure, kafkaRequestOf, requestFailure } from "./pipeline.js";
+import { logEntry } from "../../test/publish-helpers.js";
+import { Destinations, eventsByName } from "../contracts/index.js";
+import { decodeFailure, requestFailure } from "./failures.js";
+import { amqpMessageOf, type CheckedMessage, checkMessage, kafkaRequestOf } from "./message.js";
 
 const destinations = new Destinations(eventsByName.values());
 
@@ -25,18 +25,6 @@ const asyncRequest = {
   headers: {},
   contentType: "application/json",
   body: "e30=",
-};
-const logEntry = {
-  meta: { eventId: crypto.randomUUID(), occurredAt: 0, producer: "gw", correlationId: null, traceparent: null },
-  timestamp: 0,
-  level: "INFO",
-  service: "svc",
-  instance: "i-1",
-  logger: "main",
-  message: "hello",
-  attributes: {},
-  traceId: null,
-  spanId: null,
 };
 
 describe("what a request sends: amqpMessageOf / kafkaRequestOf", () => {
@@ -69,7 +57,7 @@ describe("what a request sends: amqpMessageOf / kafkaRequestOf", () => {
   });
 
   it("Kafka: the topic, key and headers of a publish, and the correlation id (default: the message id)", () => {
-    const message = checked({ topic: "kronos.log.entries", key: "k1", payload: logEntry });
+    const message = checked({ topic: "kronos.log.entries", key: "k1", payload: logEntry() });
     const request = kafkaRequestOf(message, Buffer.from([0]));
     expect(request).toMatchObject({
       topic: "kronos.log.entries",
@@ -82,7 +70,7 @@ describe("what a request sends: amqpMessageOf / kafkaRequestOf", () => {
 });
 
 describe("requestFailure / decodeFailure", () => {
-  const message = checked({ topic: "kronos.log.entries", payload: logEntry });
+  const message = checked({ topic: "kronos.log.entries", payload: logEntry() });
 
   it("no reply in time is 504 REPLY_TIMEOUT; a correlation id in use is 409", () => {
     expect(requestFailure(new TransportError("REPLY_TIMEOUT", "no reply"), message, 500)).toMatchObject({

@@ -1,7 +1,6 @@
-import { defineEvent } from "@kronos/contracts";
-import { AsyncResponseEvent } from "@kronos/events-router";
 import { describe, expect, it } from "vitest";
-import { avroToJson, checkPayload, jsonToAvro } from "./convert.js";
+import { defineEvent } from "./event.js";
+import { avroToJson, checkPayload, jsonToAvro } from "./json.js";
 
 const event = defineEvent<unknown>({
   name: "test.Everything",
@@ -146,30 +145,64 @@ describe("avroToJson", () => {
       ok: true,
     });
   });
+});
 
-  it("is the reverse of the publish path's jsonToAvro: a decoded event converts back to what was published", () => {
+describe("jsonToAvro walks only what converts", () => {
+  const millis = { type: "long", logicalType: "timestamp-millis" };
+  const record = (name: string, fields: Array<[string, unknown]>) => ({
+    type: "record",
+    name,
+    namespace: "test",
+    fields: fields.map(([field, type]) => ({ name: field, type })),
+  });
+  const list = (items: string) => ({ type: "array", items });
+  const tree = defineEvent<unknown>({
+    name: "test.Tree",
+    source: "test",
+    schema: record("Tree", [
+      ["at", millis],
+      ["labels", { type: "map", values: "string" }],
+      [
+        "plain",
+        record("Plain", [
+          ["name", "string"],
+          ["children", list("Plain")],
+        ]),
+      ],
+      [
+        "dated",
+        record("Dated", [
+          ["when", ["null", millis]],
+          ["children", list("Dated")],
+        ]),
+      ],
+    ]),
+  });
+
+  it("takes subtrees without timestamps, bytes, fixed or decimals as they are, recursive ones too", () => {
     const json = {
-      meta: {
-        eventId: "7b4c0c3e-2f61-4c55-9d8e-1b1f2c3d4e5f",
-        occurredAt: "2024-05-01T12:00:00.000Z",
-        producer: "user",
-        correlationId: null,
-        traceparent: null,
-      },
-      requestId: "5f1c0c3e-2f61-4c55-9d8e-1b1f2c3d4e5f",
-      fromService: "user",
-      toService: "gateway",
-      replyTo: "amq.rabbitmq.reply-to.x",
-      status: "OK",
-      errorCode: null,
-      errorMessage: null,
-      contentType: "application/json",
-      body: Buffer.from('{"id":42}').toString("base64"),
-      durationMillis: 3,
+      at: 0,
+      labels: { a: "1", b: "2" },
+      plain: { name: "root", children: [{ name: "leaf", children: [] }] },
+      dated: { when: null, children: [{ when: "2024-05-01T00:00:00Z", children: [] }] },
     };
-    const { value, violations } = jsonToAvro(AsyncResponseEvent.type, json);
+    const { value, violations } = checkPayload(tree.type, tree.validate, json);
     expect(violations).toEqual([]);
-    const decoded = AsyncResponseEvent.decode(AsyncResponseEvent.encode(value as never));
-    expect(avroToJson(decoded)).toEqual(json);
+    const v = value as typeof json & { dated: { children: Array<{ when: unknown }> } };
+    expect(v.labels).toBe(json.labels);
+    expect(v.plain).toBe(json.plain);
+    expect(v.dated).not.toBe(json.dated);
+    expect(v.dated.children[0]?.when).toEqual(new Date("2024-05-01T00:00:00Z"));
+    expect(tree.decode(tree.encode(value))).toEqual(value);
+  });
+
+  it("still reports what the validator finds inside a subtree taken as it is", () => {
+    const { violations } = checkPayload(tree.type, tree.validate, {
+      at: 0,
+      labels: { a: 1 },
+      plain: { name: "root", children: [{ name: 2, children: [] }] },
+      dated: { when: null, children: [] },
+    });
+    expect(violations.map((v) => v.path).sort()).toEqual(['labels["a"]', "plain.children[0].name"]);
   });
 });
