@@ -1,4 +1,3 @@
-import type { Catalog } from "@kronos/catalog";
 import { RegistrySerde } from "@kronos/contracts";
 import {
   type AmqpPublisher,
@@ -57,8 +56,7 @@ export const publishersPlugin = fp<PublishersPluginOptions>(
 
     app.addHook("onReady", async () => {
       try {
-        // ensureTopology reads the catalog's destinations only: the contracts plugin's topology is exactly them.
-        const catalog: Catalog = { dir: "", events: [], types: [], destinations: [...app.contracts.topology] };
+        const catalog = { destinations: app.contracts.topology };
         const report = await withTimeout(
           ensureTopology({ catalog, kafka: app.kafka, amqp: app.amqp, logger }),
           options.topologyTimeoutMs ?? 15_000,
