@@ -21,7 +21,19 @@ export {
   lintSchema,
   suppression,
 } from "./lint.js";
-export { loadCatalog, loadCatalogSync, MANIFEST_FILE, SUBJECT_NAMING } from "./load.js";
+export { loadCatalog, loadCatalogSync, SUBJECT_NAMING } from "./load.js";
+export {
+  CHANNEL_ROLES,
+  type ChannelRole,
+  localRef,
+  MANIFEST_FILE,
+  type ManifestChannel,
+  type ManifestDocument,
+  type ManifestMessage,
+  manifestChannels,
+  manifestMessages,
+  parseManifest,
+} from "./manifest.js";
 export {
   AVRO_PRIMITIVES,
   type AvroField,
@@ -33,6 +45,7 @@ export {
   type NamedType,
   type ParsedFile,
   type Primitive,
+  type ResolvedType,
   type SchemaSet,
   shortName,
   TIMESTAMP_LOGICAL_TYPES,
@@ -62,4 +75,5 @@ export {
   type RabbitBinding,
   type RabbitExchangeDestination,
   type RabbitExchangeSettings,
+  type TopologyChannel,
 } from "./types.js";

@@ -136,18 +136,18 @@ describe("lintSchema, one rule at a time", () => {
     const text = JSON.stringify(schema, null, 2);
     const findings = lintSchema(schema, { positions: parseJson("x/Outer.avsc", text).positions });
     expect(findings.map((f) => [f.entry, f.pointer, f.line, f.message])).toEqual([
-      ["kronos.x.Item", "/fields/0/type/items", 12, "record Item has no doc"],
+      ["kronos.x.Item", "/fields/0/type/items", 14, "record Item has no doc"],
       [
         "kronos.x.Item.seenAt",
         "/fields/0/type/items/fields/0",
-        16,
+        17,
         '`seenAt` must be {"type": "long", "logicalType": "timestamp-millis"} (or another timestamp logical type)',
       ],
-      ["kronos.x.Kind", "/fields/1/type/values", 30, 'enum default "B" is not one of its symbols'],
+      ["kronos.x.Kind", "/fields/1/type/values", 32, 'enum default "B" is not one of its symbols'],
       [
         "kronos.x.Outer.choice",
         "/fields/2",
-        41,
+        42,
         'optional field `choice` must be ["null", T] (null first, one other branch)',
       ],
     ]);

@@ -134,7 +134,8 @@ export function lintSchema(schema: Json, options: LintOptions = {}): LintFinding
   const file = options.file ?? "";
   const top = isObject(schema) ? schema : {};
   const report = (rule: LintRuleId, node: JsonObject, pointer: string, entry: string, message: string): void => {
-    const at = options.positions?.get(pointer);
+    // The line of the node's name: where a reader looks for the type or field.
+    const at = options.positions?.get(`${pointer}/name`) ?? options.positions?.get(pointer);
     findings.push({
       rule,
       file,

@@ -136,8 +136,14 @@ export function shortName(fullName: string): string {
   return fullName.slice(fullName.lastIndexOf(".") + 1);
 }
 
-/** Follows a `named` node to its definition; other nodes are returned as they are. */
-export function deref(types: ReadonlyMap<string, NamedType>, type: AvroType): AvroType | NamedType {
+/** A type with its `named` nodes followed: a definition, or any other node. */
+export type ResolvedType = Exclude<AvroType, { kind: "named" }> | NamedType;
+
+/**
+ * Follows a `named` node to its definition; other nodes are returned as they are.
+ * @throws Error when the name is not in `types`.
+ */
+export function deref(types: ReadonlyMap<string, NamedType>, type: AvroType): ResolvedType {
   if (type.kind !== "named") return type;
   const def = types.get(type.fullName);
   if (def === undefined) throw new Error(`unknown type ${type.fullName}`);

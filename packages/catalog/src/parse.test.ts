@@ -3,12 +3,12 @@ import { definitionOf, selfContainedOf } from "./inline.js";
 import { parseSchema, parseSchemaFiles } from "./parse.js";
 
 const order = {
-  type: "record",
   name: "Order",
-  namespace: "kronos.shop",
+  type: "record",
   doc: "An order.",
+  namespace: "kronos.shop",
   fields: [
-    { name: "id", type: "string", doc: "Id." },
+    { name: "orderId", doc: "Id.", type: "string" },
     { name: "shipTo", type: ["null", "Address"], default: null, doc: "Where to ship." },
     {
       name: "state",
