@@ -64,6 +64,9 @@ export const LINT_RULES = {
   "lint-disable": { severity: "error", checks: "a disable names a known rule and gives a reason", validate: false },
 } as const satisfies Record<string, LintRule>;
 
+/** Namespace prefix: `schemas/<domain>/` holds namespace `kronos.<domain>` (rule `namespace-folder`). */
+export const NAMESPACE_PREFIX = "kronos";
+
 /** A lint rule id. */
 export type LintRuleId = keyof typeof LINT_RULES;
 
@@ -162,7 +165,7 @@ export function lintSchema(schema: Json, options: LintOptions = {}): LintFinding
     checkDisables(top, "", topName, DISABLE_FILE_ATTRIBUTE);
     if (options.file !== undefined) {
       const folders = file.split("/").slice(0, -1);
-      const expected = `kronos.${folders.join(".")}`;
+      const expected = `${NAMESPACE_PREFIX}.${folders.join(".")}`;
       if (folders.length === 0) {
         report("namespace-folder", top, "", topName, "schemas must live in a domain folder: <domain>/<Name>.avsc");
       } else if (namespaceOf(topName) !== expected) {

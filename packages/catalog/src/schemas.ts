@@ -13,8 +13,6 @@ import type { CatalogType, JsonObject } from "./types.js";
 export const SHARED_FOLDER = "common";
 /** Attribute that marks a top-level record as a shared type rather than an event (enum and fixed files always are). */
 export const SHARED_ATTRIBUTE = "kronos.shared";
-/** Namespace prefix: `schemas/<domain>/` holds namespace `kronos.<domain>`. */
-export const NAMESPACE_PREFIX = "kronos";
 
 /** One .avsc file, parsed. */
 export interface SchemaFile {
