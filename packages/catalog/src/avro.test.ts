@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkFieldPath, lintSchema, scanSchema, templateFields } from "./avro.js";
+import { checkFieldPath, templateFields } from "./avro.js";
 import type { JsonObject } from "./types.js";
 
 const address: JsonObject = {
@@ -28,17 +28,6 @@ const order: JsonObject = {
   ],
 };
 
-describe("scanSchema", () => {
-  it("resolves references against the enclosing namespace and lists definitions with explicit namespaces", () => {
-    const scan = scanSchema(order);
-    expect(scan.references).toEqual(["kronos.shop.Address", "kronos.common.EventMeta"]);
-    expect(scan.definitions.map((d) => [d.name, d.kind, d.schema.namespace])).toEqual([
-      ["kronos.shop.Order", "record", "kronos.shop"],
-      ["kronos.shop.State", "enum", "kronos.shop"],
-    ]);
-  });
-});
-
 describe("checkFieldPath", () => {
   const lookup = (name: string) => (name === "kronos.shop.Address" ? address : undefined);
 
@@ -61,46 +50,5 @@ describe("templateFields", () => {
   it("lists the placeholders of a routing key template", () => {
     expect(templateFields("alert.{severity}.{source.service}")).toEqual(["severity", "source.service"]);
     expect(templateFields("static.key")).toEqual([]);
-  });
-});
-
-describe("lintSchema", () => {
-  it("passes a schema that follows the rules", () => {
-    expect(lintSchema(order)).toEqual([]);
-  });
-
-  it("checks records nested in arrays and maps, and enum defaults that are not symbols", () => {
-    const schema: JsonObject = {
-      type: "record",
-      name: "Outer",
-      namespace: "kronos.x",
-      doc: "Outer.",
-      fields: [
-        {
-          name: "items",
-          doc: "Items.",
-          type: {
-            type: "array",
-            items: { type: "record", name: "Item", fields: [{ name: "seenAt", type: "long", doc: "When." }] },
-          },
-        },
-        {
-          name: "kinds",
-          doc: "Kinds.",
-          type: { type: "map", values: { type: "enum", name: "Kind", doc: "Kind.", symbols: ["A"], default: "B" } },
-        },
-        { name: "choice", doc: "Choice.", type: ["null", "int", "string"], default: null },
-      ],
-    };
-    expect(lintSchema(schema)).toEqual([
-      { entry: "kronos.x.Item", message: "record has no doc" },
-      {
-        entry: "kronos.x.Item.seenAt",
-        message:
-          'timestamp field must be {"type": "long", "logicalType": "timestamp-millis"} (or another timestamp logical type)',
-      },
-      { entry: "kronos.x.Kind", message: 'enum default "B" is not a symbol' },
-      { entry: "kronos.x.Outer.choice", message: 'optional field must be ["null", T] (null first, one other branch)' },
-    ]);
   });
 });

@@ -1,13 +1,10 @@
-import { AVRO_PRIMITIVES, isObject, namespaceOf, qualify, type TypeLookup } from "./avro.js";
+import { isObject, ownNamespace, qualify, type TypeLookup } from "./avro.js";
+import { AVRO_PRIMITIVES, NAMED_KINDS, type NamedType } from "./model.js";
 import type { Catalog, Json, JsonObject } from "./types.js";
 
-const NAMED_KINDS = new Set(["record", "error", "enum", "fixed"]);
-
-/** The namespace a named type's definition lives in: from its full name, its `namespace`, or the enclosing one. */
-export function ownNamespace(node: JsonObject, enclosing: string): string {
-  const name = String(node.name);
-  if (name.includes(".")) return namespaceOf(name);
-  return typeof node.namespace === "string" ? node.namespace : enclosing;
+/** A named type's definition as written, with its `namespace` made explicit so it reads the same anywhere. */
+export function definitionOf(def: NamedType): JsonObject {
+  return { ...(def.json as JsonObject), namespace: def.namespace };
 }
 
 /**
@@ -51,6 +48,22 @@ export function inlineNamedTypes(schema: Json, lookup: TypeLookup): Json {
     return copy;
   };
   return visit(schema, "");
+}
+
+/**
+ * The self-contained schema of the named type `fullName` of a parsed schema set ({@link inlineNamedTypes} over
+ * {@link definitionOf}): what codegen embeds in an event's descriptor, and, through {@link selfContainedSchema},
+ * what `kronos-schemas register` sends. One function for both, so the two cannot differ.
+ *
+ * @throws Error when `fullName` is not a type of `types`.
+ */
+export function selfContainedOf(fullName: string, types: ReadonlyMap<string, NamedType>): JsonObject {
+  const def = types.get(fullName);
+  if (def === undefined) throw new Error(`${fullName} is not a named type of these schemas`);
+  return inlineNamedTypes(def.json as JsonObject, (name) => {
+    const found = types.get(name);
+    return found === undefined ? undefined : definitionOf(found);
+  }) as JsonObject;
 }
 
 /**

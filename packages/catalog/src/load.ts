@@ -1,8 +1,15 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, join, posix, resolve } from "node:path";
-import { parseDocument } from "yaml";
+import { basename, join, resolve } from "node:path";
 import { checkFieldPath, isObject, templateFields } from "./avro.js";
 import { CatalogError, type CatalogIssue } from "./errors.js";
+import {
+  CHANNEL_ROLES,
+  localRef,
+  MANIFEST_FILE,
+  manifestChannels,
+  manifestMessages,
+  parseManifest,
+} from "./manifest.js";
 import { readSchemas, type SchemaFile } from "./schemas.js";
 import {
   type Catalog,
@@ -18,10 +25,10 @@ import {
   type KafkaTopicSettings,
   type QueueSpec,
   type RabbitExchangeSettings,
+  type TopologyChannel,
 } from "./types.js";
 
-/** File name of the contract manifest, at the root of the schemas directory. */
-export const MANIFEST_FILE = "asyncapi.yaml";
+export { MANIFEST_FILE };
 /** The only subject naming strategy the catalog supports (subject = the record's full name). */
 export const SUBJECT_NAMING = "RecordNameStrategy";
 /** Payload `schemaFormat` prefix the manifest's messages must use. */
@@ -43,11 +50,6 @@ interface ManifestMessage {
 
 function isPositiveInt(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) > 0;
-}
-
-function localRef(value: unknown, prefix: string): string | undefined {
-  if (!isObject(value) || typeof value.$ref !== "string" || !value.$ref.startsWith(prefix)) return undefined;
-  return value.$ref.slice(prefix.length);
 }
 
 /**
@@ -77,11 +79,9 @@ export function loadCatalogSync(schemasDir: string): Catalog {
   if (!existsSync(manifestPath)) {
     issue("(file)", "the contract manifest does not exist");
   } else {
-    const doc = parseDocument(readFileSync(manifestPath, "utf8"), { prettyErrors: true });
-    for (const error of doc.errors) issue("(file)", `is not valid YAML: ${error.message}`);
-    const value: unknown = doc.errors.length === 0 ? doc.toJS() : {};
-    if (isObject(value)) manifest = value;
-    else if (doc.errors.length === 0) issue("(file)", "must be a YAML mapping");
+    const read = parseManifest(readFileSync(manifestPath, "utf8"));
+    for (const problem of read.problems) issue("(file)", problem);
+    manifest = read.manifest;
   }
   if (existsSync(manifestPath)) {
     if (typeof manifest.asyncapi !== "string" || !manifest.asyncapi.startsWith("3.")) {
@@ -97,18 +97,16 @@ export function loadCatalogSync(schemasDir: string): Catalog {
   }
 
   // ---- messages
-  const components = isObject(manifest.components) ? manifest.components : {};
-  const rawMessages = isObject(components.messages) ? components.messages : {};
+  const declared = manifestMessages(manifest);
+  const declaredIds = new Set(declared.map((m) => m.id));
   const messages = new Map<string, ManifestMessage>();
   const declaredBy = new Map<string, string>();
-  for (const [id, raw] of Object.entries(rawMessages)) {
-    const entry = `components.messages.${id}`;
+  for (const { id, entry, raw, schemaRef: ref, schemaFile: relative } of declared) {
     if (!isObject(raw)) {
       issue(entry, "must be a message object");
       continue;
     }
     const payload = isObject(raw.payload) ? raw.payload : undefined;
-    const ref = isObject(payload?.schema) && typeof payload.schema.$ref === "string" ? payload.schema.$ref : undefined;
     if (typeof payload?.schemaFormat !== "string" || !payload.schemaFormat.startsWith(AVRO_SCHEMA_FORMAT)) {
       issue(entry, `payload.schemaFormat must be "${AVRO_SCHEMA_FORMAT};version=1.9.0"`);
     }
@@ -116,8 +114,7 @@ export function loadCatalogSync(schemasDir: string): Catalog {
       issue(entry, "payload.schema.$ref must name the event's .avsc file, e.g. ./<domain>/<Event>.avsc");
       continue;
     }
-    const relative = posix.normalize(ref);
-    const schemaFile = relative.startsWith("../") || posix.isAbsolute(relative) ? undefined : filesByPath.get(relative);
+    const schemaFile = relative === undefined ? undefined : filesByPath.get(relative);
     if (schemaFile === undefined) {
       issue(entry, `schema ${ref} does not exist`);
       continue;
@@ -179,33 +176,49 @@ export function loadCatalogSync(schemasDir: string): Catalog {
   }
 
   // ---- channels
-  const rawChannels = isObject(manifest.channels) ? manifest.channels : {};
+  const channels = manifestChannels(manifest);
+  const channelIds = new Set(channels.map((c) => c.id));
   const destinations = new Map<string, Destination>();
+  const topology: TopologyChannel[] = [];
   const boundBy = new Map<string, string>();
-  for (const [channelId, raw] of Object.entries(rawChannels)) {
-    const entry = `channels.${channelId}`;
+  for (const channel of channels) {
+    const { id: channelId, entry, raw, address, role } = channel;
     if (!isObject(raw)) {
       issue(entry, "must be a channel object");
       continue;
     }
-    const address = typeof raw.address === "string" ? raw.address : undefined;
     if (address === undefined) issue(entry, "address is missing (the topic or exchange name)");
     const bindings = isObject(raw.bindings) ? raw.bindings : {};
-    const brokers = ["kafka", "amqp"].filter((b) => bindings[b] !== undefined);
+    const brokers = channel.bindings;
     if (brokers.length !== 1) {
       issue(entry, "needs exactly one of bindings.kafka and bindings.amqp");
       continue;
     }
+    if (role === undefined) {
+      issue(entry, `x-kronos-role must be one of ${CHANNEL_ROLES.join(", ")}`);
+      continue;
+    }
+    if (role !== "events") {
+      // Retry, dead-letter and reply channels describe the topology; no event is published to them by name.
+      if (address !== undefined) {
+        topology.push({
+          channel: channelId,
+          role,
+          broker: brokers[0] === "kafka" ? "kafka" : "rabbitmq",
+          address,
+          description: typeof raw.description === "string" ? raw.description : "",
+        });
+      }
+      continue;
+    }
     const channelMessages: ManifestMessage[] = [];
-    const rawChannelMessages = isObject(raw.messages) ? raw.messages : {};
-    if (Object.keys(rawChannelMessages).length === 0) issue(entry, "carries no messages");
-    for (const [key, value] of Object.entries(rawChannelMessages)) {
-      const id = localRef(value, "#/components/messages/");
+    if (channel.messages.length === 0) issue(entry, "carries no messages");
+    for (const { key, id } of channel.messages) {
       if (id === undefined) {
         issue(`${entry}.messages.${key}`, "must be a $ref to #/components/messages/<Event>");
         continue;
       }
-      if (!isObject(rawMessages[id])) {
+      if (!declaredIds.has(id)) {
         issue(`${entry}.messages.${key}`, `references #/components/messages/${id}, which does not exist`);
         continue;
       }
@@ -301,7 +314,7 @@ export function loadCatalogSync(schemasDir: string): Catalog {
     if (isObject(raw.reply)) refs.push(["reply.channel", raw.reply.channel]);
     for (const [field, value] of refs) {
       const channelId = localRef(value, "#/channels/");
-      if (channelId === undefined || !isObject(rawChannels[channelId])) {
+      if (channelId === undefined || !channelIds.has(channelId)) {
         issue(entry, `${field} must be a $ref to an existing channel (#/channels/<id>)`);
       }
     }
@@ -348,6 +361,7 @@ export function loadCatalogSync(schemasDir: string): Catalog {
     events,
     destinations: sortedDestinations,
     types: [...types.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    topology,
   };
 }
 

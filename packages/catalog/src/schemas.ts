@@ -1,16 +1,18 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { basename, join, relative, sep } from "node:path";
+import { join, relative, sep } from "node:path";
 import avro from "avsc";
-import { isObject, lintSchema, namespaceOf, qualify, scanSchema } from "./avro.js";
 import type { CatalogIssue } from "./errors.js";
+import { definitionOf } from "./inline.js";
+import { LINT_RULES, lintSchema } from "./lint.js";
+import type { NamedType } from "./model.js";
+import { parseSchemaFiles } from "./parse.js";
+import type { SchemaError } from "./schema-error.js";
 import type { CatalogType, JsonObject } from "./types.js";
 
 /** Folder whose schemas are all shared types, never events. */
 export const SHARED_FOLDER = "common";
 /** Attribute that marks a top-level record as a shared type rather than an event (enum and fixed files always are). */
 export const SHARED_ATTRIBUTE = "kronos.shared";
-/** Namespace prefix: `schemas/<domain>/` holds namespace `kronos.<domain>`. */
-export const NAMESPACE_PREFIX = "kronos";
 
 /** One .avsc file, parsed. */
 export interface SchemaFile {
@@ -49,89 +51,92 @@ function listAvsc(dir: string): string[] {
   return out.sort();
 }
 
+/** A parser problem as an issue message: the reason, then where (`/fields/0/default`, line 7, column 52). */
+function where(problem: SchemaError): string {
+  const at = problem.line === undefined ? "" : `, line ${problem.line}, column ${problem.column ?? 1}`;
+  return `${problem.reason} (at ${problem.pointer || "/"}${at})`;
+}
+
 /**
- * Reads, checks and cross-links every .avsc file under `dir`. Pushes every problem to `issues`, with file names
- * shown as `<label>/<file>`.
+ * Reads, checks and cross-links every .avsc file under `dir` with the one Avro parser ({@link parseSchemaFiles}) and
+ * the lint table ({@link lintSchema}, the rules marked `validate`). Pushes every problem to `issues`, with file
+ * names shown as `<label>/<file>`.
  */
 export function readSchemas(dir: string, label: string, issues: CatalogIssue[]): SchemaScanResult {
   const show = (file: string) => `${label}/${file}`;
   const files: SchemaFile[] = [];
   const types = new Map<string, CatalogType>();
+  const inputs = listAvsc(dir).map((file) => ({ path: file, content: readFileSync(join(dir, file), "utf8") }));
+  const set = parseSchemaFiles(inputs);
 
-  for (const file of listAvsc(dir)) {
-    let schema: unknown;
-    try {
-      schema = JSON.parse(readFileSync(join(dir, file), "utf8"));
-    } catch (error) {
-      issues.push({ file: show(file), entry: "(file)", message: `is not valid JSON: ${(error as Error).message}` });
+  // Problems of one file (JSON syntax, structure, duplicate names): the file is not usable.
+  const broken = new Map<string, SchemaError>();
+  for (const problem of set.problems) {
+    if (broken.has(problem.file)) continue;
+    if (problem.code === "SCHEMA_UNKNOWN_TYPE") continue; // reported per file below, as "references X"
+    broken.set(problem.file, problem);
+  }
+  const parsed = new Map(set.files.map((f) => [f.path, f]));
+
+  for (const { path: file } of inputs) {
+    const problem = broken.get(file);
+    const parsedFile = parsed.get(file);
+    if (problem?.code === "SCHEMA_INVALID_JSON") {
+      issues.push({ file: show(file), entry: "(file)", message: `is not valid JSON: ${where(problem)}` });
       continue;
     }
-    const type = isObject(schema) ? schema.type : undefined;
-    if (!isObject(schema) || typeof schema.name !== "string" || typeof type !== "string") {
-      issues.push({ file: show(file), entry: "(file)", message: "must hold one named type (record, enum or fixed)" });
+    if (parsedFile === undefined) {
+      const message = problem === undefined ? "must hold one named type (record, enum or fixed)" : where(problem);
+      issues.push({ file: show(file), entry: "(file)", message: `is not a valid Avro schema: ${message}` });
       continue;
     }
+    const schema = parsedFile.json as JsonObject;
+    const root = set.types.get(parsedFile.root) as NamedType;
     const folders = file.split("/").slice(0, -1);
     const domain = folders.join(".");
-    const name = qualify(schema.name, typeof schema.namespace === "string" ? schema.namespace : "");
-    const entry = name;
-    if (folders.length === 0) {
-      issues.push({ file: show(file), entry, message: "schemas must live in a domain folder: <domain>/<Name>.avsc" });
-    } else {
-      const expected = `${NAMESPACE_PREFIX}.${domain}`;
-      if (namespaceOf(name) !== expected) {
-        issues.push({
-          file: show(file),
-          entry,
-          message: `namespace ${JSON.stringify(namespaceOf(name))} does not match its folder ${folders.join("/")}/ (expected ${expected})`,
-        });
+    const name = root.fullName;
+    for (const finding of lintSchema(schema, { file })) {
+      if (LINT_RULES[finding.rule].validate && finding.suppressed === null) {
+        issues.push({ file: show(file), entry: finding.entry, message: finding.message });
       }
     }
-    const simpleName = name.slice(name.lastIndexOf(".") + 1);
-    if (basename(file, ".avsc") !== simpleName) {
-      issues.push({ file: show(file), entry, message: `file name must be the type's name: ${simpleName}.avsc` });
-    }
-    if (!["record", "error", "enum", "fixed"].includes(type)) {
-      issues.push({ file: show(file), entry, message: `top-level type must be a record, enum or fixed, not ${type}` });
-      continue;
-    }
-    for (const problem of lintSchema(schema)) issues.push({ file: show(file), ...problem });
 
-    const kind: CatalogType["kind"] = type === "error" ? "record" : (type as CatalogType["kind"]);
+    const kind = root.kind;
     // Only records are events; a file holding an enum or a fixed is a shared type wherever it lives.
     const shared = folders[0] === SHARED_FOLDER || schema[SHARED_ATTRIBUTE] === true || kind !== "record";
-    const scan = scanSchema(schema);
-    let usable = true;
-    const defined = new Set<string>();
-    for (const def of scan.definitions) {
-      const existing = types.get(def.name);
-      if (existing !== undefined || defined.has(def.name)) {
-        issues.push({
-          file: show(file),
-          entry: def.name,
-          message: `type ${def.name} is already defined${existing ? ` in ${show(existing.file)}` : " in this file"}`,
-        });
-        usable = false;
-        continue;
-      }
-      defined.add(def.name);
+    for (const defined of parsedFile.defined) {
+      const def = set.types.get(defined) as NamedType;
+      types.set(defined, {
+        name: defined,
+        kind: def.kind,
+        file,
+        schema: definitionOf(def),
+        topLevel: defined === name,
+        shared,
+      });
     }
-    if (usable) {
-      for (const def of scan.definitions) {
-        types.set(def.name, {
-          name: def.name,
-          kind: def.kind,
-          file,
-          schema: def.schema,
-          topLevel: def.name === name,
-          shared,
-        });
-      }
-    }
-    const dependsOn = [...new Set(scan.references.filter((ref) => !defined.has(ref)))];
-    files.push({ file, domain, schema, name, kind, isEvent: kind === "record" && !shared, dependsOn, usable });
+    files.push({
+      file,
+      domain,
+      schema,
+      name,
+      kind,
+      isEvent: kind === "record" && !shared,
+      dependsOn: parsedFile.references,
+      usable: problem === undefined,
+    });
   }
-
+  // Problems found across files (defaults, unions), after the files' own, as avsc's are.
+  for (const file of files) {
+    const problem = broken.get(file.file);
+    if (problem !== undefined) {
+      issues.push({
+        file: show(file.file),
+        entry: file.name,
+        message: `is not a valid Avro schema: ${where(problem)}`,
+      });
+    }
+  }
   parseWithAvsc(files, types, show, issues);
   return { files, types };
 }

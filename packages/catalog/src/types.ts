@@ -185,6 +185,21 @@ export interface CatalogType {
   shared: boolean;
 }
 
+/**
+ * A channel of the manifest that is not an event destination (`x-kronos-role` retry, dead-letter or reply): retry
+ * topics and queues, dead-letter topics, exchanges and queues, reply topics. Listed so the manifest describes every
+ * place a message can be; never a destination events are published to, and no code is generated for it.
+ */
+export interface TopologyChannel {
+  /** AsyncAPI channel id. */
+  channel: string;
+  role: "retry" | "dead-letter" | "reply";
+  broker: "kafka" | "rabbitmq";
+  /** The channel's address as written; may hold `{parameters}`, e.g. `{topic}.retry.{delayMs}`. */
+  address: string;
+  description: string;
+}
+
 /** The loaded, validated catalog. */
 export interface Catalog {
   /** Absolute path of the schemas directory. */
@@ -195,4 +210,6 @@ export interface Catalog {
   destinations: Destination[];
   /** Every named type defined in the catalog, sorted by full name. */
   types: CatalogType[];
+  /** Retry, dead-letter and reply channels, in manifest order (always set by `loadCatalog`). */
+  topology?: TopologyChannel[];
 }

@@ -203,12 +203,12 @@ describe("loadCatalog reports every problem, each with its file and entry", () =
       [file, "kronos.shop.OrderShipped.shippedAt"],
     ]);
     expect(issues.map((i) => i.message)).toEqual([
-      "record has no doc",
-      "field has no doc",
-      'enum has no "default" symbol (add one, e.g. UNKNOWN, so the enum can grow)',
-      'optional field must be ["null", T] (null first, one other branch)',
-      'optional field must have "default": null',
-      'timestamp field must be {"type": "long", "logicalType": "timestamp-millis"} (or another timestamp logical type)',
+      "record OrderShipped has no doc",
+      "field `orderId` has no doc",
+      'enum Carrier has no "default" symbol: add one (e.g. UNKNOWN) so that symbols can be added later',
+      'optional field `trackingCode` must be ["null", T] (null first, one other branch)',
+      'optional field `comment` must have "default": null',
+      '`shippedAt` must be {"type": "long", "logicalType": "timestamp-millis"} (or another timestamp logical type)',
     ]);
   });
 
@@ -218,12 +218,12 @@ describe("loadCatalog reports every problem, each with its file and entry", () =
       {
         file: "broken-schemas/shop/Truncated.avsc",
         entry: "(file)",
-        message: expect.stringMatching(/^is not valid JSON: /),
+        message: expect.stringMatching(/^is not valid JSON: .*line \d+, column \d+/),
       },
       {
         file: "broken-schemas/shop/Discount.avsc",
         entry: "kronos.shop.Discount",
-        message: expect.stringMatching(/^is not a valid Avro schema: .*default/),
+        message: expect.stringMatching(/^is not a valid Avro schema: .*default.*line 7, column 61/),
       },
       {
         file: "broken-schemas/shop/OrderShipped.avsc",

@@ -1,3 +1,5 @@
+import type { SchemaError, SchemaErrorCode } from "@kronos/catalog";
+
 /** Stable codes of the errors the generator reports. */
 export type CodegenErrorCode =
   | "CODEGEN_INVALID_JSON"
@@ -57,4 +59,17 @@ export class CodegenError extends Error {
     this.column = place.column;
     this.reason = reason;
   }
+}
+
+const FROM_SCHEMA: Record<SchemaErrorCode, CodegenErrorCode> = {
+  SCHEMA_INVALID_JSON: "CODEGEN_INVALID_JSON",
+  SCHEMA_INVALID: "CODEGEN_INVALID_SCHEMA",
+  SCHEMA_UNKNOWN_TYPE: "CODEGEN_UNKNOWN_TYPE",
+  SCHEMA_DUPLICATE_TYPE: "CODEGEN_DUPLICATE_TYPE",
+};
+
+/** The generator's error for a problem the catalog's Avro parser found (same file, place and reason). */
+export function codegenErrorOf(problem: SchemaError): CodegenError {
+  const place = { pointer: problem.pointer, line: problem.line, column: problem.column };
+  return new CodegenError(FROM_SCHEMA[problem.code], problem.file, place, problem.reason);
 }

@@ -1,14 +1,15 @@
-import { CodegenError } from "./errors.js";
-import { assignNames } from "./names.js";
 import {
+  type AvroField,
+  type AvroType,
   branchName,
-  type FieldDef,
   KRONOS_LOGICAL_TYPES,
-  type NamedDef,
-  parseSchemas,
+  type NamedType,
+  parseSchemaFiles,
   type SchemaSet,
-  type TypeNode,
-} from "./schema.js";
+  selfContainedOf,
+} from "@kronos/catalog";
+import { CodegenError, codegenErrorOf } from "./errors.js";
+import { assignNames } from "./names.js";
 import { isWrappedUnion } from "./unions.js";
 import { CODEGEN_VERSION } from "./version.js";
 
@@ -58,6 +59,19 @@ export interface GenerateOptions {
 type Mode = "output" | "input";
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The TypeScript type of a value of each logical type the runtime implements (as avsc gives and takes it). */
+const LOGICAL_TS: Record<string, string> = {
+  "timestamp-millis": "Date",
+  "local-timestamp-millis": "Date",
+  "timestamp-micros": "bigint",
+  "local-timestamp-micros": "bigint",
+  date: "string",
+  "time-millis": "number",
+  "time-micros": "number",
+  uuid: "string",
+  decimal: "string",
+};
 
 const PRIMITIVE_TS: Record<string, string> = {
   null: "null",
@@ -158,11 +172,13 @@ export function generate(input: GenerateInput, options: GenerateOptions = {}): G
     path: f.path.replaceAll("\\", "/").replace(/^\.\//, ""),
     content: f.content,
   }));
-  const set = parseSchemas(files, { logicalTypes: options.logicalTypes ?? KRONOS_LOGICAL_TYPES });
+  const set = parseSchemaFiles(files, { logicalTypes: options.logicalTypes ?? KRONOS_LOGICAL_TYPES });
+  const [problem] = set.problems;
+  if (problem !== undefined) throw codegenErrorOf(problem);
   const { types } = set;
 
   const descriptorTypeArgs = (name: string): string => (options.inputTypeArgument ? `${name}, ${name}Input` : name);
-  const isEventDef = (def: NamedDef): boolean =>
+  const isEventDef = (def: NamedType): boolean =>
     def.topLevel && def.kind === "record" && (options.isEvent ? options.isEvent(def.fullName) : true);
   const tsNames = assignNames(types, isEventDef);
   const tsName = (fullName: string): string => tsNames.get(fullName) as string;
@@ -213,10 +229,10 @@ export function generate(input: GenerateInput, options: GenerateOptions = {}): G
       return name;
     };
 
-    const ts = (node: TypeNode, mode: Mode): string => {
+    const ts = (node: AvroType, mode: Mode): string => {
       switch (node.kind) {
         case "primitive":
-          return node.logical ? node.logical.ts : (PRIMITIVE_TS[node.type] as string);
+          return node.logical ? (LOGICAL_TS[node.logical] as string) : (PRIMITIVE_TS[node.type] as string);
         case "named":
           return ref(node.fullName, mode);
         case "array": {
@@ -244,7 +260,7 @@ export function generate(input: GenerateInput, options: GenerateOptions = {}): G
       }
     };
 
-    const fieldLines = (field: FieldDef, mode: Mode): string[] => {
+    const fieldLines = (field: AvroField, mode: Mode): string[] => {
       const optional = mode === "input" && field.hasDefault;
       return [
         ...docBlock(
@@ -257,13 +273,12 @@ export function generate(input: GenerateInput, options: GenerateOptions = {}): G
 
     const body: string[][] = [];
     for (const fullName of file.defined) {
-      const def = types.get(fullName) as NamedDef;
+      const def = types.get(fullName) as NamedType;
       const name = tsName(fullName);
       const see = `@see ${source}`;
       const avroName = name === def.name ? undefined : `Avro name: \`${def.fullName}\`.`;
       switch (def.kind) {
-        case "record":
-        case "error": {
+        case "record": {
           const fields = (mode: Mode) => def.fields.flatMap((f) => fieldLines(f, mode));
           const output = fields("output");
           body.push([
@@ -308,11 +323,11 @@ export function generate(input: GenerateInput, options: GenerateOptions = {}): G
         }
         case "fixed": {
           const what = def.logical
-            ? `Avro fixed of ${def.size} bytes holding a ${def.logical.name} (precision ${String(def.json.precision)}, scale ${String(def.json.scale ?? 0)}), as its exact decimal string.`
+            ? `Avro fixed of ${def.size} bytes holding a ${def.logical} (precision ${String(def.json.precision)}, scale ${String(def.json.scale ?? 0)}), as its exact decimal string.`
             : `Avro fixed of ${def.size} bytes.`;
           body.push([
             ...docBlock([def.doc, avroName, what, see], ""),
-            `export type ${name} = ${def.logical ? def.logical.ts : "Buffer"};`,
+            `export type ${name} = ${def.logical ? LOGICAL_TS[def.logical] : "Buffer"};`,
           ]);
           break;
         }
@@ -320,11 +335,11 @@ export function generate(input: GenerateInput, options: GenerateOptions = {}): G
     }
 
     let usesRuntime = false;
-    const root = types.get(file.root) as NamedDef;
+    const root = types.get(file.root) as NamedType;
     if (isEventDef(root)) {
       usesRuntime = true;
       const name = tsName(root.fullName);
-      const schema = selfContainedSchema(root.fullName, types);
+      const schema = selfContainedOf(root.fullName, types);
       const binding = input.bindings?.[root.fullName];
       body.push([
         ...docBlock(
@@ -368,7 +383,7 @@ export function generate(input: GenerateInput, options: GenerateOptions = {}): G
 /** The records whose input type differs from their output type: a field with a default, here or in a nested record. */
 function computeInputDiffers(set: SchemaSet): Set<string> {
   const differs = new Set<string>();
-  const nodeDiffers = (node: TypeNode): boolean => {
+  const nodeDiffers = (node: AvroType): boolean => {
     switch (node.kind) {
       case "named":
         return differs.has(node.fullName);
@@ -386,7 +401,7 @@ function computeInputDiffers(set: SchemaSet): Set<string> {
   for (let changed = true; changed; ) {
     changed = false;
     for (const def of set.types.values()) {
-      if (differs.has(def.fullName) || (def.kind !== "record" && def.kind !== "error")) continue;
+      if (differs.has(def.fullName) || def.kind !== "record") continue;
       if (def.fields.some((f) => f.hasDefault || nodeDiffers(f.type))) {
         differs.add(def.fullName);
         changed = true;
@@ -394,52 +409,6 @@ function computeInputDiffers(set: SchemaSet): Set<string> {
     }
   }
   return differs;
-}
-
-/**
- * The event's schema with every named type it uses defined inline at its first use (depth first, in field order) and
- * referred to by name after that, so the registry never needs schema references. Names and namespaces are kept;
- * a definition gets an explicit `namespace` when it differs from the enclosing one.
- */
-export function selfContainedSchema(fullName: string, types: ReadonlyMap<string, NamedDef>): unknown {
-  const emitted = new Set<string>();
-  const ser = (node: TypeNode, ns: string): unknown => {
-    switch (node.kind) {
-      case "primitive":
-        return node.json;
-      case "array":
-        return { ...node.json, items: ser(node.items, ns) };
-      case "map":
-        return { ...node.json, values: ser(node.values, ns) };
-      case "union":
-        return node.branches.map((b) => ser(b, ns));
-      case "named": {
-        const def = types.get(node.fullName) as NamedDef;
-        if (emitted.has(def.fullName)) return def.namespace === ns ? def.name : def.fullName;
-        emitted.add(def.fullName);
-        const out: Record<string, unknown> = {};
-        const needsNamespace = Object.hasOwn(def.json, "namespace") || def.namespace !== ns;
-        for (const [key, value] of Object.entries(def.json)) {
-          if (key === "namespace") continue;
-          if (key === "name") {
-            out.name = def.name;
-            if (needsNamespace) out.namespace = def.namespace;
-          } else if (key === "fields") {
-            out.fields = def.fields.map((f) => {
-              const field: Record<string, unknown> = {};
-              for (const [k, v] of Object.entries(f.json)) field[k] = k === "type" ? ser(f.type, def.namespace) : v;
-              return field;
-            });
-          } else {
-            out[key] = value;
-          }
-        }
-        return out;
-      }
-    }
-  };
-  const def = types.get(fullName) as NamedDef;
-  return ser({ kind: "named", fullName, file: def.file, pointer: def.pointer, reference: fullName }, "");
 }
 
 /** One `index.ts` per output folder (and each folder above it), re-exporting its files and sub-folders, sorted. */

@@ -3,6 +3,9 @@
  * {@link generate} is pure; {@link runGenerate} reads a schema folder and replaces an output folder; the
  * `kronos-codegen` bin calls {@link main}.
  */
+
+/** The logical types the Kronos runtime implements (the catalog's list; the generator's default). */
+export { KRONOS_LOGICAL_TYPES } from "@kronos/catalog";
 export { type CliOutput, main } from "./cli.js";
 export { CodegenError, type CodegenErrorCode, type CodegenErrorPlace } from "./errors.js";
 export {
@@ -13,6 +16,5 @@ export {
   type SourceFile,
 } from "./generate.js";
 export { type RunGenerateOptions, type RunGenerateResult, runGenerate } from "./run.js";
-export { KRONOS_LOGICAL_TYPES } from "./schema.js";
 export { selectFolder } from "./select.js";
 export { CODEGEN_VERSION } from "./version.js";

@@ -1,5 +1,5 @@
+import type { NamedType } from "@kronos/catalog";
 import { CodegenError } from "./errors.js";
-import type { NamedDef } from "./schema.js";
 
 /**
  * Names a generated declaration must not take: JavaScript and TypeScript reserved words, TypeScript's built-in type
@@ -20,9 +20,9 @@ const BLOCKED: ReadonlySet<string> = new Set(
 const pascal = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** The identifiers one named type's declarations take in generated code. */
-export function declaredNames(def: NamedDef, tsName: string, isEvent: boolean): string[] {
+export function declaredNames(def: NamedType, tsName: string, isEvent: boolean): string[] {
   const names = [tsName];
-  if (def.kind === "record" || def.kind === "error") names.push(`${tsName}Input`);
+  if (def.kind === "record") names.push(`${tsName}Input`);
   if (def.kind === "enum") names.push(`${tsName}Symbols`);
   if (isEvent) names.push(`${tsName}Event`);
   return names;
@@ -37,8 +37,8 @@ export function declaredNames(def: NamedDef, tsName: string, isEvent: boolean): 
  * @throws CodegenError `CODEGEN_NAME_CLASH` when even the last resort is ambiguous.
  */
 export function assignNames(
-  types: ReadonlyMap<string, NamedDef>,
-  isEvent: (def: NamedDef) => boolean,
+  types: ReadonlyMap<string, NamedType>,
+  isEvent: (def: NamedType) => boolean,
 ): Map<string, string> {
   const defs = [...types.values()].sort((a, b) => (a.fullName < b.fullName ? -1 : 1));
   const candidates = new Map<string, string[]>();
@@ -59,7 +59,7 @@ export function assignNames(
     while (l < list.length && BLOCKED.has(list[l] as string)) l++;
     return l;
   };
-  const nameOf = (def: NamedDef): string => {
+  const nameOf = (def: NamedType): string => {
     const name = candidates.get(def.fullName)?.[effectiveLevel(def.fullName)];
     if (name === undefined) {
       throw new CodegenError(
@@ -93,7 +93,7 @@ export function assignNames(
     for (const fullName of clashing) {
       const l = effectiveLevel(fullName) + 1;
       if (l >= (candidates.get(fullName)?.length ?? 0)) {
-        const def = types.get(fullName) as NamedDef;
+        const def = types.get(fullName) as NamedType;
         throw new CodegenError(
           "CODEGEN_NAME_CLASH",
           def.file,

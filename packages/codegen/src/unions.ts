@@ -1,10 +1,10 @@
-import type { NamedDef, TypeNode } from "./schema.js";
+import type { AvroType, NamedType } from "@kronos/catalog";
 
 /**
  * The "bucket" avsc puts a union branch in (avsc `getTypeBucket`, lib/types.js), or `undefined` for a branch with a
  * logical type the runtime implements: avsc leaves those out of the ambiguity check and tells them apart at run time.
  */
-export function bucketOf(node: TypeNode, types: ReadonlyMap<string, NamedDef>): string | undefined {
+export function bucketOf(node: AvroType, types: ReadonlyMap<string, NamedType>): string | undefined {
   switch (node.kind) {
     case "primitive":
       if (node.logical) return undefined;
@@ -44,7 +44,7 @@ export function bucketOf(node: TypeNode, types: ReadonlyMap<string, NamedDef>): 
  * of its branches without a logical type fall in the same bucket — null; boolean; int/long/float/double; string/enum;
  * bytes/fixed; array; map/record/error. Otherwise values are plain (unwrapped).
  */
-export function isWrappedUnion(branches: readonly TypeNode[], types: ReadonlyMap<string, NamedDef>): boolean {
+export function isWrappedUnion(branches: readonly AvroType[], types: ReadonlyMap<string, NamedType>): boolean {
   const seen = new Set<string>();
   for (const branch of branches) {
     const bucket = bucketOf(branch, types);

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import type { EventDescriptor } from "@kronos/contracts";
 import { describeEventConformance } from "@kronos/contracts/conformance";
+import { describeRegisteredSchemas } from "@kronos/schema-cli/testing";
 import * as exported from "../src/index.js";
 
 const events = (Object.values(exported) as unknown[]).filter(
@@ -8,3 +9,4 @@ const events = (Object.values(exported) as unknown[]).filter(
 );
 
 describeEventConformance(events, { fixturesFile: fileURLToPath(new URL("./wire-fixtures.json", import.meta.url)) });
+describeRegisteredSchemas(events);

@@ -4,4 +4,4 @@
 export { type CliOutput, main } from "./cli.js";
 export { bindingsOf, type GenerateDomainOptions, generateDomain } from "./generate.js";
 export { findSchemasDir } from "./paths.js";
-export { type RegisteredSubject, registerCatalog } from "./register.js";
+export { type RegisteredSubject, registerCatalog, registeredSchema } from "./register.js";

@@ -1,6 +1,18 @@
 import { type Catalog, selfContainedSchema } from "@kronos/catalog";
 import { ConfluentRegistryClient, ContractError, isContractError } from "@kronos/contracts";
 
+/**
+ * The exact text `register` sends for `subject` (RecordNameStrategy: the event's full name): the catalog's
+ * self-contained schema, serialized. Codegen embeds the same schema (the same inliner over the same definitions)
+ * in the event's descriptor, and the gateway registers `JSON.stringify(descriptor.schema)`: a test in every
+ * `@kronos/events-*` package (`describeRegisteredSchemas`) checks the two are byte-identical.
+ *
+ * @throws Error when `subject` is not an event of the catalog.
+ */
+export function registeredSchema(catalog: Catalog, subject: string): string {
+  return JSON.stringify(selfContainedSchema(catalog, subject));
+}
+
 /** One line of what `register` did. */
 export interface RegisteredSubject {
   subject: string;
@@ -23,7 +35,7 @@ export async function registerCatalog(
   const client = new ConfluentRegistryClient({ url: registryUrl });
   const results: RegisteredSubject[] = [];
   for (const [index, event] of catalog.events.entries()) {
-    const schema = JSON.stringify(selfContainedSchema(catalog, event.name));
+    const schema = registeredSchema(catalog, event.subject);
     let id: number;
     try {
       id = await client.register(event.subject, schema, event.compatibility);

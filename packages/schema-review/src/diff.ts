@@ -1,5 +1,5 @@
 import type { Json } from "@kronos/catalog";
-import { type AvroField, type AvroSchema, type AvroType, deref, describe, shortName } from "./avro.js";
+import { type AvroField, type AvroNode, type AvroSchema, deref, describe, shortName } from "./avro.js";
 import { promotes } from "./resolution.js";
 
 /** One change between two versions of a schema, in Avro terms. */
@@ -39,7 +39,7 @@ function join(path: string, segment: string): string {
 }
 
 /** A key that pairs union branches across versions: the primitive type, the short name, array or map. */
-function branchKey(schema: AvroSchema, type: AvroType): string {
+function branchKey(schema: AvroSchema, type: AvroNode): string {
   const t = deref(schema, type);
   switch (t.kind) {
     case "primitive":
@@ -47,13 +47,13 @@ function branchKey(schema: AvroSchema, type: AvroType): string {
     case "record":
     case "enum":
     case "fixed":
-      return `${t.kind}:${shortName(t.name)}`;
+      return `${t.kind}:${shortName(t.fullName)}`;
     default:
       return t.kind;
   }
 }
 
-function branchesOf(type: AvroType): AvroType[] {
+function branchesOf(type: AvroNode): AvroNode[] {
   return type.kind === "union" ? type.branches : [type];
 }
 
@@ -69,7 +69,7 @@ export function diffSchemas(before: AvroSchema, after: AvroSchema): Change[] {
   const changes: Change[] = [];
   const visited = new Set<string>();
 
-  const diffType = (at: AvroType, bt: AvroType, path: string): void => {
+  const diffType = (at: AvroNode, bt: AvroNode, path: string): void => {
     const a = deref(before, at);
     const b = deref(after, bt);
     if (a.kind === "union" || b.kind === "union") {
@@ -119,7 +119,7 @@ export function diffSchemas(before: AvroSchema, after: AvroSchema): Change[] {
       return;
     }
     if (a.kind === "fixed" && b.kind === "fixed") {
-      if (a.name !== b.name) changes.push({ kind: "name-changed", path, from: a.name, to: b.name });
+      if (a.fullName !== b.fullName) changes.push({ kind: "name-changed", path, from: a.fullName, to: b.fullName });
       if (a.size !== b.size) typeChanged(a, b, path);
       if (a.logicalType !== b.logicalType) {
         changes.push({ kind: "logical-type-changed", path, from: a.logicalType ?? null, to: b.logicalType ?? null });
@@ -127,35 +127,36 @@ export function diffSchemas(before: AvroSchema, after: AvroSchema): Change[] {
       return;
     }
     if ((a.kind === "record" && b.kind === "record") || (a.kind === "enum" && b.kind === "enum")) {
-      if (a.name !== b.name) changes.push({ kind: "name-changed", path, from: a.name, to: b.name });
+      if (a.fullName !== b.fullName) changes.push({ kind: "name-changed", path, from: a.fullName, to: b.fullName });
       if (!same(a.aliases, b.aliases)) changes.push({ kind: "aliases-changed", path, from: a.aliases, to: b.aliases });
       if (a.doc !== b.doc) changes.push({ kind: "doc-changed", path, from: a.doc ?? null, to: b.doc ?? null });
     }
     if (a.kind === "enum" && b.kind === "enum") {
       const added = b.symbols.filter((s) => !a.symbols.includes(s));
       const removed = a.symbols.filter((s) => !b.symbols.includes(s));
-      if (added.length > 0) changes.push({ kind: "enum-symbols-added", path, enumName: b.name, symbols: added });
-      if (removed.length > 0) changes.push({ kind: "enum-symbols-removed", path, enumName: b.name, symbols: removed });
-      if (a.default !== b.default) {
+      if (added.length > 0) changes.push({ kind: "enum-symbols-added", path, enumName: b.fullName, symbols: added });
+      if (removed.length > 0)
+        changes.push({ kind: "enum-symbols-removed", path, enumName: b.fullName, symbols: removed });
+      if (a.enumDefault !== b.enumDefault) {
         changes.push({
           kind: "enum-default-changed",
           path,
-          enumName: b.name,
-          from: a.default ?? null,
-          to: b.default ?? null,
+          enumName: b.fullName,
+          from: a.enumDefault ?? null,
+          to: b.enumDefault ?? null,
         });
       }
       return;
     }
     if (a.kind === "record" && b.kind === "record") {
-      const key = `${a.name}|${b.name}`;
+      const key = `${a.fullName}|${b.fullName}`;
       if (visited.has(key)) return;
       visited.add(key);
       diffFields(a.fields, b.fields, path);
     }
   };
 
-  const typeChanged = (a: AvroType, b: AvroType, path: string): void => {
+  const typeChanged = (a: AvroNode, b: AvroNode, path: string): void => {
     let promotion: "widening" | "narrowing" | "both" | "none" = "none";
     if (a.kind === "primitive" && b.kind === "primitive") {
       const widening = promotes(a.type, b.type);
@@ -180,19 +181,19 @@ export function diffSchemas(before: AvroSchema, after: AvroSchema): Change[] {
           path: at,
           type: describe(after, field.type),
           hasDefault: field.hasDefault,
-          ...(field.hasDefault ? { default: field.default } : {}),
+          ...(field.hasDefault ? { default: field.default as Json } : {}),
         });
         continue;
       }
       matched.add(old);
       if (old.doc !== field.doc)
         changes.push({ kind: "doc-changed", path: at, from: old.doc ?? null, to: field.doc ?? null });
-      if (old.hasDefault !== field.hasDefault || !same(old.default, field.default)) {
+      if (old.hasDefault !== field.hasDefault || !same(old.default as Json, field.default as Json)) {
         changes.push({
           kind: "default-changed",
           path: at,
-          from: old.hasDefault ? old.default : undefined,
-          to: field.hasDefault ? field.default : undefined,
+          from: old.hasDefault ? (old.default as Json) : undefined,
+          to: field.hasDefault ? (field.default as Json) : undefined,
         });
       }
       diffType(old.type, field.type, at);

@@ -3,6 +3,15 @@
  * verdict under each subject's mode with reasons, lint, consumer impact from the workspace graph, and the semver
  * bump each generated package needs — rendered as Markdown or JSON. The `kronos-schemas review` command runs it.
  */
+
+/** The lint rule table and findings are the catalog's (one table for validate and review). */
+export {
+  DISABLE_ATTRIBUTE,
+  DISABLE_FILE_ATTRIBUTE,
+  LINT_RULES,
+  type LintFinding,
+  type LintRuleId,
+} from "@kronos/catalog";
 export {
   type AvroField,
   type AvroSchema,
@@ -14,13 +23,6 @@ export { type Bump, bumpVersion, maxBump } from "./bump.js";
 export { type Change, type ChangeKind, describeChange, diffSchemas, isDocOnly } from "./diff.js";
 export { ReviewError, type ReviewErrorCode } from "./errors.js";
 export { type Dependents, WorkspaceGraph, type WorkspacePackage } from "./impact.js";
-export {
-  DISABLE_ATTRIBUTE,
-  DISABLE_FILE_ATTRIBUTE,
-  LINT_RULES,
-  type LintFinding,
-  type LintRuleId,
-} from "./lint.js";
 export { type RegistrySubject, ReviewRegistry } from "./registry.js";
 export { REPORT_MARKER, renderJson, renderMarkdown } from "./render.js";
 export { checkResolution, type Direction, explain, type Incompatibility, promotes } from "./resolution.js";

@@ -1,4 +1,4 @@
-import type { LintFinding } from "./lint.js";
+import type { LintFinding } from "@kronos/catalog";
 import type { EventReview, Review } from "./review.js";
 
 /** First line of every Markdown report: the CI workflow finds its own comment by it. */

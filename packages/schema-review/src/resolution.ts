@@ -1,4 +1,4 @@
-import { type AvroSchema, type AvroType, deref, describe, type Primitive, shortName } from "./avro.js";
+import { type AvroNode, type AvroSchema, deref, describe, type Primitive, shortName } from "./avro.js";
 
 /*
  * The Avro schema resolution rules (Avro 1.11 specification, "Schema Resolution"), in one place: can a reader
@@ -66,9 +66,9 @@ export function promotes(writer: Primitive, reader: Primitive): boolean {
 }
 
 /** True when two named types match for resolution: same unqualified name (namespaces are ignored), or an alias. */
-function namesMatch(writerName: string, reader: { name: string; aliases: string[] }): boolean {
+function namesMatch(writerName: string, reader: { fullName: string; aliases: string[] }): boolean {
   return (
-    shortName(writerName) === shortName(reader.name) ||
+    shortName(writerName) === shortName(reader.fullName) ||
     reader.aliases.includes(writerName) ||
     reader.aliases.some((alias) => shortName(alias) === shortName(writerName))
   );
@@ -87,13 +87,13 @@ export function checkResolution(writer: AvroSchema, reader: AvroSchema): Incompa
   // Record pairs being compared further up: a recursive reference is assumed readable (it is checked up there).
   const inProgress = new Set<string>();
 
-  const compatible = (w: AvroType, r: AvroType): boolean => {
+  const compatible = (w: AvroNode, r: AvroNode): boolean => {
     const sink: Incompatibility[] = [];
     check(w, r, "", sink);
     return sink.length === 0;
   };
 
-  const check = (wt: AvroType, rt: AvroType, path: string, out: Incompatibility[]): void => {
+  const check = (wt: AvroNode, rt: AvroNode, path: string, out: Incompatibility[]): void => {
     const w = deref(writer, wt);
     const r = deref(reader, rt);
     if (w.kind === "union") {
@@ -135,11 +135,11 @@ export function checkResolution(writer: AvroSchema, reader: AvroSchema): Incompa
       return;
     }
     if (w.kind === "record" && r.kind === "record") {
-      if (!namesMatch(w.name, r)) {
-        out.push({ kind: "name-mismatch", path, writer: w.name, reader: r.name });
+      if (!namesMatch(w.fullName, r)) {
+        out.push({ kind: "name-mismatch", path, writer: w.fullName, reader: r.fullName });
         return;
       }
-      const key = `${w.name}|${r.name}`;
+      const key = `${w.fullName}|${r.fullName}`;
       if (inProgress.has(key)) return;
       inProgress.add(key);
       for (const field of r.fields) {
@@ -158,18 +158,18 @@ export function checkResolution(writer: AvroSchema, reader: AvroSchema): Incompa
       return;
     }
     if (w.kind === "enum" && r.kind === "enum") {
-      if (!namesMatch(w.name, r)) {
-        out.push({ kind: "name-mismatch", path, writer: w.name, reader: r.name });
+      if (!namesMatch(w.fullName, r)) {
+        out.push({ kind: "name-mismatch", path, writer: w.fullName, reader: r.fullName });
         return;
       }
       const missing = w.symbols.filter((s) => !r.symbols.includes(s));
-      if (missing.length > 0 && r.default === undefined) {
-        out.push({ kind: "enum-symbols-missing", path, enumName: r.name, symbols: missing });
+      if (missing.length > 0 && r.enumDefault === undefined) {
+        out.push({ kind: "enum-symbols-missing", path, enumName: r.fullName, symbols: missing });
       }
       return;
     }
     if (w.kind === "fixed" && r.kind === "fixed") {
-      if (!namesMatch(w.name, r)) out.push({ kind: "name-mismatch", path, writer: w.name, reader: r.name });
+      if (!namesMatch(w.fullName, r)) out.push({ kind: "name-mismatch", path, writer: w.fullName, reader: r.fullName });
       else if (w.size !== r.size) out.push({ kind: "fixed-size-mismatch", path, writer: w.size, reader: r.size });
       return;
     }

@@ -1,11 +1,11 @@
 import { relative, resolve } from "node:path";
-import type { Compatibility } from "@kronos/catalog";
+import type { Compatibility, LintFinding } from "@kronos/catalog";
 import { parseAvro } from "./avro.js";
 import { type Bump, bumpVersion, compareVersions, maxBump, writeVersion } from "./bump.js";
 import { type Change, describeChange, diffSchemas, isDocOnly } from "./diff.js";
 import { GitRepo } from "./git.js";
 import { type Dependents, WorkspaceGraph } from "./impact.js";
-import { type LintFinding, lintFiles } from "./lint.js";
+import { lintFiles } from "./lint.js";
 import { ReviewRegistry } from "./registry.js";
 import {
   buildView,
@@ -160,7 +160,7 @@ export async function runReview(options: ReviewOptions): Promise<Review> {
   const changedFiles = [...headFiles.files.keys()].filter(
     (file) => file.endsWith(".avsc") && baseFiles.files.get(file) !== headFiles.files.get(file),
   );
-  const lint = lintFiles(head, base, changedFiles, headFiles.files);
+  const lint = lintFiles(head, base, changedFiles);
   const packages = packageImpact(repo, commit, events, options.write === true);
 
   const breaking = events.filter((e) => e.breaking).length;

@@ -1,25 +1,30 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { join, posix, relative, sep } from "node:path";
+import { join, relative, sep } from "node:path";
 import {
   COMPATIBILITY_MODES,
   type Compatibility,
   DEFAULT_COMPATIBILITY,
-  inlineNamedTypes,
   isObject,
   type Json,
   type JsonObject,
-  qualify,
+  MANIFEST_FILE,
+  manifestChannels,
+  manifestMessages,
+  type NamedType,
+  type ParsedFile,
+  parseManifest,
+  parseSchemaFiles,
+  type SchemaError,
+  SHARED_ATTRIBUTE,
+  SHARED_FOLDER,
+  selfContainedOf,
 } from "@kronos/catalog";
 import avro from "avsc";
-import { parse as parseYaml } from "yaml";
-import { type AvroSchema, definitionsOf, parseAvro } from "./avro.js";
+import { type AvroSchema, parseAvro } from "./avro.js";
 import { ReviewError } from "./errors.js";
 import type { GitRepo } from "./git.js";
 
-/** File name of the contract manifest in the schemas folder. */
-export const MANIFEST_FILE = "asyncapi.yaml";
-const SHARED_FOLDER = "common";
-const SHARED_ATTRIBUTE = "kronos.shared";
+export { MANIFEST_FILE };
 
 /** The text of the catalog's files at one point in time (working tree or a commit). */
 export interface SchemaFiles {
@@ -63,6 +68,10 @@ export interface CatalogView {
   events: Map<string, EventView>;
   /** Every parsed .avsc file, by path relative to the schemas folder. */
   files: Map<string, JsonObject>;
+  /** The same files in the catalog's Avro model (definitions, references, positions for lines). */
+  parsed: Map<string, ParsedFile>;
+  /** Every named type of those files, by full name. */
+  types: ReadonlyMap<string, NamedType>;
   /** The parsed manifest (empty object when missing). */
   manifest: JsonObject;
   /** The manifest text, for line numbers. */
@@ -105,50 +114,37 @@ export function readCommit(repo: GitRepo, commit: string, schemasPath: string, l
  *   REVIEW_MANIFEST_UNPARSABLE, naming the file and the snapshot.
  */
 export function buildView(snapshot: SchemaFiles, strict: boolean): CatalogView {
-  const files = new Map<string, JsonObject>();
-  const definitions = new Map<string, JsonObject>();
   const fail = (file: string, message: string): void => {
     if (strict) throw new ReviewError("REVIEW_SCHEMA_UNPARSABLE", `${file} at ${snapshot.label} ${message}`);
   };
-  for (const [file, text] of snapshot.files) {
-    if (!file.endsWith(".avsc")) continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      fail(file, `is not valid JSON: ${(error as Error).message}`);
-      continue;
-    }
-    if (!isObject(json) || typeof json.name !== "string" || typeof json.type !== "string") {
-      fail(file, "does not hold one named Avro type (record, enum or fixed)");
-      continue;
-    }
-    files.set(file, json);
-    for (const [name, def] of definitionsOf(json)) definitions.set(name, def);
-  }
+  const describeProblem = (problem: SchemaError): string =>
+    `${problem.code === "SCHEMA_INVALID_JSON" ? "is not valid JSON" : "is not a valid Avro schema"}: ${problem.message}`;
+  const inputs = [...snapshot.files]
+    .filter(([file]) => file.endsWith(".avsc"))
+    .map(([path, content]) => ({ path, content }));
+  const set = parseSchemaFiles(inputs);
+  for (const problem of set.problems) fail(problem.file, describeProblem(problem));
+  const files = new Map<string, JsonObject>(set.files.map((f) => [f.path, f.json as JsonObject]));
 
   const manifestText = snapshot.files.get(MANIFEST_FILE) ?? "";
-  let manifest: JsonObject = {};
-  try {
-    const parsed: unknown = manifestText === "" ? {} : parseYaml(manifestText);
-    if (isObject(parsed)) manifest = parsed;
-  } catch (error) {
-    if (strict) {
-      throw new ReviewError(
-        "REVIEW_MANIFEST_UNPARSABLE",
-        `${MANIFEST_FILE} at ${snapshot.label} is not valid YAML: ${(error as Error).message}`,
-      );
-    }
+  const read = manifestText === "" ? { manifest: {}, problems: [] } : parseManifest(manifestText);
+  const [manifestProblem] = read.problems;
+  if (manifestProblem !== undefined && strict) {
+    throw new ReviewError("REVIEW_MANIFEST_UNPARSABLE", `${MANIFEST_FILE} at ${snapshot.label} ${manifestProblem}`);
   }
-  const messages = manifestMessages(manifest);
+  const manifest: JsonObject = read.manifest;
+  const messages = messageIndex(manifest);
 
   const events = new Map<string, EventView>();
-  for (const [file, json] of files) {
+  for (const parsed of set.files) {
+    const file = parsed.path;
+    const json = parsed.json as JsonObject;
+    const root = set.types.get(parsed.root) as NamedType;
     const folders = file.split("/").slice(0, -1);
-    const shared = folders[0] === SHARED_FOLDER || json[SHARED_ATTRIBUTE] === true || json.type !== "record";
+    const shared = folders[0] === SHARED_FOLDER || json[SHARED_ATTRIBUTE] === true || root.kind !== "record";
     if (shared || folders.length === 0) continue;
-    const name = qualify(json.name as string, typeof json.namespace === "string" ? json.namespace : "");
-    const self = inlineNamedTypes(json, (full) => definitions.get(full));
+    const name = root.fullName;
+    const self = selfContainedOf(name, set.types);
     let schema: AvroSchema;
     try {
       avro.Type.forSchema(self as avro.Schema);
@@ -170,7 +166,8 @@ export function buildView(snapshot: SchemaFiles, strict: boolean): CatalogView {
       schema,
     });
   }
-  return { label: snapshot.label, events, files, manifest, manifestText };
+  const parsed = new Map(set.files.map((f) => [f.path, f]));
+  return { label: snapshot.label, events, files, parsed, types: set.types, manifest, manifestText };
 }
 
 interface ManifestMessage {
@@ -180,46 +177,35 @@ interface ManifestMessage {
   destinations: EventDestination[];
 }
 
-/** The manifest's messages by schema file (relative to the schemas folder), with the channels that carry them. */
-export function manifestMessages(manifest: JsonObject): Map<string, ManifestMessage> {
-  const components = isObject(manifest.components) ? manifest.components : {};
-  const raw = isObject(components.messages) ? components.messages : {};
+/**
+ * The manifest's messages by schema file (relative to the schemas folder), with the event channels that carry
+ * them; read with the catalog's manifest reader, tolerantly (lint reports what is missing).
+ */
+export function messageIndex(manifest: JsonObject): Map<string, ManifestMessage> {
   const byId = new Map<string, ManifestMessage & { file: string }>();
-  for (const [id, message] of Object.entries(raw)) {
-    if (!isObject(message)) continue;
-    const payload = isObject(message.payload) ? message.payload : {};
-    const ref = isObject(payload.schema) ? payload.schema.$ref : undefined;
-    if (typeof ref !== "string") continue;
-    const mode = message["x-kronos-compatibility"];
+  for (const { id, raw, schemaRef, schemaFile } of manifestMessages(manifest)) {
+    if (!isObject(raw) || schemaRef === undefined) continue;
+    const mode = raw["x-kronos-compatibility"];
     byId.set(id, {
       id,
-      file: posix.normalize(ref),
+      file: schemaFile ?? schemaRef,
       compatibility: COMPATIBILITY_MODES.includes(mode as Compatibility)
         ? (mode as Compatibility)
         : DEFAULT_COMPATIBILITY,
-      owner: typeof message["x-kronos-owner"] === "string" ? message["x-kronos-owner"] : null,
+      owner: typeof raw["x-kronos-owner"] === "string" ? raw["x-kronos-owner"] : null,
       destinations: [],
     });
   }
-  const channels = isObject(manifest.channels) ? manifest.channels : {};
-  for (const [channelId, channel] of Object.entries(channels)) {
-    if (!isObject(channel)) continue;
-    const bindings = isObject(channel.bindings) ? channel.bindings : {};
-    const amqp = isObject(bindings.amqp) ? bindings.amqp : undefined;
-    const kafka = isObject(bindings.kafka) ? bindings.kafka : undefined;
-    const exchange = amqp && isObject(amqp.exchange) ? amqp.exchange.name : undefined;
-    const address = typeof channel.address === "string" ? channel.address : undefined;
-    const destination: EventDestination | undefined = kafka
-      ? { broker: "kafka", name: String(kafka.topic ?? address), channel: channelId }
-      : amqp
-        ? { broker: "rabbitmq", name: String(exchange ?? address), channel: channelId }
-        : undefined;
-    if (destination === undefined) continue;
-    const refs = isObject(channel.messages) ? Object.values(channel.messages) : [];
-    for (const ref of refs) {
-      const target = isObject(ref) && typeof ref.$ref === "string" ? ref.$ref : "";
-      const id = target.startsWith("#/components/messages/") ? target.slice("#/components/messages/".length) : "";
-      const message = byId.get(id);
+  for (const channel of manifestChannels(manifest)) {
+    const broker = channel.bindings[0];
+    if (channel.role !== "events" || broker === undefined || channel.name === undefined) continue;
+    const destination: EventDestination = {
+      broker: broker === "kafka" ? "kafka" : "rabbitmq",
+      name: channel.name,
+      channel: channel.id,
+    };
+    for (const { id } of channel.messages) {
+      const message = id === undefined ? undefined : byId.get(id);
       if (
         message &&
         !message.destinations.some((d) => d.broker === destination.broker && d.name === destination.name)

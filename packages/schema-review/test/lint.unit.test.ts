@@ -1,5 +1,6 @@
+import type { LintFinding } from "@kronos/catalog";
 import { describe, expect, it } from "vitest";
-import { type LintFinding, lintFiles } from "../src/lint.js";
+import { lintFiles } from "../src/lint.js";
 import { buildView } from "../src/snapshot.js";
 
 type Files = Record<string, object | string>;
@@ -32,7 +33,7 @@ function lint(head: Files, base: Files = {}, file = "gaia/Alert.avsc"): LintFind
     ...files,
   });
   const h = snapshot("head", withManifest(head));
-  return lintFiles(buildView(h, true), buildView(snapshot("base", withManifest(base)), true), [file], h.files);
+  return lintFiles(buildView(h, true), buildView(snapshot("base", withManifest(base)), true), [file]);
 }
 
 function alert(fields: object[], extra: object = {}): object {

@@ -1,8 +1,8 @@
 import type { Compatibility } from "@kronos/catalog";
+import { EVOLUTION_MATRIX as MATRIX } from "@kronos/catalog/testing";
 import { TestResources, testEndpoints } from "@kronos/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { judge, parseAvro, ReviewError, ReviewRegistry, type SchemaVersion } from "../src/index.js";
-import { MATRIX } from "./matrix.js";
 
 const resources = new TestResources();
 afterAll(() => resources.cleanup());

@@ -1,6 +1,6 @@
+import { EVOLUTION_MATRIX as MATRIX } from "@kronos/catalog/testing";
 import { describe, expect, it } from "vitest";
 import { checkResolution, explain, judge, parseAvro, type SchemaVersion } from "../src/index.js";
-import { MATRIX } from "./matrix.js";
 
 function version(label: string, json: object): SchemaVersion {
   return { label, source: "test", json: json as never, schema: parseAvro(json as never) };

@@ -1,4 +1,4 @@
-import { CodegenError } from "./errors.js";
+import { SchemaError } from "./schema-error.js";
 
 /** A 1-based position in a text. */
 export interface Position {
@@ -21,7 +21,7 @@ export function pointerSegment(key: string | number): string {
  * Parses JSON (RFC 8259) remembering where each value starts, so schema errors can name a line and column.
  * Duplicate keys are refused: JSON.parse would silently keep the last one.
  *
- * @throws CodegenError `CODEGEN_INVALID_JSON` with the line and column of the first syntax error.
+ * @throws SchemaError `SCHEMA_INVALID_JSON` with the line and column of the first syntax error.
  */
 export function parseJson(file: string, text: string): ParsedJson {
   const positions = new Map<string, Position>();
@@ -31,7 +31,7 @@ export function parseJson(file: string, text: string): ParsedJson {
 
   const here = (): Position => ({ line, column: i - lineStart + 1 });
   const fail = (reason: string, at: Position = here()): never => {
-    throw new CodegenError("CODEGEN_INVALID_JSON", file, { pointer: "", ...at }, reason);
+    throw new SchemaError("SCHEMA_INVALID_JSON", file, { pointer: "", ...at }, reason);
   };
   const describe = (): string => (i >= text.length ? "end of input" : `${JSON.stringify(text[i])}`);
 
