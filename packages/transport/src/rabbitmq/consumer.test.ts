@@ -29,7 +29,7 @@ describe("subscriptionSettings", () => {
     [{ queue: "" }, /queue must be a non-empty string/],
     [{ consumerName: "" }, /consumerName/],
     [{ maxAttempts: 0 }, /maxAttempts must be an integer ≥ 1/],
-    [{ retryTiersMs: [] }, /retryTiersMs must list at least one delay/],
+    [{ retryTiersMs: [], maxAttempts: 2 }, /retryTiersMs \[\] allows no retries/],
     [{ retryTiersMs: [-5] }, /retryTiersMs each delay/],
     [{ deadLetter: { exchange: "dlx" } }, /deadLetter needs/],
   ])("refuses %j with INVALID_OPTIONS", (overrides, message) => {

@@ -20,11 +20,12 @@ export interface AmqpSubscriptionOptions {
   readonly prefetch: number;
   /** Name of the consumer (consumer tag prefix; the `x-kronos-dl-consumer` header). */
   readonly consumerName: string;
-  /** Attempts before a retry becomes a dead letter with reason "max-attempts". Default 5. */
+  /** Attempts before a retry becomes a dead letter with reason "max-attempts". Default 5 (1 without retry tiers). */
   readonly maxAttempts?: number;
   /**
    * Delay tiers of the retry path, ms, in any order (the consume policy sorts them). Default [1000, 5000, 30000,
-   * 300000]. A retry's delay is rounded UP to the nearest tier (capped at the largest).
+   * 300000]. A retry's delay is rounded UP to the nearest tier (capped at the largest). `[]`: no retries
+   * (`maxAttempts` is then 1: `retry()` dead-letters at once; no delay queue is declared).
    */
   readonly retryTiersMs?: readonly number[];
   /** Deliveries not settled within this many ms are released (see `ConsumePolicyOptions.leaseMs`). Default none. */
