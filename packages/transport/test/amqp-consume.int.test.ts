@@ -356,6 +356,41 @@ describe("createAmqpSubscription (real RabbitMQ)", () => {
     expect(await management.getQueue(deadLetterQueueName(queue))).toBeUndefined();
   });
 
+  it('deadLetter "queue-policy": nack without requeue to the queue\'s own DLX (x-death), the channel stays usable', async () => {
+    const ownDlx = uniqueName("consume-own-dlx");
+    exchanges.push(ownDlx);
+    const ownDlq = uniqueName("consume-own-dlq");
+    queues.push(ownDlq);
+    const queue = await queueWith({ deadLetter: { exchange: ownDlx, queue: ownDlq } });
+    const box = inbox();
+    subscribe(queue, box.handler, { deadLetter: "queue-policy", retryTiersMs: [] });
+    await send("", queue, BODY, { messageId: "m-policy-1" });
+    const first = await box.next();
+    await first.deadLetter("rejected", { code: "REJECTED", message: "no" });
+    expect((await rejection(first.ack())).code).toBe("ALREADY_SETTLED");
+    const dead = await take(ownDlq);
+    expect(dead.content.equals(BODY)).toBe(true);
+    expect(readDeadLetter(dead.properties.headers ?? {}, dead.properties)).toMatchObject({
+      writer: "x-death",
+      reason: "rejected",
+      queue,
+      messageId: "m-policy-1",
+    });
+    // Without retry tiers, retry() dead-letters the same way; the channel was not broken by a second settle.
+    await send("", queue, BODY, { messageId: "m-policy-2" });
+    const second = await box.next();
+    expect(await second.retry({ delayMs: 0 })).toBe("dead-lettered");
+    expect((await take(ownDlq)).properties.messageId).toBe("m-policy-2");
+    await send("", queue, BODY, { messageId: "m-policy-3" });
+    const third = await box.next();
+    expect(third).toMatchObject({ messageId: "m-policy-3", redelivered: false });
+    await third.ack();
+    await eventually(async () => expect(await depth(queue)).toBe(0), 5000);
+    // Neither the default dead-letter layout nor a delay queue was declared.
+    expect(await management.getQueue(deadLetterQueueName(queue))).toBeUndefined();
+    expect(await management.getQueue(retryQueueName(queue, 300))).toBeUndefined();
+  });
+
   it("deadLetter declares and uses <queue>.dlx → <queue>.dlq when the queue has no DLX", async () => {
     const queue = await queueWith({ type: "quorum" });
     await send("", queue, BODY, { messageId: "m-no-dlx" });

@@ -32,8 +32,13 @@ export interface AmqpSubscriptionOptions {
   readonly leaseMs?: number;
   /** Where the subscription records its consumer metrics (`createConsumeMetrics`). Default: nothing recorded. */
   readonly metrics?: ConsumeMetrics;
-  /** Where dead letters go. Default: resolved per queue (see {@link createAmqpSubscription}). */
-  readonly deadLetter?: { readonly exchange: string; readonly routingKey: string };
+  /**
+   * Where dead letters go. Default: resolved per queue (see {@link createAmqpSubscription}). `"queue-policy"`: a
+   * dead letter is `basic.nack` without requeue, so RabbitMQ itself dead-letters the message as the queue is
+   * configured (its `x-dead-letter-exchange`, with `x-death` headers instead of the `x-kronos-dl-*` ones), or
+   * drops it when the queue has none.
+   */
+  readonly deadLetter?: { readonly exchange: string; readonly routingKey: string } | "queue-policy";
   /** Used to resolve the queue's dead-letter target when `deadLetter` is not given. */
   readonly management?: RabbitManagementClient;
   readonly logger?: TransportLogger;
@@ -78,9 +83,10 @@ export function subscriptionSettings(options: AmqpSubscriptionOptions): AmqpSubs
   const deadLetter = options.deadLetter;
   if (
     deadLetter !== undefined &&
+    deadLetter !== "queue-policy" &&
     (typeof deadLetter.exchange !== "string" || typeof deadLetter.routingKey !== "string")
   ) {
-    throw invalid("deadLetter needs an exchange name and a routingKey string");
+    throw invalid('deadLetter needs an exchange name and a routingKey string, or is "queue-policy"');
   }
   return {
     queue: options.queue,
@@ -104,7 +110,9 @@ export function subscriptionSettings(options: AmqpSubscriptionOptions): AmqpSubs
  *   subscription was closed first. A subscription whose `ready` rejected is closed.
  * - Retries and dead letters are published on a separate confirm channel (an {@link AmqpPublisher}); see
  *   {@link createRetryPath} for delay queues and the dead-letter target (`deadLetter`, else the queue's own DLX
- *   through `management`, else `<queue>.dlx` → `<queue>.dlq`, declared if missing).
+ *   through `management`, else `<queue>.dlx` → `<queue>.dlq`, declared if missing). With `deadLetter:
+ *   "queue-policy"` a dead letter is not published but nacked without requeue on the consumer channel, leaving it
+ *   to the queue's own dead-lettering (RabbitMQ's `x-death`, which `readDeadLetter` reads too).
  * - `pause()` stops handing deliveries to the handler and keeps them in memory (at most `prefetch`: the broker
  *   sends no more while they are unsettled); `resume()` hands them over in order.
  * - When the connection is lost, the unsettled deliveries go back to the queue (the broker requeues them with
@@ -161,7 +169,7 @@ class AmqpSubscription implements Subscription {
     this.ready.catch(() => {});
     const retryPath = createRetryPath(manager, {
       queue: this.#settings.queue,
-      deadLetter: options.deadLetter,
+      deadLetter: options.deadLetter === "queue-policy" ? undefined : options.deadLetter,
       management: options.management,
       logger: this.#logger,
     });
@@ -177,6 +185,7 @@ class AmqpSubscription implements Subscription {
       policy: this.#settings.policy,
       recorder: this.#recorder,
       retryPath,
+      deadLetterByPolicy: options.deadLetter === "queue-policy",
       logger: this.#logger,
       track: (operation) => {
         this.#inFlight.add(operation);
