@@ -71,6 +71,15 @@ async function queueWith(options: QueueOptions = {}): Promise<string> {
   return queue;
 }
 
+/** A queue dead-lettering to an exchange and queue of its own names (not the default `<queue>.dlx`/`.dlq`). */
+async function queueWithOwnDeadLetters(): Promise<{ queue: string; dlq: string }> {
+  const dlx = uniqueName("consume-custom-dlx");
+  exchanges.push(dlx);
+  const dlq = uniqueName("consume-custom-dlq");
+  queues.push(dlq);
+  return { queue: await queueWith({ deadLetter: { exchange: dlx, queue: dlq } }), dlq };
+}
+
 /** A unique topic exchange. */
 async function topicExchange(): Promise<string> {
   const exchange = uniqueName("consume-x");
@@ -329,11 +338,7 @@ describe("createAmqpSubscription (real RabbitMQ)", () => {
   });
 
   it("deadLetter goes to the queue's configured DLX, found through the management API", async () => {
-    const customDlx = uniqueName("consume-custom-dlx");
-    exchanges.push(customDlx);
-    const customDlq = uniqueName("consume-custom-dlq");
-    queues.push(customDlq);
-    const queue = await queueWith({ deadLetter: { exchange: customDlx, queue: customDlq } });
+    const { queue, dlq: customDlq } = await queueWithOwnDeadLetters();
     await send("", queue, BODY, { messageId: "m-decode" });
     const box = inbox();
     subscribe(queue, box.handler, { management });
@@ -357,11 +362,7 @@ describe("createAmqpSubscription (real RabbitMQ)", () => {
   });
 
   it('deadLetter "queue-policy": nack without requeue to the queue\'s own DLX (x-death), the channel stays usable', async () => {
-    const ownDlx = uniqueName("consume-own-dlx");
-    exchanges.push(ownDlx);
-    const ownDlq = uniqueName("consume-own-dlq");
-    queues.push(ownDlq);
-    const queue = await queueWith({ deadLetter: { exchange: ownDlx, queue: ownDlq } });
+    const { queue, dlq: ownDlq } = await queueWithOwnDeadLetters();
     const box = inbox();
     subscribe(queue, box.handler, { deadLetter: "queue-policy", retryTiersMs: [] });
     await send("", queue, BODY, { messageId: "m-policy-1" });

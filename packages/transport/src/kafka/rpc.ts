@@ -7,6 +7,7 @@ import { silentLogger, type TransportLogger } from "../logger.js";
 import type { ConsumeMetrics } from "../metrics/consume.js";
 import { PendingReplies } from "../pending-replies.js";
 import { answerRequest, incomingRequest, type OutgoingReply } from "../rpc/answer.js";
+import { RequestsInHand } from "../rpc/in-hand.js";
 import type { IncomingRequest, RequestHandler, RequestOptions, RequestReply } from "../rpc/types.js";
 import { BOUNDED_RETRIES, kafkaClientFor } from "./client.js";
 import type { KafkaConnection } from "./connection.js";
@@ -357,7 +358,7 @@ export function serveKafkaRequests(
   const clientId = options.clientId ?? "kronos-responder";
   const ownPublisher = options.publisher === undefined;
   const publisher = options.publisher ?? createKafkaPublisher(connection, { clientId, logger });
-  const running = new Set<Promise<void>>();
+  const inHand = new RequestsInHand();
 
   const replyRecord = (request: KafkaIncomingRequest, replyTo: string, reply: OutgoingReply): KafkaRecord => {
     const headers: Record<string, string> = { ...reply.headers, "message-id": reply.messageId };
@@ -406,11 +407,7 @@ export function serveKafkaRequests(
         ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
         logger,
       },
-      (delivery) => {
-        const task = serve(delivery);
-        running.add(task);
-        void task.finally(() => running.delete(task));
-      },
+      (delivery) => inHand.add(serve(delivery)),
     );
     ready = subscription.ready.then(() => logger.info({ topic, groupId }, "serving Kafka requests"));
   } catch (error) {
@@ -428,15 +425,7 @@ export function serveKafkaRequests(
         // Requests in hand finish (reply written, offset settled; at most 5 s) before the subscription commits
         // and leaves.
         subscription?.pause();
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          Promise.allSettled([...running]),
-          new Promise((resolve) => {
-            timer = setTimeout(resolve, CLOSE_WAIT_MS);
-            timer.unref();
-          }),
-        ]);
-        clearTimeout(timer);
+        await inHand.finished(CLOSE_WAIT_MS);
         await subscription?.close();
         if (ownPublisher) await publisher.close();
       })();

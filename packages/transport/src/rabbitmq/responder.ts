@@ -5,6 +5,7 @@ import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import type { ConsumeMetrics } from "../metrics/consume.js";
 import { answerRequest, incomingRequest, type OutgoingReply } from "../rpc/answer.js";
+import { RequestsInHand } from "../rpc/in-hand.js";
 import type { IncomingRequest, RequestHandler } from "../rpc/types.js";
 import type { AmqpConnectionManager } from "./connection-manager.js";
 import { createAmqpSubscription } from "./consumer.js";
@@ -86,7 +87,7 @@ export function serveAmqpRequests(
   const { queue } = options;
   const prefetch = options.prefetch ?? DEFAULT_PREFETCH;
   const publisher = createAmqpPublisher(manager, { logger });
-  const running = new Set<Promise<void>>();
+  const inHand = new RequestsInHand();
   let subscription: Subscription | undefined;
   let closed = false;
   let failures = 0;
@@ -156,11 +157,7 @@ export function serveAmqpRequests(
           ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
           logger,
         },
-        (delivery) => {
-          const task = serve(delivery);
-          running.add(task);
-          void task.finally(() => running.delete(task));
-        },
+        (delivery) => inHand.add(serve(delivery)),
       );
     } catch (error) {
       // INVALID_OPTIONS: trying again cannot help.
@@ -210,15 +207,7 @@ export function serveAmqpRequests(
       subscription = undefined;
       // Hold back what RabbitMQ sends meanwhile (requeued on close), let the handlers running finish and settle.
       current?.pause();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...running]),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, CLOSE_WAIT_MS);
-          timer.unref();
-        }),
-      ]);
-      clearTimeout(timer);
+      await inHand.finished(CLOSE_WAIT_MS);
       await current?.close();
       await publisher.close();
     },
