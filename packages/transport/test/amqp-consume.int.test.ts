@@ -71,6 +71,15 @@ async function queueWith(options: QueueOptions = {}): Promise<string> {
   return queue;
 }
 
+/** A queue dead-lettering to an exchange and queue of its own names (not the default `<queue>.dlx`/`.dlq`). */
+async function queueWithOwnDeadLetters(): Promise<{ queue: string; dlq: string }> {
+  const dlx = uniqueName("consume-custom-dlx");
+  exchanges.push(dlx);
+  const dlq = uniqueName("consume-custom-dlq");
+  queues.push(dlq);
+  return { queue: await queueWith({ deadLetter: { exchange: dlx, queue: dlq } }), dlq };
+}
+
 /** A unique topic exchange. */
 async function topicExchange(): Promise<string> {
   const exchange = uniqueName("consume-x");
@@ -329,11 +338,7 @@ describe("createAmqpSubscription (real RabbitMQ)", () => {
   });
 
   it("deadLetter goes to the queue's configured DLX, found through the management API", async () => {
-    const customDlx = uniqueName("consume-custom-dlx");
-    exchanges.push(customDlx);
-    const customDlq = uniqueName("consume-custom-dlq");
-    queues.push(customDlq);
-    const queue = await queueWith({ deadLetter: { exchange: customDlx, queue: customDlq } });
+    const { queue, dlq: customDlq } = await queueWithOwnDeadLetters();
     await send("", queue, BODY, { messageId: "m-decode" });
     const box = inbox();
     subscribe(queue, box.handler, { management });
@@ -354,6 +359,37 @@ describe("createAmqpSubscription (real RabbitMQ)", () => {
     expect(await depth(queue)).toBe(0);
     // The default layout was not used.
     expect(await management.getQueue(deadLetterQueueName(queue))).toBeUndefined();
+  });
+
+  it('deadLetter "queue-policy": nack without requeue to the queue\'s own DLX (x-death), the channel stays usable', async () => {
+    const { queue, dlq: ownDlq } = await queueWithOwnDeadLetters();
+    const box = inbox();
+    subscribe(queue, box.handler, { deadLetter: "queue-policy", retryTiersMs: [] });
+    await send("", queue, BODY, { messageId: "m-policy-1" });
+    const first = await box.next();
+    await first.deadLetter("rejected", { code: "REJECTED", message: "no" });
+    expect((await rejection(first.ack())).code).toBe("ALREADY_SETTLED");
+    const dead = await take(ownDlq);
+    expect(dead.content.equals(BODY)).toBe(true);
+    expect(readDeadLetter(dead.properties.headers ?? {}, dead.properties)).toMatchObject({
+      writer: "x-death",
+      reason: "rejected",
+      queue,
+      messageId: "m-policy-1",
+    });
+    // Without retry tiers, retry() dead-letters the same way; the channel was not broken by a second settle.
+    await send("", queue, BODY, { messageId: "m-policy-2" });
+    const second = await box.next();
+    expect(await second.retry({ delayMs: 0 })).toBe("dead-lettered");
+    expect((await take(ownDlq)).properties.messageId).toBe("m-policy-2");
+    await send("", queue, BODY, { messageId: "m-policy-3" });
+    const third = await box.next();
+    expect(third).toMatchObject({ messageId: "m-policy-3", redelivered: false });
+    await third.ack();
+    await eventually(async () => expect(await depth(queue)).toBe(0), 5000);
+    // Neither the default dead-letter layout nor a delay queue was declared.
+    expect(await management.getQueue(deadLetterQueueName(queue))).toBeUndefined();
+    expect(await management.getQueue(retryQueueName(queue, 300))).toBeUndefined();
   });
 
   it("deadLetter declares and uses <queue>.dlx → <queue>.dlq when the queue has no DLX", async () => {

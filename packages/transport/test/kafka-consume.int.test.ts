@@ -393,6 +393,34 @@ describe("Kafka subscription (real Kafka)", () => {
     await until("the original committed", async () => (await committed(groupId, name)) === "1");
   });
 
+  it("retryTiersMs []: no retry topic is created or consumed; a retry and a throwing handler dead-letter at once", async () => {
+    const name = await topic(1);
+    const groupId = `${name}-g`;
+    const outcomes: string[] = [];
+    const once = subscribe({ topic: name, groupId, from: "earliest", retryTiersMs: [] }, (d) => {
+      if (d.key === "throws") throw new Error("handler exploded");
+      void d.retry({ delayMs: 0, reason: "later please" }).then((outcome) => outcomes.push(outcome));
+    });
+    await once.subscription.ready;
+    expect((await admin.listTopics()).filter((t) => t.startsWith(`${name}.retry.`))).toEqual([]);
+    await publisher.publish({ topic: name, key: "retries", value: Buffer.from("a") });
+    await publisher.publish({ topic: name, key: "throws", value: Buffer.from("b") });
+    await until("the retry settled", () => outcomes.length === 1);
+    expect(outcomes).toEqual(["dead-lettered"]);
+    const letters = (await readBack(kafka, `${name}.dlq`, 2)).sort((a, b) =>
+      String(a.key).localeCompare(String(b.key)),
+    );
+    expect(
+      letters.map((l) => [l.key, readDeadLetter(l.headers)?.reason, readDeadLetter(l.headers)?.errorCode]),
+    ).toEqual([
+      ["retries", "max-attempts", "CLIENT_RETRY"],
+      ["throws", "max-attempts", "HANDLER_FAILED"],
+    ]);
+    expect(once.seen.map((d) => d.attempt)).toEqual([1, 1]);
+    await until("both committed", async () => (await committed(groupId, name)) === "2");
+    expect((await admin.listTopics()).filter((t) => t.startsWith(`${name}.retry.`))).toEqual([]);
+  });
+
   it('deadLetter("decode-failed") lands in <topic>.dlq at once, named after the consumer of an ephemeral subscription', async () => {
     const name = await topic(1);
     const settled: string[] = [];

@@ -351,6 +351,32 @@ describe("Kafka request/reply", () => {
     expect(Date.now() - closing).toBeLessThan(3000);
   }, 40_000);
 
+  it("a handler that throws: the request is skipped (no reply, offset committed); the responder makes no retry topics", async () => {
+    const boomTopic = resources.topic("transport-rpc-boom");
+    await admin.createTopics({ topics: [{ topic: boomTopic, numPartitions: 1 }], waitForLeaders: true });
+    const groupId = resources.topic("transport-rpc-boom-responder");
+    const boom = serveKafkaRequests(connection, { topic: boomTopic, groupId }, async (incoming) => {
+      if (incoming.body.toString() === "boom") throw new Error("handler exploded");
+      return { content: incoming.body };
+    });
+    try {
+      await boom.ready;
+      await failure(
+        requester.request({ topic: boomTopic, value: Buffer.from("boom") }, { timeoutMs: 1000 }),
+        "REPLY_TIMEOUT",
+      );
+      const reply = await requester.request({ topic: boomTopic, value: Buffer.from("fine") }, { timeoutMs: 10_000 });
+      expect(reply.body.toString()).toBe("fine");
+      await eventually(async () => {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [boomTopic] });
+        expect(committed?.partitions[0]?.offset).toBe("2");
+      }, 10_000);
+      expect((await admin.listTopics()).filter((name) => name.startsWith(`${boomTopic}.`))).toEqual([]);
+    } finally {
+      await boom.close();
+    }
+  }, 30_000);
+
   it("a missing request topic fails at once (DESTINATION_NOT_FOUND)", async () => {
     await failure(
       requester.request({ topic: `missing-${crypto.randomUUID()}`, value: Buffer.from("1") }, { timeoutMs: 10_000 }),

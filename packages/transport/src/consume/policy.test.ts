@@ -23,12 +23,13 @@ describe("retry tiers (one meaning for both brokers)", () => {
     expect(retryTier(3_600_000, [1000, 5000, 30_000])).toBe(30_000);
   });
 
-  it("sorts and dedupes tiers (order carries no meaning) and refuses empty or non-positive ones", () => {
+  it("sorts and dedupes tiers (order carries no meaning), takes none (no retries), refuses non-positive ones", () => {
     expect(normalizeRetryTiers([5000, 1000, 5000])).toEqual({ tiers: [1000, 5000], problem: undefined });
     expect(normalizeRetryTiers([300, 1000]).tiers).toEqual([300, 1000]);
     expect(normalizeRetryTiers([1000, 300]).tiers).toEqual([300, 1000]);
     expect(normalizeRetryTiers([300, 300]).tiers).toEqual([300]);
-    expect(normalizeRetryTiers([]).problem).toMatch(/at least one/);
+    expect(normalizeRetryTiers([])).toEqual({ tiers: [], problem: undefined });
+    expect(normalizeRetryTiers("1000" as unknown as number[]).problem).toMatch(/must be an array/);
     expect(normalizeRetryTiers([0]).problem).toMatch(/integer from 1/);
     expect(normalizeRetryTiers([1.5]).problem).toMatch(/integer from 1/);
     expect(normalizeRetryTiers([-1]).problem).toMatch(/integer from 1/);
@@ -50,12 +51,25 @@ describe("consumePolicy", () => {
   it.each([
     [{ maxAttempts: 0 }, /subscription to "t": maxAttempts must be an integer ≥ 1, got 0/],
     [{ maxAttempts: 1.5 }, /maxAttempts/],
-    [{ retryTiersMs: [] }, /retryTiersMs must list at least one delay/],
+    [{ retryTiersMs: [], maxAttempts: 3 }, /retryTiersMs \[\] allows no retries, so maxAttempts must be 1.*got 3/],
     [{ retryTiersMs: [-5] }, /retryTiersMs each delay/],
     [{ leaseMs: 0 }, /leaseMs must be an integer ≥ 1 ms, got 0/],
   ])("refuses %j with INVALID_OPTIONS naming the setting", (options, message) => {
     expect(() => consumePolicy(options, invalid)).toThrow(expect.objectContaining({ code: "INVALID_OPTIONS" }));
     expect(() => consumePolicy(options, invalid)).toThrow(message);
+  });
+});
+
+describe("no retry tiers: no retries", () => {
+  it("means one attempt: maxAttempts defaults to 1, and every retry dead-letters with reason max-attempts", () => {
+    const policy = consumePolicy({ retryTiersMs: [] }, invalid);
+    expect(policy).toEqual({ maxAttempts: 1, retryTiersMs: [], leaseMs: undefined });
+    expect(consumePolicy({ retryTiersMs: [], maxAttempts: 1 }, invalid).maxAttempts).toBe(1);
+    expect(decideRetry(policy, 1, { delayMs: 0, code: "HANDLER_FAILED", reason: "boom" })).toEqual({
+      action: "dead-letter",
+      reason: "max-attempts",
+      error: { code: "HANDLER_FAILED", message: "boom" },
+    });
   });
 });
 

@@ -7,6 +7,10 @@
  * Retry tiers are a SET of delays: order and duplicates carry no meaning (a retry picks its tier by its delay,
  * never by its attempt number), so both brokers take them in any order and use them sorted ascending, without
  * duplicates. Each tier is one delay queue `<queue>.retry.<ms>` or retry topic `<topic>.retry.<ms>`.
+ *
+ * No tiers (`retryTiersMs: []`) means no retries: every delivery has one attempt (`maxAttempts` is 1, and any other
+ * value is refused), so `retry()` dead-letters at once with reason `max-attempts`, and a Kafka subscription
+ * creates and consumes no retry topics. For consumers that never retry (the request/reply responders).
  */
 import { TransportError } from "../errors.js";
 import type { DeadLetterReason } from "./dead-letter.js";
@@ -35,11 +39,11 @@ export const CONSUME_ERROR_CODES = {
 export const MAX_RETRY_TIER_MS = 2 ** 32 - 1;
 
 /**
- * Checks retry tiers and returns them sorted ascending without duplicates, or `problem` saying what is wrong
- * (the caller words the error, naming its topic or queue and the `retryTiersMs` setting).
+ * Checks retry tiers and returns them sorted ascending without duplicates (empty: no retries), or `problem` saying
+ * what is wrong (the caller words the error, naming its topic or queue and the `retryTiersMs` setting).
  */
 export function normalizeRetryTiers(tiers: readonly number[]): { tiers: number[]; problem: string | undefined } {
-  if (!Array.isArray(tiers) || tiers.length === 0) return { tiers: [], problem: "must list at least one delay" };
+  if (!Array.isArray(tiers)) return { tiers: [], problem: "must be an array of delays" };
   for (const tier of tiers) {
     if (!Number.isSafeInteger(tier) || tier < 1 || tier > MAX_RETRY_TIER_MS) {
       return {
@@ -63,9 +67,15 @@ export function retryTier(delayMs: number, tiers: readonly number[]): number {
 
 /** The settings of {@link ConsumePolicy}, as the subscriptions' options spell them. */
 export interface ConsumePolicyOptions {
-  /** Attempts before a retry becomes a dead letter with reason `max-attempts` (≥ 1). Default 5. */
+  /**
+   * Attempts before a retry becomes a dead letter with reason `max-attempts` (≥ 1). Default 5, or 1 when
+   * `retryTiersMs` is empty (then only 1 is accepted).
+   */
   readonly maxAttempts?: number | undefined;
-  /** Retry tiers in ms, in any order (see the module doc). Default [1000, 5000, 30000, 300000]. */
+  /**
+   * Retry tiers in ms, in any order (see the module doc); `[]`: no retries (one attempt per delivery). Default
+   * [1000, 5000, 30000, 300000].
+   */
   readonly retryTiersMs?: readonly number[] | undefined;
   /**
    * A delivery not settled within this many ms is given back to the broker (released: it comes again with
@@ -77,27 +87,31 @@ export interface ConsumePolicyOptions {
 
 /** The checked policy of one subscription. */
 export interface ConsumePolicy {
+  /** 1 when there are no retry tiers. */
   readonly maxAttempts: number;
-  /** Sorted ascending, no duplicates, non-empty. */
+  /** Sorted ascending, no duplicates; empty: no retries. */
   readonly retryTiersMs: readonly number[];
   readonly leaseMs: number | undefined;
 }
 
 /**
  * Checks `options` and applies the defaults. Throws `INVALID_OPTIONS` through `invalid` (which prefixes the
- * subscription it is about), naming the setting: `maxAttempts` not an integer ≥ 1, `retryTiersMs` empty or not
- * integers from 1 ms to 2³²−1 ms, `leaseMs` not an integer ≥ 1.
+ * subscription it is about), naming the setting: `maxAttempts` not an integer ≥ 1 (or not 1 without retry
+ * tiers), `retryTiersMs` not integers from 1 ms to 2³²−1 ms, `leaseMs` not an integer ≥ 1.
  */
 export function consumePolicy(
   options: ConsumePolicyOptions,
   invalid: (message: string) => TransportError,
 ): ConsumePolicy {
-  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const { tiers, problem } = normalizeRetryTiers(options.retryTiersMs ?? DEFAULT_RETRY_TIERS_MS);
+  if (problem !== undefined) throw invalid(`retryTiersMs ${problem}`);
+  const maxAttempts = options.maxAttempts ?? (tiers.length === 0 ? 1 : DEFAULT_MAX_ATTEMPTS);
   if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
     throw invalid(`maxAttempts must be an integer ≥ 1, got ${String(options.maxAttempts)}`);
   }
-  const { tiers, problem } = normalizeRetryTiers(options.retryTiersMs ?? DEFAULT_RETRY_TIERS_MS);
-  if (problem !== undefined) throw invalid(`retryTiersMs ${problem}`);
+  if (tiers.length === 0 && maxAttempts !== 1) {
+    throw invalid(`retryTiersMs [] allows no retries, so maxAttempts must be 1 (or left out), got ${maxAttempts}`);
+  }
   const leaseMs = options.leaseMs;
   if (leaseMs !== undefined && (!Number.isSafeInteger(leaseMs) || leaseMs < 1)) {
     throw invalid(`leaseMs must be an integer ≥ 1 ms, got ${String(leaseMs)}`);

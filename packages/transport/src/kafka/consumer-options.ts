@@ -24,11 +24,12 @@ export interface KafkaSubscriptionOptions {
   readonly maxInFlight: number;
   /** Kafka client id, and the `consumer` of dead letters written by an ephemeral subscription. */
   readonly consumerName: string;
-  /** Attempts before a retry becomes a dead letter with reason `max-attempts`. Default 5. */
+  /** Attempts before a retry becomes a dead letter with reason `max-attempts`. Default 5 (1 without retry tiers). */
   readonly maxAttempts?: number;
   /**
    * Retry tiers in ms, in any order (the consume policy sorts them); one retry topic `<topic>.retry.<tier>` each.
-   * Default [1000, 5000, 30000, 300000].
+   * `[]`: no retries and no retry topics (`maxAttempts` is then 1: `retry()` dead-letters at once). Default
+   * [1000, 5000, 30000, 300000].
    */
   readonly retryTiersMs?: readonly number[];
   /** Deliveries not settled within this many ms are released (see `ConsumePolicyOptions.leaseMs`). Default none. */

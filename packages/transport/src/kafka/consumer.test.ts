@@ -28,7 +28,7 @@ describe("validateSubscriptionOptions", () => {
     ["an unknown from", { from: "middle" as "latest" }],
     ["a negative start offset", { startOffsets: new Map([[0, "-1"]]) }],
     ["a negative start partition", { startOffsets: new Map([[-1, "0"]]) }],
-    ["no retry tiers", { retryTiersMs: [] }],
+    ["no retry tiers with maxAttempts 3", { retryTiersMs: [], maxAttempts: 3 }],
     ["a fractional retry tier", { retryTiersMs: [1000, 1.5] }],
   ])("refuses %s with INVALID_OPTIONS", (_, change) => {
     expect(() => validateSubscriptionOptions({ ...valid, ...change })).toThrow(
@@ -40,9 +40,13 @@ describe("validateSubscriptionOptions", () => {
     expect(validateSubscriptionOptions({ ...valid, retryTiersMs: [5000, 1000, 5000] }).retryTiersMs).toEqual([
       1000, 5000,
     ]);
-    expect(() => validateSubscriptionOptions({ ...valid, retryTiersMs: [] })).toThrow(
-      /Kafka subscription to "orders": retryTiersMs must list at least one delay/,
+    expect(() => validateSubscriptionOptions({ ...valid, retryTiersMs: [], maxAttempts: 2 })).toThrow(
+      /Kafka subscription to "orders": retryTiersMs \[\] allows no retries/,
     );
+    expect(validateSubscriptionOptions({ ...valid, retryTiersMs: [] })).toMatchObject({
+      maxAttempts: 1,
+      retryTiersMs: [],
+    });
   });
 
   it("makes createKafkaSubscription throw at once, before touching Kafka", () => {

@@ -64,7 +64,9 @@ const CLOSE_STEP_TIMEOUT_MS = 5_000;
  *   record (so `position` can be behind positions already delivered), `attempt` from `x-kronos-attempt`, and
  *   the record timestamp of the original. Settling it commits the retry topic's offset. Every retry topic is
  *   created when the subscription starts (every member of a group must subscribe to the same topics: kafkajs'
- *   group leader assigns only the topics it subscribes to), with the topic's partition count.
+ *   group leader assigns only the topics it subscribes to), with the topic's partition count. With
+ *   `retryTiersMs: []` there are none: no retry topic is created or consumed, and `retry()` dead-letters at once
+ *   (reason `max-attempts`: the policy allows one attempt).
  * - **Dead letters.** `deadLetter()`, and `retry()` at `maxAttempts`, publish the original key, value and headers
  *   plus the `x-kronos-dl-*` headers to `<topic>.dlq` (created on first use) and then settle the original.
  * - **Settling** follows the shared consume policy (`consume/policy.ts`, `consume/settlement.ts`): the same
@@ -304,7 +306,9 @@ class KafkaTopicSubscription implements KafkaSubscription {
     await consumer.connect();
     await checkStillOpen();
     await consumer.subscribe({ topics: [this.#topic], fromBeginning: this.#from === "earliest" });
-    await consumer.subscribe({ topics: [...this.#retryTopics], fromBeginning: this.#groupId !== undefined });
+    if (this.#retryTopics.length > 0) {
+      await consumer.subscribe({ topics: [...this.#retryTopics], fromBeginning: this.#groupId !== undefined });
+    }
     await checkStillOpen();
     consumer
       .run({

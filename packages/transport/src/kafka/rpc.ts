@@ -1,13 +1,17 @@
 import { randomUUID } from "node:crypto";
 import type { Admin, Consumer, Kafka, KafkaMessage } from "kafkajs";
 import { createTopic, type TopicOptions } from "../admin/kafka-topics.js";
+import type { Delivery } from "../consume/delivery.js";
 import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
+import type { ConsumeMetrics } from "../metrics/consume.js";
 import { PendingReplies } from "../pending-replies.js";
 import { answerRequest, incomingRequest, type OutgoingReply } from "../rpc/answer.js";
+import { RequestsInHand } from "../rpc/in-hand.js";
 import type { IncomingRequest, RequestHandler, RequestOptions, RequestReply } from "../rpc/types.js";
 import { BOUNDED_RETRIES, kafkaClientFor } from "./client.js";
 import type { KafkaConnection } from "./connection.js";
+import { createKafkaSubscription, type KafkaSubscription } from "./consumer.js";
 import { kafkaHeadersText } from "./headers.js";
 import { createKafkaPublisher, type KafkaPublisher, type KafkaRecord } from "./publisher.js";
 
@@ -76,10 +80,14 @@ export interface KafkaRequesterOptions {
 export interface KafkaResponder {
   /**
    * Resolves once the consumer joined its group and sits at its start position (requests written from now on are
-   * served). Rejects with a {@link TransportError} `KAFKA_UNAVAILABLE` when it could not start.
+   * served). Rejects with a {@link TransportError} when it could not start: `DESTINATION_NOT_FOUND` (no such
+   * topic), `KAFKA_UNAVAILABLE`, `INVALID_OPTIONS`, `CLOSED` (closed first); see `createKafkaSubscription`.
    */
   readonly ready: Promise<void>;
-  /** Stops consuming (requests in hand finish first), closes the publisher it created. Idempotent; never rejects. */
+  /**
+   * Stops taking requests, waits (at most 5 s) for those in hand (their replies written and offsets settled),
+   * closes the subscription (committing what is settled) and the publisher it created. Idempotent; never rejects.
+   */
   close(): Promise<void>;
 }
 
@@ -89,8 +97,10 @@ export interface KafkaResponderOptions {
   readonly topic: string;
   /** The responder's consumer group (every instance of one service shares it). */
   readonly groupId: string;
-  /** Most requests of one fetched batch handled at once. Default: 32. */
+  /** Most requests handled at once (the subscription's `maxInFlight`). Default: 32. */
   readonly concurrency?: number;
+  /** Where the responder's subscription records its consumer metrics (`createConsumeMetrics`). Default: none. */
+  readonly metrics?: ConsumeMetrics;
   /** The publisher replies go out with. Default: one of its own (closed on close). */
   readonly publisher?: KafkaPublisher;
   /** Where the responder and kafkajs log. Default: nowhere. */
@@ -102,6 +112,8 @@ export interface KafkaResponderOptions {
 const DEFAULT_REPLY_TOPIC_OPTIONS: TopicOptions = { retentionMs: 3_600_000 };
 const DEFAULT_CONCURRENCY = 32;
 const REPLY_TIMEOUT_MS = 10_000;
+/** How long a responder's close waits for the requests in hand. */
+const CLOSE_WAIT_MS = 5000;
 /**
  * Longest wait of one fetch without records. A record ends the wait at once, so this costs no latency; it bounds
  * how long leaving the group takes (kafkajs lets the fetch in progress finish first; its default is 5 s).
@@ -325,13 +337,15 @@ export function createKafkaRequester(connection: KafkaConnection, options: Kafka
 }
 
 /**
- * Serves the requests of `options.topic` in consumer group `options.groupId`: each request is handed to `handler`
- * (up to `concurrency` of a fetched batch at once) and its reply is written to the topic named by the request's
- * `reply-to` header, with the request's `correlation-id` and key, and the headers `message-id`, `event-type` and
- * `content-type` when the reply has them. Offsets are committed once a batch is handled. A handler answering
- * `null`, or a request without `reply-to`, gets no reply. A handler that throws, or a reply that cannot be written
- * (within 10 s), is logged and the request skipped (Kafka has no per-record nack; the requester times out). A new
- * group starts at the end of the topic as it is when the responder starts. Never throws.
+ * Serves the requests of `options.topic` in consumer group `options.groupId` on a Kafka subscription
+ * (`createKafkaSubscription` without retry tiers: no retry topics). Each request is handed to `handler` (up to
+ * `concurrency` at once) and its reply is written to the topic named by the request's `reply-to` header, with the
+ * request's `correlation-id` and key, and the headers `message-id`, `event-type` and `content-type` when the reply
+ * has them; then the request is acked (its offset committed once every request before it is settled too). A
+ * handler answering `null`, or a request without `reply-to`, gets no reply. A handler that throws, or a reply
+ * that cannot be written (within 10 s), is logged and the request skipped (acked: the requester times out). A new
+ * group starts at the end of the topic as it is when it first joins (`from: "latest"`, resolved before `ready`
+ * resolves and committed at once): requests written before `ready` may be missed. Never throws.
  */
 export function serveKafkaRequests(
   connection: KafkaConnection,
@@ -341,16 +355,10 @@ export function serveKafkaRequests(
   const logger = options.logger ?? silentLogger;
   const { topic, groupId } = options;
   const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+  const clientId = options.clientId ?? "kronos-responder";
   const ownPublisher = options.publisher === undefined;
-  const publisher =
-    options.publisher ?? createKafkaPublisher(connection, { clientId: options.clientId ?? "kronos-responder", logger });
-  const kafka = kafkaClientFor(connection, {
-    clientId: options.clientId ?? "kronos-responder",
-    logger,
-    retry: BOUNDED_RETRIES,
-  });
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_WAIT_MS });
-  let closed = false;
+  const publisher = options.publisher ?? createKafkaPublisher(connection, { clientId, logger });
+  const inHand = new RequestsInHand();
 
   const replyRecord = (request: KafkaIncomingRequest, replyTo: string, reply: OutgoingReply): KafkaRecord => {
     const headers: Record<string, string> = { ...reply.headers, "message-id": reply.messageId };
@@ -360,58 +368,68 @@ export function serveKafkaRequests(
     return { topic: replyTo, key: request.key, value: reply.content, headers };
   };
 
-  const serve = async (partition: number, message: KafkaMessage): Promise<void> => {
+  const serve = async (delivery: Delivery): Promise<void> => {
+    const partition = delivery.position?.partition ?? -1;
+    const offset = delivery.position?.offset ?? "";
     const request: KafkaIncomingRequest = {
-      ...incomingRequest(message.value ?? Buffer.alloc(0), kafkaHeadersText(message.headers)),
-      key: message.key?.toString("utf8") ?? null,
+      ...incomingRequest(delivery.body, delivery.headers),
+      key: delivery.key ?? null,
       partition,
-      offset: message.offset,
+      offset,
     };
-    const where = { topic, partition, offset: message.offset, correlationId: request.correlationId };
+    const where = { topic, partition, offset, correlationId: request.correlationId };
     const answer = await answerRequest(request, handler, logger, where);
     if (answer.outcome === "failed") {
       logger.error({ ...where, err: answer.error }, "request handler failed; the request is skipped");
-      return;
+    } else if (answer.outcome === "reply") {
+      try {
+        await publisher.publish(replyRecord(request, answer.replyTo, answer.reply), { timeoutMs: REPLY_TIMEOUT_MS });
+      } catch (error) {
+        logger.error({ ...where, err: error, replyTo: answer.replyTo }, "could not write the reply");
+      }
     }
-    if (answer.outcome === "no-reply") return;
-    try {
-      await publisher.publish(replyRecord(request, answer.replyTo, answer.reply), { timeoutMs: REPLY_TIMEOUT_MS });
-    } catch (error) {
-      logger.error({ ...where, err: error, replyTo: answer.replyTo }, "could not write the reply");
-    }
+    // Rejects only with CLOSED (the responder is closing: the offset stays uncommitted, the request comes again).
+    await delivery.ack().catch((error: unknown) => logger.debug({ ...where, err: error }, "request not acked"));
   };
 
-  const ready = (async () => {
-    await startConsumer(
-      kafka,
-      consumer,
-      groupId,
-      topic,
+  let subscription: KafkaSubscription | undefined;
+  let ready: Promise<void>;
+  try {
+    subscription = createKafkaSubscription(
+      connection,
       {
-        eachBatch: async ({ batch, heartbeat }) => {
-          for (let i = 0; i < batch.messages.length; i += concurrency) {
-            await Promise.all(batch.messages.slice(i, i + concurrency).map((m) => serve(batch.partition, m)));
-            await heartbeat();
-          }
-        },
+        topic,
+        groupId,
+        from: "latest",
+        maxInFlight: concurrency,
+        consumerName: clientId,
+        retryTiersMs: [],
+        ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+        logger,
       },
-      () => closed,
+      (delivery) => inHand.add(serve(delivery)),
     );
-    logger.info({ topic, groupId }, "serving Kafka requests");
-  })().catch((error: unknown) => {
-    void consumer.disconnect().catch(() => {});
-    throw asTransportError(error, `could not consume Kafka topic "${topic}"`);
-  });
+    ready = subscription.ready.then(() => logger.info({ topic, groupId }, "serving Kafka requests"));
+  } catch (error) {
+    // INVALID_OPTIONS (e.g. an empty groupId or a topic name Kafka refuses): reported through `ready`.
+    ready = Promise.reject(error);
+  }
   // A caller that never awaits `ready` must not get an unhandled rejection.
   ready.catch(() => {});
+  let closing: Promise<void> | undefined;
 
   return {
     ready,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await stopConsumer(consumer, ready);
-      if (ownPublisher) await publisher.close();
+    close() {
+      closing ??= (async () => {
+        // Requests in hand finish (reply written, offset settled; at most 5 s) before the subscription commits
+        // and leaves.
+        subscription?.pause();
+        await inHand.finished(CLOSE_WAIT_MS);
+        await subscription?.close();
+        if (ownPublisher) await publisher.close();
+      })();
+      return closing;
     },
   };
 }

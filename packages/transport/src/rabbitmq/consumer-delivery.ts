@@ -28,6 +28,8 @@ export interface DeliveryContext extends SettlementContext {
   readonly queue: string;
   readonly consumerName: string;
   readonly retryPath: RetryPath;
+  /** `deadLetter: "queue-policy"`: a dead letter is a nack without requeue, not a published copy. */
+  readonly deadLetterByPolicy: boolean;
   readonly logger: TransportLogger;
 }
 
@@ -41,6 +43,8 @@ export interface DeliveryContext extends SettlementContext {
  *   confirmed).
  * - `retry()` and `deadLetter()` publish a copy through the queue's {@link RetryPath} and wait for its publisher
  *   confirm before acking the original; when they fail, the delivery stays unsettled and may be settled again.
+ *   With `deadLetterByPolicy`, a dead letter is `basic.nack` without requeue instead (RabbitMQ moves the message
+ *   to the queue's own dead-letter exchange, or drops it), and nothing is acked after it.
  * - When the channel the delivery came on is gone (connection lost, subscription closed), RabbitMQ has requeued
  *   the message and will deliver it again: `ack()` and `release()` resolve as no-ops, `retry()` and
  *   `deadLetter()` reject with `RABBITMQ_UNAVAILABLE` without publishing anything (a copy would be a duplicate).
@@ -121,6 +125,8 @@ function amqpSettlement(
       );
     }
   };
+  // Set once the message was nacked to the queue's own dead-lettering: the ack that follows a copy is then moot.
+  let nacked = false;
   return {
     check(operation: SettleOperation) {
       if (channel.open) return undefined;
@@ -131,10 +137,30 @@ function amqpSettlement(
           "lost or subscription closed); RabbitMQ requeued the message and will deliver it again",
       );
     },
-    ack: () => send("ack", (ch) => ch.ack(message)),
+    ack: () => {
+      if (!nacked) send("ack", (ch) => ch.ack(message));
+    },
     release: () => send("release", (ch) => ch.nack(message, false, true)),
     writeRetry: (tierMs, error, nowMs) => context.retryPath.retry(message, { tierMs, attempt, error, nowMs }),
-    writeDeadLetter: (reason, error, nowMs) =>
-      context.retryPath.deadLetter(message, { reason, error, attempt, consumer: context.consumerName, nowMs }),
+    writeDeadLetter: async (reason, error, nowMs) => {
+      if (!context.deadLetterByPolicy) {
+        return context.retryPath.deadLetter(message, { reason, error, attempt, consumer: context.consumerName, nowMs });
+      }
+      if (!channel.open) {
+        throw new TransportError(
+          "RABBITMQ_UNAVAILABLE",
+          `dead letter: the channel the message from RabbitMQ queue "${context.queue}" came on is closed; RabbitMQ ` +
+            "requeued the message and will deliver it again",
+        );
+      }
+      send("deadLetter", (ch) => ch.nack(message, false, false));
+      nacked = true;
+      return queuePolicyDestination(context.queue);
+    },
   };
+}
+
+/** The `destination` a dead letter left to the queue's own dead-lettering is counted under (metrics). */
+export function queuePolicyDestination(queue: string): string {
+  return `queue-policy:${queue}`;
 }

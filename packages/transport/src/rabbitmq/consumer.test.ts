@@ -20,6 +20,7 @@ describe("subscriptionSettings", () => {
       policy: { maxAttempts: DEFAULT_MAX_ATTEMPTS, retryTiersMs: [1000, 5000, 30_000, 300_000], leaseMs: undefined },
     });
     expect(subscriptionSettings({ ...base, retryTiersMs: [1000, 300] }).retryTiersMs).toEqual([300, 1000]);
+    expect(subscriptionSettings({ ...base, deadLetter: "queue-policy" }).queue).toBe("orders");
   });
 
   it.each([
@@ -29,9 +30,10 @@ describe("subscriptionSettings", () => {
     [{ queue: "" }, /queue must be a non-empty string/],
     [{ consumerName: "" }, /consumerName/],
     [{ maxAttempts: 0 }, /maxAttempts must be an integer ≥ 1/],
-    [{ retryTiersMs: [] }, /retryTiersMs must list at least one delay/],
+    [{ retryTiersMs: [], maxAttempts: 2 }, /retryTiersMs \[\] allows no retries/],
     [{ retryTiersMs: [-5] }, /retryTiersMs each delay/],
     [{ deadLetter: { exchange: "dlx" } }, /deadLetter needs/],
+    [{ deadLetter: "queue-default" }, /deadLetter needs .* or is "queue-policy"/],
   ])("refuses %j with INVALID_OPTIONS", (overrides, message) => {
     const options = { ...base, ...overrides } as AmqpSubscriptionOptions;
     expect(() => subscriptionSettings(options)).toThrow(expect.objectContaining({ code: "INVALID_OPTIONS" }));

@@ -20,19 +20,25 @@ export interface AmqpSubscriptionOptions {
   readonly prefetch: number;
   /** Name of the consumer (consumer tag prefix; the `x-kronos-dl-consumer` header). */
   readonly consumerName: string;
-  /** Attempts before a retry becomes a dead letter with reason "max-attempts". Default 5. */
+  /** Attempts before a retry becomes a dead letter with reason "max-attempts". Default 5 (1 without retry tiers). */
   readonly maxAttempts?: number;
   /**
    * Delay tiers of the retry path, ms, in any order (the consume policy sorts them). Default [1000, 5000, 30000,
-   * 300000]. A retry's delay is rounded UP to the nearest tier (capped at the largest).
+   * 300000]. A retry's delay is rounded UP to the nearest tier (capped at the largest). `[]`: no retries
+   * (`maxAttempts` is then 1: `retry()` dead-letters at once; no delay queue is declared).
    */
   readonly retryTiersMs?: readonly number[];
   /** Deliveries not settled within this many ms are released (see `ConsumePolicyOptions.leaseMs`). Default none. */
   readonly leaseMs?: number;
   /** Where the subscription records its consumer metrics (`createConsumeMetrics`). Default: nothing recorded. */
   readonly metrics?: ConsumeMetrics;
-  /** Where dead letters go. Default: resolved per queue (see {@link createAmqpSubscription}). */
-  readonly deadLetter?: { readonly exchange: string; readonly routingKey: string };
+  /**
+   * Where dead letters go. Default: resolved per queue (see {@link createAmqpSubscription}). `"queue-policy"`: a
+   * dead letter is `basic.nack` without requeue, so RabbitMQ itself dead-letters the message as the queue is
+   * configured (its `x-dead-letter-exchange`, with `x-death` headers instead of the `x-kronos-dl-*` ones), or
+   * drops it when the queue has none.
+   */
+  readonly deadLetter?: { readonly exchange: string; readonly routingKey: string } | "queue-policy";
   /** Used to resolve the queue's dead-letter target when `deadLetter` is not given. */
   readonly management?: RabbitManagementClient;
   readonly logger?: TransportLogger;
@@ -77,9 +83,10 @@ export function subscriptionSettings(options: AmqpSubscriptionOptions): AmqpSubs
   const deadLetter = options.deadLetter;
   if (
     deadLetter !== undefined &&
+    deadLetter !== "queue-policy" &&
     (typeof deadLetter.exchange !== "string" || typeof deadLetter.routingKey !== "string")
   ) {
-    throw invalid("deadLetter needs an exchange name and a routingKey string");
+    throw invalid('deadLetter needs an exchange name and a routingKey string, or is "queue-policy"');
   }
   return {
     queue: options.queue,
@@ -103,7 +110,9 @@ export function subscriptionSettings(options: AmqpSubscriptionOptions): AmqpSubs
  *   subscription was closed first. A subscription whose `ready` rejected is closed.
  * - Retries and dead letters are published on a separate confirm channel (an {@link AmqpPublisher}); see
  *   {@link createRetryPath} for delay queues and the dead-letter target (`deadLetter`, else the queue's own DLX
- *   through `management`, else `<queue>.dlx` → `<queue>.dlq`, declared if missing).
+ *   through `management`, else `<queue>.dlx` → `<queue>.dlq`, declared if missing). With `deadLetter:
+ *   "queue-policy"` a dead letter is not published but nacked without requeue on the consumer channel, leaving it
+ *   to the queue's own dead-lettering (RabbitMQ's `x-death`, which `readDeadLetter` reads too).
  * - `pause()` stops handing deliveries to the handler and keeps them in memory (at most `prefetch`: the broker
  *   sends no more while they are unsettled); `resume()` hands them over in order.
  * - When the connection is lost, the unsettled deliveries go back to the queue (the broker requeues them with
@@ -160,7 +169,7 @@ class AmqpSubscription implements Subscription {
     this.ready.catch(() => {});
     const retryPath = createRetryPath(manager, {
       queue: this.#settings.queue,
-      deadLetter: options.deadLetter,
+      deadLetter: options.deadLetter === "queue-policy" ? undefined : options.deadLetter,
       management: options.management,
       logger: this.#logger,
     });
@@ -176,6 +185,7 @@ class AmqpSubscription implements Subscription {
       policy: this.#settings.policy,
       recorder: this.#recorder,
       retryPath,
+      deadLetterByPolicy: options.deadLetter === "queue-policy",
       logger: this.#logger,
       track: (operation) => {
         this.#inFlight.add(operation);

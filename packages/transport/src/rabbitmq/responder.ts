@@ -1,11 +1,15 @@
-import type { Channel, ChannelModel, ConsumeMessage, Options } from "amqplib";
 import { backoffDelay } from "../backoff.js";
+import type { Delivery, Subscription } from "../consume/delivery.js";
+import { CONSUME_ERROR_CODES } from "../consume/policy.js";
 import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
-import { answerRequest, incomingRequest } from "../rpc/answer.js";
+import type { ConsumeMetrics } from "../metrics/consume.js";
+import { answerRequest, incomingRequest, type OutgoingReply } from "../rpc/answer.js";
+import { RequestsInHand } from "../rpc/in-hand.js";
 import type { IncomingRequest, RequestHandler } from "../rpc/types.js";
 import type { AmqpConnectionManager } from "./connection-manager.js";
-import { deliveryHeaders } from "./consumer-message.js";
+import { createAmqpSubscription } from "./consumer.js";
+import { type AmqpMessage, createAmqpPublisher } from "./publisher.js";
 
 /** A request served from a RabbitMQ queue. */
 export interface AmqpIncomingRequest extends IncomingRequest {
@@ -19,13 +23,15 @@ export interface AmqpIncomingRequest extends IncomingRequest {
 export interface AmqpResponder {
   /**
    * Resolves when the queue is being consumed (the first `basic.consume` ok). Rejects with a {@link TransportError}
-   * when the first attempt fails (`DESTINATION_NOT_FOUND`: no such queue; `RABBITMQ_UNAVAILABLE`); the responder
-   * keeps trying in the background (with backoff) until {@link close}. Waits while RabbitMQ is not connected.
+   * when the first attempt fails (`DESTINATION_NOT_FOUND`: no such queue; `RABBITMQ_UNAVAILABLE`;
+   * `INVALID_OPTIONS`: a `prefetch` outside 1..1000, never tried again); the responder keeps trying in the
+   * background (with backoff) until {@link close}. Waits while RabbitMQ is not connected.
    */
   readonly ready: Promise<void>;
   /**
-   * Stops consuming, waits (at most 5 s) for the handlers running, then closes the channel: requests still
-   * unsettled go back to the queue. Idempotent; never rejects.
+   * Stops taking requests, waits (at most 5 s) for the handlers running (their replies are sent and their requests
+   * settled), then closes the subscription: requests still unsettled go back to the queue. Idempotent; never
+   * rejects.
    */
   close(): Promise<void>;
 }
@@ -34,23 +40,43 @@ export interface AmqpResponder {
 export interface AmqpResponderOptions {
   /** The queue of requests to consume (it must exist). */
   readonly queue: string;
-  /** Most requests handled at once (`basic.qos`). Default: 16. */
+  /** Most requests handled at once (`basic.qos`, 1..1000). Default: 16. */
   readonly prefetch?: number;
+  /** Where the responder's subscription records its consumer metrics (`createConsumeMetrics`). Default: none. */
+  readonly metrics?: ConsumeMetrics;
   /** Where channel events and failed handlers are logged. Default: nowhere. */
   readonly logger?: TransportLogger;
 }
 
 const DEFAULT_PREFETCH = 16;
 const CLOSE_WAIT_MS = 5000;
+/** The responder's subscription: its consumer tag prefix and the group its metrics are labelled with. */
+const CONSUMER_NAME = "kronos-responder";
+
+/** The reply as an {@link AmqpMessage} to the default exchange, routing key = the request's `replyTo`. */
+function replyMessage(replyTo: string, reply: OutgoingReply): AmqpMessage {
+  return {
+    exchange: "",
+    routingKey: replyTo,
+    content: reply.content,
+    messageId: reply.messageId,
+    headers: reply.headers,
+    ...(reply.correlationId === undefined ? {} : { correlationId: reply.correlationId }),
+    ...(reply.type === undefined ? {} : { type: reply.type }),
+    ...(reply.contentType === undefined ? {} : { contentType: reply.contentType }),
+  };
+}
 
 /**
- * Serves the requests of `options.queue`: each request is handed to `handler`; its reply is published to the
- * default exchange with routing key = the request's `replyTo` (a queue name or a direct reply-to address) and the
- * request's correlation id, then the request is acked. A handler answering `null`, or a request without `replyTo`,
- * gets no reply (still acked). A handler that throws: the request is nacked without requeue (dead-lettered when the
- * queue has a dead-letter exchange, else dropped) and the error logged. Up to `prefetch` requests are handled at
- * once. The channel is re-opened after a reconnection, and after the server closed it or cancelled the consumer
- * (e.g. the queue was deleted), with backoff. Never throws.
+ * Serves the requests of `options.queue` on a RabbitMQ subscription (`createAmqpSubscription`: manual acks,
+ * `prefetch`, re-consuming after reconnections and after the server closed the channel or cancelled the consumer).
+ * Each request is handed to `handler`; its reply is published (confirmed, on a publisher of the responder's own)
+ * to the default exchange with routing key = the request's `replyTo` (a queue name or a direct reply-to address)
+ * and the request's correlation id, then the request is acked. A handler answering `null`, or a request without
+ * `replyTo`, gets no reply (still acked); a reply that cannot be published is logged and the request acked all
+ * the same (its requester times out). A handler that throws: the request is nacked without requeue (the
+ * subscription's `deadLetter: "queue-policy"`: dead-lettered by the queue's own dead-letter exchange when it has
+ * one, else dropped), and the error logged; requests are never retried (no retry tiers). Never throws.
  */
 export function serveAmqpRequests(
   manager: AmqpConnectionManager,
@@ -60,12 +86,12 @@ export function serveAmqpRequests(
   const logger = options.logger ?? silentLogger;
   const { queue } = options;
   const prefetch = options.prefetch ?? DEFAULT_PREFETCH;
-  let current: { channel: Channel; connection: ChannelModel; consumerTag: string } | undefined;
-  let starting: Promise<void> | undefined;
+  const publisher = createAmqpPublisher(manager, { logger });
+  const inHand = new RequestsInHand();
+  let subscription: Subscription | undefined;
   let closed = false;
   let failures = 0;
   let retryTimer: NodeJS.Timeout | undefined;
-  const running = new Set<Promise<void>>();
 
   let readyState: "waiting" | "done" = "waiting";
   let resolveReady: () => void = () => {};
@@ -76,22 +102,18 @@ export function serveAmqpRequests(
   });
   // A caller that never awaits `ready` must not get an unhandled rejection.
   ready.catch(() => {});
-
-  const settleQuietly = (channel: Channel, message: ConsumeMessage, ack: boolean): void => {
-    try {
-      if (ack) channel.ack(message);
-      else channel.nack(message, false, false);
-    } catch (error) {
-      // The channel closed meanwhile: RabbitMQ requeues the request by itself.
-      logger.debug({ err: error }, "RabbitMQ responder channel closed before the request was settled");
-    }
+  const settleReady = (error?: Error): void => {
+    if (readyState === "done") return;
+    readyState = "done";
+    if (error) rejectReady(error);
+    else resolveReady();
   };
 
-  const serve = async (channel: Channel, message: ConsumeMessage): Promise<void> => {
+  const serve = async (delivery: Delivery): Promise<void> => {
     const request: AmqpIncomingRequest = {
-      ...incomingRequest(message.content, deliveryHeaders(message.properties)),
-      routingKey: message.fields.routingKey,
-      redelivered: message.fields.redelivered,
+      ...incomingRequest(delivery.body, delivery.headers),
+      routingKey: delivery.key ?? "",
+      redelivered: delivery.redelivered,
     };
     const answer = await answerRequest(request, handler, logger, { queue });
     if (answer.outcome === "failed") {
@@ -99,108 +121,80 @@ export function serveAmqpRequests(
         { err: answer.error, queue, correlationId: request.correlationId, eventType: request.eventType },
         "request handler failed; the request is nacked without requeue",
       );
-      settleQuietly(channel, message, false);
+      await delivery
+        .deadLetter("rejected", { code: CONSUME_ERROR_CODES.handlerFailed, message: describeError(answer.error) })
+        .catch((error: unknown) => logger.debug({ err: error, queue }, "the failed request was not nacked"));
       return;
     }
     if (answer.outcome === "reply") {
-      const { reply } = answer;
-      const publishOptions: Options.Publish = { messageId: reply.messageId, headers: reply.headers };
-      if (reply.correlationId !== undefined) publishOptions.correlationId = reply.correlationId;
-      if (reply.type !== undefined) publishOptions.type = reply.type;
-      if (reply.contentType !== undefined) publishOptions.contentType = reply.contentType;
       try {
-        // Same channel as the ack below: RabbitMQ handles the publish before the ack.
-        channel.publish("", answer.replyTo, reply.content, publishOptions);
+        await publisher.publish(replyMessage(answer.replyTo, answer.reply));
       } catch (error) {
-        logger.warn({ err: error, queue }, "RabbitMQ responder channel closed before the reply was published");
-        return;
+        logger.warn({ err: error, queue, replyTo: answer.replyTo }, "could not publish the reply");
       }
     }
-    settleQuietly(channel, message, true);
+    // A no-op when the channel it came on is gone (RabbitMQ requeued the request).
+    await delivery.ack().catch((error: unknown) => logger.debug({ err: error, queue }, "request not acked"));
   };
 
-  const scheduleRetry = (): void => {
-    if (closed || retryTimer) return;
-    failures += 1;
-    const delay = backoffDelay(failures, { initialDelayMs: 500, maxDelayMs: 10_000 });
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      let connection: ChannelModel;
-      try {
-        connection = manager.connection();
-      } catch {
-        return; // not connected: onConnect starts it again.
-      }
-      start(connection);
-    }, delay);
-    retryTimer.unref();
-  };
-
-  const open = async (connection: ChannelModel): Promise<void> => {
-    const channel = await connection.createChannel();
-    channel.on("error", (error: Error) => logger.warn({ err: error, queue }, "RabbitMQ closed the responder channel"));
-    channel.on("close", () => {
-      if (current?.channel === channel) current = undefined;
-      if (closed) return;
-      // Not a lost connection (onConnect handles that): the server closed the channel or cancelled the consumer.
-      if (manager.state === "connected") scheduleRetry();
-    });
+  const start = (): void => {
+    if (closed || subscription || retryTimer) return;
     try {
-      await channel.prefetch(prefetch);
-      const { consumerTag } = await channel.consume(
-        queue,
-        (message) => {
-          if (message === null) {
-            logger.warn({ queue }, "RabbitMQ cancelled the responder's consumer (queue deleted?); re-opening");
-            channel.close().catch(() => {});
-            return;
-          }
-          const task = serve(channel, message);
-          running.add(task);
-          void task.finally(() => running.delete(task));
-        },
-        { noAck: false },
-      );
-      current = { channel, connection, consumerTag };
-    } catch (error) {
-      await channel.close().catch(() => {});
-      throw error;
+      manager.connection();
+    } catch {
+      return; // Not connected: the manager's onConnect starts it.
     }
-  };
-
-  const start = (connection: ChannelModel): void => {
-    if (closed || starting || (current && current.connection === connection)) return;
-    starting = open(connection)
-      .then(() => {
+    let current: Subscription;
+    try {
+      current = createAmqpSubscription(
+        manager,
+        {
+          queue,
+          prefetch,
+          consumerName: CONSUMER_NAME,
+          retryTiersMs: [],
+          deadLetter: "queue-policy",
+          ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+          logger,
+        },
+        (delivery) => inHand.add(serve(delivery)),
+      );
+    } catch (error) {
+      // INVALID_OPTIONS: trying again cannot help.
+      settleReady(error as Error);
+      return;
+    }
+    subscription = current;
+    current.ready.then(
+      () => {
         failures = 0;
-        if (readyState === "waiting") {
-          readyState = "done";
-          resolveReady();
-        }
+        settleReady();
         logger.info({ queue, prefetch }, "serving RabbitMQ requests");
-      })
-      .catch((error: unknown) => {
+      },
+      (error: unknown) => {
+        // A subscription whose ready rejected is closed: a new one, with backoff.
+        if (subscription === current) subscription = undefined;
+        if (closed) return;
         const failure =
-          (error as { code?: number }).code === 404
-            ? new TransportError("DESTINATION_NOT_FOUND", `RabbitMQ queue "${queue}" does not exist`, { cause: error })
-            : new TransportError(
-                "RABBITMQ_UNAVAILABLE",
-                `could not consume RabbitMQ queue "${queue}": ${describeError(error)}`,
-                { cause: error },
-              );
+          error instanceof TransportError
+            ? error
+            : new TransportError("RABBITMQ_UNAVAILABLE", describeError(error), { cause: error });
         logger.warn({ err: failure, queue }, "RabbitMQ responder could not start; retrying");
-        if (manager.state === "connected") scheduleRetry();
-        if (readyState === "waiting") {
-          readyState = "done";
-          rejectReady(failure);
-        }
-      })
-      .finally(() => {
-        starting = undefined;
-      });
+        settleReady(failure);
+        failures += 1;
+        retryTimer = setTimeout(
+          () => {
+            retryTimer = undefined;
+            start();
+          },
+          backoffDelay(failures, { initialDelayMs: 500, maxDelayMs: 10_000 }),
+        );
+        retryTimer.unref();
+      },
+    );
   };
 
-  const unsubscribe = manager.onConnect((connection) => start(connection));
+  const unsubscribe = manager.onConnect(() => start());
 
   return {
     ready,
@@ -209,21 +203,13 @@ export function serveAmqpRequests(
       closed = true;
       unsubscribe();
       clearTimeout(retryTimer);
-      await starting;
-      const state = current;
-      current = undefined;
-      if (!state) return;
-      await state.channel.cancel(state.consumerTag).catch(() => {});
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...running]),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, CLOSE_WAIT_MS);
-          timer.unref();
-        }),
-      ]);
-      clearTimeout(timer);
-      await state.channel.close().catch(() => {});
+      const current = subscription;
+      subscription = undefined;
+      // Hold back what RabbitMQ sends meanwhile (requeued on close), let the handlers running finish and settle.
+      current?.pause();
+      await inHand.finished(CLOSE_WAIT_MS);
+      await current?.close();
+      await publisher.close();
     },
   };
 }
