@@ -144,6 +144,13 @@ describe("subscribing to a Kafka topic over SSE", () => {
     const dead = await gateway.settle("retry", second.id, { reason: "still failing" });
     expect(dead.json()).toMatchObject({ outcome: "dead-lettered", attempt: 2 });
     stream.close();
+    // The transport's consumer metrics, exported by the gateway: one retry copy, one dead letter, by destination.
+    const exposed = (await gateway.app.inject({ url: "/metrics" })).body.split("\n");
+    const series = (metric: string, ...labels: string[]) =>
+      exposed.find((line) => line.startsWith(`${metric}{`) && labels.every((label) => line.includes(label)));
+    expect(series("kronos_dead_letters_total", `destination="${name}.dlq"`, 'reason="max-attempts"')).toMatch(/ 1$/);
+    expect(series("kronos_consumer_retries_total", `source="${name}"`)).toMatch(/ 1$/);
+    expect(series("kronos_consumer_settlements_total", `source="${name}"`, 'outcome="dead_letter"')).toMatch(/ 1$/);
 
     const records = await readAll(`${name}.dlq`, 1);
     const record = records[0];

@@ -4,10 +4,13 @@ import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
 import { isContractError } from "@kronos/contracts";
 import {
   createAmqpSubscription,
+  createConsumeMetrics,
   createKafkaSubscription,
   type Delivery,
   describeError,
   RabbitManagementClient,
+  registerKafkaLagMetrics,
+  registerRabbitQueueMetrics,
   type Subscription,
   TransportError,
   withTimeout,
@@ -83,6 +86,20 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
       logger.warn({ err: error, handle: held.handle }, "could not give back an expired delivery; its broker will"),
   });
   const metrics = createSubscribeMetrics(app.metrics.registry, () => handles.size);
+  // The transport's consumer metrics (deliveries, settlements, retries, dead letters, in flight) per subscription.
+  const consumeMetrics = createConsumeMetrics(app.metrics.registry);
+  // The broker-side view, read at scrape time: lag of the groups streamed now, depth of the manifest's queues.
+  const streamedGroups = new Map<string, number>();
+  registerKafkaLagMetrics(app.kafka, {
+    registry: app.metrics.registry,
+    groups: () => [...streamedGroups.keys()],
+    logger,
+  });
+  registerRabbitQueueMetrics(management, {
+    registry: app.metrics.registry,
+    queues: () => [...sources.rabbitmq],
+    logger,
+  });
   const sessions = new Set<SubscriptionSession>();
   // Open streams would keep the server from closing: end them first (the broker gets their deliveries back).
   app.addHook("preClose", async () => {
@@ -157,6 +174,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
         // The transport counts deliveries; the setting counts retries (5 retries: the sixth failure dead-letters).
         maxAttempts: (options.maxAttemptsByDestination.get(source.name) ?? options.maxAttempts) + 1,
         retryTiersMs: options.retryTiersMs,
+        metrics: consumeMetrics,
         logger,
       };
       let startPositions: (() => ReadonlyMap<number, string>) | undefined;
@@ -205,9 +223,16 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
       });
       sessions.add(session);
       metrics.subscriptionOpened(source.broker);
+      const groupId =
+        source.broker === "kafka" && query.group !== undefined ? `${GROUP_PREFIX}${query.group}` : undefined;
+      if (groupId !== undefined) streamedGroups.set(groupId, (streamedGroups.get(groupId) ?? 0) + 1);
       stream.onClose(() => {
         sessions.delete(session);
         metrics.subscriptionClosed(source.broker);
+        if (groupId === undefined) return;
+        const left = (streamedGroups.get(groupId) ?? 1) - 1;
+        if (left > 0) streamedGroups.set(groupId, left);
+        else streamedGroups.delete(groupId);
       });
       session.start(stream, tail ? new Map([...(startPositions?.() ?? []), ...(startOffsets ?? [])]) : undefined);
       request.log.info(
