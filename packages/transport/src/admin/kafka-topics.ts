@@ -275,6 +275,7 @@ export async function describeTopics(connection: KafkaConnection, names?: string
         return await describeListed(admin, names);
       } catch (error) {
         if (attempt >= VANISHED_ATTEMPTS || kafkaErrorMeaning(error) !== "not-found") throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
     }
   });
@@ -282,16 +283,38 @@ export async function describeTopics(connection: KafkaConnection, names?: string
 
 const VANISHED_ATTEMPTS = 3;
 
+/**
+ * The topic's partition offsets, or undefined when Kafka has no partitions for it: deleted since it was listed
+ * (other clients create and delete topics all the time), or created a moment ago and without leaders yet. kafkajs
+ * reports that as UNKNOWN_TOPIC_OR_PARTITION or, when its metadata has no partitions for the topic, as a plain
+ * TypeError. Such a topic is left out of the description, like a name that does not exist; any other failure
+ * passes through.
+ */
+async function topicOffsets(
+  admin: Admin,
+  topic: string,
+): Promise<Awaited<ReturnType<Admin["fetchTopicOffsets"]>> | undefined> {
+  try {
+    return await admin.fetchTopicOffsets(topic);
+  } catch (error) {
+    if (error instanceof TypeError || kafkaErrorMeaning(error) === "not-found") return undefined;
+    throw error;
+  }
+}
+
 async function describeListed(admin: Admin, names: string[] | undefined): Promise<TopicInfo[]> {
   const existing = new Set(await admin.listTopics());
-  const topics = (names === undefined ? [...existing].filter((name) => !name.startsWith("__")) : names)
+  let topics = (names === undefined ? [...existing].filter((name) => !name.startsWith("__")) : names)
     .filter((name, index, all) => existing.has(name) && all.indexOf(name) === index)
     .sort();
   if (topics.length === 0) return [];
-  const [metadata, configs, offsets, groups] = await Promise.all([
+  const offsetsByTopic = await Promise.all(topics.map((topic) => topicOffsets(admin, topic)));
+  const offsets = offsetsByTopic.filter((o) => o !== undefined);
+  topics = topics.filter((_, index) => offsetsByTopic[index] !== undefined);
+  if (topics.length === 0) return [];
+  const [metadata, configs, groups] = await Promise.all([
     admin.fetchTopicMetadata({ topics }),
     topicConfigs(admin, topics),
-    Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic))),
     admin.listGroups(),
   ]);
   const committed = await Promise.all(
