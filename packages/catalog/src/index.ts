@@ -7,6 +7,14 @@ export { AVRO_PRIMITIVES, isObject, type LintProblem, lintSchema, namespaceOf, q
 export { CatalogError, type CatalogIssue, formatIssue } from "./errors.js";
 export { inlineNamedTypes, ownNamespace, selfContainedSchema } from "./inline.js";
 export { loadCatalog, loadCatalogSync, MANIFEST_FILE, SUBJECT_NAMING } from "./load.js";
+export {
+  loadRelayRoutes,
+  parseRelayRoutes,
+  RELAY_EXTENSION,
+  type RelayRoute,
+  type RelaySource,
+  type RelayTarget,
+} from "./relay-routes.js";
 export { SHARED_ATTRIBUTE, SHARED_FOLDER } from "./schemas.js";
 export {
   type Catalog,
