@@ -1,0 +1,134 @@
+import type { FastifyBaseLogger } from "fastify";
+import { type Consumer, type EachBatchPayload, Kafka, logLevel } from "kafkajs";
+import { type Envelope, fromKafka } from "./envelope.js";
+import type { Outcome } from "./runner.js";
+
+/** Options of {@link KafkaSource}. */
+export interface KafkaSourceOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly topic: string;
+  readonly groupId: string;
+  /** Where a group without committed offsets starts. */
+  readonly fromBeginning: boolean;
+  readonly log: FastifyBaseLogger;
+  /** Relays one record; `retry` gives it back (the partition is read again from it after {@link resume}). */
+  readonly handle: (envelope: Envelope, position: { partition: number; offset: string }) => Promise<Outcome>;
+  /** Called when a record was given back: the route pauses the source and resumes it later. */
+  readonly onRetry: (reason: string) => void;
+}
+
+/**
+ * Reads a topic through a consumer group, with the raw record (key, value and header bytes: `Delivery` has headers
+ * as text only). Each fetched batch is relayed at once, all its records in flight together (their confirms
+ * pipelined); the offset is committed only up to the last record before the first one given back, and the partition
+ * is rewound to that one, so nothing is committed before its copy is confirmed.
+ *
+ * kafkajs is used here, not through @kronos/transport, because a transport `Delivery` has no raw headers yet.
+ */
+export class KafkaSource {
+  readonly #options: KafkaSourceOptions;
+  readonly #consumer: Consumer;
+  #paused = false;
+
+  constructor(options: KafkaSourceOptions) {
+    this.#options = options;
+    const log = options.log;
+    const kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry) => log.debug({ kafkajs: entry.log.message, namespace: entry.namespace }, "kafkajs"),
+      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5000 },
+    });
+    this.#consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: 250,
+    });
+  }
+
+  /** Joins the group and starts reading; resolves once the consumer runs. */
+  async start(): Promise<void> {
+    const { topic, fromBeginning } = this.#options;
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topics: [topic], fromBeginning });
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: (payload) => this.#batch(payload),
+    });
+  }
+
+  /** Resolves once the consumer was given its partitions (or after `timeoutMs`). */
+  async joined(timeoutMs: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const off = this.#consumer.on(this.#consumer.events.GROUP_JOIN, done);
+      function done() {
+        clearTimeout(timer);
+        off();
+        resolve();
+      }
+    });
+  }
+
+  async #batch({ batch, heartbeat, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    if (this.#paused) {
+      this.#consumer.seek({ topic, partition, offset: batch.firstOffset() ?? batch.messages[0]?.offset ?? "0" });
+      return;
+    }
+    const beat = setInterval(() => void heartbeat().catch(() => {}), 2000);
+    let outcomes: Outcome[];
+    try {
+      outcomes = await Promise.all(
+        batch.messages.map((message) =>
+          this.#options.handle(fromKafka(message), { partition, offset: message.offset }),
+        ),
+      );
+    } finally {
+      clearInterval(beat);
+    }
+    let done: string | undefined;
+    let retry: { offset: string; reason: string } | undefined;
+    for (const [index, outcome] of outcomes.entries()) {
+      const offset = batch.messages[index]?.offset as string;
+      if (typeof outcome === "object") {
+        retry = { offset, reason: outcome.retry };
+        break;
+      }
+      done = offset;
+    }
+    if (done !== undefined && !isStale()) {
+      resolveOffset(done);
+      await this.#consumer
+        .commitOffsets([{ topic, partition, offset: (BigInt(done) + 1n).toString() }])
+        .catch((error: unknown) =>
+          this.#options.log.warn({ topic, partition, error: String(error) }, "commit failed (the records come again)"),
+        );
+    }
+    if (retry !== undefined) {
+      this.#consumer.seek({ topic, partition, offset: retry.offset });
+      this.#options.onRetry(retry.reason);
+    }
+  }
+
+  /** Stops fetching (the batch in hand finishes; what it gives back is read again after {@link resume}). */
+  pause(): void {
+    this.#paused = true;
+    this.#consumer.pause([{ topic: this.#options.topic }]);
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#consumer.resume([{ topic: this.#options.topic }]);
+  }
+
+  /** Leaves the group; uncommitted records are read again by whoever takes the partitions. */
+  async close(): Promise<void> {
+    await this.#consumer.disconnect().catch(() => {});
+  }
+}
