@@ -118,7 +118,16 @@ export class Brokers {
       this.#producer = this.kafka.producer({ idempotent: true });
       await this.#producer.connect();
     }
-    await this.#producer.send({ topic, acks: -1, messages });
+    // A topic just created may not be in every broker's metadata yet: try again a few times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#producer.send({ topic, acks: -1, messages });
+        return;
+      } catch (error) {
+        if (attempt >= 10) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    }
   }
 
   /** Reads every record of `topic` (from the start, a group of its own) into the returned list as they come. */

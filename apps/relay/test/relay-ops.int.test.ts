@@ -1,0 +1,132 @@
+import { randomUUID } from "node:crypto";
+import type { KronosApp } from "@kronos/app-kit";
+import { TestResources } from "@kronos/testkit";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { alertBytes, alertRoute, Brokers, startRelay, waitFor } from "./helpers.js";
+
+const resources = new TestResources();
+const brokers = new Brokers();
+const apps: KronosApp[] = [];
+
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.close()));
+});
+afterAll(async () => {
+  await brokers.close();
+  await resources.cleanup();
+});
+
+interface RouteView {
+  id: string;
+  state: string;
+  counters: { relayed: number; deduped: number; looped: number; deadLettered: number };
+  lag: number | null;
+}
+
+/** A Kafka → RabbitMQ alert route on fresh names, its relay started, and a sink queue reading the exchange. */
+async function alertSetup(options: Parameters<typeof alertRoute>[3] = {}) {
+  const topic = resources.topic("relay-ops");
+  const exchange = resources.exchange("relay-ops-x");
+  const sink = resources.queue("relay-ops-sink");
+  await brokers.createTopic(topic, 2);
+  await brokers.exchange(exchange);
+  const arrived = await brokers.readQueue(exchange, sink);
+  const route = alertRoute(`ops-${randomUUID()}`, topic, exchange, options);
+  const app = await startRelay([route]);
+  apps.push(app);
+  const view = async () => (await app.inject({ url: `/routes/${route.id}` })).json() as RouteView;
+  return { topic, exchange, sink, arrived, route, app, view };
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("relay operations", () => {
+  it("does not relay a message id twice within the window (a redelivery after a crash)", async () => {
+    const { topic, arrived, view } = await alertSetup();
+    const value = await alertBytes();
+    await brokers.produce(topic, [{ key: Buffer.from("k"), value, headers: { "message-id": "same-id" } }]);
+    await waitFor(() => arrived.length === 1, "the first copy");
+    await brokers.produce(topic, [{ key: Buffer.from("k"), value, headers: { "message-id": "same-id" } }]);
+    await until(async () => (await view()).counters.deduped === 1, "the second one deduped");
+    expect(arrived).toHaveLength(1);
+    expect((await view()).counters.relayed).toBe(1);
+  });
+
+  it("dedupes on a payload field when the route says so (Gaia's fingerprint)", async () => {
+    const { topic, arrived, view } = await alertSetup({ dedup: { by: "field", field: "fingerprint" } });
+    const fingerprint = randomUUID();
+    await brokers.produce(topic, [
+      { key: Buffer.from(fingerprint), value: await alertBytes(fingerprint), headers: { "message-id": randomUUID() } },
+      { key: Buffer.from(fingerprint), value: await alertBytes(fingerprint), headers: { "message-id": randomUUID() } },
+      { key: Buffer.from("other"), value: await alertBytes(), headers: { "message-id": randomUUID() } },
+    ]);
+    await until(async () => (await view()).counters.deduped === 1, "the repeated fingerprint deduped");
+    await waitFor(() => arrived.length === 2, "two copies");
+    expect((await view()).counters.relayed).toBe(2);
+  });
+
+  it("pauses its source while the destination is missing, reports degraded, and resumes by itself", async () => {
+    const { topic, exchange, sink, arrived, view } = await alertSetup();
+    const channel = await brokers.channel();
+    await channel.deleteExchange(exchange);
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const values = await Promise.all(ids.map(() => alertBytes()));
+    await brokers.produce(
+      topic,
+      ids.map((id, i) => ({ key: Buffer.from(id), value: values[i] as Buffer, headers: { "message-id": id } })),
+    );
+    await until(async () => (await view()).state === "degraded", "the route to report degraded");
+    expect(arrived).toHaveLength(0);
+
+    await brokers.exchange(exchange);
+    await channel.bindQueue(sink, exchange, "#");
+    await waitFor(() => arrived.length >= 3, "the messages once the destination is back");
+    expect(arrived.map((m) => m.properties.messageId).sort()).toEqual([...ids].sort());
+    await until(async () => (await view()).state === "running", "the route to run again");
+  });
+
+  it("POST /routes/:id/pause stops it, /resume starts it again; /metrics has the route's figures", async () => {
+    const { topic, arrived, route, app } = await alertSetup();
+    const paused = await app.inject({ method: "POST", url: `/routes/${route.id}/pause` });
+    expect(paused.statusCode).toBe(200);
+    expect(paused.json()).toMatchObject({ id: route.id, state: "paused" });
+    await brokers.produce(topic, [
+      { key: Buffer.from("k"), value: await alertBytes(), headers: { "message-id": "p1" } },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(arrived).toHaveLength(0);
+    const resumed = await app.inject({ method: "POST", url: `/routes/${route.id}/resume` });
+    expect(resumed.json()).toMatchObject({ state: "running" });
+    await waitFor(() => arrived.length === 1, "the message after resume");
+
+    const all = (await app.inject({ url: "/routes" })).json() as RouteView[];
+    expect(all).toEqual([
+      expect.objectContaining({
+        id: route.id,
+        from: { broker: "kafka", topic, consumerGroup: `${route.id}-group` },
+        events: ["kronos.gaia.CriticalAlert"],
+        state: "running",
+        counters: { relayed: 1, deduped: 0, looped: 0, deadLettered: 0 },
+      }),
+    ]);
+    expect((await app.inject({ url: "/routes/nope" })).json()).toMatchObject({ code: "ROUTE_NOT_FOUND" });
+    const metrics = (await app.inject({ url: "/metrics" })).body;
+    const sample = (name: string, labels: string) =>
+      metrics
+        .split("\n")
+        .find((line) => line.startsWith(`${name}{`) && line.includes(`route="${route.id}"`) && line.includes(labels))
+        ?.split(" ")
+        .at(-1);
+    expect(sample("kronos_relay_relayed_total", "")).toBe("1");
+    expect(sample("kronos_relay_latency_seconds_count", "")).toBe("1");
+    expect(sample("kronos_relay_route_state", 'state="running"')).toBe("1");
+    expect(sample("kronos_relay_route_state", 'state="paused"')).toBe("0");
+    expect(sample("kronos_relay_in_flight", "")).toBe("0");
+  });
+});
