@@ -29,7 +29,7 @@ export interface RelaySettings {
   readonly hopLimit: number;
   /** Default dedup window in ms (`RELAY_DEDUP_WINDOW_MS`); a route's `dedupWindowMs` wins. */
   readonly dedupWindowMs: number;
-  /** Unacked messages per RabbitMQ source (`RELAY_PREFETCH`). */
+  /** Messages in flight per RabbitMQ source (its prefetch) and per Kafka partition (`RELAY_PREFETCH`). */
   readonly prefetch: number;
   /** Longest wait for a destination's confirm, in ms (`RELAY_PUBLISH_TIMEOUT_MS`). */
   readonly publishTimeoutMs: number;

@@ -12,6 +12,8 @@ export interface KafkaSourceOptions {
   /** Where a group without committed offsets starts. */
   readonly fromBeginning: boolean;
   readonly log: FastifyBaseLogger;
+  /** Records of one partition relayed at once (their confirms pipelined). */
+  readonly maxInFlight: number;
   /** Relays one record; `retry` gives it back (the partition is read again from it after {@link resume}). */
   readonly handle: (envelope: Envelope, position: { partition: number; offset: string }) => Promise<Outcome>;
   /** Called when a record was given back: the route pauses the source and resumes it later. */
@@ -20,9 +22,9 @@ export interface KafkaSourceOptions {
 
 /**
  * Reads a topic through a consumer group, with the raw record (key, value and header bytes: `Delivery` has headers
- * as text only). Each fetched batch is relayed at once, all its records in flight together (their confirms
- * pipelined); the offset is committed only up to the last record before the first one given back, and the partition
- * is rewound to that one, so nothing is committed before its copy is confirmed.
+ * as text only). A fetched batch is relayed `maxInFlight` records at a time, all of them in flight together (their
+ * confirms pipelined); after each, the offset is committed up to the last record before the first one given back,
+ * and the partition is rewound to that one, so nothing is committed before its copy is confirmed.
  *
  * kafkajs is used here, not through @kronos/transport, because a transport `Delivery` has no raw headers yet.
  */
@@ -43,7 +45,7 @@ export class KafkaSource {
     });
     this.#consumer = kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: 30_000,
+      sessionTimeout: 10_000,
       heartbeatInterval: 3000,
       maxWaitTimeInMs: 250,
     });
@@ -75,44 +77,51 @@ export class KafkaSource {
     });
   }
 
-  async #batch({ batch, heartbeat, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+  async #batch({ batch, heartbeat, isStale, isRunning, resolveOffset }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
-    if (this.#paused) {
-      this.#consumer.seek({ topic, partition, offset: batch.firstOffset() ?? batch.messages[0]?.offset ?? "0" });
-      return;
-    }
     const beat = setInterval(() => void heartbeat().catch(() => {}), 2000);
-    let outcomes: Outcome[];
     try {
-      outcomes = await Promise.all(
-        batch.messages.map((message) =>
-          this.#options.handle(fromKafka(message), { partition, offset: message.offset }),
-        ),
-      );
+      // At most maxInFlight records of the partition in flight at once: a crash repeats no more than that.
+      for (let from = 0; from < batch.messages.length; from += this.#options.maxInFlight) {
+        const chunk = batch.messages.slice(from, from + this.#options.maxInFlight);
+        const first = chunk[0]?.offset;
+        if (first === undefined) break;
+        if (this.#paused || !isRunning() || isStale()) {
+          if (!isStale()) this.#consumer.seek({ topic, partition, offset: first });
+          return;
+        }
+        const outcomes = await Promise.all(
+          chunk.map((message) => this.#options.handle(fromKafka(message), { partition, offset: message.offset })),
+        );
+        let done: string | undefined;
+        let retry: { offset: string; reason: string } | undefined;
+        for (const [index, outcome] of outcomes.entries()) {
+          const offset = chunk[index]?.offset as string;
+          if (typeof outcome === "object") {
+            retry = { offset, reason: outcome.retry };
+            break;
+          }
+          done = offset;
+        }
+        if (done !== undefined && !isStale()) {
+          resolveOffset(done);
+          await this.#consumer
+            .commitOffsets([{ topic, partition, offset: (BigInt(done) + 1n).toString() }])
+            .catch((error: unknown) =>
+              this.#options.log.warn(
+                { topic, partition, error: String(error) },
+                "commit failed (the records come again)",
+              ),
+            );
+        }
+        if (retry !== undefined) {
+          if (!isStale()) this.#consumer.seek({ topic, partition, offset: retry.offset });
+          this.#options.onRetry(retry.reason);
+          return;
+        }
+      }
     } finally {
       clearInterval(beat);
-    }
-    let done: string | undefined;
-    let retry: { offset: string; reason: string } | undefined;
-    for (const [index, outcome] of outcomes.entries()) {
-      const offset = batch.messages[index]?.offset as string;
-      if (typeof outcome === "object") {
-        retry = { offset, reason: outcome.retry };
-        break;
-      }
-      done = offset;
-    }
-    if (done !== undefined && !isStale()) {
-      resolveOffset(done);
-      await this.#consumer
-        .commitOffsets([{ topic, partition, offset: (BigInt(done) + 1n).toString() }])
-        .catch((error: unknown) =>
-          this.#options.log.warn({ topic, partition, error: String(error) }, "commit failed (the records come again)"),
-        );
-    }
-    if (retry !== undefined) {
-      this.#consumer.seek({ topic, partition, offset: retry.offset });
-      this.#options.onRetry(retry.reason);
     }
   }
 

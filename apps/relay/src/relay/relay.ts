@@ -56,7 +56,8 @@ export class Relay {
     const events = new Map<string, EventRouting>(
       deps.catalog.events.map((e) => [e.name, { partitionKey: e.partitionKey, routingKey: e.routingKey }]),
     );
-    const dedup = new Dedup(deps.redis);
+    // A claim outlives the longest publish, so a slow copy is never claimed twice; a dead instance's claims expire soon after.
+    const dedup = new Dedup(deps.redis, { claimMs: settings.publishTimeoutMs + 1000 });
     const management = new RabbitManagementClient({ url: settings.managementUrl, timeoutMs: 2000 });
     for (const route of deps.routes) {
       this.routes.set(

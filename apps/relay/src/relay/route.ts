@@ -79,6 +79,7 @@ export class Route {
         topic: route.from.topic,
         groupId: route.from.consumerGroup,
         fromBeginning: this.#deps.fromBeginning,
+        maxInFlight: this.#deps.prefetch,
         log,
         handle: (envelope, position) => this.#handle(envelope, this.#kafkaDeadLetter(position)),
         onRetry: (reason) => this.#degrade(reason),

@@ -151,6 +151,7 @@ export class RouteRunner {
     const owner = `${this.#deps.instance}/${++claims}`;
     try {
       const claim = await dedup.claim(route.id, id, owner);
+      this.#deps.log.trace({ route: route.id, id, claim }, "dedup claim");
       if (claim === "done") {
         metrics.deduped.inc();
         return "deduped";
