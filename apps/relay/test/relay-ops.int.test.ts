@@ -128,5 +128,11 @@ describe("relay operations", () => {
     expect(sample("kronos_relay_route_state", 'state="running"')).toBe("1");
     expect(sample("kronos_relay_route_state", 'state="paused"')).toBe("0");
     expect(sample("kronos_relay_in_flight", "")).toBe("0");
+    // The group's lag: 0 once the offset after the relayed record is committed.
+    const lag = async () => {
+      const body = (await app.inject({ url: "/metrics" })).body;
+      return body.split("\n").find((line) => line.startsWith("kronos_relay_source_lag{") && line.includes(route.id));
+    };
+    await until(async () => (await lag())?.endsWith(" 0") === true, "the source lag at 0");
   });
 });

@@ -64,6 +64,11 @@ export const relayPlugin = fp<RelayPluginOptions>(
       metrics: new RelayMetrics(app.metrics.registry),
       log: app.log.child({ component: "relay" }),
     });
+    relay.metrics.trackLag(app.metrics.registry, () =>
+      Promise.all(
+        [...relay.routes.values()].map(async (route) => [route.route.id, await route.lag()] as [string, number | null]),
+      ),
+    );
     app.decorate("relay", relay);
     let started: Promise<void> = Promise.resolve();
     app.decorate("relayStarted", {

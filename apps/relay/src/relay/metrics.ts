@@ -67,6 +67,23 @@ export class RelayMetrics {
     });
   }
 
+  /**
+   * Registers `kronos_relay_source_lag{route}`, read when Prometheus scrapes: messages waiting in each route's source
+   * (Kafka consumer-group lag, RabbitMQ ready messages); absent for a route whose lag cannot be read now.
+   */
+  trackLag(registry: Registry, lags: () => Promise<Array<[string, number | null]>>): void {
+    new Gauge({
+      name: "kronos_relay_source_lag",
+      help: "Messages waiting in the route's source (Kafka consumer-group lag, RabbitMQ ready messages)",
+      labelNames: ["route"],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const [route, lag] of await lags()) if (lag !== null) this.set({ route }, lag);
+      },
+    });
+  }
+
   /** The metrics of `route`. */
   forRoute(route: string): RouteMetrics {
     return {
