@@ -14,7 +14,7 @@ export interface KafkaSourceOptions {
   readonly log: FastifyBaseLogger;
   /** Records of one partition relayed at once (their confirms pipelined). */
   readonly maxInFlight: number;
-  /** Relays one record; `retry` gives it back (the partition is read again from it after {@link resume}). */
+  /** Relays one record; `retry` gives it back (it is tried again after {@link resume}). */
   readonly handle: (envelope: Envelope, position: { partition: number; offset: string }) => Promise<Outcome>;
   /** Called when a record was given back: the route pauses the source and resumes it later. */
   readonly onRetry: (reason: string) => void;
@@ -23,8 +23,9 @@ export interface KafkaSourceOptions {
 /**
  * Reads a topic through a consumer group, with the raw record (key, value and header bytes: `Delivery` has headers
  * as text only). A fetched batch is relayed `maxInFlight` records at a time, all of them in flight together (their
- * confirms pipelined); after each, the offset is committed up to the last record before the first one given back,
- * and the partition is rewound to that one, so nothing is committed before its copy is confirmed.
+ * confirms pipelined); after each, the offset is committed up to the last record before the first one given back, and
+ * the batch goes on from that one once the route resumes the source, so nothing is committed before its copy is
+ * confirmed. While paused, the batch in hand waits (heartbeating) and no more is fetched.
  *
  * kafkajs is used here, not through @kronos/transport, because a transport `Delivery` has no raw headers yet.
  */
@@ -78,31 +79,25 @@ export class KafkaSource {
   }
 
   async #batch({ batch, heartbeat, isStale, isRunning, resolveOffset }: EachBatchPayload): Promise<void> {
-    const { topic, partition } = batch;
+    const { topic, partition, messages } = batch;
     const beat = setInterval(() => void heartbeat().catch(() => {}), 2000);
     try {
-      // At most maxInFlight records of the partition in flight at once: a crash repeats no more than that.
-      for (let from = 0; from < batch.messages.length; from += this.#options.maxInFlight) {
-        const chunk = batch.messages.slice(from, from + this.#options.maxInFlight);
-        const first = chunk[0]?.offset;
-        if (first === undefined) break;
-        if (this.#paused || !isRunning() || isStale()) {
-          if (!isStale()) this.#consumer.seek({ topic, partition, offset: first });
-          return;
+      let next = 0;
+      while (next < messages.length) {
+        // Revoked or stopping: what is not committed is read again by whoever owns the partition.
+        if (!isRunning() || isStale()) return;
+        if (this.#paused) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          continue;
         }
+        // At most maxInFlight records of the partition in flight at once: a crash repeats no more than that.
+        const chunk = messages.slice(next, next + this.#options.maxInFlight);
         const outcomes = await Promise.all(
           chunk.map((message) => this.#options.handle(fromKafka(message), { partition, offset: message.offset })),
         );
-        let done: string | undefined;
-        let retry: { offset: string; reason: string } | undefined;
-        for (const [index, outcome] of outcomes.entries()) {
-          const offset = chunk[index]?.offset as string;
-          if (typeof outcome === "object") {
-            retry = { offset, reason: outcome.retry };
-            break;
-          }
-          done = offset;
-        }
+        const settled = outcomes.findIndex((outcome) => typeof outcome === "object");
+        const doneCount = settled === -1 ? chunk.length : settled;
+        const done = chunk[doneCount - 1]?.offset;
         if (done !== undefined && !isStale()) {
           resolveOffset(done);
           await this.#consumer
@@ -114,11 +109,10 @@ export class KafkaSource {
               ),
             );
         }
-        if (retry !== undefined) {
-          if (!isStale()) this.#consumer.seek({ topic, partition, offset: retry.offset });
-          this.#options.onRetry(retry.reason);
-          return;
-        }
+        next += doneCount;
+        const retry = outcomes[doneCount];
+        // Given back: the route pauses the source and resumes it later; this batch waits and goes on from there.
+        if (typeof retry === "object") this.#options.onRetry(retry.retry);
       }
     } finally {
       clearInterval(beat);
