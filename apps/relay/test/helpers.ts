@@ -158,6 +158,12 @@ export class Brokers {
     const channel = await this.channel();
     await channel.assertQueue(queue, { durable: true, arguments: { "x-max-priority": 10 } });
     await channel.bindQueue(queue, exchange, "#");
+    return this.consume(queue);
+  }
+
+  /** Collects what arrives in the existing `queue` (acked) into the returned list. */
+  async consume(queue: string): Promise<ConsumeMessage[]> {
+    const channel = await this.channel();
     const seen: ConsumeMessage[] = [];
     await channel.consume(queue, (message) => {
       if (message) {

@@ -225,6 +225,43 @@ describe("relay on the real brokers, registry and Redis", () => {
     expect(notAllowed?.key?.toString()).toBe("k2");
   });
 
+  it("dead-letters poison from a RabbitMQ source into <queue>.dlq, and goes on", async () => {
+    const exchange = resources.exchange("relay-poison-auth");
+    const queue = resources.queue("relay-poison-auth-q");
+    resources.queue(`${queue}.dlq`);
+    resources.exchange(`${queue}.dlx`);
+    const topic = resources.topic("relay-poison-audit");
+    await brokers.createTopic(topic, 1);
+    await brokers.exchange(exchange, "fanout");
+    const records = await brokers.readTopic(topic);
+    await relay([toKafkaRoute(`poison-auth-${randomUUID()}`, exchange, queue, topic, ["kronos.auth.TokenRevoked"])]);
+    const dead = await brokers.consume(`${queue}.dlq`);
+
+    await brokers.publish(exchange, "", Buffer.from([0, 0, 0, 0]), { messageId: "corrupt", headers: { binary } });
+    await brokers.publish(exchange, "", await alertBytes(), { messageId: "not-allowed" });
+    await brokers.publish(exchange, "", await tokenRevokedBytes(), { messageId: "good" });
+
+    await waitFor(() => records.length === 1, "the good message on Kafka");
+    expect(text(records[0]?.headers?.["message-id"])).toBe("good");
+    await waitFor(() => dead.length === 2, "two dead letters");
+    const byId = new Map(dead.map((m) => [m.properties.messageId as string, m]));
+    const corrupt = byId.get("corrupt");
+    expect(corrupt?.content.equals(Buffer.from([0, 0, 0, 0]))).toBe(true);
+    expect(corrupt?.properties.headers).toMatchObject({
+      [DEAD_LETTER_HEADERS.reason]: "decode-failed",
+      [DEAD_LETTER_HEADERS.errorCode]: "INCOMPLETE_HEADER",
+      [DEAD_LETTER_HEADERS.broker]: "rabbitmq",
+      [DEAD_LETTER_HEADERS.queue]: queue,
+      [DEAD_LETTER_HEADERS.destination]: exchange,
+    });
+    expect(Buffer.from(corrupt?.properties.headers?.binary as Buffer).equals(binary)).toBe(true);
+    expect(byId.get("not-allowed")?.properties.headers).toMatchObject({
+      [DEAD_LETTER_HEADERS.reason]: "rejected",
+      [DEAD_LETTER_HEADERS.errorCode]: "EVENT_NOT_ALLOWED",
+      [DEAD_LETTER_HEADERS.eventType]: "kronos.gaia.CriticalAlert",
+    });
+  });
+
   it("two instances share a route: the work is split, nothing is duplicated", async () => {
     const topic = resources.topic("relay-scale");
     const exchange = resources.exchange("relay-scale-x");
