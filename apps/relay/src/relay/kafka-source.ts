@@ -31,25 +31,54 @@ export interface KafkaSourceOptions {
  */
 export class KafkaSource {
   readonly #options: KafkaSourceOptions;
-  readonly #consumer: Consumer;
+  readonly #kafka: Kafka;
+  #consumer: Consumer;
   #paused = false;
+  #closed = false;
+  #restart: NodeJS.Timeout | undefined;
 
   constructor(options: KafkaSourceOptions) {
     this.#options = options;
     const log = options.log;
-    const kafka = new Kafka({
+    this.#kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
       logLevel: logLevel.WARN,
       logCreator: () => (entry) => log.debug({ kafkajs: entry.log.message, namespace: entry.namespace }, "kafkajs"),
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5000 },
     });
-    this.#consumer = kafka.consumer({
-      groupId: options.groupId,
+    this.#consumer = this.#create();
+  }
+
+  #create(): Consumer {
+    const consumer = this.#kafka.consumer({
+      groupId: this.#options.groupId,
       sessionTimeout: 10_000,
       heartbeatInterval: 3000,
       maxWaitTimeInMs: 250,
     });
+    // kafkajs restarts itself after retriable crashes; after any other, or when its reconnects are stuck
+    // (tulios/kafkajs#919, #979), a new consumer takes over: uncommitted records come again, never lost.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.#closed) return;
+      this.#options.log.error({ topic: this.#options.topic, error: String(payload.error) }, "Kafka consumer crashed");
+      this.#restart ??= setTimeout(() => void this.#replace(), 2000);
+    });
+    return consumer;
+  }
+
+  async #replace(): Promise<void> {
+    this.#restart = undefined;
+    if (this.#closed) return;
+    await this.#consumer.disconnect().catch(() => {});
+    this.#consumer = this.#create();
+    try {
+      await this.start();
+      if (this.#paused) this.#consumer.pause([{ topic: this.#options.topic }]);
+    } catch (error) {
+      this.#options.log.warn({ topic: this.#options.topic, error: String(error) }, "Kafka consumer restart failed");
+      this.#restart ??= setTimeout(() => void this.#replace(), 5000);
+    }
   }
 
   /** Joins the group and starts reading; resolves once the consumer runs. */
@@ -80,6 +109,7 @@ export class KafkaSource {
 
   async #batch({ batch, heartbeat, isStale, isRunning, resolveOffset }: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = batch;
+    const consumer = this.#consumer;
     const beat = setInterval(() => void heartbeat().catch(() => {}), 2000);
     try {
       let next = 0;
@@ -100,7 +130,7 @@ export class KafkaSource {
         const done = chunk[doneCount - 1]?.offset;
         if (done !== undefined && !isStale()) {
           resolveOffset(done);
-          await this.#consumer
+          await consumer
             .commitOffsets([{ topic, partition, offset: (BigInt(done) + 1n).toString() }])
             .catch((error: unknown) =>
               this.#options.log.warn(
@@ -132,6 +162,8 @@ export class KafkaSource {
 
   /** Leaves the group; uncommitted records are read again by whoever takes the partitions. */
   async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#restart);
     await this.#consumer.disconnect().catch(() => {});
   }
 }
