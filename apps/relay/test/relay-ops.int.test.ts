@@ -2,7 +2,16 @@ import { randomUUID } from "node:crypto";
 import type { KronosApp } from "@kronos/app-kit";
 import { TestResources } from "@kronos/testkit";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { alertBytes, alertRoute, Brokers, startRelay, waitFor } from "./helpers.js";
+import {
+  alertBytes,
+  alertRoute,
+  Brokers,
+  startRelay,
+  text,
+  toKafkaRoute,
+  tokenRevokedBytes,
+  waitFor,
+} from "./helpers.js";
 
 const resources = new TestResources();
 const brokers = new Brokers();
@@ -92,6 +101,31 @@ describe("relay operations", () => {
     await waitFor(() => arrived.length >= 3, "the messages once the destination is back");
     expect(arrived.map((m) => m.properties.messageId).sort()).toEqual([...ids].sort());
     await until(async () => (await view()).state === "running", "the route to run again");
+  });
+
+  it("declares its source queue again when it is deleted under it, and goes on", async () => {
+    const exchange = resources.exchange("relay-ops-auth");
+    const queue = resources.queue("relay-ops-auth-q");
+    resources.queue(`${queue}.dlq`);
+    resources.exchange(`${queue}.dlx`);
+    const topic = resources.topic("relay-ops-audit");
+    await brokers.createTopic(topic, 1);
+    await brokers.exchange(exchange, "fanout");
+    const records = await brokers.readTopic(topic);
+    apps.push(
+      await startRelay([toKafkaRoute(`requeue-${randomUUID()}`, exchange, queue, topic, ["kronos.auth.TokenRevoked"])]),
+    );
+    await brokers.publish(exchange, "", await tokenRevokedBytes(), { messageId: "before" });
+    await waitFor(() => records.length === 1, "the first message");
+
+    await (await brokers.channel()).deleteQueue(queue);
+    // Published until the queue is back and bound again (before that RabbitMQ drops them: no queue is bound).
+    for (let tries = 0; records.length < 2; tries++) {
+      if (tries > 100) throw new Error("the route never came back");
+      await brokers.publish(exchange, "", await tokenRevokedBytes(), { messageId: `after-${tries}` });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(text(records[1]?.headers?.["message-id"])).toMatch(/^after-/);
   });
 
   it("POST /routes/:id/pause stops it, /resume starts it again; /metrics has the route's figures", async () => {

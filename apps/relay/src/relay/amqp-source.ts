@@ -11,6 +11,8 @@ export interface AmqpSourceOptions {
   /** Unacked messages in flight at most (all relayed at once, confirms pipelined). */
   readonly prefetch: number;
   readonly log: FastifyBaseLogger;
+  /** Declares the queue and its bindings (idempotent): before each consume, so a deleted queue comes back. */
+  readonly declare: () => Promise<unknown>;
   readonly handle: (envelope: Envelope, message: ConsumeMessage) => Promise<Outcome>;
   readonly onRetry: (reason: string) => void;
 }
@@ -28,6 +30,7 @@ export class AmqpSource {
   #consumerTag: string | undefined;
   #paused = false;
   #closed = false;
+  #opening = false;
   #unsubscribe: (() => void) | undefined;
 
   constructor(options: AmqpSourceOptions) {
@@ -40,18 +43,22 @@ export class AmqpSource {
   }
 
   async #open(connection: ChannelModel): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#opening || this.#channel) return;
+    this.#opening = true;
     try {
       const channel = await connection.createChannel();
       channel.on("error", (error: Error) =>
         this.#options.log.warn({ queue: this.#options.queue, error: error.message }, "source channel error"),
       );
       channel.on("close", () => {
-        if (this.#channel === channel) {
-          this.#channel = undefined;
-          this.#consumerTag = undefined;
-        }
+        if (this.#channel !== channel) return;
+        this.#channel = undefined;
+        this.#consumerTag = undefined;
+        // Closed by the server (e.g. the queue was deleted) while the connection lives on: open a new one soon.
+        // After a lost connection the manager's onConnect does it.
+        setTimeout(() => this.#reopen(), 1000);
       });
+      await this.#options.declare();
       await channel.prefetch(this.#options.prefetch);
       this.#channel = channel;
       if (!this.#paused) await this.#consume(channel);
@@ -60,12 +67,30 @@ export class AmqpSource {
         { queue: this.#options.queue, error: String(error) },
         "could not consume the source queue",
       );
+      setTimeout(() => this.#reopen(), 5000);
+    } finally {
+      this.#opening = false;
+    }
+  }
+
+  #reopen(): void {
+    if (this.#closed || this.#channel) return;
+    try {
+      void this.#open(this.#options.manager.connection());
+    } catch {
+      // Not connected: the manager's onConnect opens the channel once it is.
     }
   }
 
   async #consume(channel: Channel): Promise<void> {
     const { consumerTag } = await channel.consume(this.#options.queue, (message) => {
-      if (message) void this.#deliver(channel, message);
+      if (message) {
+        void this.#deliver(channel, message);
+        return;
+      }
+      // Cancelled by the server (the queue was deleted): a new channel declares it again and consumes.
+      this.#options.log.warn({ queue: this.#options.queue }, "source queue consumer cancelled by RabbitMQ");
+      void channel.close().catch(() => {});
     });
     this.#consumerTag = consumerTag;
   }

@@ -90,14 +90,17 @@ export class Route {
       await joined;
     } else {
       const { exchange, queue, bindingKeys } = route.from;
-      await declareQueue(this.#deps.amqp, queue, {
-        type: "quorum",
-        bindings: bindingKeys.map((routingKey) => ({ exchange, routingKey })),
-        deadLetter: true,
-      });
+      const declare = () =>
+        declareQueue(this.#deps.amqp, queue, {
+          type: "quorum",
+          bindings: bindingKeys.map((routingKey) => ({ exchange, routingKey })),
+          deadLetter: true,
+        });
+      await declare();
       const source = new AmqpSource({
         manager: this.#deps.amqp,
         queue,
+        declare,
         prefetch: this.#deps.prefetch,
         log,
         handle: (envelope, message) => this.#handle(envelope, this.#amqpDeadLetter(queue, message.fields.exchange)),
