@@ -4,9 +4,10 @@ import type { RelayRoute } from "@kronos/catalog";
 import { RegistrySerde } from "@kronos/contracts";
 import { TokenRevokedEvent } from "@kronos/events-auth";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
-import { testEndpoints } from "@kronos/testkit";
+import { TestResources, testEndpoints } from "@kronos/testkit";
 import { type Channel, type ChannelModel, type ConsumeMessage, connect, type Options } from "amqplib";
 import { type Admin, type IHeaders, Kafka, type KafkaMessage, logLevel, type Producer } from "kafkajs";
+import { afterAll, afterEach } from "vitest";
 import { buildApp, loadConfig } from "../src/app.js";
 
 export const endpoints = testEndpoints();
@@ -29,6 +30,29 @@ export async function startRelay(routes: RelayRoute[], env: Record<string, strin
   await app.ready();
   await app.relayStarted;
   return app;
+}
+
+/**
+ * One test file's fresh names (`resources`), raw broker access (`brokers`) and `relay(...)`, which starts a relay
+ * closed after each test; everything is cleaned up after the file.
+ */
+export function relayTestContext() {
+  const resources = new TestResources();
+  const brokers = new Brokers();
+  const apps: KronosApp[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+  afterAll(async () => {
+    await brokers.close();
+    await resources.cleanup();
+  });
+  const relay = async (...args: Parameters<typeof startRelay>): Promise<KronosApp> => {
+    const app = await startRelay(...args);
+    apps.push(app);
+    return app;
+  };
+  return { resources, brokers, relay };
 }
 
 /** A Kafka → RabbitMQ route for CriticalAlerts between test-owned places. */

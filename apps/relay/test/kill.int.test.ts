@@ -4,20 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, type ServerProcess, startServerProcess, waitForHttp } from "@kronos/app-kit/testing";
-import { TestResources } from "@kronos/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { alertBytes, Brokers, endpoints, waitFor } from "./helpers.js";
+import { alertBytes, endpoints, relayTestContext, waitFor } from "./helpers.js";
 
 const serverPath = fileURLToPath(new URL("../dist/server.js", import.meta.url));
 const schemasDir = fileURLToPath(new URL("../../../schemas", import.meta.url));
-const resources = new TestResources();
-const brokers = new Brokers();
+const { resources, brokers } = relayTestContext();
 const scratch = mkdtempSync(join(tmpdir(), "relay-kill-"));
 
-afterAll(async () => {
-  await brokers.close();
-  await resources.cleanup();
+afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 

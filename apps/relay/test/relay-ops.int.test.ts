@@ -1,29 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { KronosApp } from "@kronos/app-kit";
-import { TestResources } from "@kronos/testkit";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import {
-  alertBytes,
-  alertRoute,
-  Brokers,
-  startRelay,
-  text,
-  toKafkaRoute,
-  tokenRevokedBytes,
-  waitFor,
-} from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { alertBytes, alertRoute, relayTestContext, text, toKafkaRoute, tokenRevokedBytes, waitFor } from "./helpers.js";
 
-const resources = new TestResources();
-const brokers = new Brokers();
-const apps: KronosApp[] = [];
-
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((app) => app.close()));
-});
-afterAll(async () => {
-  await brokers.close();
-  await resources.cleanup();
-});
+const { resources, brokers, relay } = relayTestContext();
 
 interface RouteView {
   id: string;
@@ -41,8 +20,7 @@ async function alertSetup(options: Parameters<typeof alertRoute>[3] = {}) {
   await brokers.exchange(exchange);
   const arrived = await brokers.readQueue(exchange, sink);
   const route = alertRoute(`ops-${randomUUID()}`, topic, exchange, options);
-  const app = await startRelay([route]);
-  apps.push(app);
+  const app = await relay([route]);
   const view = async () => (await app.inject({ url: `/routes/${route.id}` })).json() as RouteView;
   return { topic, exchange, sink, arrived, route, app, view };
 }
@@ -112,9 +90,7 @@ describe("relay operations", () => {
     await brokers.createTopic(topic, 1);
     await brokers.exchange(exchange, "fanout");
     const records = await brokers.readTopic(topic);
-    apps.push(
-      await startRelay([toKafkaRoute(`requeue-${randomUUID()}`, exchange, queue, topic, ["kronos.auth.TokenRevoked"])]),
-    );
+    await relay([toKafkaRoute(`requeue-${randomUUID()}`, exchange, queue, topic, ["kronos.auth.TokenRevoked"])]);
     await brokers.publish(exchange, "", await tokenRevokedBytes(), { messageId: "before" });
     await waitFor(() => records.length === 1, "the first message");
 

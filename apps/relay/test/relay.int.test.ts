@@ -1,38 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { KronosApp } from "@kronos/app-kit";
-import { TestResources } from "@kronos/testkit";
 import { DEAD_LETTER_HEADERS, deadLetterTopicName } from "@kronos/transport";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RELAY_HEADERS } from "../src/relay/envelope.js";
-import {
-  alertBytes,
-  alertRoute,
-  Brokers,
-  startRelay,
-  text,
-  toKafkaRoute,
-  tokenRevokedBytes,
-  waitFor,
-} from "./helpers.js";
+import { alertBytes, alertRoute, relayTestContext, text, toKafkaRoute, tokenRevokedBytes, waitFor } from "./helpers.js";
 
-const resources = new TestResources();
-const brokers = new Brokers();
-const apps: KronosApp[] = [];
+const { resources, brokers, relay } = relayTestContext();
 const binary = Buffer.from([0xff, 0x00, 0xc3, 0x28]);
-
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((app) => app.close()));
-});
-afterAll(async () => {
-  await brokers.close();
-  await resources.cleanup();
-});
-
-async function relay(...args: Parameters<typeof startRelay>): Promise<KronosApp> {
-  const app = await startRelay(...args);
-  apps.push(app);
-  return app;
-}
 
 /** The relay's headers left out: what must be byte-identical after a round trip. */
 function withoutRelayHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
