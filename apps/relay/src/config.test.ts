@@ -6,7 +6,8 @@ import { loadConfig } from "./config.js";
 // @kronos/app-kit's and tested there; this checks the relay's own name, prefix and defaults.
 describe("relay configuration", () => {
   it("defaults to the local stack on port 3001", () => {
-    expect(loadConfig({})).toEqual({
+    const { relay, ...service } = loadConfig({});
+    expect(service).toEqual({
       app: "relay",
       host: "127.0.0.1",
       port: 3001,
@@ -15,6 +16,40 @@ describe("relay configuration", () => {
       schemaRegistryUrl: "http://127.0.0.1:8081/apis/ccompat/v7",
       rabbitmqUrl: "amqp://guest:guest@127.0.0.1:5672",
     });
+    expect(relay).toMatchObject({
+      routes: [],
+      redisUrl: "redis://127.0.0.1:6379",
+      hopLimit: 4,
+      dedupWindowMs: 3_600_000,
+      prefetch: 256,
+      publishTimeoutMs: 10_000,
+      backoffMs: 1000,
+      maxBackoffMs: 15_000,
+      kafkaFromBeginning: true,
+      managementUrl: "http://guest:guest@127.0.0.1:15672",
+    });
+    expect(relay.schemasDir).toMatch(/schemas$/);
+    expect(relay.instanceId).toMatch(/^[A-Za-z0-9._-]+$/);
+  });
+
+  it("reads the relay's settings, naming each invalid one", () => {
+    const relay = loadConfig({ RELAY_ROUTES: "a, b", RELAY_HOP_LIMIT: "2", RELAY_KAFKA_FROM: "latest" }).relay;
+    expect(relay).toMatchObject({ routes: ["a", "b"], hopLimit: 2, kafkaFromBeginning: false });
+    let problems = "";
+    try {
+      loadConfig({
+        RELAY_REDIS_URL: "http://x",
+        RELAY_HOP_LIMIT: "0",
+        RELAY_KAFKA_FROM: "middle",
+        RELAY_INSTANCE_ID: "a b",
+      });
+    } catch (error) {
+      problems = (error as ConfigError).problems.join("\n");
+    }
+    expect(problems).toContain('RELAY_REDIS_URL="http://x" is not an redis:// or rediss:// URL');
+    expect(problems).toContain('RELAY_HOP_LIMIT="0" is not an integer from 1 to 100');
+    expect(problems).toContain('RELAY_KAFKA_FROM="middle" is not earliest or latest');
+    expect(problems).toContain('RELAY_INSTANCE_ID="a b" must be letters, digits, . _ -');
   });
 
   it("reads its own RELAY_ variables", () => {

@@ -1,4 +1,4 @@
 import { describeAppDisruptive } from "@kronos/app-kit/testing";
-import { buildApp, loadConfig } from "../src/app.js";
+import { buildApp, type Config, loadConfig } from "../src/app.js";
 
-describeAppDisruptive({ app: "relay", loadConfig, buildApp });
+describeAppDisruptive({ app: "relay", loadConfig, buildApp: (config: Config) => buildApp(config, { routes: [] }) });

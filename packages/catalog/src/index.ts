@@ -51,6 +51,14 @@ export {
   TIMESTAMP_LOGICAL_TYPES,
 } from "./model.js";
 export { type ParseOptions, parseSchema, parseSchemaFiles } from "./parse.js";
+export {
+  loadRelayRoutes,
+  parseRelayRoutes,
+  RELAY_EXTENSION,
+  type RelayRoute,
+  type RelaySource,
+  type RelayTarget,
+} from "./relay-routes.js";
 export { SchemaError, type SchemaErrorCode, type SchemaPlace } from "./schema-error.js";
 export { SHARED_ATTRIBUTE, SHARED_FOLDER } from "./schemas.js";
 export {
