@@ -1,5 +1,6 @@
 import { createFastify, healthRoutes, type KronosApp, registerInfrastructure } from "@kronos/app-kit";
 import type { Config } from "./config.js";
+import { custodyPlugin } from "./custody/plugin.js";
 import { databasePlugin } from "./db/plugin.js";
 import { rootRoutes } from "./routes/root.js";
 
@@ -15,6 +16,7 @@ export async function buildApp(config: Config): Promise<KronosApp> {
 
   await registerInfrastructure(app, config);
   await app.register(databasePlugin, { url: config.databaseUrl });
+  await app.register(custodyPlugin, { sources: config.sources, group: config.consumerGroup });
 
   await app.register(healthRoutes);
   await app.register(rootRoutes);

@@ -81,6 +81,7 @@ describe("readDeadLetterModel: every dialect in one model", () => {
     const properties = { messageId: "m-2", type: "kronos.jobs.JobCreated" };
     expect(readDeadLetterModel({ "x-death": xDeath }, properties)).toEqual(expected);
     expect(readDeadLetterModel({ "x-death": JSON.stringify(xDeath) }, properties)).toEqual(expected);
+    expect(readDeadLetterModel({ "x-death": Buffer.from(JSON.stringify(xDeath)) }, properties)).toEqual(expected);
 
     const limit = [{ ...xDeath[0], reason: "delivery_limit", count: 1 }];
     expect(readDeadLetterModel({ "x-death": limit, "x-delivery-count": 3 }, properties)).toMatchObject({

@@ -97,7 +97,11 @@ export function readDeadLetterModel(
   properties: { messageId?: unknown; type?: unknown } = {},
 ): DeadLetterModel | undefined {
   const textHeaders: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(headers)) textHeaders[name] = last(value);
+  for (const [name, value] of Object.entries(headers)) {
+    const one = last(value);
+    // Bytes as text, so readDeadLetter parses `x-death` given as JSON bytes like the JSON text of a Delivery.
+    textHeaders[name] = Buffer.isBuffer(one) ? one.toString("utf8") : one;
+  }
   const get = (name: string) => text(textHeaders[name]);
   const common = {
     messageId: text(properties.messageId) ?? get("message-id"),
