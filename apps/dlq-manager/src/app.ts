@@ -2,7 +2,9 @@ import { createFastify, healthRoutes, type KronosApp, registerInfrastructure } f
 import type { Config } from "./config.js";
 import { custodyPlugin } from "./custody/plugin.js";
 import { databasePlugin } from "./db/plugin.js";
+import { replayPlugin } from "./replay/plugin.js";
 import { deadLetterRoutes } from "./routes/dead-letters.js";
+import { replayRoutes } from "./routes/replays.js";
 import { rootRoutes } from "./routes/root.js";
 import { serdePlugin } from "./serde-plugin.js";
 
@@ -20,9 +22,11 @@ export async function buildApp(config: Config): Promise<KronosApp> {
   await app.register(databasePlugin, { url: config.databaseUrl });
   await app.register(custodyPlugin, { sources: config.sources, group: config.consumerGroup });
   await app.register(serdePlugin);
+  await app.register(replayPlugin);
 
   await app.register(healthRoutes);
   await app.register(rootRoutes);
   await app.register(deadLetterRoutes);
+  await app.register(replayRoutes, { maxRate: config.replayMaxRate });
   return app;
 }

@@ -1,0 +1,88 @@
+import { typeBoxValidatorCompiler } from "@kronos/app-kit";
+import type { FastifyPluginAsync } from "fastify";
+import { Type } from "typebox";
+import { dlqError, parseId } from "../errors.js";
+import { createJob, getJob, listJobs, MAX_SELECTION, type ReplayRequest, transitionJob } from "../replay/jobs.js";
+import { DeadLetterFilter } from "../store/filter.js";
+import { ANONYMOUS } from "./dead-letters.js";
+
+const Target = Type.Union([
+  Type.Object(
+    { broker: Type.Literal("kafka"), topic: Type.String({ pattern: "^[a-zA-Z0-9._-]{1,249}$" }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      broker: Type.Literal("rabbitmq"),
+      exchange: Type.String({ maxLength: 255 }),
+      routingKey: Type.String({ maxLength: 255 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+const CreateBody = Type.Object(
+  {
+    ids: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { minItems: 1, maxItems: MAX_SELECTION })),
+    filter: Type.Optional(DeadLetterFilter),
+    target: Type.Optional(Target),
+    ratePerSecond: Type.Optional(Type.Number()),
+    dryRun: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+const IdParams = Type.Object({ id: Type.String({ maxLength: 40 }) });
+const ActionParams = Type.Object({
+  id: Type.String({ maxLength: 40 }),
+  action: Type.Union([Type.Literal("pause"), Type.Literal("resume"), Type.Literal("cancel")]),
+});
+
+/** Options of {@link replayRoutes}. */
+export interface ReplayRoutesOptions {
+  /** Highest `ratePerSecond` (`DLQ_REPLAY_MAX_RATE`). */
+  readonly maxRate: number;
+}
+
+/**
+ * Replay as a job: `POST /replays` (`ids` or `filter`, optional `target`, `ratePerSecond` default 10, `dryRun`) →
+ * 201 `{ id }`; `GET /replays`, `GET /replays/:id` with progress; `POST /replays/:id/pause|resume|cancel`.
+ */
+export const replayRoutes: FastifyPluginAsync<ReplayRoutesOptions> = async (app, options) => {
+  app.setValidatorCompiler(typeBoxValidatorCompiler);
+
+  app.post("/replays", { schema: { body: CreateBody } }, async (request, reply) => {
+    const body = request.body as {
+      ids?: string[];
+      filter?: Record<string, string>;
+      target?: ReplayRequest["target"];
+      ratePerSecond?: number;
+      dryRun?: boolean;
+    };
+    const rate = body.ratePerSecond ?? 10;
+    if (!Number.isInteger(rate) || rate < 1 || rate > options.maxRate) {
+      throw dlqError("INVALID_RATE", `ratePerSecond must be an integer from 1 to ${options.maxRate}, got ${rate}`);
+    }
+    const ids = body.ids?.map((id) => parseId(id));
+    const id = await createJob(
+      app.db,
+      { ids, filter: body.filter, target: body.target, ratePerSecond: rate, dryRun: body.dryRun ?? false },
+      ANONYMOUS,
+    );
+    void app.replays.wake();
+    reply.code(201);
+    return { id };
+  });
+
+  app.get("/replays", async () => ({ jobs: await listJobs(app.db) }));
+
+  app.get("/replays/:id", { schema: { params: IdParams } }, async (request) =>
+    getJob(app.db, parseId((request.params as { id: string }).id)),
+  );
+
+  app.post("/replays/:id/:action", { schema: { params: ActionParams } }, async (request) => {
+    const { id, action } = request.params as { id: string; action: "pause" | "resume" | "cancel" };
+    const state = await transitionJob(app.db, parseId(id), action, ANONYMOUS);
+    if (state === "running") void app.replays.wake();
+    return { id, state };
+  });
+};
