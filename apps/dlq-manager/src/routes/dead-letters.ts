@@ -45,7 +45,7 @@ const AuditQuery = Type.Object(
 /**
  * Browse and explain: `GET /dead-letters` (filters, cursor pagination), `GET /dead-letters/groups` ("how many like
  * it"), `GET /dead-letters/:id` (decoded by the writer schema, else hex and why), `POST /dead-letters/:id/discard`,
- * `POST /dead-letters/purge` (discarded ones older than N days), `GET /audit`.
+ * `POST /dead-letters/purge` (discarded ones older than N days), `GET /audit`, `GET /sources` (custody per source).
  */
 export const deadLetterRoutes: FastifyPluginAsync = async (app) => {
   app.setValidatorCompiler(typeBoxValidatorCompiler);
@@ -87,6 +87,8 @@ export const deadLetterRoutes: FastifyPluginAsync = async (app) => {
     const { olderThanDays } = request.body as { olderThanDays: number };
     return { deleted: await purgeDiscarded(app.db, olderThanDays, ANONYMOUS) };
   });
+
+  app.get("/sources", async () => ({ sources: app.custody.states() }));
 
   app.get("/audit", { schema: { querystring: AuditQuery } }, async (request) => {
     const query = request.query as { deadLetterId?: string; jobId?: string; limit?: number };
