@@ -2,7 +2,10 @@ import { randomBytes } from "node:crypto";
 import type { KronosApp } from "@kronos/app-kit";
 import { ConfluentRegistryClient, createAvroType, frame } from "@kronos/contracts";
 import { testEndpoints } from "@kronos/testkit";
+import { deadLetterHeaders } from "@kronos/transport";
+import { connect, type GetMessage } from "amqplib";
 import { buildApp, loadConfig } from "../src/app.js";
+import { storeDeadLetter } from "../src/store/ingest.js";
 import type { TestDatabase } from "./database.js";
 
 const endpoints = testEndpoints();
@@ -93,4 +96,78 @@ export async function registerTestEvent(): Promise<TestEvent> {
       await fetch(`${url}?permanent=true`, { method: "DELETE" }).catch(() => undefined);
     },
   };
+}
+
+/** A dead letter to store as custody would, naming its original destination the way transport's dead letters do. */
+export interface SeedOptions {
+  readonly broker: "kafka" | "rabbitmq";
+  /** Kafka topic, or RabbitMQ exchange ("" for the default exchange). */
+  readonly destination: string;
+  readonly routingKey?: string;
+  readonly body: Buffer;
+  readonly messageId: string;
+  readonly eventType: string;
+  /** Dead-letter source; default `<destination or routing key>.dlq`. */
+  readonly source?: string;
+}
+
+let seeded = 0;
+
+/** Stores a Kronos dead letter (max-attempts) in `app`'s database; resolves to its id. */
+export async function seedDeadLetter(app: KronosApp, options: SeedOptions): Promise<string> {
+  seeded += 1;
+  const headers = {
+    ...deadLetterHeaders({
+      reason: "max-attempts",
+      errorCode: "MAX_ATTEMPTS",
+      error: "consumer gave up",
+      broker: options.broker,
+      destination: options.destination,
+      routingKey: options.routingKey,
+      eventType: options.eventType,
+      attempts: 5,
+      firstFailureMs: 1,
+      lastFailureMs: 2,
+      consumer: "test",
+    }),
+    "message-id": options.messageId,
+    "event-type": options.eventType,
+    "x-kronos-attempt": "5",
+  };
+  const stored = await storeDeadLetter(app.db, {
+    broker: options.broker,
+    source: options.source ?? `${options.destination || options.routingKey}.dlq`,
+    partition: 0,
+    offset: String(seeded),
+    body: options.body,
+    headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Buffer.from(value)])),
+  });
+  return stored.id;
+}
+
+/** Takes every message in queue `name`: waits for `expected` of them, then takes what else comes within 300 ms. */
+export async function drain(name: string, expected: number, timeoutMs = 20_000): Promise<GetMessage[]> {
+  const connection = await connect(stackEnv.RABBITMQ_URL);
+  try {
+    const channel = await connection.createChannel();
+    const messages: GetMessage[] = [];
+    const deadline = Date.now() + timeoutMs;
+    while (messages.length < expected && Date.now() < deadline) {
+      const message = await channel.get(name, { noAck: true });
+      if (message) messages.push(message);
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Anything more (a duplicate) within a short while.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (
+      let message = await channel.get(name, { noAck: true });
+      message;
+      message = await channel.get(name, { noAck: true })
+    ) {
+      messages.push(message);
+    }
+    return messages;
+  } finally {
+    await connection.close();
+  }
 }

@@ -10,11 +10,18 @@ import {
   deadLetterHeaders,
   declareQueue,
 } from "@kronos/transport";
-import { connect, type GetMessage } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { storeDeadLetter } from "../src/store/ingest.js";
 import { TestDatabase } from "./database.js";
-import { eventually, openApp, registerTestEvent, stackEnv, type TestEvent } from "./harness.js";
+import {
+  drain,
+  eventually,
+  openApp,
+  registerTestEvent,
+  type SeedOptions,
+  seedDeadLetter,
+  stackEnv,
+  type TestEvent,
+} from "./harness.js";
 
 // Replay as a job on the real brokers, registry and PostgreSQL. The dead letters are stored as custody stores them
 // (tested in custody.int.test.ts), each naming its original destination the way transport's dead letters do.
@@ -27,47 +34,8 @@ let app: KronosApp;
 let event: TestEvent;
 const events: TestEvent[] = [];
 
-const text = (headers: Record<string, string>) =>
-  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Buffer.from(value)]));
-
-let offset = 0;
-async function seed(options: {
-  broker: "kafka" | "rabbitmq";
-  destination: string;
-  routingKey?: string;
-  body: Buffer;
-  messageId: string;
-  eventType?: string;
-}): Promise<string> {
-  offset += 1;
-  const headers = text({
-    ...deadLetterHeaders({
-      reason: "max-attempts",
-      errorCode: "MAX_ATTEMPTS",
-      error: "consumer gave up",
-      broker: options.broker,
-      destination: options.destination,
-      routingKey: options.routingKey,
-      eventType: options.eventType ?? event.name,
-      attempts: 5,
-      firstFailureMs: 1,
-      lastFailureMs: 2,
-      consumer: "test",
-    }),
-    "message-id": options.messageId,
-    "event-type": options.eventType ?? event.name,
-    "x-kronos-attempt": "5",
-  });
-  const stored = await storeDeadLetter(app.db, {
-    broker: options.broker,
-    source: `${options.destination || options.routingKey}.dlq`,
-    partition: 0,
-    offset: String(offset),
-    body: options.body,
-    headers,
-  });
-  return stored.id;
-}
+const seed = (options: Omit<SeedOptions, "eventType"> & { eventType?: string }) =>
+  seedDeadLetter(app, { eventType: event.name, ...options });
 
 const post = async (url: string, payload?: object) => {
   const response = await app.inject({ method: "POST", url, ...(payload ? { payload } : {}) });
@@ -83,33 +51,6 @@ const finished = (id: string, timeoutMs = 30_000) =>
     timeoutMs,
     `replay job ${id} to finish`,
   );
-
-/** Every message in `queue` (got and acked). */
-async function drain(name: string, expected: number, timeoutMs = 20_000): Promise<GetMessage[]> {
-  const connection = await connect(stackEnv.RABBITMQ_URL);
-  try {
-    const channel = await connection.createChannel();
-    const messages: GetMessage[] = [];
-    const deadline = Date.now() + timeoutMs;
-    while (messages.length < expected && Date.now() < deadline) {
-      const message = await channel.get(name, { noAck: true });
-      if (message) messages.push(message);
-      else await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    // Anything more (a duplicate) within a short while.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    for (
-      let message = await channel.get(name, { noAck: true });
-      message;
-      message = await channel.get(name, { noAck: true })
-    ) {
-      messages.push(message);
-    }
-    return messages;
-  } finally {
-    await connection.close();
-  }
-}
 
 beforeAll(async () => {
   event = await registerTestEvent();
