@@ -3,13 +3,7 @@ import type { KronosApp } from "@kronos/app-kit";
 import { freePort, startServerProcess, waitForHttp } from "@kronos/app-kit/testing";
 import { ConfluentRegistryClient, createAvroType, frame } from "@kronos/contracts";
 import { TestResources, testEndpoints } from "@kronos/testkit";
-import {
-  createKafkaSubscription,
-  createTopic,
-  type Delivery,
-  deadLetterHeaders,
-  declareQueue,
-} from "@kronos/transport";
+import { createKafkaSubscription, createTopic, type Delivery, declareQueue } from "@kronos/transport";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestDatabase } from "./database.js";
 import {

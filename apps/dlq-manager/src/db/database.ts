@@ -69,3 +69,22 @@ export function createPool(url: string): Pool {
   pool.on("error", () => undefined);
   return pool;
 }
+
+/**
+ * Runs `work` in a transaction on one client of `pool`: COMMIT when it resolves, ROLLBACK (and the error rethrown)
+ * when it throws.
+ */
+export async function inTransaction<T>(pool: Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,4 +1,4 @@
-import type { Pool } from "../db/database.js";
+import { inTransaction, type Pool } from "../db/database.js";
 import { dlqError } from "../errors.js";
 import { type Filter, filterSql } from "../store/filter.js";
 
@@ -21,21 +21,6 @@ export type JobState = "running" | "paused" | "cancelled" | "completed";
 
 /** Most dead letters one job may select. */
 export const MAX_SELECTION = 10_000;
-
-async function inTransaction<T>(pool: Pool, work: (client: import("pg").PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    const result = await work(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 /**
  * Creates a replay job in one transaction: resolves the selection (`ids`: every one must exist and be `new` or

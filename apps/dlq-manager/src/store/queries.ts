@@ -1,4 +1,4 @@
-import type { Pool } from "../db/database.js";
+import { inTransaction, type Pool } from "../db/database.js";
 import { dlqError } from "../errors.js";
 import { decodeCursor, encodeCursor, type Filter, filterSql } from "./filter.js";
 
@@ -145,9 +145,7 @@ export async function groupDeadLetters(pool: Pool, filter: Filter) {
  * `DEAD_LETTER_NOT_FOUND`, or `INVALID_STATE` while a replay job holds it (`replaying`) or when already discarded.
  */
 export async function discardDeadLetter(pool: Pool, id: string, reason: string, actor: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  await inTransaction(pool, async (client) => {
     const current = await client.query<{ state: string }>("SELECT state FROM dead_letters WHERE id = $1 FOR UPDATE", [
       id,
     ]);
@@ -162,20 +160,12 @@ export async function discardDeadLetter(pool: Pool, id: string, reason: string, 
       id,
       JSON.stringify({ reason, previousState: state }),
     ]);
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Deletes discarded dead letters first seen more than `olderThanDays` ago (never one a job refers to); audited. */
 export async function purgeDiscarded(pool: Pool, olderThanDays: number, actor: string): Promise<number> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return inTransaction(pool, async (client) => {
     const deleted = await client.query(
       `DELETE FROM dead_letters d WHERE state = 'discarded' AND first_seen < now() - make_interval(days => $1)
          AND NOT EXISTS (SELECT 1 FROM replay_items i WHERE i.dead_letter_id = d.id)`,
@@ -186,14 +176,8 @@ export async function purgeDiscarded(pool: Pool, olderThanDays: number, actor: s
       actor,
       JSON.stringify({ olderThanDays, deleted: count }),
     ]);
-    await client.query("COMMIT");
     return count;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The audit, newest first; filtered by dead letter or job. */
