@@ -157,6 +157,15 @@ describe("browsing dead letters", () => {
     expect(Date.parse(timeouts.lastSeen)).toBeGreaterThanOrEqual(Date.parse(timeouts.firstSeen));
   });
 
+  it("exposes per-source figures to Prometheus: by state, the oldest unresolved age, the error classes", async () => {
+    const response = await app.inject({ method: "GET", url: "/metrics" });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toMatch(/^dlq_dead_letters\{source="orders.dlq",state="new",app="dlq-manager"\} 5$/m);
+    expect(response.body).toMatch(/^dlq_oldest_unresolved_age_seconds\{source="orders.dlq",app="dlq-manager"\} \d/m);
+    expect(response.body).toMatch(/^dlq_error_fingerprints\{source="orders.dlq",app="dlq-manager"\} 4$/m);
+    expect(response.body).toContain("# TYPE dlq_custody_stored_total counter");
+  });
+
   it("discards one with a reason, once, and audits it", async () => {
     const id = (await get("/dead-letters?errorCode=DECODE_FAILED")).body.items[0].id;
     const discard = () =>

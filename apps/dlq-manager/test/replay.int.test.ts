@@ -94,7 +94,7 @@ describe("replay as a job", () => {
     expect(letter.history.map((entry: { action: string }) => entry.action)).toContain("replay");
   });
 
-  it("replays a filter to the original Kafka topic, where its consumer gets it with the key and the marker", async () => {
+  it("replays a group (all like it) to the original Kafka topic, where its consumer gets it with the key and the marker", async () => {
     const body = event.encode({ id: "k-1", amount: 9 });
     const id = await seed({ broker: "kafka", destination: topic, body, messageId: "k-1" });
     const received: Delivery[] = [];
@@ -108,7 +108,10 @@ describe("replay as a job", () => {
     );
     try {
       await subscription.ready;
-      const created = await post("/replays", { filter: { destination: topic }, ratePerSecond: 50 });
+      const groups = (await app.inject({ method: "GET", url: `/dead-letters/groups?destination=${topic}` })).json();
+      expect(groups.groups).toHaveLength(1);
+      const { source, errorFingerprint } = groups.groups[0];
+      const created = await post("/replays", { group: { source, errorFingerprint }, ratePerSecond: 50 });
       expect(created.status).toBe(201);
       expect((await finished(created.body.id)).progress.sent).toBe(1);
       const [delivery] = await eventually(async () => (received.length > 0 ? received : undefined));
@@ -181,6 +184,8 @@ describe("replay as a job", () => {
       [{ ids: [id], filter: {} }, 400, "EMPTY_SELECTION"],
       [{}, 400, "EMPTY_SELECTION"],
       [{ filter: { from: "soon" } }, 400, "INVALID_FILTER"],
+      [{ group: { source: "x" } }, 400, "BAD_REQUEST"],
+      [{ group: { source: "x", errorFingerprint: "0123456789abcdef" }, filter: {} }, 400, "EMPTY_SELECTION"],
       [{ filter: { state: "lost" } }, 400, "BAD_REQUEST"],
       [{ filter: { source: "no-such-source" } }, 400, "EMPTY_SELECTION"],
       [{ ids: [id], target: { broker: "kafka", topic: "bad topic!" } }, 400, "BAD_REQUEST"],

@@ -11,6 +11,7 @@ import {
   type TransportLogger,
 } from "@kronos/transport";
 import type { Pool } from "../db/database.js";
+import type { DlqCounters } from "../metrics.js";
 import { type IncomingDeadLetter, storeDeadLetter } from "../store/ingest.js";
 import type { DeadLetterSources, KafkaSource } from "./sources.js";
 
@@ -25,6 +26,8 @@ export interface CustodyOptions {
    */
   readonly group: string;
   readonly logger: TransportLogger;
+  /** Where stored dead letters and duplicates are counted (Prometheus). */
+  readonly counters?: DlqCounters;
   /** Wait before a dead letter that could not be stored is handed over again, in ms. Default 1000. */
   readonly storeRetryMs?: number;
   /** Wait before subscribing again to a source that failed (e.g. not created yet), in ms. Default 5000. */
@@ -110,6 +113,9 @@ export class Custody {
         this.#later(() => delivery.release().catch(() => undefined), this.#options.storeRetryMs ?? 1000);
         return;
       }
+      (stored.inserted ? this.#options.counters?.stored : this.#options.counters?.duplicates)?.inc({
+        source: delivery.source,
+      });
       const state = this.#states.get(key);
       if (state) {
         this.#states.set(key, {

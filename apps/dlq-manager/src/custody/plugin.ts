@@ -1,5 +1,6 @@
 import fp from "fastify-plugin";
 import type { SourceConfig } from "../config.js";
+import { registerDlqMetrics } from "../metrics.js";
 import { Custody } from "./custody.js";
 import { resolveSources } from "./sources.js";
 
@@ -31,6 +32,7 @@ export const custodyPlugin = fp<CustodyPluginOptions>(
       pool: app.db,
       group: options.group,
       logger: app.log.child({ component: "custody" }),
+      counters: registerDlqMetrics(app.metrics.registry, app.db),
     });
     app.decorate("custody", custody);
     let started: () => void = () => undefined;
@@ -52,5 +54,9 @@ export const custodyPlugin = fp<CustodyPluginOptions>(
       await custody.close();
     });
   },
-  { name: "dlq-custody", fastify: "5.x", dependencies: ["dlq-database", "kronos-kafka", "kronos-amqp"] },
+  {
+    name: "dlq-custody",
+    fastify: "5.x",
+    dependencies: ["dlq-database", "kronos-metrics", "kronos-kafka", "kronos-amqp"],
+  },
 );

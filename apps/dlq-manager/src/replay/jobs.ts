@@ -31,7 +31,7 @@ export const MAX_SELECTION = 10_000;
  */
 export async function createJob(pool: Pool, request: ReplayRequest, actor: string): Promise<string> {
   if ((request.ids === undefined) === (request.filter === undefined)) {
-    throw dlqError("EMPTY_SELECTION", "give either ids or a filter");
+    throw dlqError("EMPTY_SELECTION", "give one of ids, filter or group");
   }
   return inTransaction(pool, async (client) => {
     let ids: string[];

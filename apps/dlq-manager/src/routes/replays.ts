@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { Type } from "typebox";
 import { dlqError, parseId } from "../errors.js";
 import { createJob, getJob, listJobs, MAX_SELECTION, type ReplayRequest, transitionJob } from "../replay/jobs.js";
-import { DeadLetterFilter } from "../store/filter.js";
+import { DeadLetterFilter, type Filter } from "../store/filter.js";
 import { ANONYMOUS } from "./dead-letters.js";
 
 const Target = Type.Union([
@@ -25,6 +25,17 @@ const CreateBody = Type.Object(
   {
     ids: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { minItems: 1, maxItems: MAX_SELECTION })),
     filter: Type.Optional(DeadLetterFilter),
+    group: Type.Optional(
+      Type.Object(
+        {
+          source: Type.String({ minLength: 1 }),
+          errorFingerprint: Type.String({ pattern: "^[0-9a-f]{16}$" }),
+          eventType: Type.Optional(Type.String({ minLength: 1 })),
+          reason: DeadLetterFilter.properties.reason,
+        },
+        { additionalProperties: false, description: "A row of GET /dead-letters/groups: replay every one like it." },
+      ),
+    ),
     target: Type.Optional(Target),
     ratePerSecond: Type.Optional(Type.Number()),
     dryRun: Type.Optional(Type.Boolean()),
@@ -44,7 +55,7 @@ export interface ReplayRoutesOptions {
 }
 
 /**
- * Replay as a job: `POST /replays` (`ids` or `filter`, optional `target`, `ratePerSecond` default 10, `dryRun`) →
+ * Replay as a job: `POST /replays` (`ids`, `filter` or `group`: a row of `GET /dead-letters/groups`, optional `target`, `ratePerSecond` default 10, `dryRun`) →
  * 201 `{ id }`; `GET /replays`, `GET /replays/:id` with progress; `POST /replays/:id/pause|resume|cancel`.
  */
 export const replayRoutes: FastifyPluginAsync<ReplayRoutesOptions> = async (app, options) => {
@@ -54,6 +65,7 @@ export const replayRoutes: FastifyPluginAsync<ReplayRoutesOptions> = async (app,
     const body = request.body as {
       ids?: string[];
       filter?: Record<string, string>;
+      group?: { source: string; errorFingerprint: string; eventType?: string; reason?: string };
       target?: ReplayRequest["target"];
       ratePerSecond?: number;
       dryRun?: boolean;
@@ -63,9 +75,17 @@ export const replayRoutes: FastifyPluginAsync<ReplayRoutesOptions> = async (app,
       throw dlqError("INVALID_RATE", `ratePerSecond must be an integer from 1 to ${options.maxRate}, got ${rate}`);
     }
     const ids = body.ids?.map((id) => parseId(id));
+    if (body.group !== undefined && body.filter !== undefined) {
+      throw dlqError("EMPTY_SELECTION", "give one of ids, filter or group");
+    }
+    let filter: Filter | undefined = body.filter;
+    if (body.group !== undefined) {
+      const { errorFingerprint, ...group } = body.group;
+      filter = { ...group, fingerprint: errorFingerprint };
+    }
     const id = await createJob(
       app.db,
-      { ids, filter: body.filter, target: body.target, ratePerSecond: rate, dryRun: body.dryRun ?? false },
+      { ids, filter, target: body.target, ratePerSecond: rate, dryRun: body.dryRun ?? false },
       ANONYMOUS,
     );
     void app.replays.wake();
