@@ -12,12 +12,10 @@ export const DLQ_ERRORS = {
   INVALID_ID: { status: 400, meaning: "an id is not a positive integer" },
   INVALID_RATE: { status: 400, meaning: "ratePerSecond is outside 1..DLQ_REPLAY_MAX_RATE" },
   EMPTY_SELECTION: { status: 400, meaning: "a replay selects no dead letter (or both ids and a filter)" },
-  INVALID_TARGET: {
-    status: 400,
-    meaning: "a replay target names no destination, or the dead letter has no known destination",
-  },
+  REPAIR_INVALID: { status: 400, meaning: "a repaired payload does not match the event's current schema" },
   DEAD_LETTER_NOT_FOUND: { status: 404, meaning: "no dead letter has this id (for a replay: one of the ids)" },
   REPLAY_NOT_FOUND: { status: 404, meaning: "no replay job has this id" },
+  NO_CURRENT_SCHEMA: { status: 409, meaning: "a dead letter to repair has no event type with a registered schema" },
   INVALID_STATE: { status: 409, meaning: "the dead letter or job is in a state that does not allow this" },
 } as const;
 

@@ -123,7 +123,7 @@ describe("replay as a job", () => {
     }
   });
 
-  it("dry run finds a message whose writer schema the destination can no longer read; a real run skips it", async () => {
+  it("dry run finds a message whose writer schema the destination can no longer read; a real run skips it; repair fixes it", async () => {
     // An event of this test's own: other tests replay v1 messages of theirs, which v2 cannot read.
     const changing = await registerTestEvent();
     events.push(changing);
@@ -166,6 +166,26 @@ describe("replay as a job", () => {
     expect(done.progress).toMatchObject({ sent: 0, skipped: 1 });
     expect((await app.inject({ method: "GET", url: `/dead-letters/${stale}` })).json().state).toBe("new");
     expect(await drain(queue, 0, 500)).toHaveLength(0);
+
+    // Repair: the payload edited to v2, checked against v2 and encoded with v2's id; the original stays.
+    const repair = (payload: object) => post(`/dead-letters/${stale}/repair`, { payload });
+    const invalid = await repair({ id: "old", amount: "one" });
+    expect(invalid).toMatchObject({ status: 400, body: { code: "REPAIR_INVALID" } });
+    expect(invalid.body.message).toContain("amount");
+    const repaired = await repair({ id: "old", amount: 1, currency: "EUR" });
+    expect(repaired.status).toBe(200);
+    expect(repaired.body.schemaId).not.toBe(changing.schemaId);
+    const detail = (await app.inject({ method: "GET", url: `/dead-letters/${stale}` })).json();
+    expect(detail.payload).toMatchObject({ schemaId: changing.schemaId, value: { id: "old", amount: 1 } });
+    expect(detail.repaired).toMatchObject({ schemaId: repaired.body.schemaId, value: { currency: "EUR" } });
+    const again = await post("/replays", { ids: [stale], ratePerSecond: 100 });
+    expect((await finished(again.body.id)).progress).toMatchObject({ sent: 1, skipped: 0 });
+    const [message] = await drain(queue, 1);
+    expect(message?.content.readUInt32BE(1)).toBe(repaired.body.schemaId);
+    const audit = (await app.inject({ method: "GET", url: `/audit?deadLetterId=${stale}` })).json();
+    const repairEntry = audit.entries.find((entry: { action: string }) => entry.action === "repair");
+    expect(repairEntry.detail).toMatchObject({ before: { id: "old", amount: 1 }, after: { currency: "EUR" } });
+    expect(audit.entries.map((entry: { action: string }) => entry.action)).toContain("replay");
   });
 
   it("answers bad input with a 4xx and a code, and sends nothing", async () => {

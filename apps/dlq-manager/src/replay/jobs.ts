@@ -221,7 +221,8 @@ export async function nextItem(
   if (state !== "running") return { state, item: undefined };
   const result = await pool.query(
     `SELECT i.position, d.id::text AS dead_letter_id, d.replay_count, d.source_broker, d.original_broker,
-            d.destination, d.routing_key, d.record_key, d.body, d.headers, d.schema_id
+            d.destination, d.routing_key, d.record_key, coalesce(d.repaired_body, d.body) AS body, d.headers,
+            coalesce(d.repaired_schema_id, d.schema_id) AS schema_id
        FROM replay_items i JOIN dead_letters d ON d.id = i.dead_letter_id
       WHERE i.job_id = $1 AND i.state = 'pending' ORDER BY i.position LIMIT 1`,
     [jobId],

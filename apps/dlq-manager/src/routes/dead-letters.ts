@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { Type } from "typebox";
 import { decodePayload } from "../decode.js";
 import { parseId } from "../errors.js";
+import { repairDeadLetter } from "../repair.js";
 import { DeadLetterFilter } from "../store/filter.js";
 import {
   discardDeadLetter,
@@ -62,7 +63,7 @@ export const deadLetterRoutes: FastifyPluginAsync = async (app) => {
   app.get("/dead-letters/:id", { schema: { params: IdParams } }, async (request) => {
     const { id } = request.params as { id: string };
     const letter = await getDeadLetter(app.db, parseId(id));
-    const { body, headers, ...rest } = letter;
+    const { body, headers, repairedBody, ...rest } = letter;
     const history = await listAudit(app.db, { deadLetterId: letter.id, limit: 100 });
     return {
       ...rest,
@@ -73,6 +74,10 @@ export const deadLetterRoutes: FastifyPluginAsync = async (app) => {
         ]),
       ),
       payload: { bytes: body.length, ...(await decodePayload(app.serde, body)) },
+      repaired:
+        repairedBody === null
+          ? null
+          : { bytes: repairedBody.length, ...(await decodePayload(app.serde, repairedBody)) },
       history,
     };
   });
@@ -82,6 +87,16 @@ export const deadLetterRoutes: FastifyPluginAsync = async (app) => {
     await discardDeadLetter(app.db, id, (request.body as { reason: string }).reason, ANONYMOUS);
     return { id, state: "discarded" };
   });
+
+  app.post(
+    "/dead-letters/:id/repair",
+    { schema: { params: IdParams, body: Type.Object({ payload: Type.Unknown() }, { additionalProperties: false }) } },
+    async (request) => {
+      const id = parseId((request.params as { id: string }).id);
+      const { payload } = request.body as { payload: unknown };
+      return { id, ...(await repairDeadLetter(app.db, app.serde, id, payload, ANONYMOUS)) };
+    },
+  );
 
   app.post("/dead-letters/purge", { schema: { body: PurgeBody } }, async (request) => {
     const { olderThanDays } = request.body as { olderThanDays: number };

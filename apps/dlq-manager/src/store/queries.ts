@@ -87,12 +87,14 @@ export interface DeadLetterDetail extends DeadLetterSummary {
   sourcePartition: number | null;
   sourceOffset: string | null;
   model: Record<string, unknown>;
+  /** The repaired bytes a replay sends instead of `body`, if an operator repaired it. */
+  repairedBody: Buffer | null;
 }
 
 /** The dead letter `id`; throws `DEAD_LETTER_NOT_FOUND`. */
 export async function getDeadLetter(pool: Pool, id: string): Promise<DeadLetterDetail> {
   const result = await pool.query(
-    `SELECT ${SUMMARY_COLUMNS}, body, headers, record_key, source_partition, source_offset, model
+    `SELECT ${SUMMARY_COLUMNS}, body, headers, record_key, source_partition, source_offset, model, repaired_body
        FROM dead_letters WHERE id = $1`,
     [id],
   );
@@ -110,6 +112,7 @@ export async function getDeadLetter(pool: Pool, id: string): Promise<DeadLetterD
     sourcePartition: row.source_partition,
     sourceOffset: row.source_offset === null ? null : String(row.source_offset),
     model: row.model,
+    repairedBody: row.repaired_body,
   };
 }
 
