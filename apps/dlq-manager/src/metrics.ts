@@ -16,90 +16,61 @@ export interface DlqCounters {
  * and `dlq_replay_jobs{state}`. A scrape while PostgreSQL is down leaves the gauges out rather than failing.
  */
 export function registerDlqMetrics(registry: Registry, pool: Pool): DlqCounters {
-  const collectFrom = async <R extends Record<string, unknown>>(sql: string, apply: (rows: R[]) => void) => {
-    try {
-      apply((await pool.query<R>(sql)).rows);
-    } catch {
-      // No figures this scrape: /metrics keeps answering (the HTTP and process metrics matter most then).
-    }
-  };
-  new Gauge({
-    name: "dlq_dead_letters",
-    help: "Dead letters stored, by source and state (new, replaying, replayed, discarded).",
-    labelNames: ["source", "state"] as const,
-    registers: [registry],
-    async collect() {
-      await collectFrom<{ source: string; state: string; n: number }>(
-        "SELECT source, state, count(*)::int AS n FROM dead_letters GROUP BY source, state",
-        (rows) => {
-          this.reset();
-          for (const row of rows) this.set({ source: row.source, state: row.state }, row.n);
-        },
-      );
-    },
-  });
-  new Gauge({
-    name: "dlq_oldest_unresolved_age_seconds",
-    help: "Age of the oldest dead letter still new (neither replayed nor discarded), by source.",
-    labelNames: ["source"] as const,
-    registers: [registry],
-    async collect() {
-      await collectFrom<{ source: string; age: number }>(
-        `SELECT source, extract(epoch FROM now() - min(first_seen))::float8 AS age
-           FROM dead_letters WHERE state = 'new' GROUP BY source`,
-        (rows) => {
-          this.reset();
-          for (const row of rows) this.set({ source: row.source }, row.age);
-        },
-      );
-    },
-  });
-  new Gauge({
-    name: "dlq_error_fingerprints",
-    help: "Distinct error classes (code and message shape) among the dead letters, by source; a rise is a new class.",
-    labelNames: ["source"] as const,
-    registers: [registry],
-    async collect() {
-      await collectFrom<{ source: string; n: number }>(
-        "SELECT source, count(DISTINCT error_fingerprint)::int AS n FROM dead_letters GROUP BY source",
-        (rows) => {
-          this.reset();
-          for (const row of rows) this.set({ source: row.source }, row.n);
-        },
-      );
-    },
-  });
-  new Gauge({
-    name: "dlq_replay_items",
-    help: "Items of the running and paused replay jobs, by state (pending, sent, skipped, failed).",
-    labelNames: ["state"] as const,
-    registers: [registry],
-    async collect() {
-      await collectFrom<{ state: string; n: number }>(
-        `SELECT i.state, count(*)::int AS n FROM replay_items i JOIN replay_jobs j ON j.id = i.job_id
-          WHERE j.state IN ('running', 'paused') GROUP BY i.state`,
-        (rows) => {
-          this.reset();
-          for (const row of rows) this.set({ state: row.state }, row.n);
-        },
-      );
-    },
-  });
-  new Gauge({
-    name: "dlq_replay_jobs",
-    help: "Replay jobs by state (running, paused, cancelled, completed).",
-    labelNames: ["state"] as const,
-    registers: [registry],
-    async collect() {
-      await collectFrom<{ state: string; n: number }>(
-        "SELECT state, count(*)::int AS n FROM replay_jobs GROUP BY state",
-        (rows) => {
-          this.reset();
-          for (const row of rows) this.set({ state: row.state }, row.n);
-        },
-      );
-    },
-  });
+  const gauges: Array<[name: string, help: string, labels: string[], sql: string]> = [
+    [
+      "dlq_dead_letters",
+      "Dead letters stored, by source and state (new, replaying, replayed, discarded).",
+      ["source", "state"],
+      "SELECT source, state, count(*)::float8 AS value FROM dead_letters GROUP BY source, state",
+    ],
+    [
+      "dlq_oldest_unresolved_age_seconds",
+      "Age of the oldest dead letter still new (neither replayed nor discarded), by source.",
+      ["source"],
+      `SELECT source, extract(epoch FROM now() - min(first_seen))::float8 AS value
+         FROM dead_letters WHERE state = 'new' GROUP BY source`,
+    ],
+    [
+      "dlq_error_fingerprints",
+      "Distinct error classes (code and message shape) among the dead letters, by source; a rise is a new class.",
+      ["source"],
+      "SELECT source, count(DISTINCT error_fingerprint)::float8 AS value FROM dead_letters GROUP BY source",
+    ],
+    [
+      "dlq_replay_items",
+      "Items of the running and paused replay jobs, by state (pending, sent, skipped, failed).",
+      ["state"],
+      `SELECT i.state, count(*)::float8 AS value FROM replay_items i JOIN replay_jobs j ON j.id = i.job_id
+        WHERE j.state IN ('running', 'paused') GROUP BY i.state`,
+    ],
+    [
+      "dlq_replay_jobs",
+      "Replay jobs by state (running, paused, cancelled, completed).",
+      ["state"],
+      "SELECT state, count(*)::float8 AS value FROM replay_jobs GROUP BY state",
+    ],
+  ];
+  for (const [name, help, labelNames, sql] of gauges) {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        let rows: Array<Record<string, string | number>>;
+        try {
+          rows = (await pool.query(sql)).rows;
+        } catch {
+          // No figures this scrape: /metrics keeps answering (the HTTP and process metrics matter most then).
+          return;
+        }
+        this.reset();
+        for (const row of rows) {
+          this.set(Object.fromEntries(labelNames.map((label) => [label, String(row[label])])), Number(row.value));
+        }
+      },
+    });
+  }
   return {
     stored: new Counter({
       name: "dlq_custody_stored_total",
