@@ -20,8 +20,8 @@ export async function buildApp(config: Config): Promise<KronosApp> {
 
   await registerInfrastructure(app, config);
   await app.register(databasePlugin, { url: config.databaseUrl });
-  await app.register(custodyPlugin, { sources: config.sources, group: config.consumerGroup });
   await app.register(serdePlugin);
+  await app.register(custodyPlugin, { sources: config.sources, group: config.consumerGroup });
   await app.register(replayPlugin);
 
   await app.register(healthRoutes);

@@ -1,6 +1,7 @@
 import type { KronosApp } from "@kronos/app-kit";
 import { deadLetterHeaders } from "@kronos/transport";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodePayload } from "../src/decode.js";
 import { storeDeadLetter } from "../src/store/ingest.js";
 import { TestDatabase } from "./database.js";
 import { openApp, registerTestEvent, type TestEvent } from "./harness.js";
@@ -61,7 +62,12 @@ beforeAll(async () => {
     },
   ];
   for (const letter of letters) {
-    await storeDeadLetter(app.db, { broker: "kafka", source: "orders.dlq", partition: 0, ...letter });
+    const decoded = await decodePayload(app.serde, letter.body);
+    await storeDeadLetter(
+      app.db,
+      { broker: "kafka", source: "orders.dlq", partition: 0, ...letter },
+      decoded.decoded ? decoded.value : undefined,
+    );
   }
 }, 60_000);
 
@@ -103,6 +109,9 @@ describe("browsing dead letters", () => {
     expect(await count("state=new")).toBe(5);
     expect(await count("from=2000-01-01T00:00:00Z")).toBe(5);
     expect(await count("to=2000-01-01T00:00:00Z")).toBe(0);
+    expect(await count("payloadPath=id&payloadValue=b")).toBe(1);
+    expect(await count("payloadPath=amount&payloadValue=3")).toBe(1);
+    expect(await count("payloadPath=nested.none&payloadValue=3")).toBe(0);
   });
 
   it("answers bad input with a 4xx and a stable code, never a 5xx", async () => {
@@ -110,6 +119,8 @@ describe("browsing dead letters", () => {
       ["/dead-letters?from=yesterday", 400, "INVALID_FILTER"],
       ["/dead-letters?from=2030-01-01T00:00:00Z&to=2020-01-01T00:00:00Z", 400, "INVALID_FILTER"],
       ["/dead-letters?cursor=bm9wZQ", 400, "INVALID_CURSOR"],
+      ["/dead-letters?payloadPath=id", 400, "INVALID_FILTER"],
+      ["/dead-letters?payloadPath=a;drop&payloadValue=1", 400, "BAD_REQUEST"],
       ["/dead-letters?limit=0", 400, "BAD_REQUEST"],
       ["/dead-letters?state=lost", 400, "BAD_REQUEST"],
       ["/dead-letters?colour=red", 400, "BAD_REQUEST"],

@@ -136,6 +136,8 @@ describe("custody on the real brokers and PostgreSQL", () => {
     expect(row?.error_code).toBeTruthy();
     expect(row?.body.equals(body)).toBe(true);
     expect(Buffer.from(row?.headers["message-id"] ?? "", "base64").toString()).toBe("k-1");
+    const found = await app.inject({ method: "GET", url: "/dead-letters?payloadPath=id&payloadValue=k-1" });
+    expect(found.json().items.map((item: { id: string }) => item.id)).toEqual([row?.id]);
     const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body;
     expect(metrics).toContain(`dlq_custody_stored_total{source="${kafkaDlq}",app="dlq-manager"} 1`);
   });

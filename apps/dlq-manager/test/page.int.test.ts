@@ -90,8 +90,10 @@ describe("the operators' page", () => {
       await page.locator("#rate").fill("5");
       await row.getByLabel(`select ${id}`).check();
       await page.getByRole("button", { name: "Replay selected" }).click();
-      await page.locator("#action-result", { hasText: "replay job" }).waitFor();
-      const job = page.locator("#jobs tbody tr").first();
+      const started = page.locator("#action-result", { hasText: "replay job" });
+      await started.waitFor();
+      const jobId = /replay job (\d+) started/.exec((await started.textContent()) ?? "")?.[1];
+      const job = page.locator(`#jobs tbody tr[data-job="${jobId}"]`);
       await job.locator(".job-state", { hasText: "completed" }).waitFor({ timeout: 20_000 });
       expect(await job.locator(".job-sent").textContent()).toBe("1");
       await page.locator(`#letters tr[data-id="${id}"] .state-replayed`).waitFor({ timeout: 10_000 });

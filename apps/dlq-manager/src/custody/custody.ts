@@ -26,6 +26,11 @@ export interface CustodyOptions {
    */
   readonly group: string;
   readonly logger: TransportLogger;
+  /**
+   * Decodes a body by its writer schema for the stored `payload` (filters on its fields); undefined when it cannot.
+   * Must not throw; bounded by {@link DECODE_TIMEOUT_MS} so a slow registry never holds custody up.
+   */
+  readonly decode?: (body: Buffer) => Promise<unknown>;
   /** Where stored dead letters and duplicates are counted (Prometheus). */
   readonly counters?: DlqCounters;
   /** Wait before a dead letter that could not be stored is handed over again, in ms. Default 1000. */
@@ -47,6 +52,8 @@ export interface SourceState {
 // Kafka subscriptions create one retry topic per tier; custody never retries, so it asks for a single long tier.
 const CUSTODY_RETRY_TIERS_MS = [300_000];
 const PREFETCH = 64;
+/** Longest custody waits for a payload to be decoded before storing the dead letter without it. */
+export const DECODE_TIMEOUT_MS = 2000;
 
 /** The dead letter a delivery carries, headers as bytes. */
 export function incomingOf(delivery: Delivery): IncomingDeadLetter {
@@ -104,7 +111,7 @@ export class Custody {
     return async (delivery: Delivery): Promise<void> => {
       let stored: { inserted: boolean };
       try {
-        stored = await storeDeadLetter(this.#options.pool, incomingOf(delivery));
+        stored = await storeDeadLetter(this.#options.pool, incomingOf(delivery), await this.#decode(delivery.body));
       } catch (error) {
         this.#options.logger.error(
           { source: delivery.source, err: error },
@@ -181,6 +188,20 @@ export class Custody {
       this.#setState(key, { broker: "rabbitmq", name: queue, state: "failed", error: describeError(error) });
       this.#options.logger.warn({ queue, err: error }, "cannot consume a RabbitMQ dead-letter source yet; will retry");
       this.#later(() => void this.#startRabbit(queue), this.#options.resubscribeMs ?? 5000);
+    }
+  }
+
+  async #decode(body: Buffer): Promise<unknown> {
+    const decode = this.#options.decode;
+    if (!decode) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), DECODE_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([decode(body).catch(() => undefined), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,5 +1,6 @@
 import fp from "fastify-plugin";
 import type { SourceConfig } from "../config.js";
+import { decodePayload } from "../decode.js";
 import { registerDlqMetrics } from "../metrics.js";
 import { Custody } from "./custody.js";
 import { resolveSources } from "./sources.js";
@@ -33,6 +34,10 @@ export const custodyPlugin = fp<CustodyPluginOptions>(
       group: options.group,
       logger: app.log.child({ component: "custody" }),
       counters: registerDlqMetrics(app.metrics.registry, app.db),
+      decode: async (body) => {
+        const decoded = await decodePayload(app.serde, body);
+        return decoded.decoded ? decoded.value : undefined;
+      },
     });
     app.decorate("custody", custody);
     let started: () => void = () => undefined;
@@ -57,6 +62,6 @@ export const custodyPlugin = fp<CustodyPluginOptions>(
   {
     name: "dlq-custody",
     fastify: "5.x",
-    dependencies: ["dlq-database", "kronos-metrics", "kronos-kafka", "kronos-amqp"],
+    dependencies: ["dlq-database", "dlq-serde", "kronos-metrics", "kronos-kafka", "kronos-amqp"],
   },
 );

@@ -19,6 +19,13 @@ export const DeadLetterFilter = Type.Object(
     from: Type.Optional(Type.String({ description: "First seen at or after (ISO 8601)." })),
     to: Type.Optional(Type.String({ description: "First seen before (ISO 8601)." })),
     state: Type.Optional(Type.Union(STATES.map((state) => Type.Literal(state)))),
+    payloadPath: Type.Optional(
+      Type.String({
+        pattern: "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",
+        description: "A field of the decoded payload, dotted (customer.id); with payloadValue.",
+      }),
+    ),
+    payloadValue: Type.Optional(Type.String({ description: "The field's value, as text." })),
   },
   { additionalProperties: false },
 );
@@ -35,6 +42,8 @@ export interface Filter {
   from?: string;
   to?: string;
   state?: string;
+  payloadPath?: string;
+  payloadValue?: string;
 }
 
 function time(name: string, value: string): Date {
@@ -62,6 +71,13 @@ export function filterSql(filter: Filter, offset = 0): { where: string; params: 
   if (filter.fingerprint !== undefined) add("error_fingerprint = ?", filter.fingerprint);
   if (filter.destination !== undefined) add("destination = ?", filter.destination);
   if (filter.state !== undefined) add("state = ?", filter.state);
+  if ((filter.payloadPath === undefined) !== (filter.payloadValue === undefined)) {
+    throw dlqError("INVALID_FILTER", "payloadPath and payloadValue go together");
+  }
+  if (filter.payloadPath !== undefined) {
+    params.push(filter.payloadPath.split("."));
+    add(`payload #>> $${offset + params.length}::text[] = ?`, filter.payloadValue);
+  }
   const from = filter.from === undefined ? undefined : time("from", filter.from);
   const to = filter.to === undefined ? undefined : time("to", filter.to);
   if (from && to && from > to) throw dlqError("INVALID_FILTER", `from (${filter.from}) is after to (${filter.to})`);

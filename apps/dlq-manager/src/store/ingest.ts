@@ -84,16 +84,24 @@ export function schemaIdOf(body: Buffer): number | undefined {
   return body.length >= 5 && body[0] === 0 ? body.readUInt32BE(1) : undefined;
 }
 
+/** A decoded payload as jsonb text, or null: absent, or holding a NUL character (which jsonb cannot store). */
+function payloadJson(payload: unknown): string | null {
+  if (payload === undefined) return null;
+  const json = JSON.stringify(payload);
+  return json === undefined || json.includes("\\u0000") ? null : json;
+}
+
 const msToDate = (ms: number | undefined) => (ms === undefined ? null : new Date(ms));
 
 /**
- * Stores a dead letter durably (one INSERT, committed when it resolves). A dead letter stored before under the same
+ * Stores a dead letter durably (one INSERT, committed when it resolves), with its payload decoded as JSON if given. A dead letter stored before under the same
  * {@link dedupKey} is recognised: only its `last_seen` and `seen_count` change. Resolves to its id and whether it
  * was new. Rejects when PostgreSQL does: the caller must then NOT ack the source.
  */
 export async function storeDeadLetter(
   pool: Pool,
   letter: IncomingDeadLetter,
+  payload?: unknown,
 ): Promise<{ id: string; inserted: boolean }> {
   const model = modelOf(letter.headers);
   const m = model as Partial<DeadLetterModel>;
@@ -102,8 +110,9 @@ export async function storeDeadLetter(
   const result = await pool.query<{ id: string; inserted: boolean }>(
     `INSERT INTO dead_letters (dedup_key, source_broker, source, source_partition, source_offset, message_id,
        record_key, body, headers, dialect, reason, error_code, error_text, error_fingerprint, original_broker,
-       destination, routing_key, event_type, schema_id, attempts, first_failure, last_failure, model)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+       destination, routing_key, event_type, schema_id, attempts, first_failure, last_failure, model, payload)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+       $24)
      ON CONFLICT (dedup_key) DO UPDATE SET last_seen = now(), seen_count = dead_letters.seen_count + 1
      RETURNING id, (xmax = 0) AS inserted`,
     [
@@ -130,6 +139,7 @@ export async function storeDeadLetter(
       msToDate(m.firstFailureMs),
       msToDate(m.lastFailureMs),
       JSON.stringify(model),
+      payloadJson(payload),
     ],
   );
   const row = result.rows[0];
