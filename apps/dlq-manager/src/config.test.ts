@@ -14,6 +14,15 @@ describe("dlq-manager configuration", () => {
       kafkaBrokers: ["127.0.0.1:9092"],
       schemaRegistryUrl: "http://127.0.0.1:8081/apis/ccompat/v7",
       rabbitmqUrl: "amqp://guest:guest@127.0.0.1:5672",
+      databaseUrl: "postgres://postgres@127.0.0.1:5432/kronos_dlq",
+      consumerGroup: "kronos-dlq-manager",
+      sources: {
+        fromCatalog: true,
+        schemasDir: expect.stringMatching(/schemas$/),
+        kafkaTopics: [],
+        rabbitmqQueues: [],
+      },
+      replayMaxRate: 1000,
     });
   });
 
@@ -21,6 +30,48 @@ describe("dlq-manager configuration", () => {
     const config = loadConfig({ DLQ_MANAGER_PORT: "4002", DLQ_MANAGER_HOST: "0.0.0.0" });
     expect(config.port).toBe(4002);
     expect(config.host).toBe("0.0.0.0");
+  });
+
+  it("reads the database, the consumer group and the extra dead-letter sources", () => {
+    const config = loadConfig({
+      DLQ_DATABASE_URL: "postgresql://dlq:secret@db.example:5433/dlq",
+      DLQ_CONSUMER_GROUP: "dlq-test",
+      DLQ_CATALOG_SOURCES: "false",
+      DLQ_KAFKA_SOURCES: "orders.dlq, connect.errors",
+      DLQ_RABBITMQ_SOURCES: "tasks.dlq",
+      DLQ_REPLAY_MAX_RATE: "50",
+    });
+    expect(config.databaseUrl).toBe("postgresql://dlq:secret@db.example:5433/dlq");
+    expect(config.consumerGroup).toBe("dlq-test");
+    expect(config.sources).toMatchObject({
+      fromCatalog: false,
+      kafkaTopics: ["orders.dlq", "connect.errors"],
+      rabbitmqQueues: ["tasks.dlq"],
+    });
+    expect(config.replayMaxRate).toBe(50);
+  });
+
+  it("refuses invalid values of its own variables, naming each, the password hidden", () => {
+    expect(() =>
+      loadConfig({
+        DLQ_DATABASE_URL: "mysql://u:pw@h/db",
+        DLQ_CATALOG_SOURCES: "yes",
+        DLQ_KAFKA_SOURCES: "ok,not a topic",
+        DLQ_REPLAY_MAX_RATE: "0",
+        DLQ_MANAGER_PORT: "abc",
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        name: "ConfigError",
+        problems: [
+          'DLQ_MANAGER_PORT="abc" is not a port (an integer from 0 to 65535)',
+          'DLQ_DATABASE_URL="mysql://u:***@h/db" is not an postgres:// or postgresql:// URL',
+          'DLQ_REPLAY_MAX_RATE="0" is not an integer from 1 to 100000',
+          'DLQ_CATALOG_SOURCES="yes" is not true or false',
+          'DLQ_KAFKA_SOURCES="ok,not a topic" is not a comma-separated list of Kafka topics ("not a topic" is not one)',
+        ],
+      }),
+    );
   });
 
   it("names its own variables when they are invalid, every one at once", () => {

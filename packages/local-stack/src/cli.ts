@@ -37,7 +37,8 @@ Environment:
   KRONOS_REGISTRY_PORT    Apicurio Registry (default 8081)
   KRONOS_JAVA_HEAP        maximum heap of each Java service (default 768m)
   RABBITMQ_URL            default amqp://guest:guest@127.0.0.1:5672
-  RABBITMQ_MANAGEMENT_URL default http://guest:guest@127.0.0.1:15672`;
+  RABBITMQ_MANAGEMENT_URL default http://guest:guest@127.0.0.1:15672
+  DLQ_DATABASE_URL        the PostgreSQL checked (default postgres://postgres@127.0.0.1:5432/kronos_dlq)`;
 
 async function printEndpoints(): Promise<void> {
   const settings = loadSettings();

@@ -12,6 +12,8 @@ export interface StackVersions {
   rabbitmq: string;
   prometheus: string;
   grafana: string;
+  /** PostgreSQL's major version (the dlq-manager's store); the local stack uses the machine's server. */
+  postgres: string;
 }
 
 /** Where things live and which ports they use. Built once from the environment by {@link loadSettings}. */

@@ -1,13 +1,14 @@
 import { join } from "node:path";
 import { withLock } from "./lock.js";
 import { kafkaService } from "./services/kafka.js";
+import { postgresService } from "./services/postgres.js";
 import { rabbitmqService } from "./services/rabbitmq.js";
 import { registryService } from "./services/registry.js";
 import type { ServiceStatus, StackService } from "./services/service.js";
 import { loadSettings, type StackSettings } from "./settings.js";
 
 /** The services in start order (the registry stores its schemas in Kafka, so Kafka comes first). */
-export const services: readonly StackService[] = [kafkaService, registryService, rabbitmqService];
+export const services: readonly StackService[] = [kafkaService, registryService, rabbitmqService, postgresService];
 
 export type ServiceName = StackService["name"];
 
@@ -62,5 +63,5 @@ export async function stackStatus(settings: StackSettings = loadSettings()): Pro
 
 /** The log file of a managed service, if it has one. */
 export function logFileOf(name: ServiceName, settings: StackSettings = loadSettings()): string | undefined {
-  return name === "rabbitmq" ? undefined : join(settings.stateDir, "logs", `${name}.log`);
+  return name === "rabbitmq" || name === "postgres" ? undefined : join(settings.stateDir, "logs", `${name}.log`);
 }

@@ -151,6 +151,7 @@ describe("infra/docker-compose.yml", () => {
     expect(service("rabbitmq").image).toBe(`rabbitmq:${versions.rabbitmq}-management`);
     expect(service("prometheus").image).toBe(`prom/prometheus:${versions.prometheus}`);
     expect(service("grafana").image).toBe(`grafana/grafana:${versions.grafana}`);
+    expect(service("postgres").image).toBe(`postgres:${versions.postgres}`);
 
     // Any other service (e.g. the one that creates the registry's topics) reuses one of these images.
     const allowed = new Set([
@@ -159,6 +160,7 @@ describe("infra/docker-compose.yml", () => {
       `rabbitmq:${versions.rabbitmq}-management`,
       `prom/prometheus:${versions.prometheus}`,
       `grafana/grafana:${versions.grafana}`,
+      `postgres:${versions.postgres}`,
     ]);
     for (const [name, { image }] of Object.entries(compose.services)) {
       expect(allowed.has(image ?? ""), `service "${name}" uses image "${image}"`).toBe(true);
@@ -166,7 +168,7 @@ describe("infra/docker-compose.yml", () => {
   });
 
   it("gives every long-running service a healthcheck", () => {
-    for (const name of ["kafka", "registry", "rabbitmq", "prometheus"]) {
+    for (const name of ["kafka", "registry", "rabbitmq", "prometheus", "postgres"]) {
       expect(healthcheckCommand(name), `healthcheck of ${name}`).not.toBe("");
     }
   });
@@ -257,6 +259,14 @@ describe("infra/docker-compose.yml", () => {
     expect([amqpPort, managementPort]).toEqual([5672, 15672]);
     expect(hostPorts("rabbitmq").sort()).toEqual([amqpPort, managementPort].sort());
     expect(service("rabbitmq").volumes?.some((volume) => String(volume).endsWith(":/var/lib/rabbitmq"))).toBe(true);
+  });
+
+  it("publishes PostgreSQL where the dlq-manager's default DLQ_DATABASE_URL points, with trust auth as on the machines", () => {
+    expect(hostPorts("postgres")).toEqual([5432]);
+    expect(environment("postgres").POSTGRES_HOST_AUTH_METHOD).toBe("trust");
+    expect(service("postgres").volumes?.some((volume) => String(volume).endsWith(":/var/lib/postgresql/data"))).toBe(
+      true,
+    );
   });
 
   it("keeps the apps' ports (3000-3002) free: Grafana is on 3030", () => {

@@ -51,6 +51,13 @@ export {
   readDeadLetter,
   retryHeaders,
 } from "./consume/dead-letter.js";
+export {
+  CONNECT_HEADERS,
+  type DeadLetterDialect,
+  type DeadLetterModel,
+  readDeadLetterModel,
+  SPRING_HEADERS,
+} from "./consume/dead-letter-dialects.js";
 export type {
   DeadLetterError,
   Delivery,

@@ -1,12 +1,20 @@
 import type { FastifyPluginAsync } from "fastify";
 import { Type } from "typebox";
+import { PAGE } from "../web/page.js";
 
 const AboutBody = Type.Object({ app: Type.String(), description: Type.String() }, { additionalProperties: false });
 
-/** `GET /`: what this app is. The dlq-manager's feature routes come in later issues, each as a plugin like this one. */
+/** `GET /`: the operators' page for browsers (`Accept: text/html`), else what this app is, as JSON. */
 export const rootRoutes: FastifyPluginAsync = async (app) => {
-  app.get("/", { schema: { response: { 200: AboutBody } } }, async () => ({
-    app: app.config.app,
-    description: "Where failed messages end up: inspect them decoded and replay them.",
-  }));
+  app.get("/", { schema: { response: { 200: AboutBody } } }, async (request, reply) => {
+    if (request.headers.accept?.includes("text/html")) {
+      // The page's own inline script and style; nothing else is loaded.
+      return reply
+        .type("text/html; charset=utf-8")
+        .header("content-security-policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
+        .serializer((payload: unknown) => String(payload))
+        .send(PAGE);
+    }
+    return { app: app.config.app, description: "Where failed messages end up: inspect them decoded and replay them." };
+  });
 };

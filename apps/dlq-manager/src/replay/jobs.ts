@@ -1,0 +1,318 @@
+import { inTransaction, type Pool } from "../db/database.js";
+import { dlqError } from "../errors.js";
+import { type Filter, filterSql } from "../store/filter.js";
+
+/** Where a replay sends: a Kafka topic, or a RabbitMQ exchange and routing key. */
+export type ReplayTarget =
+  | { readonly broker: "kafka"; readonly topic: string }
+  | { readonly broker: "rabbitmq"; readonly exchange: string; readonly routingKey: string };
+
+/** What `POST /replays` asks for. */
+export interface ReplayRequest {
+  readonly ids?: readonly string[] | undefined;
+  readonly filter?: Filter | undefined;
+  readonly target?: ReplayTarget | undefined;
+  readonly ratePerSecond: number;
+  readonly dryRun: boolean;
+}
+
+/** A job's lifecycle: running → completed; running ⇄ paused; running | paused → cancelled. */
+export type JobState = "running" | "paused" | "cancelled" | "completed";
+
+/** Most dead letters one job may select. */
+export const MAX_SELECTION = 10_000;
+
+/**
+ * Creates a replay job in one transaction: resolves the selection (`ids`: every one must exist and be `new` or
+ * `replayed`; `filter`: the matching ones in those states, at most {@link MAX_SELECTION}), stores the job and one item
+ * per dead letter, marks them `replaying` (not for a dry run), and audits the request. Throws `EMPTY_SELECTION`,
+ * `DEAD_LETTER_NOT_FOUND` (naming the missing ids), `INVALID_STATE` (naming ids held by another job or discarded),
+ * `INVALID_FILTER`. Nothing is sent here: the runner does it.
+ */
+export async function createJob(pool: Pool, request: ReplayRequest, actor: string): Promise<string> {
+  if ((request.ids === undefined) === (request.filter === undefined)) {
+    throw dlqError("EMPTY_SELECTION", "give one of ids, filter or group");
+  }
+  return inTransaction(pool, async (client) => {
+    let ids: string[];
+    if (request.ids !== undefined) {
+      ids = [...new Set(request.ids)];
+      const found = await client.query<{ id: string; state: string }>(
+        "SELECT id::text, state FROM dead_letters WHERE id = ANY($1::bigint[]) FOR UPDATE",
+        [ids],
+      );
+      const states = new Map(found.rows.map((row) => [row.id, row.state]));
+      const missing = ids.filter((id) => !states.has(id));
+      if (missing.length > 0) {
+        throw dlqError("DEAD_LETTER_NOT_FOUND", `no dead letter has id ${missing.slice(0, 20).join(", ")}`);
+      }
+      const held = ids.filter((id) => states.get(id) === "replaying" || states.get(id) === "discarded");
+      if (held.length > 0) {
+        throw dlqError(
+          "INVALID_STATE",
+          `dead letters ${held.slice(0, 20).join(", ")} are being replayed or discarded: they cannot be replayed now`,
+        );
+      }
+    } else {
+      const { where, params } = filterSql(request.filter ?? {});
+      params.push(MAX_SELECTION);
+      const found = await client.query<{ id: string }>(
+        `SELECT id::text FROM dead_letters WHERE ${where} AND state IN ('new', 'replayed')
+          ORDER BY id LIMIT $${params.length} FOR UPDATE`,
+        params,
+      );
+      ids = found.rows.map((row) => row.id);
+    }
+    if (ids.length === 0)
+      throw dlqError("EMPTY_SELECTION", "the selection matches no dead letter that can be replayed");
+
+    const selection = request.ids !== undefined ? { ids } : { filter: request.filter };
+    const job = await client.query<{ id: string }>(
+      `INSERT INTO replay_jobs (state, selection, target, rate_per_second, dry_run, actor, total)
+       VALUES ('running', $1, $2, $3, $4, $5, $6) RETURNING id::text`,
+      [
+        JSON.stringify(selection),
+        request.target === undefined ? null : JSON.stringify(request.target),
+        request.ratePerSecond,
+        request.dryRun,
+        actor,
+        ids.length,
+      ],
+    );
+    const jobId = job.rows[0]?.id as string;
+    await client.query(
+      `INSERT INTO replay_items (job_id, position, dead_letter_id)
+       SELECT $1, ordinality - 1, id FROM unnest($2::bigint[]) WITH ORDINALITY AS t(id, ordinality)`,
+      [jobId, ids],
+    );
+    if (!request.dryRun) {
+      await client.query("UPDATE dead_letters SET state = 'replaying' WHERE id = ANY($1::bigint[])", [ids]);
+    }
+    await client.query("INSERT INTO audit (actor, action, job_id, detail) VALUES ($1, $2, $3, $4)", [
+      actor,
+      request.dryRun ? "replay-dry-run" : "replay-requested",
+      jobId,
+      JSON.stringify({
+        selection,
+        target: request.target ?? "original destination",
+        rate: request.ratePerSecond,
+        count: ids.length,
+      }),
+    ]);
+    return jobId;
+  });
+}
+
+/** A job with its progress. */
+export async function getJob(pool: Pool, id: string) {
+  const job = await pool.query(
+    `SELECT id::text, state, selection, target, rate_per_second, dry_run, actor, total, report, created_at,
+            updated_at, finished_at FROM replay_jobs WHERE id = $1`,
+    [id],
+  );
+  const row = job.rows[0];
+  if (!row) throw dlqError("REPLAY_NOT_FOUND", `no replay job has id ${id}`);
+  const counts = await pool.query<{ state: string; n: number }>(
+    "SELECT state, count(*)::int AS n FROM replay_items WHERE job_id = $1 GROUP BY state",
+    [id],
+  );
+  const progress = { pending: 0, sent: 0, skipped: 0, failed: 0 };
+  for (const count of counts.rows) progress[count.state as keyof typeof progress] = count.n;
+  const problems = await pool.query(
+    `SELECT dead_letter_id::text, state, detail FROM replay_items
+      WHERE job_id = $1 AND state IN ('skipped', 'failed') AND detail <> 'dry run: would send'
+      ORDER BY position LIMIT 20`,
+    [id],
+  );
+  return {
+    id: row.id as string,
+    state: row.state as JobState,
+    selection: row.selection,
+    target: row.target,
+    ratePerSecond: row.rate_per_second as number,
+    dryRun: row.dry_run as boolean,
+    actor: row.actor as string,
+    total: row.total as number,
+    progress,
+    firstProblems: problems.rows.map((p) => ({ deadLetterId: p.dead_letter_id, state: p.state, detail: p.detail })),
+    report: row.report,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+    finishedAt: row.finished_at === null ? null : new Date(row.finished_at).toISOString(),
+  };
+}
+
+/** The jobs, newest first. */
+export async function listJobs(pool: Pool, limit = 100) {
+  const jobs = await pool.query<{ id: string }>("SELECT id::text FROM replay_jobs ORDER BY id DESC LIMIT $1", [limit]);
+  return Promise.all(jobs.rows.map((job) => getJob(pool, job.id)));
+}
+
+const TRANSITIONS: Record<"pause" | "resume" | "cancel", { from: JobState[]; to: JobState }> = {
+  pause: { from: ["running"], to: "paused" },
+  resume: { from: ["paused"], to: "running" },
+  cancel: { from: ["running", "paused"], to: "cancelled" },
+};
+
+/**
+ * Pauses, resumes or cancels a job; audited. Cancelling gives the dead letters not confirmed yet back (`new`); one
+ * whose send is in flight is marked `replayed` if the broker confirms it. Throws `REPLAY_NOT_FOUND`, or
+ * `INVALID_STATE` when the job's state does not allow the action.
+ */
+export async function transitionJob(
+  pool: Pool,
+  id: string,
+  action: "pause" | "resume" | "cancel",
+  actor: string,
+): Promise<JobState> {
+  return inTransaction(pool, async (client) => {
+    const current = await client.query<{ state: JobState }>("SELECT state FROM replay_jobs WHERE id = $1 FOR UPDATE", [
+      id,
+    ]);
+    const state = current.rows[0]?.state;
+    if (state === undefined) throw dlqError("REPLAY_NOT_FOUND", `no replay job has id ${id}`);
+    const transition = TRANSITIONS[action];
+    if (!transition.from.includes(state))
+      throw dlqError("INVALID_STATE", `replay job ${id} is ${state}: cannot ${action}`);
+    await client.query(
+      `UPDATE replay_jobs SET state = $2, updated_at = now(),
+              finished_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE finished_at END WHERE id = $1`,
+      [id, transition.to],
+    );
+    if (action === "cancel") {
+      await client.query(
+        `UPDATE dead_letters SET state = 'new' WHERE state = 'replaying' AND id IN
+           (SELECT dead_letter_id FROM replay_items WHERE job_id = $1 AND state = 'pending')`,
+        [id],
+      );
+    }
+    await client.query("INSERT INTO audit (actor, action, job_id, detail) VALUES ($1, $2, $3, $4)", [
+      actor,
+      `replay-${action}`,
+      id,
+      JSON.stringify({ from: state, to: transition.to }),
+    ]);
+    return transition.to;
+  });
+}
+
+/** An item to send: the dead letter's stored fields a send needs. */
+export interface PendingItem {
+  readonly position: number;
+  readonly deadLetterId: string;
+  readonly replayCount: number;
+  readonly sourceBroker: "kafka" | "rabbitmq";
+  readonly originalBroker: "kafka" | "rabbitmq" | null;
+  readonly destination: string | null;
+  readonly routingKey: string | null;
+  readonly key: string | null;
+  readonly body: Buffer;
+  readonly headers: Record<string, Buffer>;
+  readonly schemaId: number | null;
+}
+
+/** The job's state and its next pending item (undefined when none is left). */
+export async function nextItem(
+  pool: Pool,
+  jobId: string,
+): Promise<{ state: JobState | undefined; item: PendingItem | undefined }> {
+  const job = await pool.query<{ state: JobState }>("SELECT state FROM replay_jobs WHERE id = $1", [jobId]);
+  const state = job.rows[0]?.state;
+  if (state !== "running") return { state, item: undefined };
+  const result = await pool.query(
+    `SELECT i.position, d.id::text AS dead_letter_id, d.replay_count, d.source_broker, d.original_broker,
+            d.destination, d.routing_key, d.record_key, coalesce(d.repaired_body, d.body) AS body, d.headers,
+            coalesce(d.repaired_schema_id, d.schema_id) AS schema_id
+       FROM replay_items i JOIN dead_letters d ON d.id = i.dead_letter_id
+      WHERE i.job_id = $1 AND i.state = 'pending' ORDER BY i.position LIMIT 1`,
+    [jobId],
+  );
+  const row = result.rows[0];
+  if (!row) return { state, item: undefined };
+  const headers: Record<string, Buffer> = {};
+  for (const [name, value] of Object.entries(row.headers as Record<string, string>)) {
+    headers[name] = Buffer.from(value, "base64");
+  }
+  return {
+    state,
+    item: {
+      position: row.position,
+      deadLetterId: row.dead_letter_id,
+      replayCount: row.replay_count,
+      sourceBroker: row.source_broker,
+      originalBroker: row.original_broker,
+      destination: row.destination,
+      routingKey: row.routing_key,
+      key: row.record_key,
+      body: row.body,
+      headers,
+      schemaId: row.schema_id,
+    },
+  };
+}
+
+/**
+ * Records an item's outcome in one transaction with its dead letter's state and the audit: `sent` (the broker
+ * confirmed it: the dead letter becomes `replayed`), `skipped` or `failed` (it goes back to `new`, unless dry run).
+ */
+export async function settleItem(
+  pool: Pool,
+  job: { id: string; actor: string; dryRun: boolean },
+  item: PendingItem,
+  outcome: { state: "sent" | "skipped" | "failed"; detail: string; target?: ReplayTarget | undefined },
+): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await client.query(
+      "UPDATE replay_items SET state = $3, detail = $4, done_at = now() WHERE job_id = $1 AND position = $2",
+      [job.id, item.position, outcome.state, outcome.detail],
+    );
+    if (!job.dryRun) {
+      if (outcome.state === "sent") {
+        await client.query(
+          "UPDATE dead_letters SET state = 'replayed', replay_count = replay_count + 1 WHERE id = $1",
+          [item.deadLetterId],
+        );
+      } else {
+        await client.query("UPDATE dead_letters SET state = 'new' WHERE id = $1 AND state = 'replaying'", [
+          item.deadLetterId,
+        ]);
+      }
+      await client.query(
+        "INSERT INTO audit (actor, action, dead_letter_id, job_id, detail) VALUES ($1, $2, $3, $4, $5)",
+        [
+          job.actor,
+          outcome.state === "sent" ? "replay" : `replay-${outcome.state}`,
+          item.deadLetterId,
+          job.id,
+          JSON.stringify({ result: outcome.detail, target: outcome.target ?? null }),
+        ],
+      );
+    }
+    await client.query("UPDATE replay_jobs SET updated_at = now() WHERE id = $1", [job.id]);
+  });
+}
+
+/** Marks a running job completed (with its dry-run report, if any). */
+export async function completeJob(pool: Pool, id: string, report: unknown): Promise<void> {
+  await pool.query(
+    `UPDATE replay_jobs SET state = 'completed', report = $2, updated_at = now(), finished_at = now()
+      WHERE id = $1 AND state = 'running'`,
+    [id, report === undefined ? null : JSON.stringify(report)],
+  );
+}
+
+/** Ids of the jobs to run (running ones, oldest first): after a restart these resume. */
+export async function runningJobs(
+  pool: Pool,
+): Promise<Array<{ id: string; actor: string; dryRun: boolean; rate: number; target: ReplayTarget | null }>> {
+  const result = await pool.query(
+    "SELECT id::text, actor, dry_run, rate_per_second, target FROM replay_jobs WHERE state = 'running' ORDER BY id",
+  );
+  return result.rows.map((row) => ({
+    id: row.id,
+    actor: row.actor,
+    dryRun: row.dry_run,
+    rate: row.rate_per_second,
+    target: row.target,
+  }));
+}

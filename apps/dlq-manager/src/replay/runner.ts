@@ -1,0 +1,248 @@
+import type { RegistrySerde } from "@kronos/contracts";
+import {
+  type AmqpConnectionManager,
+  type AmqpPublisher,
+  createAmqpPublisher,
+  createKafkaPublisher,
+  describeError,
+  type KafkaConnection,
+  type KafkaPublisher,
+  TransportError,
+  type TransportLogger,
+} from "@kronos/transport";
+import type { Pool } from "../db/database.js";
+import { REPLAY_HEADERS } from "../store/ingest.js";
+import { ReplayCheck } from "./check.js";
+import { completeJob, nextItem, type PendingItem, type ReplayTarget, runningJobs, settleItem } from "./jobs.js";
+
+/** What the runner needs. */
+export interface ReplayRunnerOptions {
+  readonly pool: Pool;
+  readonly kafka: KafkaConnection;
+  readonly amqp: AmqpConnectionManager;
+  readonly serde: RegistrySerde;
+  readonly logger: TransportLogger;
+  /** How often it looks for jobs to run (new, resumed, or left running by a previous process), ms. Default 500. */
+  readonly pollMs?: number;
+  /** Wait after a retriable send failure before trying the same message again, ms. Default 1000. */
+  readonly retryMs?: number;
+}
+
+// The first key of the advisory locks that keep a replay job on one instance (the second is the job id).
+const JOB_LOCK = 7_134_202;
+
+// Headers that describe the failure or the retry path, not the message: a replayed copy starts afresh without them.
+const FAILURE_HEADERS =
+  /^(x-kronos-dl-.*|x-kronos-replay-.*|x-kronos-original-.*|x-kronos-attempt|x-kronos-first-failure|x-kronos-last-error.*|x-death|x-first-death-.*|x-last-death-.*|x-delivery-count|__connect\.errors\..*|kafka_dlt-.*)$/;
+// Delivery headers that stand for AMQP properties: sent as properties again.
+const AMQP_PROPERTY_HEADERS = new Set(["message-id", "event-type", "content-type", "correlation-id", "reply-to"]);
+
+/** Where a dead letter goes back to by default: its original destination; undefined when the model does not know it. */
+export function defaultTarget(item: PendingItem): ReplayTarget | undefined {
+  if (item.destination === null) return undefined;
+  const broker = item.originalBroker ?? item.sourceBroker;
+  return broker === "kafka"
+    ? { broker, topic: item.destination }
+    : { broker, exchange: item.destination, routingKey: item.routingKey ?? "" };
+}
+
+/** The headers of a replayed copy: the original's, without failure bookkeeping, plus the replay marker. */
+export function replayHeaders(item: PendingItem, jobId: string): Record<string, Buffer> {
+  const headers: Record<string, Buffer> = {};
+  for (const [name, value] of Object.entries(item.headers)) if (!FAILURE_HEADERS.test(name)) headers[name] = value;
+  headers[REPLAY_HEADERS.jobId] = Buffer.from(jobId);
+  headers[REPLAY_HEADERS.count] = Buffer.from(String(item.replayCount + 1));
+  headers[REPLAY_HEADERS.deadLetterId] = Buffer.from(item.deadLetterId);
+  return headers;
+}
+
+/**
+ * Runs replay jobs in the background, each at its rate: for every pending item, check it, send it, wait for the
+ * broker's confirmation, and only then mark it `sent` (and its dead letter `replayed`). Guarantee: **never marked
+ * replayed without a broker ack; a duplicate, never a loss** — a crash (or a failed mark) after the ack leaves the
+ * item pending, and the job, still `running` in PostgreSQL, resumes at it after a restart. A retriable send failure
+ * (broker down, timeout) keeps the item pending and tries again; a final one (no such destination, unroutable)
+ * marks it `failed` and gives the dead letter back (`new`).
+ */
+export class ReplayRunner {
+  readonly #options: ReplayRunnerOptions;
+  readonly #active = new Map<string, Promise<void>>();
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #kafkaPublisher: KafkaPublisher | undefined;
+  #amqpPublisher: AmqpPublisher | undefined;
+  #sleepers = new Set<() => void>();
+
+  constructor(options: ReplayRunnerOptions) {
+    this.#options = options;
+  }
+
+  start(): void {
+    const tick = () => {
+      if (this.#closed) return;
+      this.wake().finally(() => {
+        if (!this.#closed) this.#timer = setTimeout(tick, this.#options.pollMs ?? 500);
+      });
+    };
+    tick();
+  }
+
+  /** Looks for jobs to run now (after a job was created or resumed). */
+  async wake(): Promise<void> {
+    try {
+      for (const job of await runningJobs(this.#options.pool)) {
+        if (this.#closed || this.#active.has(job.id)) continue;
+        const loop = this.#runLocked(job).catch((error: unknown) => {
+          this.#options.logger.error(
+            { job: job.id, err: error },
+            "replay job loop failed; it resumes on the next poll",
+          );
+        });
+        this.#active.set(job.id, loop);
+        void loop.finally(() => this.#active.delete(job.id));
+      }
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, "cannot look for replay jobs");
+    }
+  }
+
+  /** Stops taking items; the send in flight of each job finishes (and is marked) first. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    for (const wake of this.#sleepers) wake();
+    await Promise.all(this.#active.values());
+    await Promise.all([this.#kafkaPublisher?.close(), this.#amqpPublisher?.close()]);
+  }
+
+  /**
+   * Runs a job while holding its PostgreSQL advisory lock on a connection of its own, so one instance runs it at a
+   * time; the lock goes with the connection when a process dies, and another instance (or the restarted one) takes
+   * the job over on its next poll.
+   */
+  async #runLocked(job: Awaited<ReturnType<typeof runningJobs>>[number]): Promise<void> {
+    const client = await this.#options.pool.connect();
+    try {
+      const locked = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, $2::int) AS ok", [
+        JOB_LOCK,
+        job.id,
+      ]);
+      if (!locked.rows[0]?.ok) return;
+      try {
+        await this.#run(job);
+      } finally {
+        await client.query("SELECT pg_advisory_unlock($1, $2::int)", [JOB_LOCK, job.id]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async #run(job: Awaited<ReturnType<typeof runningJobs>>[number]): Promise<void> {
+    const { pool, logger } = this.#options;
+    const interval = 1000 / job.rate;
+    // One check per run: its verdicts are cached per schema id, and the destination's schema may change between runs.
+    const checker = new ReplayCheck(this.#options.serde);
+    let nextAt = Date.now();
+    while (!this.#closed) {
+      const { state, item } = await nextItem(pool, job.id);
+      if (state !== "running") return;
+      if (!item) {
+        await completeJob(pool, job.id, job.dryRun ? await this.#dryRunReport(job.id) : undefined);
+        logger.info({ job: job.id }, "replay job completed");
+        return;
+      }
+      await this.#sleep(nextAt - Date.now());
+      if (this.#closed) return;
+      nextAt = Math.max(Date.now(), nextAt) + interval;
+
+      const target = job.target ?? defaultTarget(item);
+      const check = await checker
+        .check(item.body, item.schemaId)
+        .catch((error: unknown): { ok: false; problem: string } => ({
+          ok: false,
+          problem: `check failed: ${describeError(error)}`,
+        }));
+      if (job.dryRun) {
+        const problem = !check.ok ? check.problem : target === undefined ? "no known destination" : undefined;
+        await settleItem(pool, job, item, {
+          state: problem === undefined ? "skipped" : "failed",
+          detail: problem ?? "dry run: would send",
+          target,
+        });
+        continue;
+      }
+      if (target === undefined) {
+        await settleItem(pool, job, item, { state: "skipped", detail: "no known destination: give a target" });
+        continue;
+      }
+      if (!check.ok) {
+        await settleItem(pool, job, item, { state: "skipped", detail: check.problem, target });
+        continue;
+      }
+      try {
+        await this.#send(target, item, job.id);
+      } catch (error) {
+        if (error instanceof TransportError && error.retriable) {
+          logger.warn({ job: job.id, deadLetter: item.deadLetterId, err: error }, "replay send failed; trying again");
+          await this.#sleep(this.#options.retryMs ?? 1000);
+          continue;
+        }
+        await settleItem(pool, job, item, { state: "failed", detail: describeError(error), target });
+        continue;
+      }
+      await settleItem(pool, job, item, { state: "sent", detail: "confirmed by the broker", target });
+    }
+  }
+
+  async #send(target: ReplayTarget, item: PendingItem, jobId: string): Promise<void> {
+    const headers = replayHeaders(item, jobId);
+    if (target.broker === "kafka") {
+      this.#kafkaPublisher ??= createKafkaPublisher(this.#options.kafka, { logger: this.#options.logger });
+      await this.#kafkaPublisher.publish({ topic: target.topic, key: item.key, value: item.body, headers });
+      return;
+    }
+    this.#amqpPublisher ??= createAmqpPublisher(this.#options.amqp, { logger: this.#options.logger });
+    const text = (name: string) => headers[name]?.toString("utf8");
+    const amqpHeaders: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (!AMQP_PROPERTY_HEADERS.has(name)) amqpHeaders[name] = value.toString("utf8");
+    }
+    const optional = (name: string, property: string) => {
+      const value = text(name);
+      return value === undefined ? {} : { [property]: value };
+    };
+    await this.#amqpPublisher.publish({
+      exchange: target.exchange,
+      routingKey: target.routingKey,
+      content: item.body,
+      messageId: text("message-id") ?? `dlq-replay-${item.deadLetterId}`,
+      headers: amqpHeaders,
+      ...optional("event-type", "type"),
+      ...optional("content-type", "contentType"),
+      ...optional("correlation-id", "correlationId"),
+    });
+  }
+
+  async #dryRunReport(jobId: string) {
+    const counts = await this.#options.pool.query<{ passed: number; failed: number }>(
+      `SELECT count(*) FILTER (WHERE state = 'skipped')::int AS passed, count(*) FILTER (WHERE state = 'failed')::int AS failed
+         FROM replay_items WHERE job_id = $1`,
+      [jobId],
+    );
+    return counts.rows[0];
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#sleepers.add(done);
+    });
+  }
+}

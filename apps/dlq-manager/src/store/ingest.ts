@@ -1,0 +1,148 @@
+import { createHash } from "node:crypto";
+import { type DeadLetterModel, readDeadLetterModel } from "@kronos/transport";
+import type { Pool } from "../db/database.js";
+
+/** A dead letter as custody receives it from a source. */
+export interface IncomingDeadLetter {
+  readonly broker: "kafka" | "rabbitmq";
+  /** The dead-letter topic or queue it was read from. */
+  readonly source: string;
+  /** Kafka only: where it sits in the dead-letter topic. */
+  readonly partition?: number | undefined;
+  readonly offset?: string | undefined;
+  readonly key?: string | undefined;
+  readonly body: Buffer;
+  /** Header name → value bytes. */
+  readonly headers: Readonly<Record<string, Buffer>>;
+}
+
+/** The replay marker headers a replayed copy carries (so a repeat failure links to the dead letter it came from). */
+export const REPLAY_HEADERS = {
+  jobId: "x-kronos-replay-job-id",
+  count: "x-kronos-replay-count",
+  deadLetterId: "x-kronos-replay-dead-letter-id",
+} as const;
+
+/** The model stored with a dead letter: the dialect's fields, `unknown` when no dialect recognises it. */
+export type StoredModel = (DeadLetterModel | { readonly dialect: "unknown" }) & {
+  readonly replayOf?: { readonly jobId: string; readonly count: number; readonly deadLetterId: string };
+};
+
+/** Reads the one model of a dead letter's headers, plus its replay marker when it is a replayed copy failing again. */
+export function modelOf(headers: Readonly<Record<string, Buffer>>): StoredModel {
+  const text: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) text[name] = value.toString("utf8");
+  const model: StoredModel = readDeadLetterModel(headers) ?? { dialect: "unknown" };
+  const deadLetterId = text[REPLAY_HEADERS.deadLetterId];
+  if (deadLetterId === undefined) return model;
+  return {
+    ...model,
+    replayOf: {
+      jobId: text[REPLAY_HEADERS.jobId] ?? "",
+      count: Number(text[REPLAY_HEADERS.count] ?? "1"),
+      deadLetterId,
+    },
+  };
+}
+
+/**
+ * The fingerprint of an error: its code and its text with the parts that vary per message (ids, numbers, quoted
+ * values) blanked, so "how many like it" groups the same failure across messages.
+ */
+export function errorFingerprint(errorCode: string | undefined, error: string | undefined): string {
+  const shape = (error ?? "")
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, "<id>")
+    .replace(/"[^"]*"|'[^']*'/g, "<value>")
+    .replace(/\b[0-9a-f]{12,}\b/gi, "<hex>")
+    .replace(/\d+/g, "<n>")
+    .slice(0, 300);
+  return createHash("sha256")
+    .update(`${errorCode ?? ""}\u0000${shape}`)
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/**
+ * The key that makes storing the same dead letter twice a no-op: its position on Kafka; on RabbitMQ (no positions)
+ * the hash of its body and headers, which a redelivery after a crash keeps (RabbitMQ's own `x-death` carries the
+ * time, so two failures of one message differ).
+ */
+export function dedupKey(letter: IncomingDeadLetter): string {
+  if (letter.broker === "kafka" && letter.partition !== undefined && letter.offset !== undefined) {
+    return `kafka:${letter.source}:${letter.partition}:${letter.offset}`;
+  }
+  const hash = createHash("sha256").update(letter.body);
+  for (const name of Object.keys(letter.headers).sort()) {
+    hash.update(`\u0000${name}\u0000`);
+    hash.update(letter.headers[name] as Buffer);
+  }
+  return `${letter.broker}:${letter.source}:${hash.digest("hex")}`;
+}
+
+/** The Confluent frame's schema id, when the body is framed. */
+export function schemaIdOf(body: Buffer): number | undefined {
+  return body.length >= 5 && body[0] === 0 ? body.readUInt32BE(1) : undefined;
+}
+
+/** A decoded payload as jsonb text, or null: absent, or holding a NUL character (which jsonb cannot store). */
+function payloadJson(payload: unknown): string | null {
+  if (payload === undefined) return null;
+  const json = JSON.stringify(payload);
+  return json === undefined || json.includes("\\u0000") ? null : json;
+}
+
+const msToDate = (ms: number | undefined) => (ms === undefined ? null : new Date(ms));
+
+/**
+ * Stores a dead letter durably (one INSERT, committed when it resolves), with its payload decoded as JSON if given. A dead letter stored before under the same
+ * {@link dedupKey} is recognised: only its `last_seen` and `seen_count` change. Resolves to its id and whether it
+ * was new. Rejects when PostgreSQL does: the caller must then NOT ack the source.
+ */
+export async function storeDeadLetter(
+  pool: Pool,
+  letter: IncomingDeadLetter,
+  payload?: unknown,
+): Promise<{ id: string; inserted: boolean }> {
+  const model = modelOf(letter.headers);
+  const m = model as Partial<DeadLetterModel>;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(letter.headers)) headers[name] = value.toString("base64");
+  const result = await pool.query<{ id: string; inserted: boolean }>(
+    `INSERT INTO dead_letters (dedup_key, source_broker, source, source_partition, source_offset, message_id,
+       record_key, body, headers, dialect, reason, error_code, error_text, error_fingerprint, original_broker,
+       destination, routing_key, event_type, schema_id, attempts, first_failure, last_failure, model, payload)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+       $24)
+     ON CONFLICT (dedup_key) DO UPDATE SET last_seen = now(), seen_count = dead_letters.seen_count + 1
+     RETURNING id, (xmax = 0) AS inserted`,
+    [
+      dedupKey(letter),
+      letter.broker,
+      letter.source,
+      letter.partition ?? null,
+      letter.offset ?? null,
+      m.messageId ?? null,
+      letter.key ?? null,
+      letter.body,
+      JSON.stringify(headers),
+      model.dialect,
+      m.reason ?? null,
+      m.errorCode ?? null,
+      m.error ?? null,
+      errorFingerprint(m.errorCode, m.error),
+      m.broker ?? null,
+      m.destination ?? null,
+      m.routingKey ?? null,
+      m.eventType ?? null,
+      schemaIdOf(letter.body) ?? null,
+      m.attempts ?? null,
+      msToDate(m.firstFailureMs),
+      msToDate(m.lastFailureMs),
+      JSON.stringify(model),
+      payloadJson(payload),
+    ],
+  );
+  const row = result.rows[0];
+  if (!row) throw new Error("INSERT returned no row");
+  return { id: String(row.id), inserted: row.inserted };
+}

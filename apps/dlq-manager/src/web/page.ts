@@ -1,0 +1,147 @@
+/**
+ * The operators' page served at `/`: plain HTML and one small script on the JSON API (no build step). Groups with
+ * counts, a filtered list, a message's detail (decoded payload, headers, history), select → dry run → replay at a
+ * rate, jobs with live progress, and the audit.
+ */
+export const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Kronos dead letters</title>
+<style>
+  body { font: 14px system-ui, sans-serif; margin: 1rem 2rem; color: #222; }
+  h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 1.5rem; }
+  table { border-collapse: collapse; width: 100%; } th, td { border-bottom: 1px solid #ddd; padding: 4px 6px; text-align: left; vertical-align: top; }
+  tr.row:hover { background: #f3f6ff; cursor: pointer; } .muted { color: #777; } .error { color: #b00020; }
+  pre { background: #f6f6f6; padding: .5rem; overflow: auto; max-height: 20rem; }
+  form.filters input, form.filters select { margin-right: .5rem; } .bar { margin: .5rem 0; }
+  .state-new { color: #b00020; } .state-replayed { color: #137333; } .state-discarded { color: #777; }
+</style>
+</head>
+<body>
+<h1>Kronos dead letters</h1>
+<p class="muted">Every dead letter in custody, decoded by its writer schema. Select some, dry run, then replay them to where they came from.</p>
+
+<h2>How many like it</h2>
+<table id="groups"><thead><tr><th>Source</th><th>Event</th><th>Reason</th><th>Error</th><th>Count</th><th>Unresolved</th><th>First</th><th>Last</th></tr></thead><tbody></tbody></table>
+
+<h2>Dead letters</h2>
+<form class="filters" id="filters">
+  <input name="source" placeholder="source" aria-label="source">
+  <input name="eventType" placeholder="event type" aria-label="event type">
+  <input name="errorCode" placeholder="error code" aria-label="error code">
+  <input name="error" placeholder="error text" aria-label="error text">
+  <select name="state" aria-label="state"><option value="">any state</option><option>new</option><option>replaying</option><option>replayed</option><option>discarded</option></select>
+  <button type="submit">Filter</button>
+</form>
+<div class="bar">
+  <label>Rate per second <input id="rate" type="number" min="1" value="10" style="width:5rem"></label>
+  <button id="dry-run" type="button">Dry run selected</button>
+  <button id="replay" type="button">Replay selected</button>
+  <span id="action-result"></span>
+</div>
+<table id="letters"><thead><tr><th></th><th>Id</th><th>Source</th><th>Event</th><th>Reason</th><th>Error</th><th>State</th><th>First seen</th></tr></thead><tbody></tbody></table>
+<button id="more" type="button" hidden>More</button>
+
+<section id="detail" hidden>
+  <h2>Dead letter <span id="detail-id"></span></h2>
+  <div id="detail-summary"></div>
+  <h3>Payload</h3><pre id="detail-payload"></pre>
+  <h3>Headers</h3><pre id="detail-headers"></pre>
+  <h3>History</h3><pre id="detail-history"></pre>
+</section>
+
+<h2>Replay jobs</h2>
+<table id="jobs"><thead><tr><th>Id</th><th>State</th><th>Dry run</th><th>Total</th><th>Sent</th><th>Skipped</th><th>Failed</th><th>Pending</th><th>Problems</th><th></th></tr></thead><tbody></tbody></table>
+
+<h2>Audit</h2>
+<table id="audit"><thead><tr><th>When</th><th>Who</th><th>Action</th><th>Dead letter</th><th>Job</th><th>Detail</th></tr></thead><tbody></tbody></table>
+
+<script>
+const $ = (selector) => document.querySelector(selector);
+const esc = (value) => String(value ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
+async function api(method, url, body) {
+  const response = await fetch(url, { method, headers: body ? { "content-type": "application/json" } : {}, body: body ? JSON.stringify(body) : undefined });
+  const json = await response.json();
+  if (!response.ok) throw new Error(json.code + ": " + json.message);
+  return json;
+}
+function filter() {
+  const form = new FormData($("#filters"));
+  return Object.fromEntries([...form.entries()].filter(([, v]) => v !== ""));
+}
+let cursor;
+async function loadLetters(append) {
+  const query = new URLSearchParams({ ...filter(), limit: "50", ...(append && cursor ? { cursor } : {}) });
+  const page = await api("GET", "/dead-letters?" + query);
+  cursor = page.nextCursor;
+  $("#more").hidden = !cursor;
+  const rows = page.items.map((d) => '<tr class="row" data-id="' + d.id + '"><td><input type="checkbox" class="pick" value="' + d.id + '" aria-label="select ' + d.id + '"></td><td>' + d.id + '</td><td>' + esc(d.source) + '</td><td>' + esc(d.eventType) + '</td><td>' + esc(d.reason) + '</td><td>' + esc(d.errorCode) + ' <span class="muted">' + esc(d.error) + '</span></td><td class="state-' + d.state + '">' + d.state + '</td><td>' + when(d.firstSeen) + '</td></tr>').join("");
+  if (append) $("#letters tbody").insertAdjacentHTML("beforeend", rows); else $("#letters tbody").innerHTML = rows;
+}
+async function loadGroups() {
+  const { groups } = await api("GET", "/dead-letters/groups");
+  $("#groups tbody").innerHTML = groups.map((g) => "<tr><td>" + esc(g.source) + "</td><td>" + esc(g.eventType) + "</td><td>" + esc(g.reason) + "</td><td>" + esc(g.errorCode) + ' <span class="muted">' + esc(g.sampleError) + "</span></td><td>" + g.count + "</td><td>" + g.unresolved + "</td><td>" + when(g.firstSeen) + "</td><td>" + when(g.lastSeen) + "</td></tr>").join("");
+}
+async function showDetail(id) {
+  const d = await api("GET", "/dead-letters/" + id);
+  $("#detail").hidden = false;
+  $("#detail-id").textContent = d.id;
+  $("#detail-summary").innerHTML = "<p>" + esc(d.dialect) + " dead letter from <b>" + esc(d.source) + "</b>, " + esc(d.reason ?? "reason unknown") + ", " + esc(d.errorCode) + ": " + esc(d.error) + " — state <b>" + d.state + "</b>, seen " + d.seenCount + " time(s), replayed " + d.replayCount + " time(s)</p>";
+  $("#detail-payload").textContent = d.payload.decoded ? "schema id " + d.payload.schemaId + " (" + d.payload.writerName + ")\\n" + JSON.stringify(d.payload.value, null, 2) : "not decodable: " + d.payload.code + ": " + d.payload.reason + "\\n" + d.payload.hex;
+  $("#detail-headers").textContent = Object.entries(d.headers).map(([k, v]) => k + ": " + v.text).join("\\n");
+  $("#detail-history").textContent = d.history.map((h) => h.at + " " + h.actor + " " + h.action + " " + JSON.stringify(h.detail)).join("\\n") || "nothing yet";
+}
+async function loadJobs() {
+  const { jobs } = await api("GET", "/replays");
+  $("#jobs tbody").innerHTML = jobs.map((j) => '<tr data-job="' + j.id + '"><td>' + j.id + '</td><td class="job-state">' + j.state + "</td><td>" + (j.dryRun ? "yes" : "") + "</td><td>" + j.total + '</td><td class="job-sent">' + j.progress.sent + "</td><td>" + j.progress.skipped + "</td><td>" + j.progress.failed + "</td><td>" + j.progress.pending + '</td><td class="muted">' + j.firstProblems.map((p) => esc(p.deadLetterId + ": " + p.detail)).join("<br>") + "</td><td>" + (j.state === "running" ? '<button data-action="pause">Pause</button> <button data-action="cancel">Cancel</button>' : j.state === "paused" ? '<button data-action="resume">Resume</button> <button data-action="cancel">Cancel</button>' : "") + "</td></tr>").join("");
+}
+async function loadAudit() {
+  const { entries } = await api("GET", "/audit?limit=50");
+  $("#audit tbody").innerHTML = entries.map((a) => "<tr><td>" + when(a.at) + "</td><td>" + esc(a.actor) + "</td><td>" + esc(a.action) + "</td><td>" + esc(a.deadLetterId) + "</td><td>" + esc(a.jobId) + '</td><td class="muted">' + esc(JSON.stringify(a.detail)) + "</td></tr>").join("");
+}
+async function startReplay(dryRun) {
+  const ids = [...document.querySelectorAll(".pick:checked")].map((box) => box.value);
+  try {
+    if (ids.length === 0) throw new Error("select at least one dead letter");
+    const { id } = await api("POST", "/replays", { ids, dryRun, ratePerSecond: Number($("#rate").value) });
+    $("#action-result").textContent = (dryRun ? "dry run" : "replay") + " job " + id + " started";
+    $("#action-result").className = "";
+    await refresh();
+  } catch (error) {
+    $("#action-result").textContent = error.message;
+    $("#action-result").className = "error";
+  }
+}
+async function refresh() {
+  await Promise.all([loadGroups(), loadJobs(), loadAudit()]);
+}
+$("#filters").addEventListener("submit", (event) => { event.preventDefault(); loadLetters(false); });
+$("#more").addEventListener("click", () => loadLetters(true));
+$("#letters").addEventListener("click", (event) => {
+  if (event.target.classList.contains("pick")) return;
+  const row = event.target.closest("tr.row");
+  if (row) showDetail(row.dataset.id);
+});
+$("#dry-run").addEventListener("click", () => startReplay(true));
+$("#replay").addEventListener("click", () => startReplay(false));
+$("#jobs").addEventListener("click", async (event) => {
+  const action = event.target.dataset?.action;
+  if (!action) return;
+  await api("POST", "/replays/" + event.target.closest("tr").dataset.job + "/" + action);
+  await loadJobs();
+});
+loadLetters(false);
+refresh();
+// Live progress: jobs, groups and the audit every two seconds; the list when a job changed something.
+let lastJobs = "";
+setInterval(async () => {
+  await refresh();
+  const now = $("#jobs tbody").textContent;
+  if (now !== lastJobs) { lastJobs = now; loadLetters(false); }
+}, 2000);
+</script>
+</body>
+</html>
+`;

@@ -1,0 +1,110 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { KronosApp } from "@kronos/app-kit";
+import { TestResources } from "@kronos/testkit";
+import { declareQueue } from "@kronos/transport";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestDatabase } from "./database.js";
+import { drain, openApp, registerTestEvent, seedDeadLetter, type TestEvent } from "./harness.js";
+
+// The operators' page in a real browser (Debian's Chromium driven by playwright-core) against the real stack:
+// find a dead letter, look at it decoded, dry run, replay, see it replayed. The screenshot is kept in test-results/.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+const ARTIFACTS = fileURLToPath(new URL("../test-results/", import.meta.url));
+
+/** Debian's Chromium, installed with apt-get when missing and this user may; otherwise says how. */
+function ensureChromium(): void {
+  if (existsSync(CHROMIUM)) return;
+  if (process.getuid?.() === 0) spawnSync("apt-get", ["install", "-y", "chromium"], { stdio: "ignore" });
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: install it (sudo apt-get install chromium) or set CHROMIUM_PATH`);
+  }
+}
+
+const resources = new TestResources();
+const database = new TestDatabase();
+const queue = resources.queue("dlq-page");
+let app: KronosApp;
+let event: TestEvent;
+let browser: Browser;
+let base: string;
+
+beforeAll(async () => {
+  ensureChromium();
+  event = await registerTestEvent();
+  app = await openApp(database, {});
+  await declareQueue(app.amqp, queue, {});
+  base = await app.listen({ host: "127.0.0.1", port: 0 });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await Promise.all([database.drop(), resources.cleanup(), event?.cleanup()]);
+});
+
+describe("the operators' page", () => {
+  it("finds a dead letter, shows it decoded, dry runs, replays it and shows it replayed", async () => {
+    const source = `${queue}.dlq`;
+    const id = await seedDeadLetter(app, {
+      broker: "rabbitmq",
+      destination: "",
+      routingKey: queue,
+      source,
+      body: event.encode({ id: "order-42", amount: 42 }),
+      messageId: "page-1",
+      eventType: event.name,
+    });
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${base}/`);
+      await page.locator("#groups tbody tr", { hasText: source }).waitFor();
+
+      await page.getByLabel("source", { exact: true }).fill(source);
+      await page.getByRole("button", { name: "Filter" }).click();
+      const row = page.locator(`#letters tr[data-id="${id}"]`);
+      await row.waitFor();
+      await row.locator("td", { hasText: source }).click();
+      await page.locator("#detail-payload", { hasText: "order-42" }).waitFor();
+      expect(await page.locator("#detail-payload").textContent()).toContain(`schema id ${event.schemaId}`);
+
+      await row.getByLabel(`select ${id}`).check();
+      await page.getByRole("button", { name: "Dry run selected" }).click();
+      await page
+        .locator("#jobs tbody tr", { hasText: "yes" })
+        .locator(".job-state", { hasText: "completed" })
+        .waitFor();
+
+      await page.locator("#rate").fill("5");
+      await row.getByLabel(`select ${id}`).check();
+      await page.getByRole("button", { name: "Replay selected" }).click();
+      const started = page.locator("#action-result", { hasText: "replay job" });
+      await started.waitFor();
+      const jobId = /replay job (\d+) started/.exec((await started.textContent()) ?? "")?.[1];
+      const job = page.locator(`#jobs tbody tr[data-job="${jobId}"]`);
+      await job.locator(".job-state", { hasText: "completed" }).waitFor({ timeout: 20_000 });
+      expect(await job.locator(".job-sent").textContent()).toBe("1");
+      await page.locator(`#letters tr[data-id="${id}"] .state-replayed`).waitFor({ timeout: 10_000 });
+      await page.locator("#audit tbody tr", { hasText: "replay" }).first().waitFor();
+
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: `${ARTIFACTS}dlq-page.png`, fullPage: true });
+    } finally {
+      await page.close();
+    }
+    const [message] = await drain(queue, 1);
+    expect(message?.properties.messageId).toBe("page-1");
+  });
+});
