@@ -49,8 +49,9 @@ export interface SourceState {
   readonly duplicates: number;
 }
 
-// Kafka subscriptions create one retry topic per tier; custody never retries, so it asks for a single long tier.
-const CUSTODY_RETRY_TIERS_MS = [300_000];
+// Custody never retries (a dead letter it cannot store is released and read again): no retry topics, no delay
+// queues beside the dead-letter sources.
+const CUSTODY_RETRY_TIERS_MS: readonly number[] = [];
 const PREFETCH = 64;
 /** Longest custody waits for a payload to be decoded before storing the dead letter without it. */
 export const DECODE_TIMEOUT_MS = 2000;
@@ -176,7 +177,13 @@ export class Custody {
     if (this.#closed) return;
     const subscription = createAmqpSubscription(
       this.#options.amqp,
-      { queue, prefetch: PREFETCH, consumerName: this.#options.group, logger: this.#options.logger },
+      {
+        queue,
+        prefetch: PREFETCH,
+        consumerName: this.#options.group,
+        retryTiersMs: CUSTODY_RETRY_TIERS_MS,
+        logger: this.#options.logger,
+      },
       this.#handler(key),
     );
     this.#subscriptions.set(key, subscription);
