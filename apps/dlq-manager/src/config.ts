@@ -1,6 +1,5 @@
 import { fileURLToPath } from "node:url";
 import {
-  ConfigError,
   type Env,
   EnvReader,
   loadServiceConfig,
@@ -90,12 +89,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     replayMaxRate: reader.integer("DLQ_REPLAY_MAX_RATE", DLQ_DEFAULTS.DLQ_REPLAY_MAX_RATE, 1, 100_000),
   };
-  try {
-    reader.finish();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.unshift(...error.problems);
-  }
-  if (problems.length > 0) throw new ConfigError(SERVICE.app, problems);
+  reader.finish(problems);
   return config;
 }

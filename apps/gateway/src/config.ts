@@ -1,5 +1,4 @@
 import {
-  ConfigError,
   type Env,
   EnvReader,
   loadServiceConfig,
@@ -67,13 +66,7 @@ export function loadConfig(env: Env = process.env): Config {
   const request = readRequestConfig(env, problems);
   const subscribe = readSubscribeConfig(env, reader, problems);
   const benchNullSink = readBenchNullSink(env, problems);
-  try {
-    reader.finish();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.unshift(...error.problems);
-  }
-  if (problems.length > 0) throw new ConfigError(SERVICE.app, problems);
+  reader.finish(problems);
 
   return {
     ...service,

@@ -1,7 +1,6 @@
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import {
-  ConfigError,
   type Env,
   EnvReader,
   loadServiceConfig,
@@ -76,12 +75,6 @@ export function loadConfig(env: Env = process.env): Config {
     kafkaFromBeginning: from !== "latest",
     managementUrl: reader.url("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672", ["http:", "https:"]),
   };
-  try {
-    reader.finish();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.unshift(...error.problems);
-  }
-  if (problems.length > 0) throw new ConfigError(SERVICE.app, problems);
+  reader.finish(problems);
   return { ...service, relay };
 }

@@ -138,9 +138,13 @@ export class EnvReader {
     return raw;
   }
 
-  /** Throws a {@link ConfigError} listing every problem found so far; does nothing when there was none. */
-  finish(): void {
-    if (this.#problems.length > 0) throw new ConfigError(this.#app, this.#problems);
+  /**
+   * Throws a {@link ConfigError} listing every problem found so far, then `appProblems` (the app's own checks, in
+   * the same message); does nothing when there is none.
+   */
+  finish(appProblems: readonly string[] = []): void {
+    const problems = [...this.#problems, ...appProblems];
+    if (problems.length > 0) throw new ConfigError(this.#app, problems);
   }
 }
 
