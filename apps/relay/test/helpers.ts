@@ -159,9 +159,19 @@ export class Brokers {
     const seen: KafkaMessage[] = [];
     const consumer = this.kafka.consumer({ groupId: `relay-test-${randomUUID()}`, maxWaitTimeInMs: 100 });
     await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message) });
     this.#closers.push(() => consumer.disconnect());
+    // The topic may be created at this moment (a dead-letter topic, by the relay's first dead letter), and not be
+    // in the broker's metadata yet: try again a few times, as produce does.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        break;
+      } catch (error) {
+        if (attempt >= 10) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    }
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message) });
     return seen;
   }
 
