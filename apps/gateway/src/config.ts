@@ -1,10 +1,4 @@
-import {
-  type Env,
-  EnvReader,
-  loadServiceConfig,
-  type ServiceConfig,
-  type ServiceDefinition,
-} from "@kronos/app-kit";
+import { type Env, EnvReader, loadServiceConfig, type ServiceConfig, type ServiceDefinition } from "@kronos/app-kit";
 import { type JwtConfig, readJwtConfig } from "./auth/jwt.js";
 import { principalsFilePath } from "./auth/principals.js";
 import { readBenchNullSink } from "./plugins/bench-null-sink.js";

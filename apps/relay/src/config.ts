@@ -1,12 +1,6 @@
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
-import {
-  type Env,
-  EnvReader,
-  loadServiceConfig,
-  type ServiceConfig,
-  type ServiceDefinition,
-} from "@kronos/app-kit";
+import { type Env, EnvReader, loadServiceConfig, type ServiceConfig, type ServiceDefinition } from "@kronos/app-kit";
 
 /** The relay's name, env prefix (`RELAY_PORT`, `RELAY_HOST`) and default port. */
 export const SERVICE: ServiceDefinition = { app: "relay", envPrefix: "RELAY", defaultPort: 3001 };
