@@ -1,5 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { type Env, EnvReader, loadServiceConfig, type ServiceConfig, type ServiceDefinition } from "@kronos/app-kit";
+import {
+  type Env,
+  EnvReader,
+  loadServiceConfig,
+  type ServiceConfig,
+  type ServiceDefinition,
+} from "@kronos/app-kit";
 
 /** The dlq-manager's name, env prefix (`DLQ_MANAGER_PORT`, `DLQ_MANAGER_HOST`) and default port. */
 export const SERVICE: ServiceDefinition = { app: "dlq-manager", envPrefix: "DLQ_MANAGER", defaultPort: 3002 };
