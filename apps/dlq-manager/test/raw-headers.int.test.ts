@@ -14,16 +14,8 @@ const springDlq = resources.topic("dlq-raw-spring");
 const original = resources.topic("dlq-raw-original");
 let app: KronosApp;
 
-const int32 = (n: number) => {
-  const bytes = Buffer.alloc(4);
-  bytes.writeInt32BE(n);
-  return bytes;
-};
-const int64 = (n: number) => {
-  const bytes = Buffer.alloc(8);
-  bytes.writeBigInt64BE(BigInt(n));
-  return bytes;
-};
+/** A non-negative `n` as Spring writes an int (4 bytes) or a long (8): big-endian. */
+const bigEndian = (n: number, size: 4 | 8) => Buffer.from(n.toString(16).padStart(size * 2, "0"), "hex");
 
 beforeAll(async () => {
   app = await openApp(database, {});
@@ -43,9 +35,9 @@ afterAll(async () => {
 describe("raw headers on the real Kafka and PostgreSQL", () => {
   it("stores a Spring dead letter's binary headers byte for byte, shows the decoded offset, replays the same bytes", async () => {
     // 129, 200 and this timestamp are big-endian bytes that are not valid UTF-8: a text view loses them.
-    const partition = int32(129);
-    const offset = int64(200);
-    const timestamp = int64(1_700_000_000_255);
+    const partition = bigEndian(129, 4);
+    const offset = bigEndian(200, 8);
+    const timestamp = bigEndian(1_700_000_000_255, 8);
     const key = Buffer.from([0xff, 0x00, 0x81]);
     const binary = Buffer.from([0xc3, 0x28, 0x00]);
     const repeated = [Buffer.from([0xfe]), Buffer.from("second")];
