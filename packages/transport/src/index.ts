@@ -59,10 +59,12 @@ export {
   SPRING_HEADERS,
 } from "./consume/dead-letter-dialects.js";
 export type {
+  AmqpView,
   DeadLetterError,
   Delivery,
   DeliveryHandler,
   KafkaPosition,
+  RawHeader,
   RetryOptions,
   Subscription,
 } from "./consume/delivery.js";

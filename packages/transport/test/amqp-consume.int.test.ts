@@ -202,6 +202,27 @@ describe("createAmqpSubscription (real RabbitMQ)", () => {
     expect(info?.consumers).toBe(0);
   });
 
+  it("rawHeaders keeps a byte-array header byte for byte; amqp holds the typed header table as it came", async () => {
+    const exchange = await topicExchange();
+    const queue = await queueWith({ bindings: [{ exchange, routingKey: "orders.#" }] });
+    const bytes = Buffer.from([0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff]);
+    await send(exchange, "orders.created", BODY, { messageId: "m-raw", headers: { bytes, count: 3, note: "héllo" } });
+    const box = inbox();
+    const subscription = subscribe(queue, box.handler);
+    await subscription.ready;
+    const delivery = await box.next();
+    expect(delivery.rawHeaders).toEqual([
+      ["bytes", bytes],
+      ["count", Buffer.from("3")],
+      ["note", Buffer.from("héllo")],
+      ["message-id", Buffer.from("m-raw")],
+    ]);
+    expect(delivery.rawKey).toBeNull();
+    expect(delivery.amqp?.properties.headers).toEqual({ bytes, count: 3, note: "héllo" });
+    await delivery.ack();
+    await subscription.close();
+  });
+
   it("rejects a second settle of the same delivery with ALREADY_SETTLED", async () => {
     const queue = await queueWith();
     await send("", queue, BODY);

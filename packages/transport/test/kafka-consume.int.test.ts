@@ -449,6 +449,33 @@ describe("Kafka subscription (real Kafka)", () => {
     });
   });
 
+  it("rawHeaders and rawKey give a non-UTF-8 header value, a repeated header and the key byte for byte", async () => {
+    const name = await topic(1);
+    const key = Buffer.from([0xff, 0x00, 0xfe]);
+    const offset = Buffer.from([0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80]);
+    const { subscription, seen } = subscribe({ topic: name, groupId: `${name}-g`, from: "earliest" }, (d) => {
+      void d.ack();
+    });
+    await subscription.ready;
+    await publisher.publish({
+      topic: name,
+      key,
+      value: Buffer.from("v"),
+      headers: { "kafka_dlt-original-offset": offset, repeated: [Buffer.from([0xc3, 0x28]), "second"] },
+    });
+    await until("the delivery", () => seen.length === 1);
+    const [delivery] = seen;
+    expect(delivery?.rawKey).toEqual(key);
+    expect(delivery?.amqp).toBeUndefined();
+    expect(delivery?.rawHeaders).toEqual([
+      ["kafka_dlt-original-offset", offset],
+      ["repeated", Buffer.from([0xc3, 0x28])],
+      ["repeated", Buffer.from("second")],
+    ]);
+    // The text view cannot hold these bytes: the raw view is the one to keep.
+    expect(Buffer.from(delivery?.headers["kafka_dlt-original-offset"] ?? "", "utf8")).not.toEqual(offset);
+  });
+
   it("retry and dead-letter copies keep the record byte for byte: binary key, non-UTF-8 and repeated headers, null value", async () => {
     const name = await topic(1);
     const key = Buffer.from([0xff, 0x00, 0xfe]);

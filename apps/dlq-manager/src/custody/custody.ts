@@ -13,6 +13,7 @@ import {
 import type { Pool } from "../db/database.js";
 import type { DlqCounters } from "../metrics.js";
 import { type IncomingDeadLetter, storeDeadLetter } from "../store/ingest.js";
+import { lastValues } from "../store/raw-headers.js";
 import type { DeadLetterSources, KafkaSource } from "./sources.js";
 
 /** How custody reads: the connections, the store and its group name. */
@@ -56,18 +57,18 @@ const PREFETCH = 64;
 /** Longest custody waits for a payload to be decoded before storing the dead letter without it. */
 export const DECODE_TIMEOUT_MS = 2000;
 
-/** The dead letter a delivery carries, headers as bytes. */
+/** The dead letter a delivery carries, headers and key byte for byte (the delivery's raw view). */
 export function incomingOf(delivery: Delivery): IncomingDeadLetter {
-  const headers: Record<string, Buffer> = {};
-  for (const [name, value] of Object.entries(delivery.headers)) headers[name] = Buffer.from(value, "utf8");
   return {
     broker: delivery.broker,
     source: delivery.source,
     partition: delivery.position?.partition,
     offset: delivery.position?.offset,
     key: delivery.broker === "kafka" ? delivery.key : undefined,
+    rawKey: delivery.rawKey,
     body: delivery.body,
-    headers,
+    headers: lastValues(delivery.rawHeaders),
+    rawHeaders: delivery.rawHeaders,
   };
 }
 

@@ -1,6 +1,8 @@
+import type { RawHeader } from "@kronos/transport";
 import { inTransaction, type Pool } from "../db/database.js";
 import { dlqError } from "../errors.js";
 import { type Filter, filterSql } from "../store/filter.js";
+import { storedRawHeaders } from "../store/raw-headers.js";
 
 /** Where a replay sends: a Kafka topic, or a RabbitMQ exchange and routing key. */
 export type ReplayTarget =
@@ -205,9 +207,11 @@ export interface PendingItem {
   readonly originalBroker: "kafka" | "rabbitmq" | null;
   readonly destination: string | null;
   readonly routingKey: string | null;
-  readonly key: string | null;
+  /** The Kafka key: its bytes, or its text for a dead letter stored before the bytes were (migration 004). */
+  readonly key: Buffer | string | null;
   readonly body: Buffer;
-  readonly headers: Record<string, Buffer>;
+  /** Every header in order, byte for byte (`storedRawHeaders`). */
+  readonly headers: ReadonlyArray<RawHeader>;
   readonly schemaId: number | null;
 }
 
@@ -221,7 +225,8 @@ export async function nextItem(
   if (state !== "running") return { state, item: undefined };
   const result = await pool.query(
     `SELECT i.position, d.id::text AS dead_letter_id, d.replay_count, d.source_broker, d.original_broker,
-            d.destination, d.routing_key, d.record_key, coalesce(d.repaired_body, d.body) AS body, d.headers,
+            d.destination, d.routing_key, d.record_key, d.record_key_bytes,
+            coalesce(d.repaired_body, d.body) AS body, d.headers, d.raw_headers,
             coalesce(d.repaired_schema_id, d.schema_id) AS schema_id
        FROM replay_items i JOIN dead_letters d ON d.id = i.dead_letter_id
       WHERE i.job_id = $1 AND i.state = 'pending' ORDER BY i.position LIMIT 1`,
@@ -229,10 +234,6 @@ export async function nextItem(
   );
   const row = result.rows[0];
   if (!row) return { state, item: undefined };
-  const headers: Record<string, Buffer> = {};
-  for (const [name, value] of Object.entries(row.headers as Record<string, string>)) {
-    headers[name] = Buffer.from(value, "base64");
-  }
   return {
     state,
     item: {
@@ -243,9 +244,9 @@ export async function nextItem(
       originalBroker: row.original_broker,
       destination: row.destination,
       routingKey: row.routing_key,
-      key: row.record_key,
+      key: row.record_key_bytes ?? row.record_key,
       body: row.body,
-      headers,
+      headers: storedRawHeaders(row),
       schemaId: row.schema_id,
     },
   };

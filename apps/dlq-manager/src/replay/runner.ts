@@ -7,11 +7,13 @@ import {
   describeError,
   type KafkaConnection,
   type KafkaPublisher,
+  type RawHeader,
   TransportError,
   type TransportLogger,
 } from "@kronos/transport";
 import type { Pool } from "../db/database.js";
 import { REPLAY_HEADERS } from "../store/ingest.js";
+import { groupedValues, lastValues } from "../store/raw-headers.js";
 import { ReplayCheck } from "./check.js";
 import { completeJob, nextItem, type PendingItem, type ReplayTarget, runningJobs, settleItem } from "./jobs.js";
 
@@ -46,14 +48,17 @@ export function defaultTarget(item: PendingItem): ReplayTarget | undefined {
     : { broker, exchange: item.destination, routingKey: item.routingKey ?? "" };
 }
 
-/** The headers of a replayed copy: the original's, without failure bookkeeping, plus the replay marker. */
-export function replayHeaders(item: PendingItem, jobId: string): Record<string, Buffer> {
-  const headers: Record<string, Buffer> = {};
-  for (const [name, value] of Object.entries(item.headers)) if (!FAILURE_HEADERS.test(name)) headers[name] = value;
-  headers[REPLAY_HEADERS.jobId] = Buffer.from(jobId);
-  headers[REPLAY_HEADERS.count] = Buffer.from(String(item.replayCount + 1));
-  headers[REPLAY_HEADERS.deadLetterId] = Buffer.from(item.deadLetterId);
-  return headers;
+/**
+ * The headers of a replayed copy: the original's in order, byte for byte (repeated ones repeated), without failure
+ * bookkeeping, plus the replay marker.
+ */
+export function replayHeaders(item: PendingItem, jobId: string): RawHeader[] {
+  return [
+    ...item.headers.filter(([name]) => !FAILURE_HEADERS.test(name)),
+    [REPLAY_HEADERS.jobId, Buffer.from(jobId)],
+    [REPLAY_HEADERS.count, Buffer.from(String(item.replayCount + 1))],
+    [REPLAY_HEADERS.deadLetterId, Buffer.from(item.deadLetterId)],
+  ];
 }
 
 /**
@@ -196,12 +201,18 @@ export class ReplayRunner {
   }
 
   async #send(target: ReplayTarget, item: PendingItem, jobId: string): Promise<void> {
-    const headers = replayHeaders(item, jobId);
+    const raw = replayHeaders(item, jobId);
     if (target.broker === "kafka") {
       this.#kafkaPublisher ??= createKafkaPublisher(this.#options.kafka, { logger: this.#options.logger });
-      await this.#kafkaPublisher.publish({ topic: target.topic, key: item.key, value: item.body, headers });
+      await this.#kafkaPublisher.publish({
+        topic: target.topic,
+        key: item.key,
+        value: item.body,
+        headers: groupedValues(raw),
+      });
       return;
     }
+    const headers = lastValues(raw);
     this.#amqpPublisher ??= createAmqpPublisher(this.#options.amqp, { logger: this.#options.logger });
     const text = (name: string) => headers[name]?.toString("utf8");
     const amqpHeaders: Record<string, string> = {};

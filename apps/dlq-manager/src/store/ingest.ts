@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { type DeadLetterModel, readDeadLetterModel } from "@kronos/transport";
+import { type DeadLetterModel, type RawHeader, readDeadLetterModel } from "@kronos/transport";
 import type { Pool } from "../db/database.js";
+import { encodeRawHeaders } from "./raw-headers.js";
 
 /** A dead letter as custody receives it from a source. */
 export interface IncomingDeadLetter {
@@ -10,10 +11,15 @@ export interface IncomingDeadLetter {
   /** Kafka only: where it sits in the dead-letter topic. */
   readonly partition?: number | undefined;
   readonly offset?: string | undefined;
+  /** The Kafka key as text (UTF-8), for browsing. */
   readonly key?: string | undefined;
+  /** The Kafka key byte for byte (what a replay sends); null or absent: no key, or RabbitMQ. */
+  readonly rawKey?: Buffer | null | undefined;
   readonly body: Buffer;
-  /** Header name → value bytes. */
+  /** Header name → value bytes (the last value of a repeated header). */
   readonly headers: Readonly<Record<string, Buffer>>;
+  /** Every header in order, byte for byte (`Delivery.rawHeaders`); absent: `headers` is all there is. */
+  readonly rawHeaders?: ReadonlyArray<RawHeader> | undefined;
 }
 
 /** The replay marker headers a replayed copy carries (so a repeat failure links to the dead letter it came from). */
@@ -94,7 +100,9 @@ function payloadJson(payload: unknown): string | null {
 const msToDate = (ms: number | undefined) => (ms === undefined ? null : new Date(ms));
 
 /**
- * Stores a dead letter durably (one INSERT, committed when it resolves), with its payload decoded as JSON if given. A dead letter stored before under the same
+ * Stores a dead letter durably (one INSERT, committed when it resolves), with its payload decoded as JSON if given,
+ * its headers byte for byte (`raw_headers`, in order, repeated ones repeated; `headers`, the last value per name) and
+ * its key's bytes. A dead letter stored before under the same
  * {@link dedupKey} is recognised: only its `last_seen` and `seen_count` change. Resolves to its id and whether it
  * was new. Rejects when PostgreSQL does: the caller must then NOT ack the source.
  */
@@ -110,9 +118,10 @@ export async function storeDeadLetter(
   const result = await pool.query<{ id: string; inserted: boolean }>(
     `INSERT INTO dead_letters (dedup_key, source_broker, source, source_partition, source_offset, message_id,
        record_key, body, headers, dialect, reason, error_code, error_text, error_fingerprint, original_broker,
-       destination, routing_key, event_type, schema_id, attempts, first_failure, last_failure, model, payload)
+       destination, routing_key, event_type, schema_id, attempts, first_failure, last_failure, model, payload,
+       raw_headers, record_key_bytes)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-       $24)
+       $24, $25, $26)
      ON CONFLICT (dedup_key) DO UPDATE SET last_seen = now(), seen_count = dead_letters.seen_count + 1
      RETURNING id, (xmax = 0) AS inserted`,
     [
@@ -122,7 +131,8 @@ export async function storeDeadLetter(
       letter.partition ?? null,
       letter.offset ?? null,
       m.messageId ?? null,
-      letter.key ?? null,
+      // PostgreSQL text cannot hold NUL: such a key is browsed by its bytes only (record_key_bytes).
+      letter.key === undefined || letter.key.includes("\u0000") ? null : letter.key,
       letter.body,
       JSON.stringify(headers),
       model.dialect,
@@ -140,6 +150,8 @@ export async function storeDeadLetter(
       msToDate(m.lastFailureMs),
       JSON.stringify(model),
       payloadJson(payload),
+      encodeRawHeaders(letter.rawHeaders ?? Object.entries(letter.headers)),
+      letter.rawKey ?? null,
     ],
   );
   const row = result.rows[0];

@@ -1,6 +1,7 @@
 import { inTransaction, type Pool } from "../db/database.js";
 import { dlqError } from "../errors.js";
 import { decodeCursor, encodeCursor, type Filter, filterSql } from "./filter.js";
+import { lastValues, storedRawHeaders } from "./raw-headers.js";
 
 /** A dead letter as the list shows it. */
 export interface DeadLetterSummary {
@@ -81,7 +82,7 @@ export async function listDeadLetters(
 /** A dead letter with everything stored about it. */
 export interface DeadLetterDetail extends DeadLetterSummary {
   body: Buffer;
-  /** Header name → value bytes. */
+  /** Header name → value bytes, byte for byte (the last value of a repeated header). */
   headers: Record<string, Buffer>;
   key: string | null;
   sourcePartition: number | null;
@@ -94,20 +95,16 @@ export interface DeadLetterDetail extends DeadLetterSummary {
 /** The dead letter `id`; throws `DEAD_LETTER_NOT_FOUND`. */
 export async function getDeadLetter(pool: Pool, id: string): Promise<DeadLetterDetail> {
   const result = await pool.query(
-    `SELECT ${SUMMARY_COLUMNS}, body, headers, record_key, source_partition, source_offset, model, repaired_body
+    `SELECT ${SUMMARY_COLUMNS}, body, headers, raw_headers, record_key, source_partition, source_offset, model, repaired_body
        FROM dead_letters WHERE id = $1`,
     [id],
   );
   const row = result.rows[0];
   if (!row) throw dlqError("DEAD_LETTER_NOT_FOUND", `no dead letter has id ${id}`);
-  const headers: Record<string, Buffer> = {};
-  for (const [name, value] of Object.entries(row.headers as Record<string, string>)) {
-    headers[name] = Buffer.from(value, "base64");
-  }
   return {
     ...summaryOf(row),
     body: row.body,
-    headers,
+    headers: lastValues(storedRawHeaders(row)),
     key: row.record_key,
     sourcePartition: row.source_partition,
     sourceOffset: row.source_offset === null ? null : String(row.source_offset),

@@ -143,6 +143,23 @@ describe("readDeadLetterModel: every dialect in one model", () => {
     });
   });
 
+  it("reads a Delivery's rawHeaders: Spring's binary numbers that are not UTF-8 are there, the last repeated value counts", () => {
+    const model = readDeadLetterModel([
+      ["kafka_dlt-original-topic", Buffer.from("payments")],
+      ["kafka_dlt-original-partition", int32(0x80)],
+      ["kafka_dlt-original-offset", int64(1)],
+      ["kafka_dlt-original-offset", int64(0xff_ff)],
+      ["kafka_dlt-original-timestamp", int64(1_700_000_000_255)],
+    ]);
+    expect(model).toMatchObject({
+      dialect: "spring",
+      destination: "payments",
+      partition: 128,
+      offset: "65535",
+      originalTimestampMs: 1_700_000_000_255,
+    });
+  });
+
   it("reads a Spring deserialization failure as decode-failed", () => {
     const model = readDeadLetterModel({
       "kafka_dlt-original-topic": "payments",

@@ -5,11 +5,13 @@
  * Spring Kafka's `DeadLetterPublishingRecoverer` (`kafka_dlt-*`). {@link readDeadLetterModel} reads any of them into
  * a {@link DeadLetterModel}; a field the dialect does not carry is absent, never guessed.
  *
- * Header values may be given as text (a `Delivery`'s headers), as bytes (Buffers) or as repeated values (arrays,
- * the last one counts). Spring writes numbers as big-endian binary: from text they are read back only when the text
- * is exact (no U+FFFD replacement character from a lossy UTF-8 decoding), otherwise they are absent.
+ * Header values may be given as text (a `Delivery`'s headers), as bytes (Buffers), as repeated values (arrays, the
+ * last one counts), or as a `Delivery`'s `rawHeaders` list (a repeated name: the last one counts). Spring writes
+ * numbers as big-endian binary: from bytes (`rawHeaders`) they are always read; from text only when the text is
+ * exact (no U+FFFD replacement character from a lossy UTF-8 decoding), otherwise they are absent.
  */
 import { type DeadLetterReason, readDeadLetter, text } from "./dead-letter.js";
+import type { RawHeader } from "./delivery.js";
 
 /** Who wrote the dead letter. */
 export type DeadLetterDialect = "kronos" | "x-death" | "kafka-connect" | "spring";
@@ -93,9 +95,10 @@ const CONNECT_DECODE_STAGES = new Set(["KEY_CONVERTER", "VALUE_CONVERTER", "HEAD
  * recognises the message. Never throws.
  */
 export function readDeadLetterModel(
-  headers: Readonly<Record<string, unknown>>,
+  given: Readonly<Record<string, unknown>> | ReadonlyArray<RawHeader>,
   properties: { messageId?: unknown; type?: unknown } = {},
 ): DeadLetterModel | undefined {
+  const headers = isRawHeaders(given) ? Object.fromEntries(given) : given;
   const textHeaders: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(headers)) {
     const one = last(value);
@@ -155,6 +158,12 @@ export function readDeadLetterModel(
 
   const death = readDeadLetter(textHeaders, properties);
   return death ? fromInfo(death, common.deliveryCount) : undefined;
+}
+
+function isRawHeaders(
+  headers: Readonly<Record<string, unknown>> | ReadonlyArray<RawHeader>,
+): headers is ReadonlyArray<RawHeader> {
+  return Array.isArray(headers);
 }
 
 function fromInfo(info: NonNullable<ReturnType<typeof readDeadLetter>>, deliveryCount: number | undefined) {

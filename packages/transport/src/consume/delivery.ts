@@ -1,9 +1,19 @@
+import type { MessageProperties } from "amqplib";
 import type { DeadLetterReason } from "./dead-letter.js";
 
 /** Where a delivery came from on Kafka: its partition and offset (a decimal string: offsets are 64-bit). */
 export interface KafkaPosition {
   readonly partition: number;
   readonly offset: string;
+}
+
+/** One header as bytes: its name and its value byte for byte (see {@link Delivery.rawHeaders}). */
+export type RawHeader = readonly [name: string, value: Buffer];
+
+/** A RabbitMQ delivery's AMQP message as amqplib decoded it (see {@link Delivery.amqp}). */
+export interface AmqpView {
+  /** The message properties, `headers` (the AMQP header table, typed values as amqplib gives them) included. */
+  readonly properties: Readonly<MessageProperties>;
 }
 
 /**
@@ -24,12 +34,25 @@ export interface Delivery {
    * `reply-to`). Retry and dead-letter bookkeeping headers (`x-kronos-*`) are included as they are.
    */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Every header as bytes, for consumers that must keep them exact (dead-letter custody, relays). Kafka: each
+   * record header in the order kafkajs gives them (first appearance of a name; a repeated header once per value, in
+   * order), values byte for byte; a header with a null value is left out. RabbitMQ: the names of {@link headers}, in
+   * the same order, each value as bytes: a byte array (AMQP `x`, a Buffer) as it is, anything else as the UTF-8 of
+   * its text in {@link headers} (strings; numbers in decimal; booleans `true`/`false`; timestamps, tables and arrays
+   * as {@link headers} prints them). The exact typed AMQP values are in {@link amqp}.
+   */
+  readonly rawHeaders: ReadonlyArray<RawHeader>;
   /** `message-id` (AMQP `messageId` property or Kafka header), if the publisher set one. */
   readonly messageId: string | undefined;
   /** `event-type` (AMQP `type` property or Kafka header): the full name of the Avro event. */
   readonly eventType: string | undefined;
   /** Kafka record key (UTF-8) or AMQP routing key. */
   readonly key: string | undefined;
+  /** Kafka record key byte for byte (null: no key); always null on RabbitMQ (its routing key is {@link key}). */
+  readonly rawKey: Buffer | null;
+  /** RabbitMQ only: the AMQP properties and header table as they came; undefined on Kafka. */
+  readonly amqp: AmqpView | undefined;
   /** True when the broker (or the subscription) delivered this message before and it was not settled then. */
   readonly redelivered: boolean;
   /** 1 for the first delivery; retried copies carry `x-kronos-attempt` and count up from there. */

@@ -10,7 +10,7 @@ import { TransportError } from "../errors.js";
 import type { TransportLogger } from "../logger.js";
 import type { KafkaConnection } from "./connection.js";
 import { ensureTopic, forgetTopic } from "./consumer-admin.js";
-import { kafkaCopyHeaders, kafkaHeadersText } from "./headers.js";
+import { kafkaCopyHeaders, kafkaHeadersText, kafkaRawHeaders } from "./headers.js";
 import { createKafkaPublisher, type KafkaPublisher, type KafkaRecord } from "./publisher.js";
 import {
   deadLetterCopyHeaders,
@@ -64,9 +64,12 @@ export function kafkaDelivery(record: HeldRecord, redelivered: boolean, settleme
     source: record.original.topic,
     body: record.raw.value ?? Buffer.alloc(0),
     headers: record.headers,
+    rawHeaders: kafkaRawHeaders(record.raw.headers),
     messageId: record.headers["message-id"],
     eventType: record.headers["event-type"],
     key: record.raw.key?.toString("utf8"),
+    rawKey: record.raw.key,
+    amqp: undefined,
     redelivered,
     attempt: record.attempt,
     position: { partition: record.original.partition, offset: record.original.offset },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { kafkaCopyHeaders, kafkaHeadersText } from "./headers.js";
+import { kafkaCopyHeaders, kafkaHeadersText, kafkaRawHeaders } from "./headers.js";
 
 describe("kafkaHeadersText", () => {
   it("decodes header bytes as UTF-8, keeps the last of a repeated header, drops absent values", () => {
@@ -38,5 +38,26 @@ describe("kafkaCopyHeaders", () => {
       attempt: "2",
       added: "new",
     });
+  });
+});
+
+describe("kafkaRawHeaders", () => {
+  it("gives every value byte for byte, a repeated header once per value in order, and leaves null values out", () => {
+    const binary = Buffer.from([0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80]);
+    expect(
+      kafkaRawHeaders({
+        "kafka_dlt-original-offset": binary,
+        repeated: [Buffer.from([0xc3, 0x28]), "second"],
+        text: "héllo",
+        missing: undefined,
+        nothing: null as unknown as undefined,
+      }),
+    ).toEqual([
+      ["kafka_dlt-original-offset", binary],
+      ["repeated", Buffer.from([0xc3, 0x28])],
+      ["repeated", Buffer.from("second")],
+      ["text", Buffer.from("héllo")],
+    ]);
+    expect(kafkaRawHeaders(undefined)).toEqual([]);
   });
 });

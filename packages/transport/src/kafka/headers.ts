@@ -1,4 +1,5 @@
 import type { IHeaders } from "kafkajs";
+import type { RawHeader } from "../consume/delivery.js";
 import type { KafkaHeaderValue } from "./publisher.js";
 
 /**
@@ -32,4 +33,20 @@ export function kafkaCopyHeaders(
     copy[name] = original !== undefined && text[name] === value ? original : value;
   }
   return copy;
+}
+
+/**
+ * Internal to @kronos/transport: Kafka record headers as bytes, as `Delivery.rawHeaders` exposes them: in the order
+ * kafkajs gives the names, a repeated header once per value (in order), each value byte for byte (a string, as some
+ * callers hand kafkajs, as its UTF-8); null and absent values are left out.
+ */
+export function kafkaRawHeaders(headers: IHeaders | undefined): RawHeader[] {
+  const raw: RawHeader[] = [];
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    for (const one of Array.isArray(value) ? value : [value]) {
+      if (one === undefined || one === null) continue;
+      raw.push([name, typeof one === "string" ? Buffer.from(one, "utf8") : one]);
+    }
+  }
+  return raw;
 }

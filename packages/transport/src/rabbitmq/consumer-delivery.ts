@@ -1,6 +1,6 @@
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import { attemptOf, type DeadLetterReason } from "../consume/dead-letter.js";
-import type { DeadLetterError, Delivery, RetryOptions } from "../consume/delivery.js";
+import type { AmqpView, DeadLetterError, Delivery, RawHeader, RetryOptions } from "../consume/delivery.js";
 import {
   type BrokerSettlement,
   Settlement,
@@ -10,7 +10,7 @@ import {
 } from "../consume/settlement.js";
 import { describeError, TransportError } from "../errors.js";
 import type { TransportLogger } from "../logger.js";
-import { deliveryHeaders, originalRoute, timestampMsOf } from "./consumer-message.js";
+import { deliveryHeaders, deliveryRawHeaders, originalRoute, timestampMsOf } from "./consumer-message.js";
 import type { RetryPath } from "./retry-path.js";
 
 /** One consumer channel of a subscription; `open` turns false when it closes (deliveries on it are then moot). */
@@ -38,7 +38,8 @@ export interface DeliveryContext extends SettlementContext {
  * (`consume/settlement.ts`); this class gives it RabbitMQ's ack, release and copies:
  * - `headers`: the AMQP headers and properties as text under the Kafka names (`deliveryHeaders`); `key` is the
  *   routing key the message was published with (kept across the retry path by `x-kronos-original-routing-key`);
- *   `attempt` comes from `x-kronos-attempt`; `timestampMs` from the `timestamp` header (ms) or property (s).
+ *   `rawHeaders` the same names with byte arrays as they are (`deliveryRawHeaders`), `amqp` the properties as they
+ *   came, `rawKey` null; `attempt` comes from `x-kronos-attempt`; `timestampMs` from the `timestamp` header (ms) or property (s).
  * - `ack()` is `basic.ack` and `release()` is `basic.nack` with requeue; both resolve at once (AMQP acks are not
  *   confirmed).
  * - `retry()` and `deadLetter()` publish a copy through the queue's {@link RetryPath} and wait for its publisher
@@ -56,9 +57,12 @@ export class AmqpDelivery implements Delivery {
   readonly source: string;
   readonly body: Buffer;
   readonly headers: Readonly<Record<string, string>>;
+  readonly rawHeaders: ReadonlyArray<RawHeader>;
   readonly messageId: string | undefined;
   readonly eventType: string | undefined;
   readonly key: string | undefined;
+  readonly rawKey = null;
+  readonly amqp: AmqpView;
   readonly redelivered: boolean;
   readonly attempt: number;
   readonly position = undefined;
@@ -73,6 +77,8 @@ export class AmqpDelivery implements Delivery {
     this.source = context.queue;
     this.body = message.content;
     this.headers = deliveryHeaders(message.properties);
+    this.rawHeaders = deliveryRawHeaders(message.properties);
+    this.amqp = { properties: message.properties };
     this.messageId = this.headers["message-id"];
     this.eventType = this.headers["event-type"];
     this.key = originalRoute(message).routingKey;

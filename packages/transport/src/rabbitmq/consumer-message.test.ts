@@ -7,6 +7,7 @@ import {
   copyMessage,
   deadLetterCopy,
   deliveryHeaders,
+  deliveryRawHeaders,
   headerText,
   ORIGINAL_ROUTE_HEADERS,
   originalRoute,
@@ -118,6 +119,37 @@ describe("deliveryHeaders", () => {
     expect(timestampMsOf(headers)).toBe(1_700_000_000_123);
     expect(timestampMsOf(deliveryHeaders(properties()))).toBeUndefined();
     expect(timestampMsOf({ timestamp: "soon" })).toBeUndefined();
+  });
+});
+
+describe("deliveryRawHeaders", () => {
+  it("keeps byte arrays byte for byte and gives every other value as the UTF-8 of its text, in the text's order", () => {
+    const bytes = Buffer.from([0x00, 0xff, 0x80]);
+    const message = properties({
+      messageId: "prop",
+      type: "kronos.Order",
+      headers: {
+        bytes,
+        count: 3,
+        flag: true,
+        table: { a: 1 },
+        text: "héllo",
+        "message-id": Buffer.from([0xfe]),
+        gone: null,
+      },
+    });
+    const raw = deliveryRawHeaders(message);
+    expect(raw).toEqual([
+      ["bytes", bytes],
+      ["count", Buffer.from("3")],
+      ["flag", Buffer.from("true")],
+      ["table", Buffer.from('{"a":1}')],
+      ["text", Buffer.from("héllo")],
+      // A property takes a header's name: its text, not the header's bytes.
+      ["message-id", Buffer.from("prop")],
+      ["event-type", Buffer.from("kronos.Order")],
+    ]);
+    expect(raw.map(([name]) => name)).toEqual(Object.keys(deliveryHeaders(message)));
   });
 });
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Message, MessageProperties } from "amqplib";
 import { type QueueDeclaration, retryQueueName } from "../admin/queue-plan.js";
 import { type DeadLetterReason, deadLetterHeaders, RETRY_HEADERS, retryHeaders, text } from "../consume/dead-letter.js";
-import type { DeadLetterError } from "../consume/delivery.js";
+import type { DeadLetterError, RawHeader } from "../consume/delivery.js";
 import type { AmqpMessage } from "./publisher.js";
 
 // Pure helpers of the RabbitMQ consumer: how an AMQP message reads as a Delivery, and the retry and dead-letter
@@ -80,6 +80,22 @@ export function deliveryHeaders(properties: Partial<MessageProperties>): Record<
     headers.timestamp = String(properties.timestamp * 1000);
   }
   return headers;
+}
+
+/**
+ * The raw headers of a delivery (`Delivery.rawHeaders`): the names of {@link deliveryHeaders}, in its order, each
+ * value as bytes: an AMQP header holding a byte array (a Buffer) as it is, unless a property took its name; anything
+ * else as the UTF-8 of its text.
+ */
+export function deliveryRawHeaders(properties: Partial<MessageProperties>): RawHeader[] {
+  const table: Record<string, unknown> = properties.headers ?? {};
+  const fromProperty = new Set(
+    PROPERTY_HEADERS.filter(([property]) => text(properties[property]) !== undefined).map(([, name]) => name),
+  );
+  return Object.entries(deliveryHeaders(properties)).map(([name, value]): RawHeader => {
+    const original = table[name];
+    return [name, Buffer.isBuffer(original) && !fromProperty.has(name) ? original : Buffer.from(value, "utf8")];
+  });
 }
 
 /** The delivery's time in ms from its text `timestamp` header ({@link deliveryHeaders}), when it is a number. */
