@@ -302,6 +302,28 @@ async function topicOffsets(
   }
 }
 
+/** Groups whose committed offsets are fetched at once: a broker with hundreds of groups is asked in waves. */
+const OFFSET_FETCH_WAVE = 16;
+
+/**
+ * The offsets each group has committed, on whatever topics it committed on. Asking without a topic list keeps each
+ * answer to the group's own topics (with a list of every topic, a broker with hundreds of groups and topics timed
+ * out); the waves keep hundreds of requests from queuing behind each other.
+ */
+async function committedOffsets(
+  admin: Admin,
+  groupIds: readonly string[],
+): Promise<Array<{ groupId: string; topics: Awaited<ReturnType<Admin["fetchOffsets"]>> }>> {
+  const result: Array<{ groupId: string; topics: Awaited<ReturnType<Admin["fetchOffsets"]>> }> = [];
+  for (let start = 0; start < groupIds.length; start += OFFSET_FETCH_WAVE) {
+    const wave = groupIds.slice(start, start + OFFSET_FETCH_WAVE);
+    result.push(
+      ...(await Promise.all(wave.map(async (groupId) => ({ groupId, topics: await admin.fetchOffsets({ groupId }) })))),
+    );
+  }
+  return result;
+}
+
 async function describeListed(admin: Admin, names: string[] | undefined): Promise<TopicInfo[]> {
   const existing = new Set(await admin.listTopics());
   let topics = (names === undefined ? [...existing].filter((name) => !name.startsWith("__")) : names)
@@ -317,8 +339,9 @@ async function describeListed(admin: Admin, names: string[] | undefined): Promis
     topicConfigs(admin, topics),
     admin.listGroups(),
   ]);
-  const committed = await Promise.all(
-    groups.groups.map(async ({ groupId }) => ({ groupId, topics: await admin.fetchOffsets({ groupId, topics }) })),
+  const committed = await committedOffsets(
+    admin,
+    groups.groups.map(({ groupId }) => groupId),
   );
   return topics.map((name, index): TopicInfo => {
     const partitions = (offsets[index] ?? [])
