@@ -1,12 +1,12 @@
 import {
+  type AuthConfig,
   type Env,
   EnvReader,
   loadServiceConfig,
+  readAuthConfig,
   type ServiceConfig,
   type ServiceDefinition,
 } from "@kronos/app-kit";
-import { type JwtConfig, readJwtConfig } from "./auth/jwt.js";
-import { principalsFilePath } from "./auth/principals.js";
 import { readBenchNullSink } from "./plugins/bench-null-sink.js";
 import { type PublishConfig, readPublishConfig } from "./publish/config.js";
 import { type QueuesConfig, readQueuesConfig } from "./queues/config.js";
@@ -24,11 +24,8 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000;
 
 /** The gateway's configuration: the shared variables plus authentication, TLS and request limits. */
-export interface Config extends ServiceConfig {
-  /** JWT verification (`GATEWAY_JWT_*`); `undefined` when neither a secret nor a public key is set. */
-  readonly jwt: JwtConfig | undefined;
-  /** Absolute path of the API-key principals file (`GATEWAY_PRINCIPALS_FILE`). */
-  readonly principalsFile: string;
+export interface Config extends ServiceConfig, AuthConfig {
+  // AuthConfig: `jwt` (`GATEWAY_JWT_*`) and `principalsFile` (`GATEWAY_PRINCIPALS_FILE`), read by app-kit.
   /** Certificate and key for HTTPS (`GATEWAY_TLS_CERT` + `GATEWAY_TLS_KEY`); `undefined`: plain HTTP. */
   readonly tls: TlsConfig | undefined;
   /** Largest request body accepted, in bytes (`GATEWAY_BODY_LIMIT_BYTES`, default 1 MiB); larger: 413. */
@@ -59,7 +56,7 @@ export function loadConfig(env: Env = process.env): Config {
   const rateLimitPerMinute = reader.integer("GATEWAY_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE, 1, 1e9);
 
   const problems: string[] = [];
-  const jwt = readJwtConfig(env, problems);
+  const auth = readAuthConfig(env, problems, SERVICE.envPrefix);
   const tls = readTlsConfig(env, problems);
   const queues = readQueuesConfig(reader);
   const publish = readPublishConfig(env, reader);
@@ -70,8 +67,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   return {
     ...service,
-    jwt,
-    principalsFile: principalsFilePath(env),
+    ...auth,
     tls,
     bodyLimitBytes,
     rateLimitPerMinute,
