@@ -1,9 +1,11 @@
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import {
+  type AuthConfig,
   type Env,
   EnvReader,
   loadServiceConfig,
+  readAuthConfig,
   type ServiceConfig,
   type ServiceDefinition,
 } from "@kronos/app-kit";
@@ -41,8 +43,11 @@ export interface RelaySettings {
   readonly managementUrl: string;
 }
 
-/** The relay's configuration: the shared variables and its own. */
-export type Config = ServiceConfig & { readonly relay: RelaySettings };
+/**
+ * The relay's configuration: the shared variables, authentication (`RELAY_JWT_*`, `RELAY_PRINCIPALS_FILE`, read by
+ * app-kit) and its own.
+ */
+export type Config = ServiceConfig & { readonly auth: AuthConfig; readonly relay: RelaySettings };
 
 /**
  * Reads the relay's configuration from `env` (default `process.env`). Throws a `ConfigError` naming every invalid
@@ -75,6 +80,7 @@ export function loadConfig(env: Env = process.env): Config {
     kafkaFromBeginning: from !== "latest",
     managementUrl: reader.url("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672", ["http:", "https:"]),
   };
+  const auth = readAuthConfig(env, problems, SERVICE.envPrefix);
   reader.finish(problems);
-  return { ...service, relay };
+  return { ...service, auth, relay };
 }
