@@ -1,8 +1,10 @@
 import { fileURLToPath } from "node:url";
 import {
+  type AuthConfig,
   type Env,
   EnvReader,
   loadServiceConfig,
+  readAuthConfig,
   type ServiceConfig,
   type ServiceDefinition,
 } from "@kronos/app-kit";
@@ -34,6 +36,8 @@ export interface SourceConfig {
 
 /** The dlq-manager's configuration: the shared variables plus its own. */
 export interface Config extends ServiceConfig {
+  /** Authentication (`DLQ_MANAGER_JWT_*`, `DLQ_MANAGER_PRINCIPALS_FILE`, read by app-kit). */
+  readonly auth: AuthConfig;
   /** PostgreSQL holding the dead letters, jobs and audit (`DLQ_DATABASE_URL`); the database is created if missing. */
   readonly databaseUrl: string;
   /** Kafka consumer group (and consumer name) of custody (`DLQ_CONSUMER_GROUP`). */
@@ -79,6 +83,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const config: Config = {
     ...base,
+    auth: readAuthConfig(env, problems, SERVICE.envPrefix),
     databaseUrl: reader.url("DLQ_DATABASE_URL", DLQ_DEFAULTS.DLQ_DATABASE_URL, ["postgres:", "postgresql:"]),
     consumerGroup,
     sources: {
