@@ -25,29 +25,19 @@ const call = async (method: "GET" | "POST", url: string, headers: Headers = {}, 
 beforeAll(async () => {
   event = await registerTestEvent();
   app = await openApp(database, {});
-  kafkaLetter = await seedDeadLetter(app, {
-    broker: "kafka",
-    destination: "kronos.dlqauth.orders",
-    body: event.encode({ id: "k", amount: 1 }),
-    messageId: "auth-k",
-    eventType: event.name,
-  });
+  const seed = (broker: "kafka" | "rabbitmq", destination: string, routingKey: string | undefined, id: string) =>
+    seedDeadLetter(app, {
+      broker,
+      destination,
+      ...(routingKey === undefined ? {} : { routingKey }),
+      body: event.encode({ id, amount: 1 }),
+      messageId: `auth-${id}`,
+      eventType: event.name,
+    });
+  kafkaLetter = await seed("kafka", "kronos.dlqauth.orders", undefined, "k");
   // Its original destination is the default exchange's queue elsewhere.queue, which "replayer" may not produce to.
-  await seedDeadLetter(app, {
-    broker: "rabbitmq",
-    destination: "",
-    routingKey: "elsewhere.queue",
-    body: event.encode({ id: "r", amount: 2 }),
-    messageId: "auth-r",
-    eventType: event.name,
-  });
-  discardLetter = await seedDeadLetter(app, {
-    broker: "kafka",
-    destination: "kronos.dlqauth.discarded",
-    body: event.encode({ id: "d", amount: 3 }),
-    messageId: "auth-d",
-    eventType: event.name,
-  });
+  await seed("rabbitmq", "", "elsewhere.queue", "r");
+  discardLetter = await seed("kafka", "kronos.dlqauth.discarded", undefined, "d");
 }, 60_000);
 
 afterAll(async () => {

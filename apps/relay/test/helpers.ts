@@ -28,6 +28,15 @@ export const asAdmin = { "x-api-key": adminKey };
 /** Headers of a request by a principal without the `admin` right. */
 export const asReader = { "x-api-key": readerKey };
 
+/** What `GET /routes` answers, the routes' counters as a reader (any principal) sees them. */
+export async function routesOf(
+  app: KronosApp,
+): Promise<
+  Array<{ id: string; counters: { relayed: number; deduped: number; looped: number; deadLettered: number } }>
+> {
+  return (await app.inject({ url: "/routes", headers: asReader })).json();
+}
+
 /** Builds and starts a relay running `routes`, resolving once every route runs. */
 export async function startRelay(routes: RelayRoute[], env: Record<string, string> = {}): Promise<KronosApp> {
   const config = loadConfig({

@@ -77,22 +77,12 @@ export const relayRoutes: FastifyPluginAsync = async (app) => {
     describe(find((request.params as { id: string }).id)),
   );
   const admin = requireRight("admin");
-  app.post(
-    "/routes/:id/pause",
-    { preHandler: admin, schema: { params: Params, response: { 200: RouteBody } } },
-    async (request) => {
+  for (const action of ["pause", "resume"] as const) {
+    const schema = { params: Params, response: { 200: RouteBody } };
+    app.post(`/routes/:id/${action}`, { preHandler: admin, schema }, async (request) => {
       const route = find((request.params as { id: string }).id);
-      route.pause();
+      route[action]();
       return describe(route);
-    },
-  );
-  app.post(
-    "/routes/:id/resume",
-    { preHandler: admin, schema: { params: Params, response: { 200: RouteBody } } },
-    async (request) => {
-      const route = find((request.params as { id: string }).id);
-      route.resume();
-      return describe(route);
-    },
-  );
+    });
+  }
 };
