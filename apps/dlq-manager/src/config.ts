@@ -1,13 +1,5 @@
 import { fileURLToPath } from "node:url";
-import {
-  type AuthConfig,
-  type Env,
-  EnvReader,
-  loadServiceConfig,
-  readAuthConfig,
-  type ServiceConfig,
-  type ServiceDefinition,
-} from "@kronos/app-kit";
+import { type Env, EnvReader, loadServiceConfig, type ServiceConfig, type ServiceDefinition } from "@kronos/app-kit";
 
 /** The dlq-manager's name, env prefix (`DLQ_MANAGER_PORT`, `DLQ_MANAGER_HOST`) and default port. */
 export const SERVICE: ServiceDefinition = { app: "dlq-manager", envPrefix: "DLQ_MANAGER", defaultPort: 3002 };
@@ -36,8 +28,6 @@ export interface SourceConfig {
 
 /** The dlq-manager's configuration: the shared variables plus its own. */
 export interface Config extends ServiceConfig {
-  /** Authentication (`DLQ_MANAGER_JWT_*`, `DLQ_MANAGER_PRINCIPALS_FILE`, read by app-kit). */
-  readonly auth: AuthConfig;
   /** PostgreSQL holding the dead letters, jobs and audit (`DLQ_DATABASE_URL`); the database is created if missing. */
   readonly databaseUrl: string;
   /** Kafka consumer group (and consumer name) of custody (`DLQ_CONSUMER_GROUP`). */
@@ -83,7 +73,6 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const config: Config = {
     ...base,
-    auth: readAuthConfig(env, problems, SERVICE.envPrefix),
     databaseUrl: reader.url("DLQ_DATABASE_URL", DLQ_DEFAULTS.DLQ_DATABASE_URL, ["postgres:", "postgresql:"]),
     consumerGroup,
     sources: {

@@ -47,11 +47,7 @@ export async function buildApp(config: Config): Promise<KronosApp> {
   await app.register(publishersPlugin, { nullSink: config.benchNullSink === true });
 
   await app.register(limitsPlugin, { https: config.tls !== undefined });
-  await app.register(authPlugin, {
-    jwt: config.jwt,
-    principalsFile: config.principalsFile,
-    realm: "kronos-gateway",
-  });
+  await app.register(authPlugin, { ...config.auth, realm: "kronos-gateway" });
   await app.register(principalRateLimitPlugin, { perMinute: config.rateLimitPerMinute });
 
   await app.register(healthRoutes);

@@ -1,12 +1,4 @@
-import {
-  type AuthConfig,
-  type Env,
-  EnvReader,
-  loadServiceConfig,
-  readAuthConfig,
-  type ServiceConfig,
-  type ServiceDefinition,
-} from "@kronos/app-kit";
+import { type Env, EnvReader, loadServiceConfig, type ServiceConfig, type ServiceDefinition } from "@kronos/app-kit";
 import { readBenchNullSink } from "./plugins/bench-null-sink.js";
 import { type PublishConfig, readPublishConfig } from "./publish/config.js";
 import { type QueuesConfig, readQueuesConfig } from "./queues/config.js";
@@ -24,8 +16,8 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000;
 
 /** The gateway's configuration: the shared variables plus authentication, TLS and request limits. */
-export interface Config extends ServiceConfig, AuthConfig {
-  // AuthConfig: `jwt` (`GATEWAY_JWT_*`) and `principalsFile` (`GATEWAY_PRINCIPALS_FILE`), read by app-kit.
+export interface Config extends ServiceConfig {
+  // ServiceConfig's `auth`: `jwt` (`GATEWAY_JWT_*`) and `principalsFile` (`GATEWAY_PRINCIPALS_FILE`).
   /** Certificate and key for HTTPS (`GATEWAY_TLS_CERT` + `GATEWAY_TLS_KEY`); `undefined`: plain HTTP. */
   readonly tls: TlsConfig | undefined;
   /** Largest request body accepted, in bytes (`GATEWAY_BODY_LIMIT_BYTES`, default 1 MiB); larger: 413. */
@@ -56,7 +48,6 @@ export function loadConfig(env: Env = process.env): Config {
   const rateLimitPerMinute = reader.integer("GATEWAY_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE, 1, 1e9);
 
   const problems: string[] = [];
-  const auth = readAuthConfig(env, problems, SERVICE.envPrefix);
   const tls = readTlsConfig(env, problems);
   const queues = readQueuesConfig(reader);
   const publish = readPublishConfig(env, reader);
@@ -67,7 +58,6 @@ export function loadConfig(env: Env = process.env): Config {
 
   return {
     ...service,
-    ...auth,
     tls,
     bodyLimitBytes,
     rateLimitPerMinute,

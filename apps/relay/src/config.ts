@@ -1,14 +1,6 @@
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
-import {
-  type AuthConfig,
-  type Env,
-  EnvReader,
-  loadServiceConfig,
-  readAuthConfig,
-  type ServiceConfig,
-  type ServiceDefinition,
-} from "@kronos/app-kit";
+import { type Env, EnvReader, loadServiceConfig, type ServiceConfig, type ServiceDefinition } from "@kronos/app-kit";
 
 /** The relay's name, env prefix (`RELAY_PORT`, `RELAY_HOST`) and default port. */
 export const SERVICE: ServiceDefinition = { app: "relay", envPrefix: "RELAY", defaultPort: 3001 };
@@ -47,7 +39,7 @@ export interface RelaySettings {
  * The relay's configuration: the shared variables, authentication (`RELAY_JWT_*`, `RELAY_PRINCIPALS_FILE`, read by
  * app-kit) and its own.
  */
-export type Config = ServiceConfig & { readonly auth: AuthConfig; readonly relay: RelaySettings };
+export type Config = ServiceConfig & { readonly relay: RelaySettings };
 
 /**
  * Reads the relay's configuration from `env` (default `process.env`). Throws a `ConfigError` naming every invalid
@@ -80,7 +72,6 @@ export function loadConfig(env: Env = process.env): Config {
     kafkaFromBeginning: from !== "latest",
     managementUrl: reader.url("RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672", ["http:", "https:"]),
   };
-  const auth = readAuthConfig(env, problems, SERVICE.envPrefix);
   reader.finish(problems);
-  return { ...service, auth, relay };
+  return { ...service, relay };
 }
