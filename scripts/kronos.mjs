@@ -196,9 +196,11 @@ function start() {
   run("pnpm", ["turbo", "run", "build", "--output-logs=errors-only"]);
   step("Registering the catalog's schemas in the registry (idempotent)");
   run(process.execPath, [SCHEMAS_CLI, "register"]);
-  // The gateway refuses requests without credentials; a development principal makes it usable (never open).
-  step('The gateway\'s development principal "dev" (created once; its key is printed only then)');
-  run(process.execPath, [PRINCIPALS_CLI, "add", "dev", "--acl", "produce:*,consume:*,admin", "--if-missing"]);
+  // The apps refuse requests without credentials; a development principal makes them usable (never open). The
+  // gateway, the relay and the dlq-manager share the principals file, so one key serves all three.
+  step('The apps\' development principal "dev" (created once; its key is printed only then)');
+  const devRights = "produce:*,consume:*,admin,dlq:read,dlq:replay,dlq:discard";
+  run(process.execPath, [PRINCIPALS_CLI, "add", "dev", "--acl", devRights, "--if-missing"]);
   step("Starting the apps (Ctrl-C stops them; the stack keeps running: `npm run stack -- down` stops it)");
   const child = spawn(process.execPath, [join(root, "scripts", "run-apps.mjs")], { stdio: "inherit", cwd: root });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));

@@ -1,4 +1,4 @@
-import { createFastify, healthRoutes, type KronosApp, registerInfrastructure } from "@kronos/app-kit";
+import { authPlugin, createFastify, healthRoutes, type KronosApp, registerInfrastructure } from "@kronos/app-kit";
 import type { Config } from "./config.js";
 import { custodyPlugin } from "./custody/plugin.js";
 import { databasePlugin } from "./db/plugin.js";
@@ -12,13 +12,15 @@ export { type Config, loadConfig } from "./config.js";
 
 /**
  * Builds the dlq-manager as a plugin tree: infrastructure first (config, readiness, error handling, metrics, Kafka,
- * RabbitMQ, schema registry), PostgreSQL (migrated at start), then routes. Connects to nothing until the app is
+ * RabbitMQ, schema registry), authentication (app-kit's: every route but `/`, `/healthz`, `/readyz` and `/metrics`
+ * needs a principal, and its `dlq:*` right), PostgreSQL (migrated at start), then routes. Connects to nothing until the app is
  * ready (`listen`, `ready` or the first `inject`); `close()` closes every connection. Tests call it and use `inject`.
  */
 export async function buildApp(config: Config): Promise<KronosApp> {
   const app = createFastify(config);
 
   await registerInfrastructure(app, config);
+  await app.register(authPlugin, { ...config.auth, realm: "kronos-dlq-manager" });
   await app.register(databasePlugin, { url: config.databaseUrl });
   await app.register(serdePlugin);
   await app.register(custodyPlugin, { sources: config.sources, group: config.consumerGroup });

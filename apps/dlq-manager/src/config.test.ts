@@ -23,7 +23,19 @@ describe("dlq-manager configuration", () => {
         rabbitmqQueues: [],
       },
       replayMaxRate: 1000,
+      auth: { jwt: undefined, principalsFile: expect.stringMatching(/\/kronos\/principals\.json$/) },
     });
+  });
+
+  it("reads its authentication from DLQ_MANAGER_ variables", () => {
+    const { auth } = loadConfig({
+      DLQ_MANAGER_PRINCIPALS_FILE: "/etc/kronos/ops.json",
+      DLQ_MANAGER_JWT_SECRET: "0123456789abcdef0123456789abcdef",
+    });
+    expect(auth).toMatchObject({ principalsFile: "/etc/kronos/ops.json", jwt: { algorithms: ["HS256"] } });
+    expect(() => loadConfig({ DLQ_MANAGER_JWT_ISSUER: "idp" })).toThrow(
+      /DLQ_MANAGER_JWT_ISSUER\/DLQ_MANAGER_JWT_AUDIENCE/,
+    );
   });
 
   it("reads its own DLQ_MANAGER_ variables", () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodePayload } from "../src/decode.js";
 import { storeDeadLetter } from "../src/store/ingest.js";
 import { TestDatabase } from "./database.js";
-import { openApp, registerTestEvent, type TestEvent } from "./harness.js";
+import { asOperator, OPERATOR, openApp, registerTestEvent, type TestEvent } from "./harness.js";
 
 // Browse and explain against PostgreSQL and the real registry; the dead letters are stored as custody stores them.
 const database = new TestDatabase();
@@ -77,7 +77,7 @@ afterAll(async () => {
 });
 
 const get = async (url: string) => {
-  const response = await app.inject({ method: "GET", url });
+  const response = await app.inject({ method: "GET", url, headers: asOperator });
   return { status: response.statusCode, body: response.json() };
 };
 
@@ -180,12 +180,22 @@ describe("browsing dead letters", () => {
   it("discards one with a reason, once, and audits it", async () => {
     const id = (await get("/dead-letters?errorCode=DECODE_FAILED")).body.items[0].id;
     const discard = () =>
-      app.inject({ method: "POST", url: `/dead-letters/${id}/discard`, payload: { reason: "garbage from a test" } });
+      app.inject({
+        method: "POST",
+        url: `/dead-letters/${id}/discard`,
+        payload: { reason: "garbage from a test" },
+        headers: asOperator,
+      });
     expect((await discard()).statusCode).toBe(200);
     const again = await discard();
     expect(again.statusCode).toBe(409);
     expect(again.json().code).toBe("INVALID_STATE");
-    const noReason = await app.inject({ method: "POST", url: `/dead-letters/${id}/discard`, payload: {} });
+    const noReason = await app.inject({
+      method: "POST",
+      url: `/dead-letters/${id}/discard`,
+      payload: {},
+      headers: asOperator,
+    });
     expect(noReason.statusCode).toBe(400);
 
     expect((await get(`/dead-letters?state=discarded`)).body.items.map((i: { id: string }) => i.id)).toEqual([id]);
@@ -193,6 +203,7 @@ describe("browsing dead letters", () => {
     expect(audit.body.entries).toEqual([
       expect.objectContaining({
         action: "discard",
+        actor: OPERATOR,
         deadLetterId: id,
         detail: expect.objectContaining({ reason: "garbage from a test" }),
       }),
@@ -200,7 +211,12 @@ describe("browsing dead letters", () => {
     const detail = await get(`/dead-letters/${id}`);
     expect(detail.body.history).toHaveLength(1);
 
-    const purge = await app.inject({ method: "POST", url: "/dead-letters/purge", payload: { olderThanDays: 0 } });
+    const purge = await app.inject({
+      method: "POST",
+      url: "/dead-letters/purge",
+      payload: { olderThanDays: 0 },
+      headers: asOperator,
+    });
     expect(purge.json()).toEqual({ deleted: 1 });
     expect((await get(`/dead-letters/${id}`)).status).toBe(404);
   });

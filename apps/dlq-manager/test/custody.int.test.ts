@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Custody } from "../src/custody/custody.js";
 import { createPool } from "../src/db/database.js";
 import { TestDatabase } from "./database.js";
-import { eventually, openApp, registerTestEvent, stackEnv, type TestEvent } from "./harness.js";
+import { asOperator, eventually, openApp, registerTestEvent, stackEnv, type TestEvent } from "./harness.js";
 
 // Dead letters of every dialect, written on the real brokers the way their writers write them, arrive in
 // PostgreSQL in the one model; custody stores each before it acks or commits, and a second copy is recognised.
@@ -136,7 +136,11 @@ describe("custody on the real brokers and PostgreSQL", () => {
     expect(row?.error_code).toBeTruthy();
     expect(row?.body.equals(body)).toBe(true);
     expect(Buffer.from(row?.headers["message-id"] ?? "", "base64").toString()).toBe("k-1");
-    const found = await app.inject({ method: "GET", url: "/dead-letters?payloadPath=id&payloadValue=k-1" });
+    const found = await app.inject({
+      method: "GET",
+      url: "/dead-letters?payloadPath=id&payloadValue=k-1",
+      headers: asOperator,
+    });
     expect(found.json().items.map((item: { id: string }) => item.id)).toEqual([row?.id]);
     const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body;
     expect(metrics).toContain(`dlq_custody_stored_total{source="${kafkaDlq}",app="dlq-manager"} 1`);

@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { KronosApp } from "@kronos/app-kit";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { addPrincipal, type KronosApp } from "@kronos/app-kit";
 import { ConfluentRegistryClient, createAvroType, frame } from "@kronos/contracts";
 import { testEndpoints } from "@kronos/testkit";
 import { deadLetterHeaders } from "@kronos/transport";
@@ -19,6 +22,18 @@ export const stackEnv = {
   DLQ_MANAGER_PORT: "0",
 };
 
+/** The test apps' principals file (`DLQ_MANAGER_PRINCIPALS_FILE`), with the principals below. */
+export const principalsFile = join(mkdtempSync(join(tmpdir(), "dlq-principals-")), "principals.json");
+
+/** Adds a principal with `acl` to the test apps' principals file; resolves to the headers of its requests. */
+export function principal(id: string, acl: string[]): { "x-api-key": string } {
+  return { "x-api-key": addPrincipal(principalsFile, { id, acl }).key };
+}
+
+/** The id and headers of an operator holding every dead-letter right and `produce:*`. */
+export const OPERATOR = "dlq-operator";
+export const asOperator = principal(OPERATOR, ["dlq:read", "dlq:replay", "dlq:discard", "produce:*"]);
+
 /**
  * A dlq-manager on the real stack with a database and a consumer group of its own, reading only the given sources
  * (never the manifest's: those hold other tests' and users' dead letters). Ready and custody started on return.
@@ -30,6 +45,7 @@ export async function openApp(
   const config = loadConfig({
     ...stackEnv,
     DLQ_DATABASE_URL: database.url,
+    DLQ_MANAGER_PRINCIPALS_FILE: principalsFile,
     DLQ_CATALOG_SOURCES: "false",
     DLQ_CONSUMER_GROUP: sources.group ?? `dlq-test-${randomBytes(4).toString("hex")}`,
     DLQ_KAFKA_SOURCES: (sources.kafka ?? []).join(","),

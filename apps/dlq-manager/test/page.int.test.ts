@@ -7,10 +7,10 @@ import { declareQueue } from "@kronos/transport";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestDatabase } from "./database.js";
-import { drain, openApp, registerTestEvent, seedDeadLetter, type TestEvent } from "./harness.js";
+import { asOperator, drain, OPERATOR, openApp, registerTestEvent, seedDeadLetter, type TestEvent } from "./harness.js";
 
 // The operators' page in a real browser (Debian's Chromium driven by playwright-core) against the real stack:
-// find a dead letter, look at it decoded, dry run, replay, see it replayed. The screenshot is kept in test-results/.
+// enter an API key, find a dead letter, look at it decoded, dry run, replay, see it replayed. The screenshot is kept in test-results/.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = [
   "--headless",
@@ -56,7 +56,7 @@ afterAll(async () => {
 });
 
 describe("the operators' page", () => {
-  it("finds a dead letter, shows it decoded, dry runs, replays it and shows it replayed", async () => {
+  it("takes an API key, finds a dead letter, shows it decoded, dry runs, replays it and shows it replayed", async () => {
     const source = `${queue}.dlq`;
     const id = await seedDeadLetter(app, {
       broker: "rabbitmq",
@@ -70,6 +70,17 @@ describe("the operators' page", () => {
     const page = await browser.newPage();
     try {
       await page.goto(`${base}/`);
+      // Without a key the API answers 401 and the page says what to do.
+      await page.locator("#key-state.error", { hasText: "enter an API key" }).waitFor();
+      expect(await page.locator("#groups tbody tr").count()).toBe(0);
+      await page.getByLabel("API key").fill("kgw_not-a-key");
+      await page.getByRole("button", { name: "Use key" }).click();
+      await page.locator("#key-state.error", { hasText: "this API key is refused" }).waitFor();
+      await page.getByLabel("API key").fill(asOperator["x-api-key"]);
+      await page.getByRole("button", { name: "Use key" }).click();
+      await page.locator("#groups tbody tr", { hasText: source }).waitFor();
+      // The key is kept for the tab: a reload still shows the data.
+      await page.reload();
       await page.locator("#groups tbody tr", { hasText: source }).waitFor();
 
       await page.getByLabel("source", { exact: true }).fill(source);
@@ -98,6 +109,7 @@ describe("the operators' page", () => {
       expect(await job.locator(".job-sent").textContent()).toBe("1");
       await page.locator(`#letters tr[data-id="${id}"] .state-replayed`).waitFor({ timeout: 10_000 });
       await page.locator("#audit tbody tr", { hasText: "replay" }).first().waitFor();
+      expect(await page.locator("#audit tbody tr", { hasText: "replay" }).first().textContent()).toContain(OPERATOR);
 
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: `${ARTIFACTS}dlq-page.png`, fullPage: true });

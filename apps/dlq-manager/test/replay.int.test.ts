@@ -7,9 +7,11 @@ import { createKafkaSubscription, createTopic, type Delivery, declareQueue } fro
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestDatabase } from "./database.js";
 import {
+  asOperator,
   drain,
   eventually,
   openApp,
+  principalsFile,
   registerTestEvent,
   type SeedOptions,
   seedDeadLetter,
@@ -32,10 +34,11 @@ const seed = (options: Omit<SeedOptions, "eventType"> & { eventType?: string }) 
   seedDeadLetter(app, { eventType: event.name, ...options });
 
 const post = async (url: string, payload?: object) => {
-  const response = await app.inject({ method: "POST", url, ...(payload ? { payload } : {}) });
+  const response = await app.inject({ method: "POST", url, ...(payload ? { payload } : {}), headers: asOperator });
   return { status: response.statusCode, body: response.json() };
 };
-const job = async (id: string) => (await app.inject({ method: "GET", url: `/replays/${id}` })).json();
+const job = async (id: string) =>
+  (await app.inject({ method: "GET", url: `/replays/${id}`, headers: asOperator })).json();
 const finished = (id: string, timeoutMs = 30_000) =>
   eventually(
     async () => {
@@ -89,7 +92,7 @@ describe("replay as a job", () => {
     expect(headers).not.toHaveProperty("x-kronos-dl-reason");
     expect(headers).not.toHaveProperty("x-kronos-attempt");
 
-    const letter = (await app.inject({ method: "GET", url: `/dead-letters/${id}` })).json();
+    const letter = (await app.inject({ method: "GET", url: `/dead-letters/${id}`, headers: asOperator })).json();
     expect(letter).toMatchObject({ state: "replayed", replayCount: 1 });
     expect(letter.history.map((entry: { action: string }) => entry.action)).toContain("replay");
   });
@@ -108,7 +111,9 @@ describe("replay as a job", () => {
     );
     try {
       await subscription.ready;
-      const groups = (await app.inject({ method: "GET", url: `/dead-letters/groups?destination=${topic}` })).json();
+      const groups = (
+        await app.inject({ method: "GET", url: `/dead-letters/groups?destination=${topic}`, headers: asOperator })
+      ).json();
       expect(groups.groups).toHaveLength(1);
       const { source, errorFingerprint } = groups.groups[0];
       const created = await post("/replays", { group: { source, errorFingerprint }, ratePerSecond: 50 });
@@ -159,12 +164,16 @@ describe("replay as a job", () => {
     expect(problems[stale]).toMatch(/cannot read writer schema id/);
     expect(problems[garbage]).toMatch(/does not decode/);
     // Nothing was sent and nothing changed state.
-    expect((await app.inject({ method: "GET", url: `/dead-letters/${stale}` })).json().state).toBe("new");
+    expect((await app.inject({ method: "GET", url: `/dead-letters/${stale}`, headers: asOperator })).json().state).toBe(
+      "new",
+    );
 
     const real = await post("/replays", { ids: [stale], ratePerSecond: 100 });
     const done = await finished(real.body.id);
     expect(done.progress).toMatchObject({ sent: 0, skipped: 1 });
-    expect((await app.inject({ method: "GET", url: `/dead-letters/${stale}` })).json().state).toBe("new");
+    expect((await app.inject({ method: "GET", url: `/dead-letters/${stale}`, headers: asOperator })).json().state).toBe(
+      "new",
+    );
     expect(await drain(queue, 0, 500)).toHaveLength(0);
 
     // Repair: the payload edited to v2, checked against v2 and encoded with v2's id; the original stays.
@@ -175,14 +184,16 @@ describe("replay as a job", () => {
     const repaired = await repair({ id: "old", amount: 1, currency: "EUR" });
     expect(repaired.status).toBe(200);
     expect(repaired.body.schemaId).not.toBe(changing.schemaId);
-    const detail = (await app.inject({ method: "GET", url: `/dead-letters/${stale}` })).json();
+    const detail = (await app.inject({ method: "GET", url: `/dead-letters/${stale}`, headers: asOperator })).json();
     expect(detail.payload).toMatchObject({ schemaId: changing.schemaId, value: { id: "old", amount: 1 } });
     expect(detail.repaired).toMatchObject({ schemaId: repaired.body.schemaId, value: { currency: "EUR" } });
     const again = await post("/replays", { ids: [stale], ratePerSecond: 100 });
     expect((await finished(again.body.id)).progress).toMatchObject({ sent: 1, skipped: 0 });
     const [message] = await drain(queue, 1);
     expect(message?.content.readUInt32BE(1)).toBe(repaired.body.schemaId);
-    const audit = (await app.inject({ method: "GET", url: `/audit?deadLetterId=${stale}` })).json();
+    const audit = (
+      await app.inject({ method: "GET", url: `/audit?deadLetterId=${stale}`, headers: asOperator })
+    ).json();
     const repairEntry = audit.entries.find((entry: { action: string }) => entry.action === "repair");
     expect(repairEntry.detail).toMatchObject({ before: { id: "old", amount: 1 }, after: { currency: "EUR" } });
     expect(audit.entries.map((entry: { action: string }) => entry.action)).toContain("replay");
@@ -214,10 +225,12 @@ describe("replay as a job", () => {
       const response = await post("/replays", payload);
       expect({ payload, status: response.status, code: response.body.code }).toEqual({ payload, status, code });
     }
-    expect((await app.inject({ method: "GET", url: "/replays/424242" })).statusCode).toBe(404);
+    expect((await app.inject({ method: "GET", url: "/replays/424242", headers: asOperator })).statusCode).toBe(404);
     expect((await post("/replays/424242/pause")).body.code).toBe("REPLAY_NOT_FOUND");
     expect((await post("/replays/1/explode")).status).toBe(400);
-    expect((await app.inject({ method: "GET", url: `/dead-letters/${id}` })).json().state).toBe("new");
+    expect((await app.inject({ method: "GET", url: `/dead-letters/${id}`, headers: asOperator })).json().state).toBe(
+      "new",
+    );
     expect(await drain(queue, 0, 500)).toHaveLength(0);
   });
 
@@ -295,16 +308,17 @@ describe("replay as a job", () => {
       DLQ_MANAGER_PORT: String(port),
       DLQ_DATABASE_URL: database.url,
       DLQ_CATALOG_SOURCES: "false",
+      DLQ_MANAGER_PRINCIPALS_FILE: principalsFile,
     });
     const base = `http://127.0.0.1:${port}`;
     const childJob = async (id: string) =>
-      (await (await fetch(`${base}/replays/${id}`)).json()) as { progress: { sent: number } };
+      (await (await fetch(`${base}/replays/${id}`, { headers: asOperator })).json()) as { progress: { sent: number } };
     let jobId = "";
     try {
       await waitForHttp(`${base}/healthz`, 30_000);
       const response = await fetch(`${base}/replays`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...asOperator },
         body: JSON.stringify({ ids, ratePerSecond: 4 }),
       });
       jobId = ((await response.json()) as { id: string }).id;

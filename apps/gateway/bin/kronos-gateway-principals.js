@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // Manages the gateway's API-key principals (add, list, revoke); `--help` says how. Needs the build (dist/).
-import { runPrincipalsCli } from "../dist/auth/principals-cli.js";
+import { runPrincipalsCli } from "../dist/principals-cli.js";
 
 process.exitCode = runPrincipalsCli(process.argv.slice(2));

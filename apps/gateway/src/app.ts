@@ -1,5 +1,11 @@
-import { createFastify, healthRoutes, type KronosApp, registerInfrastructure } from "@kronos/app-kit";
-import { authPlugin, authRoutes } from "./auth/index.js";
+import {
+  authPlugin,
+  authRoutes,
+  createFastify,
+  healthRoutes,
+  type KronosApp,
+  registerInfrastructure,
+} from "@kronos/app-kit";
 import type { Config } from "./config.js";
 import { contractsPlugin } from "./contracts/index.js";
 import { PUBLISH_ERROR_CODES, REQUEST_ERROR_CODES } from "./messages/index.js";
@@ -13,7 +19,7 @@ import { limitsPlugin } from "./security/limits.js";
 import { principalRateLimitPlugin } from "./security/rate-limit.js";
 import { subscribeRoutes } from "./subscribe/index.js";
 
-export { type Action, type Principal, requireRight } from "./auth/index.js";
+export { type Action, type Principal, requireRight } from "@kronos/app-kit";
 export { type Config, loadConfig } from "./config.js";
 
 /**
@@ -41,7 +47,7 @@ export async function buildApp(config: Config): Promise<KronosApp> {
   await app.register(publishersPlugin, { nullSink: config.benchNullSink === true });
 
   await app.register(limitsPlugin, { https: config.tls !== undefined });
-  await app.register(authPlugin, { jwt: config.jwt, principalsFile: config.principalsFile });
+  await app.register(authPlugin, { ...config.auth, realm: "kronos-gateway" });
   await app.register(principalRateLimitPlugin, { perMinute: config.rateLimitPerMinute });
 
   await app.register(healthRoutes);

@@ -27,8 +27,7 @@ describe("gateway configuration", () => {
       kafkaBrokers: ["127.0.0.1:9092"],
       schemaRegistryUrl: "http://127.0.0.1:8081/apis/ccompat/v7",
       rabbitmqUrl: "amqp://guest:guest@127.0.0.1:5672",
-      jwt: undefined,
-      principalsFile: join(homedir(), ".config", "kronos", "principals.json"),
+      auth: { jwt: undefined, principalsFile: join(homedir(), ".config", "kronos", "principals.json") },
       tls: undefined,
       bodyLimitBytes: 1024 * 1024,
       rateLimitPerMinute: 6000,
@@ -44,9 +43,9 @@ describe("gateway configuration", () => {
     expect(config).toMatchObject({
       bodyLimitBytes: 2048,
       rateLimitPerMinute: 10,
-      principalsFile: "/etc/kronos/p.json",
+      auth: { principalsFile: "/etc/kronos/p.json" },
     });
-    expect(loadConfig({ XDG_CONFIG_HOME: "/cfg" }).principalsFile).toBe("/cfg/kronos/principals.json");
+    expect(loadConfig({ XDG_CONFIG_HOME: "/cfg" }).auth.principalsFile).toBe("/cfg/kronos/principals.json");
   });
 
   it("reads TLS files, checking that the key belongs to the certificate", () => {

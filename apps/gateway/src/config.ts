@@ -1,6 +1,4 @@
 import { type Env, EnvReader, loadServiceConfig, type ServiceConfig, type ServiceDefinition } from "@kronos/app-kit";
-import { type JwtConfig, readJwtConfig } from "./auth/jwt.js";
-import { principalsFilePath } from "./auth/principals.js";
 import { readBenchNullSink } from "./plugins/bench-null-sink.js";
 import { type PublishConfig, readPublishConfig } from "./publish/config.js";
 import { type QueuesConfig, readQueuesConfig } from "./queues/config.js";
@@ -19,10 +17,7 @@ export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000;
 
 /** The gateway's configuration: the shared variables plus authentication, TLS and request limits. */
 export interface Config extends ServiceConfig {
-  /** JWT verification (`GATEWAY_JWT_*`); `undefined` when neither a secret nor a public key is set. */
-  readonly jwt: JwtConfig | undefined;
-  /** Absolute path of the API-key principals file (`GATEWAY_PRINCIPALS_FILE`). */
-  readonly principalsFile: string;
+  // ServiceConfig's `auth`: `jwt` (`GATEWAY_JWT_*`) and `principalsFile` (`GATEWAY_PRINCIPALS_FILE`).
   /** Certificate and key for HTTPS (`GATEWAY_TLS_CERT` + `GATEWAY_TLS_KEY`); `undefined`: plain HTTP. */
   readonly tls: TlsConfig | undefined;
   /** Largest request body accepted, in bytes (`GATEWAY_BODY_LIMIT_BYTES`, default 1 MiB); larger: 413. */
@@ -53,7 +48,6 @@ export function loadConfig(env: Env = process.env): Config {
   const rateLimitPerMinute = reader.integer("GATEWAY_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE, 1, 1e9);
 
   const problems: string[] = [];
-  const jwt = readJwtConfig(env, problems);
   const tls = readTlsConfig(env, problems);
   const queues = readQueuesConfig(reader);
   const publish = readPublishConfig(env, reader);
@@ -64,8 +58,6 @@ export function loadConfig(env: Env = process.env): Config {
 
   return {
     ...service,
-    jwt,
-    principalsFile: principalsFilePath(env),
     tls,
     bodyLimitBytes,
     rateLimitPerMinute,

@@ -1,8 +1,8 @@
 import { writeFileSync } from "node:fs";
+import { addPrincipal } from "@kronos/app-kit";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addPrincipal } from "../src/auth/index.js";
-import { runPrincipalsCli } from "../src/auth/principals-cli.js";
+import { runPrincipalsCli } from "../src/principals-cli.js";
 import { hsToken, publicPem, rsa, SECRET, tempPrincipalsFile, testGateway } from "./helpers.js";
 
 type App = Awaited<ReturnType<typeof testGateway>>;

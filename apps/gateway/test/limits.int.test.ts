@@ -1,5 +1,5 @@
+import { addPrincipal } from "@kronos/app-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addPrincipal } from "../src/auth/index.js";
 import { tempPrincipalsFile, testGateway } from "./helpers.js";
 
 type App = Awaited<ReturnType<typeof testGateway>>;

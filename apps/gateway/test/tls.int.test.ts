@@ -4,10 +4,10 @@ import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { addPrincipal } from "@kronos/app-kit";
 import { freePort, startServerProcess } from "@kronos/app-kit/testing";
 import { testEndpoints } from "@kronos/testkit";
 import { describe, expect, it } from "vitest";
-import { addPrincipal } from "../src/auth/index.js";
 import { tempPrincipalsFile } from "./helpers.js";
 
 const serverPath = fileURLToPath(new URL("../dist/server.js", import.meta.url));

@@ -1,4 +1,4 @@
-import { createFastify, healthRoutes, type KronosApp, registerInfrastructure } from "@kronos/app-kit";
+import { authPlugin, createFastify, healthRoutes, type KronosApp, registerInfrastructure } from "@kronos/app-kit";
 import type { RelayRoute } from "@kronos/catalog";
 import type { Config } from "./config.js";
 import { relayPlugin } from "./plugins/relay.js";
@@ -15,7 +15,8 @@ export interface BuildOptions {
 
 /**
  * Builds the relay as a plugin tree: infrastructure first (config, readiness, error handling, metrics, Kafka,
- * RabbitMQ, schema registry), the relay itself (routes, Redis), then the HTTP routes. Connects to nothing until the
+ * RabbitMQ, schema registry), authentication (app-kit's: every route but `/healthz`, `/readyz` and `/metrics` needs
+ * a principal), the relay itself (routes, Redis), then the HTTP routes. Connects to nothing until the
  * app is ready (`listen`, `ready` or the first `inject`); the relay's routes start then (`app.relayStarted`).
  * `close()` stops them and closes every connection. Tests call it and use `inject`.
  */
@@ -23,6 +24,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const app = createFastify(config);
 
   await registerInfrastructure(app, config);
+  await app.register(authPlugin, { ...config.auth, realm: "kronos-relay" });
   await app.register(relayPlugin, { config, routes: options.routes });
 
   await app.register(healthRoutes);

@@ -5,8 +5,20 @@ import { loadConfig } from "./config.js";
 // The shared variables (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, RABBITMQ_URL, LOG_LEVEL) and their checks are
 // @kronos/app-kit's and tested there; this checks the relay's own name, prefix and defaults.
 describe("relay configuration", () => {
+  it("reads its authentication from RELAY_ variables, sharing the principals file's default", () => {
+    const { auth } = loadConfig({
+      RELAY_PRINCIPALS_FILE: "/etc/kronos/relay-principals.json",
+      RELAY_JWT_SECRET: "0123456789abcdef0123456789abcdef",
+      GATEWAY_JWT_PUBLIC_KEY: "/not/read/by/the/relay.pem",
+    });
+    expect(auth.principalsFile).toBe("/etc/kronos/relay-principals.json");
+    expect(auth.jwt?.algorithms).toEqual(["HS256"]);
+    expect(() => loadConfig({ RELAY_JWT_SECRET: "short" })).toThrow(/RELAY_JWT_SECRET is too short/);
+  });
+
   it("defaults to the local stack on port 3001", () => {
-    const { relay, ...service } = loadConfig({});
+    const { relay, auth, ...service } = loadConfig({});
+    expect(auth).toEqual({ jwt: undefined, principalsFile: expect.stringMatching(/\/kronos\/principals\.json$/) });
     expect(service).toEqual({
       app: "relay",
       host: "127.0.0.1",

@@ -35,7 +35,10 @@ export interface RelaySettings {
   readonly managementUrl: string;
 }
 
-/** The relay's configuration: the shared variables and its own. */
+/**
+ * The relay's configuration: the shared variables, authentication (`RELAY_JWT_*`, `RELAY_PRINCIPALS_FILE`, read by
+ * app-kit) and its own.
+ */
 export type Config = ServiceConfig & { readonly relay: RelaySettings };
 
 /**

@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { KronosApp } from "@kronos/app-kit";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { addPrincipal, type KronosApp } from "@kronos/app-kit";
 import type { RelayRoute } from "@kronos/catalog";
 import { RegistrySerde } from "@kronos/contracts";
 import { TokenRevokedEvent } from "@kronos/events-auth";
@@ -13,6 +16,27 @@ import { buildApp, loadConfig } from "../src/app.js";
 export const endpoints = testEndpoints();
 export const serde = new RegistrySerde({ url: endpoints.registryUrl, autoRegister: true });
 
+/** The test relays' principals file: an operator with `admin`, and a reader with every right but `admin`. */
+const principalsFile = join(mkdtempSync(join(tmpdir(), "relay-principals-")), "principals.json");
+const adminKey = addPrincipal(principalsFile, { id: "relay-operator", acl: ["admin"] }).key;
+const readerKey = addPrincipal(principalsFile, {
+  id: "relay-reader",
+  acl: ["produce:*", "consume:*", "dlq:read", "dlq:replay", "dlq:discard"],
+}).key;
+/** Headers of a request by a principal with the `admin` right. */
+export const asAdmin = { "x-api-key": adminKey };
+/** Headers of a request by a principal without the `admin` right. */
+export const asReader = { "x-api-key": readerKey };
+
+/** What `GET /routes` answers, the routes' counters as a reader (any principal) sees them. */
+export async function routesOf(
+  app: KronosApp,
+): Promise<
+  Array<{ id: string; counters: { relayed: number; deduped: number; looped: number; deadLettered: number } }>
+> {
+  return (await app.inject({ url: "/routes", headers: asReader })).json();
+}
+
 /** Builds and starts a relay running `routes`, resolving once every route runs. */
 export async function startRelay(routes: RelayRoute[], env: Record<string, string> = {}): Promise<KronosApp> {
   const config = loadConfig({
@@ -24,6 +48,7 @@ export async function startRelay(routes: RelayRoute[], env: Record<string, strin
     RELAY_PORT: "0",
     RELAY_BACKOFF_MS: "200",
     RELAY_MAX_BACKOFF_MS: "1000",
+    RELAY_PRINCIPALS_FILE: principalsFile,
     ...env,
   });
   const app = await buildApp(config, { routes });

@@ -1,6 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { alertBytes, alertRoute, relayTestContext, text, toKafkaRoute, tokenRevokedBytes, waitFor } from "./helpers.js";
+import {
+  alertBytes,
+  alertRoute,
+  asAdmin,
+  asReader,
+  relayTestContext,
+  text,
+  toKafkaRoute,
+  tokenRevokedBytes,
+  waitFor,
+} from "./helpers.js";
 
 const { resources, brokers, relay } = relayTestContext();
 
@@ -21,7 +31,7 @@ async function alertSetup(options: Parameters<typeof alertRoute>[3] = {}) {
   const arrived = await brokers.readQueue(exchange, sink);
   const route = alertRoute(`ops-${randomUUID()}`, topic, exchange, options);
   const app = await relay([route]);
-  const view = async () => (await app.inject({ url: `/routes/${route.id}` })).json() as RouteView;
+  const view = async () => (await app.inject({ url: `/routes/${route.id}`, headers: asReader })).json() as RouteView;
   return { topic, exchange, sink, arrived, route, app, view };
 }
 
@@ -104,9 +114,34 @@ describe("relay operations", () => {
     expect(text(records[1]?.headers?.["message-id"])).toMatch(/^after-/);
   });
 
+  it("needs a principal for /routes and the admin right to pause or resume; probes and metrics stay open", async () => {
+    const { route, app, view } = await alertSetup();
+    for (const url of ["/", "/routes", `/routes/${route.id}`]) {
+      const anonymous = await app.inject({ url });
+      expect(anonymous.statusCode, url).toBe(401);
+      expect(anonymous.json(), url).toMatchObject({ code: "UNAUTHENTICATED" });
+      expect(anonymous.headers["www-authenticate"], url).toContain('realm="kronos-relay"');
+    }
+    expect((await app.inject({ url: "/routes", headers: { "x-api-key": "kgw_not-a-key" } })).statusCode).toBe(401);
+    for (const action of ["pause", "resume"]) {
+      const url = `/routes/${route.id}/${action}`;
+      expect((await app.inject({ method: "POST", url })).statusCode, url).toBe(401);
+      const refused = await app.inject({ method: "POST", url, headers: asReader });
+      expect(refused.statusCode, url).toBe(403);
+      expect(refused.json(), url).toMatchObject({ code: "FORBIDDEN", message: expect.stringContaining('"admin"') });
+    }
+    // The right is checked before the route is looked up: an unknown route tells a non-admin nothing.
+    expect((await app.inject({ method: "POST", url: "/routes/nope/pause", headers: asReader })).statusCode).toBe(403);
+    expect((await app.inject({ method: "POST", url: "/routes/nope/pause", headers: asAdmin })).statusCode).toBe(404);
+    expect((await view()).state).toBe("running");
+    expect((await app.inject({ url: "/routes", headers: asReader })).statusCode).toBe(200);
+    expect((await app.inject({ url: "/routes", headers: asAdmin })).statusCode).toBe(200);
+    for (const url of ["/healthz", "/metrics"]) expect((await app.inject({ url })).statusCode, url).toBe(200);
+  });
+
   it("POST /routes/:id/pause stops it, /resume starts it again; /metrics has the route's figures", async () => {
     const { topic, arrived, route, app } = await alertSetup();
-    const paused = await app.inject({ method: "POST", url: `/routes/${route.id}/pause` });
+    const paused = await app.inject({ method: "POST", url: `/routes/${route.id}/pause`, headers: asAdmin });
     expect(paused.statusCode).toBe(200);
     expect(paused.json()).toMatchObject({ id: route.id, state: "paused" });
     await brokers.produce(topic, [
@@ -114,11 +149,11 @@ describe("relay operations", () => {
     ]);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(arrived).toHaveLength(0);
-    const resumed = await app.inject({ method: "POST", url: `/routes/${route.id}/resume` });
+    const resumed = await app.inject({ method: "POST", url: `/routes/${route.id}/resume`, headers: asAdmin });
     expect(resumed.json()).toMatchObject({ state: "running" });
     await waitFor(() => arrived.length === 1, "the message after resume");
 
-    const all = (await app.inject({ url: "/routes" })).json() as RouteView[];
+    const all = (await app.inject({ url: "/routes", headers: asReader })).json() as RouteView[];
     expect(all).toEqual([
       expect.objectContaining({
         id: route.id,
@@ -128,7 +163,9 @@ describe("relay operations", () => {
         counters: { relayed: 1, deduped: 0, looped: 0, deadLettered: 0 },
       }),
     ]);
-    expect((await app.inject({ url: "/routes/nope" })).json()).toMatchObject({ code: "ROUTE_NOT_FOUND" });
+    expect((await app.inject({ url: "/routes/nope", headers: asReader })).json()).toMatchObject({
+      code: "ROUTE_NOT_FOUND",
+    });
     const metrics = (await app.inject({ url: "/metrics" })).body;
     const sample = (name: string, labels: string) =>
       metrics

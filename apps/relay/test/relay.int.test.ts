@@ -3,7 +3,16 @@ import type { KronosApp } from "@kronos/app-kit";
 import { DEAD_LETTER_HEADERS, deadLetterTopicName } from "@kronos/transport";
 import { describe, expect, it } from "vitest";
 import { RELAY_HEADERS } from "../src/relay/envelope.js";
-import { alertBytes, alertRoute, relayTestContext, text, toKafkaRoute, tokenRevokedBytes, waitFor } from "./helpers.js";
+import {
+  alertBytes,
+  alertRoute,
+  relayTestContext,
+  routesOf,
+  text,
+  toKafkaRoute,
+  tokenRevokedBytes,
+  waitFor,
+} from "./helpers.js";
 
 const { resources, brokers, relay } = relayTestContext();
 const binary = Buffer.from([0xff, 0x00, 0xc3, 0x28]);
@@ -112,7 +121,7 @@ describe("relay on the real brokers, registry and Redis", () => {
       if (left !== 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(left).toBe(0);
-    const counts = (await app.inject({ url: "/routes" })).json() as Array<{ counters: { relayed: number } }>;
+    const counts = await routesOf(app);
     expect(counts[0]?.counters.relayed).toBe(1);
   });
 
@@ -152,9 +161,7 @@ describe("relay on the real brokers, registry and Redis", () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(kafkaIds().sort()).toEqual([...ids].sort());
     expect(rabbitIds().sort()).toEqual([...ids].sort());
-    const routes = (await app.inject({ url: "/routes" })).json() as Array<{
-      counters: { relayed: number; looped: number };
-    }>;
+    const routes = await routesOf(app);
     expect(routes.map((r) => r.counters.relayed)).toEqual([250, 250]);
     expect(routes.map((r) => r.counters.looped)).toEqual([250, 250]);
   }, 120_000);
@@ -265,9 +272,7 @@ describe("relay on the real brokers, registry and Redis", () => {
     await waitFor(() => arrived.length >= 400, "400 copies", 60_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(arrived.map((m) => m.properties.messageId).sort()).toEqual([...ids].sort());
-    const relayed = async (app: KronosApp) =>
-      ((await app.inject({ url: "/routes" })).json() as Array<{ counters: { relayed: number } }>)[0]?.counters
-        .relayed ?? 0;
+    const relayed = async (app: KronosApp) => (await routesOf(app))[0]?.counters.relayed ?? 0;
     const [a, b] = [await relayed(first), await relayed(second)];
     expect(a + b).toBe(400);
     expect(a).toBeGreaterThan(0);

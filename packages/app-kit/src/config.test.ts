@@ -28,6 +28,8 @@ describe("loadServiceConfig", () => {
       KAFKA_BROKERS: "k1:9092, k2:19092",
       SCHEMA_REGISTRY_URL: "https://registry.example/apis/ccompat/v7/",
       RABBITMQ_URL: "amqps://u:p@rabbit.example:5671/vh",
+      DEMO_PRINCIPALS_FILE: "/etc/kronos/demo.json",
+      DEMO_JWT_SECRET: "0123456789abcdef0123456789abcdef",
     });
     expect(config).toEqual({
       app: "demo",
@@ -37,7 +39,19 @@ describe("loadServiceConfig", () => {
       kafkaBrokers: ["k1:9092", "k2:19092"],
       schemaRegistryUrl: "https://registry.example/apis/ccompat/v7",
       rabbitmqUrl: "amqps://u:p@rabbit.example:5671/vh",
+      auth: {
+        jwt: expect.objectContaining({ algorithms: ["HS256"] }),
+        principalsFile: "/etc/kronos/demo.json",
+      },
     });
+  });
+
+  it("reports an invalid auth setting with the others, naming the app's variable", () => {
+    const e = error({ DEMO_PORT: "abc", DEMO_JWT_SECRET: "short" });
+    expect(e.problems).toEqual([
+      'DEMO_PORT="abc" is not a port (an integer from 0 to 65535)',
+      "DEMO_JWT_SECRET is too short (5 bytes): HS256 needs at least 32 random bytes",
+    ]);
   });
 
   it("names the variable and its value in the message, with the password hidden", () => {

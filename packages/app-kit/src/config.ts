@@ -1,4 +1,5 @@
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "@kronos/observability";
+import { type AuthConfig, readAuthConfig } from "./auth/config.js";
 
 /** Defaults of the shared variables: the local stack (`npm run stack -- up`). */
 export const DEFAULTS = {
@@ -139,6 +140,14 @@ export class EnvReader {
   }
 
   /**
+   * An app's authentication settings, `<prefix>_JWT_*` and `<prefix>_PRINCIPALS_FILE` (see `readAuthConfig`); their
+   * problems are reported by {@link finish} with the others.
+   */
+  auth(prefix: string): AuthConfig {
+    return readAuthConfig(this.#env, this.#problems, prefix);
+  }
+
+  /**
    * Throws a {@link ConfigError} listing every problem found so far, then `appProblems` (the app's own checks, in
    * the same message); does nothing when there is none.
    */
@@ -174,11 +183,13 @@ export interface ServiceConfig {
   readonly schemaRegistryUrl: string;
   /** RabbitMQ URL (`RABBITMQ_URL`, default amqp://guest:guest@127.0.0.1:5672). */
   readonly rabbitmqUrl: string;
+  /** Authentication: `<PREFIX>_JWT_*` and `<PREFIX>_PRINCIPALS_FILE` (see `authPlugin`, `readAuthConfig`). */
+  readonly auth: AuthConfig;
 }
 
 /**
  * Reads the shared variables (`KAFKA_BROKERS`, `SCHEMA_REGISTRY_URL`, `RABBITMQ_URL`, `LOG_LEVEL`) and the app's
- * own `<PREFIX>_HOST` / `<PREFIX>_PORT` from `env` (default `process.env`). Apps with more variables pass their
+ * own `<PREFIX>_HOST` / `<PREFIX>_PORT` / `<PREFIX>_JWT_*` / `<PREFIX>_PRINCIPALS_FILE` from `env` (default `process.env`). Apps with more variables pass their
  * own {@link EnvReader} and read them before calling `finish()`. Throws a {@link ConfigError} naming every invalid
  * variable (unless `reader` is given: then the caller's `finish()` throws).
  */
@@ -197,6 +208,7 @@ export function loadServiceConfig(
     kafkaBrokers: read.brokers("KAFKA_BROKERS", DEFAULTS.KAFKA_BROKERS),
     schemaRegistryUrl: read.url("SCHEMA_REGISTRY_URL", DEFAULTS.SCHEMA_REGISTRY_URL, ["http:", "https:"]),
     rabbitmqUrl: read.url("RABBITMQ_URL", DEFAULTS.RABBITMQ_URL, ["amqp:", "amqps:"]),
+    auth: read.auth(prefix),
   };
   if (!reader) read.finish();
   return config;

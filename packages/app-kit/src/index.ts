@@ -5,6 +5,7 @@
  * `server.ts` only calls {@link startServer}.
  */
 export { createFastify, type KronosApp, type ServerOptions } from "./app.js";
+export * from "./auth/index.js";
 export {
   ConfigError,
   DEFAULTS,

@@ -9,6 +9,26 @@ export type ReplayTarget =
   | { readonly broker: "kafka"; readonly topic: string }
   | { readonly broker: "rabbitmq"; readonly exchange: string; readonly routingKey: string };
 
+/**
+ * The name a replay to `target` produces to, as `produce:<glob>` rights match it: the Kafka topic, the RabbitMQ
+ * exchange, or for the default exchange (`""`) the queue its routing key names.
+ */
+export function targetName(target: ReplayTarget): string {
+  if (target.broker === "kafka") return target.topic;
+  return target.exchange === "" ? target.routingKey : target.exchange;
+}
+
+/** Where a dead letter goes back to by default: its original destination; undefined when the model does not know it. */
+export function defaultTarget(
+  item: Pick<PendingItem, "destination" | "originalBroker" | "sourceBroker" | "routingKey">,
+): ReplayTarget | undefined {
+  if (item.destination === null) return undefined;
+  const broker = item.originalBroker ?? item.sourceBroker;
+  return broker === "kafka"
+    ? { broker, topic: item.destination }
+    : { broker, exchange: item.destination, routingKey: item.routingKey ?? "" };
+}
+
 /** What `POST /replays` asks for. */
 export interface ReplayRequest {
   readonly ids?: readonly string[] | undefined;
@@ -16,6 +36,11 @@ export interface ReplayRequest {
   readonly target?: ReplayTarget | undefined;
   readonly ratePerSecond: number;
   readonly dryRun: boolean;
+  /**
+   * Without a `target`: called with each original destination of the selection once it is resolved, before the job
+   * is stored; what it throws (a 403) refuses the whole job and nothing is stored.
+   */
+  readonly checkOriginal?: ((target: ReplayTarget) => void) | undefined;
 }
 
 /** A job's lifecycle: running → completed; running ⇄ paused; running | paused → cancelled. */
@@ -67,6 +92,27 @@ export async function createJob(pool: Pool, request: ReplayRequest, actor: strin
     }
     if (ids.length === 0)
       throw dlqError("EMPTY_SELECTION", "the selection matches no dead letter that can be replayed");
+    if (request.target === undefined && request.checkOriginal !== undefined) {
+      const originals = await client.query<{
+        source_broker: "kafka" | "rabbitmq";
+        original_broker: "kafka" | "rabbitmq" | null;
+        destination: string;
+        routing_key: string | null;
+      }>(
+        `SELECT DISTINCT source_broker, original_broker, destination, routing_key FROM dead_letters
+          WHERE id = ANY($1::bigint[]) AND destination IS NOT NULL`,
+        [ids],
+      );
+      for (const row of originals.rows) {
+        const target = defaultTarget({
+          destination: row.destination,
+          originalBroker: row.original_broker,
+          sourceBroker: row.source_broker,
+          routingKey: row.routing_key,
+        });
+        if (target !== undefined) request.checkOriginal(target);
+      }
+    }
 
     const selection = request.ids !== undefined ? { ids } : { filter: request.filter };
     const job = await client.query<{ id: string }>(

@@ -15,7 +15,15 @@ import type { Pool } from "../db/database.js";
 import { REPLAY_HEADERS } from "../store/ingest.js";
 import { groupedValues, lastValues } from "../store/raw-headers.js";
 import { ReplayCheck } from "./check.js";
-import { completeJob, nextItem, type PendingItem, type ReplayTarget, runningJobs, settleItem } from "./jobs.js";
+import {
+  completeJob,
+  defaultTarget,
+  nextItem,
+  type PendingItem,
+  type ReplayTarget,
+  runningJobs,
+  settleItem,
+} from "./jobs.js";
 
 /** What the runner needs. */
 export interface ReplayRunnerOptions {
@@ -38,15 +46,6 @@ const FAILURE_HEADERS =
   /^(x-kronos-dl-.*|x-kronos-replay-.*|x-kronos-original-.*|x-kronos-attempt|x-kronos-first-failure|x-kronos-last-error.*|x-death|x-first-death-.*|x-last-death-.*|x-delivery-count|__connect\.errors\..*|kafka_dlt-.*)$/;
 // Delivery headers that stand for AMQP properties: sent as properties again.
 const AMQP_PROPERTY_HEADERS = new Set(["message-id", "event-type", "content-type", "correlation-id", "reply-to"]);
-
-/** Where a dead letter goes back to by default: its original destination; undefined when the model does not know it. */
-export function defaultTarget(item: PendingItem): ReplayTarget | undefined {
-  if (item.destination === null) return undefined;
-  const broker = item.originalBroker ?? item.sourceBroker;
-  return broker === "kafka"
-    ? { broker, topic: item.destination }
-    : { broker, exchange: item.destination, routingKey: item.routingKey ?? "" };
-}
 
 /**
  * The headers of a replayed copy: the original's in order, byte for byte (repeated ones repeated), without failure

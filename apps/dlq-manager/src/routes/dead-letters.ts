@@ -1,5 +1,5 @@
-import { typeBoxValidatorCompiler } from "@kronos/app-kit";
-import type { FastifyPluginAsync } from "fastify";
+import { requireRight, typeBoxValidatorCompiler } from "@kronos/app-kit";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { decodePayload } from "../decode.js";
 import { parseId } from "../errors.js";
@@ -13,9 +13,6 @@ import {
   listDeadLetters,
   purgeDiscarded,
 } from "../store/queries.js";
-
-/** Who acts, for the audit. Authentication (app-kit's principals, `dlq:*` rights) is pending: see README. */
-export const ANONYMOUS = "unauthenticated";
 
 const ListQuery = Type.Object(
   {
@@ -43,24 +40,34 @@ const AuditQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** The id of the request's principal, for the audit (the routes all need one: app-kit's auth). */
+export function actorOf(request: FastifyRequest): string {
+  if (request.principal === null) throw new Error("no principal on a protected route");
+  return request.principal.id;
+}
+
 /**
  * Browse and explain: `GET /dead-letters` (filters, cursor pagination), `GET /dead-letters/groups` ("how many like
- * it"), `GET /dead-letters/:id` (decoded by the writer schema, else hex and why), `POST /dead-letters/:id/discard`,
- * `POST /dead-letters/purge` (discarded ones older than N days), `GET /audit`, `GET /sources` (custody per source).
+ * it"), `GET /dead-letters/:id` (decoded by the writer schema, else hex and why), `GET /audit`, `GET /sources`
+ * (custody per source): `dlq:read`. `POST /dead-letters/:id/discard`, `POST /dead-letters/purge` (discarded ones
+ * older than N days): `dlq:discard`. `POST /dead-letters/:id/repair`: `dlq:replay`. The audit names the principal.
  */
 export const deadLetterRoutes: FastifyPluginAsync = async (app) => {
   app.setValidatorCompiler(typeBoxValidatorCompiler);
+  const read = requireRight("dlq:read");
+  const discard = requireRight("dlq:discard");
+  const replay = requireRight("dlq:replay");
 
-  app.get("/dead-letters", { schema: { querystring: ListQuery } }, async (request) => {
+  app.get("/dead-letters", { preHandler: read, schema: { querystring: ListQuery } }, async (request) => {
     const { limit, cursor, ...filter } = request.query as Record<string, string> & { limit?: number };
     return listDeadLetters(app.db, filter, { limit: Number(limit ?? 50), cursor });
   });
 
-  app.get("/dead-letters/groups", { schema: { querystring: DeadLetterFilter } }, async (request) => ({
+  app.get("/dead-letters/groups", { preHandler: read, schema: { querystring: DeadLetterFilter } }, async (request) => ({
     groups: await groupDeadLetters(app.db, request.query as Record<string, string>),
   }));
 
-  app.get("/dead-letters/:id", { schema: { params: IdParams } }, async (request) => {
+  app.get("/dead-letters/:id", { preHandler: read, schema: { params: IdParams } }, async (request) => {
     const { id } = request.params as { id: string };
     const letter = await getDeadLetter(app.db, parseId(id));
     const { body, headers, repairedBody, ...rest } = letter;
@@ -82,30 +89,37 @@ export const deadLetterRoutes: FastifyPluginAsync = async (app) => {
     };
   });
 
-  app.post("/dead-letters/:id/discard", { schema: { params: IdParams, body: DiscardBody } }, async (request) => {
-    const id = parseId((request.params as { id: string }).id);
-    await discardDeadLetter(app.db, id, (request.body as { reason: string }).reason, ANONYMOUS);
-    return { id, state: "discarded" };
-  });
-
   app.post(
-    "/dead-letters/:id/repair",
-    { schema: { params: IdParams, body: Type.Object({ payload: Type.Unknown() }, { additionalProperties: false }) } },
+    "/dead-letters/:id/discard",
+    { preHandler: discard, schema: { params: IdParams, body: DiscardBody } },
     async (request) => {
       const id = parseId((request.params as { id: string }).id);
-      const { payload } = request.body as { payload: unknown };
-      return { id, ...(await repairDeadLetter(app.db, app.serde, id, payload, ANONYMOUS)) };
+      await discardDeadLetter(app.db, id, (request.body as { reason: string }).reason, actorOf(request));
+      return { id, state: "discarded" };
     },
   );
 
-  app.post("/dead-letters/purge", { schema: { body: PurgeBody } }, async (request) => {
+  app.post(
+    "/dead-letters/:id/repair",
+    {
+      preHandler: replay,
+      schema: { params: IdParams, body: Type.Object({ payload: Type.Unknown() }, { additionalProperties: false }) },
+    },
+    async (request) => {
+      const id = parseId((request.params as { id: string }).id);
+      const { payload } = request.body as { payload: unknown };
+      return { id, ...(await repairDeadLetter(app.db, app.serde, id, payload, actorOf(request))) };
+    },
+  );
+
+  app.post("/dead-letters/purge", { preHandler: discard, schema: { body: PurgeBody } }, async (request) => {
     const { olderThanDays } = request.body as { olderThanDays: number };
-    return { deleted: await purgeDiscarded(app.db, olderThanDays, ANONYMOUS) };
+    return { deleted: await purgeDiscarded(app.db, olderThanDays, actorOf(request)) };
   });
 
-  app.get("/sources", async () => ({ sources: app.custody.states() }));
+  app.get("/sources", { preHandler: read }, async () => ({ sources: app.custody.states() }));
 
-  app.get("/audit", { schema: { querystring: AuditQuery } }, async (request) => {
+  app.get("/audit", { preHandler: read, schema: { querystring: AuditQuery } }, async (request) => {
     const query = request.query as { deadLetterId?: string; jobId?: string; limit?: number };
     return {
       entries: await listAudit(app.db, {

@@ -1,10 +1,19 @@
-import { typeBoxValidatorCompiler } from "@kronos/app-kit";
-import type { FastifyPluginAsync } from "fastify";
+import { requireRight, typeBoxValidatorCompiler } from "@kronos/app-kit";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { dlqError, parseId } from "../errors.js";
-import { createJob, getJob, listJobs, MAX_SELECTION, type ReplayRequest, transitionJob } from "../replay/jobs.js";
+import {
+  createJob,
+  getJob,
+  listJobs,
+  MAX_SELECTION,
+  type ReplayRequest,
+  type ReplayTarget,
+  targetName,
+  transitionJob,
+} from "../replay/jobs.js";
 import { DeadLetterFilter, type Filter } from "../store/filter.js";
-import { ANONYMOUS } from "./dead-letters.js";
+import { actorOf } from "./dead-letters.js";
 
 const Target = Type.Union([
   Type.Object(
@@ -57,11 +66,19 @@ export interface ReplayRoutesOptions {
 /**
  * Replay as a job: `POST /replays` (`ids`, `filter` or `group`: a row of `GET /dead-letters/groups`, optional `target`, `ratePerSecond` default 10, `dryRun`) →
  * 201 `{ id }`; `GET /replays`, `GET /replays/:id` with progress; `POST /replays/:id/pause|resume|cancel`.
+ * Rights: `dlq:read` to look, `dlq:replay` to start or steer a job, and a job also needs `produce` on where it
+ * sends: its `target`, else each original destination of the selection (a 403 naming the first one refused;
+ * nothing is stored). The audit names the principal.
  */
 export const replayRoutes: FastifyPluginAsync<ReplayRoutesOptions> = async (app, options) => {
   app.setValidatorCompiler(typeBoxValidatorCompiler);
+  const read = requireRight("dlq:read");
+  const replay = requireRight("dlq:replay");
+  const mayProduceTo = (request: FastifyRequest) => (target: ReplayTarget) => {
+    app.authorize(request, "produce", targetName(target));
+  };
 
-  app.post("/replays", { schema: { body: CreateBody } }, async (request, reply) => {
+  app.post("/replays", { preHandler: replay, schema: { body: CreateBody } }, async (request, reply) => {
     const body = request.body as {
       ids?: string[];
       filter?: Record<string, string>;
@@ -83,25 +100,33 @@ export const replayRoutes: FastifyPluginAsync<ReplayRoutesOptions> = async (app,
       const { errorFingerprint, ...group } = body.group;
       filter = { ...group, fingerprint: errorFingerprint };
     }
+    if (body.target !== undefined) mayProduceTo(request)(body.target);
     const id = await createJob(
       app.db,
-      { ids, filter, target: body.target, ratePerSecond: rate, dryRun: body.dryRun ?? false },
-      ANONYMOUS,
+      {
+        ids,
+        filter,
+        target: body.target,
+        ratePerSecond: rate,
+        dryRun: body.dryRun ?? false,
+        checkOriginal: mayProduceTo(request),
+      },
+      actorOf(request),
     );
     void app.replays.wake();
     reply.code(201);
     return { id };
   });
 
-  app.get("/replays", async () => ({ jobs: await listJobs(app.db) }));
+  app.get("/replays", { preHandler: read }, async () => ({ jobs: await listJobs(app.db) }));
 
-  app.get("/replays/:id", { schema: { params: IdParams } }, async (request) =>
+  app.get("/replays/:id", { preHandler: read, schema: { params: IdParams } }, async (request) =>
     getJob(app.db, parseId((request.params as { id: string }).id)),
   );
 
-  app.post("/replays/:id/:action", { schema: { params: ActionParams } }, async (request) => {
+  app.post("/replays/:id/:action", { preHandler: replay, schema: { params: ActionParams } }, async (request) => {
     const { id, action } = request.params as { id: string; action: "pause" | "resume" | "cancel" };
-    const state = await transitionJob(app.db, parseId(id), action, ANONYMOUS);
+    const state = await transitionJob(app.db, parseId(id), action, actorOf(request));
     if (state === "running") void app.replays.wake();
     return { id, state };
   });

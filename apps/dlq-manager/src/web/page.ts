@@ -1,7 +1,8 @@
 /**
  * The operators' page served at `/`: plain HTML and one small script on the JSON API (no build step). Groups with
  * counts, a filtered list, a message's detail (decoded payload, headers, history), select → dry run → replay at a
- * rate, jobs with live progress, and the audit.
+ * rate, jobs with live progress, and the audit. The API needs credentials: the operator enters an API key, kept in
+ * the tab's sessionStorage (gone when the tab closes) and sent as `X-API-Key` with every call.
  */
 export const PAGE = `<!doctype html>
 <html lang="en">
@@ -21,6 +22,11 @@ export const PAGE = `<!doctype html>
 <body>
 <h1>Kronos dead letters</h1>
 <p class="muted">Every dead letter in custody, decoded by its writer schema. Select some, dry run, then replay them to where they came from.</p>
+<form class="bar" id="key-form">
+  <label>API key <input id="api-key" name="key" type="password" autocomplete="off" placeholder="kgw_..." size="50"></label>
+  <button type="submit">Use key</button>
+  <span id="key-state" class="muted"></span>
+</form>
 
 <h2>How many like it</h2>
 <table id="groups"><thead><tr><th>Source</th><th>Event</th><th>Reason</th><th>Error</th><th>Count</th><th>Unresolved</th><th>First</th><th>Last</th></tr></thead><tbody></tbody></table>
@@ -61,9 +67,19 @@ export const PAGE = `<!doctype html>
 const $ = (selector) => document.querySelector(selector);
 const esc = (value) => String(value ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
+// The API key lives in this tab's sessionStorage only: a reload keeps it, closing the tab forgets it.
+const KEY_ITEM = "kronos-dlq-api-key";
+function showKeyState(text, isError) {
+  $("#key-state").textContent = text;
+  $("#key-state").className = isError ? "error" : "muted";
+}
 async function api(method, url, body) {
-  const response = await fetch(url, { method, headers: body ? { "content-type": "application/json" } : {}, body: body ? JSON.stringify(body) : undefined });
+  const headers = body ? { "content-type": "application/json" } : {};
+  const key = sessionStorage.getItem(KEY_ITEM);
+  if (key) headers["x-api-key"] = key;
+  const response = await fetch(url, { method, headers, body: body ? JSON.stringify(body) : undefined });
   const json = await response.json();
+  if (response.status === 401) showKeyState(key ? "this API key is refused: " + json.message : "enter an API key (kronos-gateway-principals add ... --acl dlq:read)", true);
   if (!response.ok) throw new Error(json.code + ": " + json.message);
   return json;
 }
@@ -115,31 +131,50 @@ async function startReplay(dryRun) {
   }
 }
 async function refresh() {
-  await Promise.all([loadGroups(), loadJobs(), loadAudit()]);
+  try {
+    await Promise.all([loadGroups(), loadJobs(), loadAudit()]);
+  } catch (error) {
+    // A 401 has said what to do with the key already.
+    if (!error.message.startsWith("UNAUTHENTICATED")) showKeyState(error.message, true);
+  }
 }
-$("#filters").addEventListener("submit", (event) => { event.preventDefault(); loadLetters(false); });
-$("#more").addEventListener("click", () => loadLetters(true));
+async function reloadAll() {
+  await Promise.all([loadLetters(false).catch(() => undefined), refresh()]);
+}
+$("#api-key").value = sessionStorage.getItem(KEY_ITEM) ?? "";
+$("#key-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const key = $("#api-key").value.trim();
+  if (key) sessionStorage.setItem(KEY_ITEM, key); else sessionStorage.removeItem(KEY_ITEM);
+  showKeyState(key ? "key in use for this tab" : "no key", false);
+  reloadAll();
+});
+$("#filters").addEventListener("submit", (event) => { event.preventDefault(); loadLetters(false).catch(() => undefined); });
+$("#more").addEventListener("click", () => loadLetters(true).catch(() => undefined));
 $("#letters").addEventListener("click", (event) => {
   if (event.target.classList.contains("pick")) return;
   const row = event.target.closest("tr.row");
-  if (row) showDetail(row.dataset.id);
+  if (row) showDetail(row.dataset.id).catch((error) => showKeyState(error.message, true));
 });
 $("#dry-run").addEventListener("click", () => startReplay(true));
 $("#replay").addEventListener("click", () => startReplay(false));
 $("#jobs").addEventListener("click", async (event) => {
   const action = event.target.dataset?.action;
   if (!action) return;
-  await api("POST", "/replays/" + event.target.closest("tr").dataset.job + "/" + action);
-  await loadJobs();
+  try {
+    await api("POST", "/replays/" + event.target.closest("tr").dataset.job + "/" + action);
+  } catch (error) {
+    showKeyState(error.message, true);
+  }
+  await refresh();
 });
-loadLetters(false);
-refresh();
+reloadAll();
 // Live progress: jobs, groups and the audit every two seconds; the list when a job changed something.
 let lastJobs = "";
 setInterval(async () => {
   await refresh();
   const now = $("#jobs tbody").textContent;
-  if (now !== lastJobs) { lastJobs = now; loadLetters(false); }
+  if (now !== lastJobs) { lastJobs = now; loadLetters(false).catch(() => undefined); }
 }, 2000);
 </script>
 </body>

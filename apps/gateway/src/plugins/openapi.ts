@@ -1,7 +1,7 @@
 import swagger from "@fastify/swagger";
+import { isPublicRoute } from "@kronos/app-kit";
 import fp from "fastify-plugin";
 import { Type } from "typebox";
-import { isPublicRoute } from "../auth/index.js";
 import type { GatewayErrorCode } from "../errors.js";
 import { finishDocument, type OpenApiDocument } from "./openapi-document.js";
 

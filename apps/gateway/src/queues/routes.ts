@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
+import { HttpError, requireRight, typeBoxValidatorCompiler } from "@kronos/app-kit";
 import {
   createTopic,
   deadLetterExchangeName,
@@ -16,7 +16,6 @@ import {
   type TopicOptions,
 } from "@kronos/transport";
 import type { FastifyRequest } from "fastify";
-import { requireRight } from "../auth/index.js";
 import type { ManifestDestinations } from "../contracts/index.js";
 import type { QueuesConfig } from "./config.js";
 import { toHttpError } from "./errors.js";

@@ -48,5 +48,5 @@ export const principalRateLimitPlugin = fp<PrincipalRateLimitOptions>(
       );
     });
   },
-  { name: "kronos-gateway-rate-limit", fastify: "5.x", dependencies: ["kronos-errors", "kronos-gateway-auth"] },
+  { name: "kronos-gateway-rate-limit", fastify: "5.x", dependencies: ["kronos-errors", "kronos-auth"] },
 );

@@ -1,4 +1,4 @@
-import { HttpError } from "@kronos/app-kit";
+import { HttpError, requireRight } from "@kronos/app-kit";
 import type { FastifyPluginAsync } from "fastify";
 import { type Static, Type } from "typebox";
 import type { Route } from "../relay/route.js";
@@ -39,10 +39,9 @@ type RouteBody = Static<typeof RouteBody>;
 const Params = Type.Object({ id: Type.String() });
 
 /**
- * `GET /routes`, `GET /routes/:id`: each route, its state, counters and current lag. `POST /routes/:id/pause` and
- * `/resume`: an operator stops and restarts a route (the source keeps the messages meanwhile).
- *
- * Not yet protected: the issue wants them behind the gateway's `admin` right, whose auth is to move to app-kit first.
+ * `GET /routes`, `GET /routes/:id`: each route, its state, counters and current lag (any principal).
+ * `POST /routes/:id/pause` and `/resume`: an operator stops and restarts a route (the source keeps the messages
+ * meanwhile); they need the `admin` right (403 `FORBIDDEN` without it, checked before the route is looked up).
  */
 export const relayRoutes: FastifyPluginAsync = async (app) => {
   const describe = async (route: Route): Promise<RouteBody> => {
@@ -77,14 +76,13 @@ export const relayRoutes: FastifyPluginAsync = async (app) => {
   app.get("/routes/:id", { schema: { params: Params, response: { 200: RouteBody } } }, async (request) =>
     describe(find((request.params as { id: string }).id)),
   );
-  app.post("/routes/:id/pause", { schema: { params: Params, response: { 200: RouteBody } } }, async (request) => {
-    const route = find((request.params as { id: string }).id);
-    route.pause();
-    return describe(route);
-  });
-  app.post("/routes/:id/resume", { schema: { params: Params, response: { 200: RouteBody } } }, async (request) => {
-    const route = find((request.params as { id: string }).id);
-    route.resume();
-    return describe(route);
-  });
+  const admin = requireRight("admin");
+  for (const action of ["pause", "resume"] as const) {
+    const schema = { params: Params, response: { 200: RouteBody } };
+    app.post(`/routes/:id/${action}`, { preHandler: admin, schema }, async (request) => {
+      const route = find((request.params as { id: string }).id);
+      route[action]();
+      return describe(route);
+    });
+  }
 };

@@ -3,7 +3,7 @@ import { Type } from "typebox";
 
 const AboutBody = Type.Object({ app: Type.String(), description: Type.String() }, { additionalProperties: false });
 
-/** `GET /`: what this app is. The relay's feature routes come in later issues, each as a plugin like this one. */
+/** `GET /`: what this app is (needs a principal, like every route but the probes and metrics). */
 export const rootRoutes: FastifyPluginAsync = async (app) => {
   app.get("/", { schema: { response: { 200: AboutBody } } }, async () => ({
     app: app.config.app,

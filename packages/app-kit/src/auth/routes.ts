@@ -5,7 +5,9 @@ const WhoAmIBody = Type.Object(
   {
     id: Type.String({ description: "The JWT's sub, or the API key's principal id." }),
     kind: Type.Union([Type.Literal("jwt"), Type.Literal("api-key")]),
-    acl: Type.Array(Type.String(), { description: "The principal's rights: admin, produce:<glob>, consume:<glob>." }),
+    acl: Type.Array(Type.String(), {
+      description: "The principal's rights: admin, produce:<glob>, consume:<glob>, dlq:read, dlq:replay, dlq:discard.",
+    }),
   },
   { additionalProperties: false },
 );

@@ -50,5 +50,17 @@ describe("rights", () => {
   it("names the right needed", () => {
     expect(neededRight("admin")).toBe("admin");
     expect(neededRight("produce", "kronos.log.app")).toBe("produce:kronos.log.app");
+    expect(neededRight("dlq:replay")).toBe("dlq:replay");
+  });
+
+  it("parses the dead-letter rights as plain rights, each granting only itself", () => {
+    for (const right of ["dlq:read", "dlq:replay", "dlq:discard"] as const) {
+      expect(parseRight(right)).toEqual({ action: right });
+      expect(isAllowed([right], right)).toBe(true);
+    }
+    for (const bad of ["dlq:*", "dlq:read:x", "dlq", "DLQ:read"]) expect(parseRight(bad), bad).toBeUndefined();
+    expect(isAllowed(["dlq:read"], "dlq:replay")).toBe(false);
+    expect(isAllowed(["dlq:replay", "dlq:discard", "admin"], "dlq:read")).toBe(false);
+    expect(isAllowed(["dlq:replay"], "produce", "kronos.log.app")).toBe(false);
   });
 });

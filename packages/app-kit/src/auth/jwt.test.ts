@@ -2,9 +2,9 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HttpError } from "@kronos/app-kit";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import { HttpError } from "../http-error.js";
 import { createJwtVerifier, type JwtConfig, readJwtConfig } from "./jwt.js";
 
 const SECRET = "0123456789abcdef0123456789abcdef-test";
@@ -14,7 +14,7 @@ const otherRsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
 
 function config(env: Record<string, string>): JwtConfig | undefined {
   const problems: string[] = [];
-  const result = readJwtConfig(env, problems);
+  const result = readJwtConfig(env, problems, "GATEWAY");
   expect(problems).toEqual([]);
   return result;
 }
@@ -128,12 +128,12 @@ describe("JWT verification", () => {
 describe("JWT configuration", () => {
   function problems(env: Record<string, string>): string[] {
     const found: string[] = [];
-    readJwtConfig(env, found);
+    readJwtConfig(env, found, "GATEWAY");
     return found;
   }
 
   it("is undefined without a key; HS256 and/or RS256 by which keys are set", () => {
-    expect(readJwtConfig({}, [])).toBeUndefined();
+    expect(readJwtConfig({}, [], "GATEWAY")).toBeUndefined();
     expect(hsOnly?.algorithms).toEqual(["HS256"]);
     expect(rsOnly?.algorithms).toEqual(["RS256"]);
     expect(both?.algorithms).toEqual(["HS256", "RS256"]);
@@ -162,5 +162,13 @@ describe("JWT configuration", () => {
       "GATEWAY_JWT_PUBLIC_KEY=(PEM) is not an RSA key of at least 2048 bits (RS256)",
     ]);
     expect(problems({ GATEWAY_JWT_ISSUER: "x" })[0]).toMatch(/^GATEWAY_JWT_ISSUER\/GATEWAY_JWT_AUDIENCE are set/);
+  });
+
+  it("reads the variables of the app's prefix only", () => {
+    const found: string[] = [];
+    expect(readJwtConfig({ GATEWAY_JWT_SECRET: SECRET }, found, "RELAY")).toBeUndefined();
+    expect(readJwtConfig({ RELAY_JWT_SECRET: SECRET }, found, "RELAY")?.algorithms).toEqual(["HS256"]);
+    readJwtConfig({ DLQ_JWT_SECRET: "short" }, found, "DLQ");
+    expect(found).toEqual(["DLQ_JWT_SECRET is too short (5 bytes): HS256 needs at least 32 random bytes"]);
   });
 });

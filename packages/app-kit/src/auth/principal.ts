@@ -1,4 +1,4 @@
-import { HttpError } from "@kronos/app-kit";
+import { HttpError } from "../http-error.js";
 
 /** How a principal proved who it is. */
 export type PrincipalKind = "jwt" | "api-key";

@@ -3,7 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { API_KEY_PATTERN, PrincipalsStore } from "./principals.js";
-import { runPrincipalsCli } from "./principals-cli.js";
+import { createPrincipalsCli } from "./principals-cli.js";
+
+// As the gateway names its CLI.
+const runPrincipalsCli = createPrincipalsCli({
+  program: "kronos-gateway-principals",
+  invocation: "node apps/gateway/bin/kronos-gateway-principals.js",
+  envPrefix: "GATEWAY",
+  exampleUrl: "http://127.0.0.1:3000/whoami",
+});
 
 function cli(argv: string[], env: Record<string, string> = {}) {
   let stdout = "";
@@ -26,7 +34,7 @@ describe("kronos-gateway-principals", () => {
   it("--help explains every command", () => {
     const { code, stdout } = cli(["--help"]);
     expect(code).toBe(0);
-    for (const word of ["add <id>", "list", "revoke <id>", "--file", "--acl", "produce:<glob>", "ONCE"]) {
+    for (const word of ["add <id>", "list", "revoke <id>", "--file", "--acl", "produce:<glob>", "ONCE", "dlq:replay"]) {
       expect(stdout).toContain(word);
     }
   });
@@ -83,5 +91,19 @@ describe("kronos-gateway-principals", () => {
     expect(cli(["add", "z", "--file", file]).code).toBe(2);
     expect(cli(["frobnicate"]).code).toBe(2);
     expect(cli(["list", "--bogus"]).code).toBe(2);
+  });
+
+  it("accepts every right of RIGHTS, the dead-letter ones included, and defaults to the app's variable", () => {
+    const file = tempFile();
+    const env = { GATEWAY_PRINCIPALS_FILE: file };
+    const added = cli(
+      ["add", "operator", "--acl", "dlq:read", "--acl", "dlq:replay,dlq:discard,produce:kronos.*"],
+      env,
+    );
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(cli(["list", "--json"], env).stdout)).toEqual([
+      expect.objectContaining({ id: "operator", acl: ["dlq:read", "dlq:replay", "dlq:discard", "produce:kronos.*"] }),
+    ]);
+    expect(cli(["add", "o2", "--acl", "dlq:*", "--file", file]).stderr).toContain('not a right: "dlq:*"');
   });
 });

@@ -1,27 +1,27 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { Env } from "@kronos/app-kit";
 import { errors, type JWTPayload, jwtVerify } from "jose";
+import type { Env } from "../config.js";
 import { type Principal, unauthenticated } from "./principal.js";
 
 /** Seconds of clock skew allowed when checking `exp`, `nbf` and `iat`. */
 export const CLOCK_TOLERANCE_SECONDS = 5;
 
-/** Shortest `GATEWAY_JWT_SECRET` accepted, in bytes: HS256 keys must have at least the hash's 256 bits. */
+/** Shortest `<PREFIX>_JWT_SECRET` accepted, in bytes: HS256 keys must have at least the hash's 256 bits. */
 export const MIN_SECRET_BYTES = 32;
 
-/** The JWT algorithms the gateway can verify. */
+/** The JWT algorithms an app can verify. */
 export type JwtAlgorithm = "HS256" | "RS256";
 
 /** How JWTs are verified; built by {@link readJwtConfig}. */
 export interface JwtConfig {
-  /** The HS256 secret (`GATEWAY_JWT_SECRET`), when set. */
+  /** The HS256 secret (`<PREFIX>_JWT_SECRET`), when set. */
   readonly secret: Uint8Array | undefined;
-  /** The RS256 public key (`GATEWAY_JWT_PUBLIC_KEY`), when set. */
+  /** The RS256 public key (`<PREFIX>_JWT_PUBLIC_KEY`), when set. */
   readonly publicKey: KeyObject | undefined;
-  /** Required `iss` (`GATEWAY_JWT_ISSUER`), when set. */
+  /** Required `iss` (`<PREFIX>_JWT_ISSUER`), when set. */
   readonly issuer: string | undefined;
-  /** Required `aud` (`GATEWAY_JWT_AUDIENCE`), when set. */
+  /** Required `aud` (`<PREFIX>_JWT_AUDIENCE`), when set. */
   readonly audience: string | undefined;
   /** The algorithms accepted: HS256 when a secret is set, RS256 when a public key is set. Never `none`. */
   readonly algorithms: readonly JwtAlgorithm[];
@@ -33,34 +33,35 @@ function nonEmpty(env: Env, name: string): string | undefined {
 }
 
 /**
- * Reads `GATEWAY_JWT_SECRET` (HS256, at least 32 bytes), `GATEWAY_JWT_PUBLIC_KEY` (RS256: a PEM string, `\n`
+ * Reads `<prefix>_JWT_SECRET` (HS256, at least 32 bytes), `<prefix>_JWT_PUBLIC_KEY` (RS256: a PEM string, `\n`
  * escapes allowed, or the path of a PEM file; an RSA public key or certificate of at least 2048 bits),
- * `GATEWAY_JWT_ISSUER` and `GATEWAY_JWT_AUDIENCE`. Returns `undefined` when neither key is set (JWTs are then
- * refused). Pushes one sentence naming the variable onto `problems` per invalid value; never quotes a secret.
+ * `<prefix>_JWT_ISSUER` and `<prefix>_JWT_AUDIENCE` (`prefix`: the app's, e.g. `GATEWAY`). Returns `undefined` when
+ * neither key is set (JWTs are then refused). Pushes one sentence naming the variable onto `problems` per invalid
+ * value; never quotes a secret.
  */
-export function readJwtConfig(env: Env, problems: string[]): JwtConfig | undefined {
-  const secretText = nonEmpty(env, "GATEWAY_JWT_SECRET");
-  const publicKeyText = nonEmpty(env, "GATEWAY_JWT_PUBLIC_KEY");
-  const issuer = nonEmpty(env, "GATEWAY_JWT_ISSUER");
-  const audience = nonEmpty(env, "GATEWAY_JWT_AUDIENCE");
+export function readJwtConfig(env: Env, problems: string[], prefix: string): JwtConfig | undefined {
+  const SECRET = `${prefix}_JWT_SECRET`;
+  const PUBLIC_KEY = `${prefix}_JWT_PUBLIC_KEY`;
+  const secretText = nonEmpty(env, SECRET);
+  const publicKeyText = nonEmpty(env, PUBLIC_KEY);
+  const issuer = nonEmpty(env, `${prefix}_JWT_ISSUER`);
+  const audience = nonEmpty(env, `${prefix}_JWT_AUDIENCE`);
 
   let secret: Uint8Array | undefined;
   if (secretText !== undefined) {
     secret = new TextEncoder().encode(secretText);
     if (secret.byteLength < MIN_SECRET_BYTES) {
       problems.push(
-        `GATEWAY_JWT_SECRET is too short (${secret.byteLength} bytes): HS256 needs at least ${MIN_SECRET_BYTES} random bytes`,
+        `${SECRET} is too short (${secret.byteLength} bytes): HS256 needs at least ${MIN_SECRET_BYTES} random bytes`,
       );
     }
   }
 
   let publicKey: KeyObject | undefined;
-  if (publicKeyText !== undefined) publicKey = readPublicKey(publicKeyText, problems);
+  if (publicKeyText !== undefined) publicKey = readPublicKey(publicKeyText, PUBLIC_KEY, problems);
 
   if ((issuer !== undefined || audience !== undefined) && secret === undefined && publicKeyText === undefined) {
-    problems.push(
-      "GATEWAY_JWT_ISSUER/GATEWAY_JWT_AUDIENCE are set but neither GATEWAY_JWT_SECRET nor GATEWAY_JWT_PUBLIC_KEY is",
-    );
+    problems.push(`${prefix}_JWT_ISSUER/${prefix}_JWT_AUDIENCE are set but neither ${SECRET} nor ${PUBLIC_KEY} is`);
   }
   if (secret === undefined && publicKey === undefined) return undefined;
   const algorithms: JwtAlgorithm[] = [];
@@ -69,7 +70,7 @@ export function readJwtConfig(env: Env, problems: string[]): JwtConfig | undefin
   return { secret, publicKey, issuer, audience, algorithms };
 }
 
-function readPublicKey(value: string, problems: string[]): KeyObject | undefined {
+function readPublicKey(value: string, variable: string, problems: string[]): KeyObject | undefined {
   const isPem = value.includes("-----BEGIN");
   const shown = isPem ? "(PEM)" : `"${value}"`;
   let pem: string;
@@ -80,7 +81,7 @@ function readPublicKey(value: string, problems: string[]): KeyObject | undefined
       pem = readFileSync(value, "utf8");
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
-      problems.push(`GATEWAY_JWT_PUBLIC_KEY=${shown} is not a PEM key and cannot be read as a file (${code})`);
+      problems.push(`${variable}=${shown} is not a PEM key and cannot be read as a file (${code})`);
       return undefined;
     }
   }
@@ -88,12 +89,12 @@ function readPublicKey(value: string, problems: string[]): KeyObject | undefined
   try {
     key = createPublicKey(pem);
   } catch {
-    problems.push(`GATEWAY_JWT_PUBLIC_KEY=${shown} does not hold a PEM public key or certificate`);
+    problems.push(`${variable}=${shown} does not hold a PEM public key or certificate`);
     return undefined;
   }
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (key.asymmetricKeyType !== "rsa" || bits < 2048) {
-    problems.push(`GATEWAY_JWT_PUBLIC_KEY=${shown} is not an RSA key of at least 2048 bits (RS256)`);
+    problems.push(`${variable}=${shown} is not an RSA key of at least 2048 bits (RS256)`);
     return undefined;
   }
   return key;
@@ -138,7 +139,7 @@ function principalOf(payload: JWTPayload): Principal {
 export function createJwtVerifier(config: JwtConfig | undefined): (token: string) => Promise<Principal> {
   if (config === undefined) {
     return async () => {
-      throw unauthenticated("Bearer tokens are not accepted: no JWT key is configured on this gateway");
+      throw unauthenticated("Bearer tokens are not accepted: no JWT key is configured on this service");
     };
   }
   const options = {

@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import type { Env } from "@kronos/app-kit";
-import { parseRight } from "./acl.js";
+import type { Env } from "../config.js";
+import { parseRight, RIGHTS } from "./acl.js";
 import type { Principal } from "./principal.js";
 
 /**
@@ -43,12 +43,13 @@ export class PrincipalsError extends Error {
 }
 
 /**
- * Where the principals file lives when `GATEWAY_PRINCIPALS_FILE` is unset: `$XDG_CONFIG_HOME/kronos/principals.json`,
- * i.e. `~/.config/kronos/principals.json` by default — per user, outside any checkout, so no key lands in git.
- * A relative `GATEWAY_PRINCIPALS_FILE` is resolved against the working directory.
+ * The principals file of an app: the path in `<prefix>_PRINCIPALS_FILE` (`GATEWAY_PRINCIPALS_FILE`,
+ * `RELAY_PRINCIPALS_FILE`, ...; a relative one is resolved against the working directory), else the one file all the
+ * apps share, `$XDG_CONFIG_HOME/kronos/principals.json`, i.e. `~/.config/kronos/principals.json` — per user,
+ * outside any checkout, so no key lands in git.
  */
-export function principalsFilePath(env: Env = process.env): string {
-  const explicit = env.GATEWAY_PRINCIPALS_FILE?.trim();
+export function principalsFilePath(env: Env, prefix: string): string {
+  const explicit = env[`${prefix}_PRINCIPALS_FILE`]?.trim();
   if (explicit) return resolve(explicit);
   const configHome = env.XDG_CONFIG_HOME?.trim() || join(homedir(), ".config");
   return join(configHome, "kronos", "principals.json");
@@ -56,6 +57,10 @@ export function principalsFilePath(env: Env = process.env): string {
 
 /** API keys look like `kgw_` + 43 base64url characters (32 random bytes); the prefix lets secret scanners find them. */
 export const API_KEY_PATTERN = /^kgw_[A-Za-z0-9_-]{43}$/;
+
+const RIGHT_NAMES = Object.entries(RIGHTS)
+  .map(([name, right]) => (right.scoped ? `${name}:<glob>` : name))
+  .join(", ");
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
@@ -114,7 +119,7 @@ export function readPrincipalsFile(path: string): PrincipalsFile {
 
 /**
  * Writes the principals file atomically (a temporary file renamed into place, so a reader never sees half a file
- * and the gateway notices the new inode), mode 0600, creating its folder (0700) when needed.
+ * and the apps notice the new inode), mode 0600, creating its folder (0700) when needed.
  */
 export function writePrincipalsFile(path: string, file: PrincipalsFile): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -126,8 +131,8 @@ export function writePrincipalsFile(path: string, file: PrincipalsFile): void {
 /**
  * Adds a principal with a new API key and returns the key: the only time it is ever shown. Throws
  * `PrincipalsError` when the id is invalid (`INVALID_ID`: letters, digits, `.`, `_`, `@`, `-`, up to 128) or
- * taken, revoked ones included (`PRINCIPAL_EXISTS`), or a right is not `admin`, `produce:<glob>` or
- * `consume:<glob>` (`INVALID_ACL`).
+ * taken, revoked ones included (`PRINCIPAL_EXISTS`), or a right is not one of `RIGHTS` (`admin`, `dlq:read`,
+ * `produce:<glob>`, ...: `INVALID_ACL`).
  */
 export function addPrincipal(
   path: string,
@@ -144,7 +149,7 @@ export function addPrincipal(
   if (invalid.length > 0) {
     throw new PrincipalsError(
       "INVALID_ACL",
-      `not a right: ${invalid.map((r) => `"${r}"`).join(", ")} (rights are admin, produce:<glob>, consume:<glob>)`,
+      `not a right: ${invalid.map((r) => `"${r}"`).join(", ")} (rights are ${RIGHT_NAMES})`,
     );
   }
   const file = readPrincipalsFile(path);
@@ -170,7 +175,7 @@ export function listPrincipals(path: string): ListedPrincipal[] {
 }
 
 /**
- * Revokes a principal: its key is refused (401) from the gateway's next request on, without a restart. Revoking
+ * Revokes a principal: its key is refused (401) from the apps' next request on, without a restart. Revoking
  * a revoked principal keeps the first date. Throws `PrincipalsError` `UNKNOWN_PRINCIPAL` when there is none by
  * that id.
  */
@@ -199,9 +204,9 @@ interface Snapshot {
 }
 
 /**
- * The gateway's view of the principals file. Each lookup checks the file's inode, size and mtime and re-reads it
+ * An app's view of the principals file. Each lookup checks the file's inode, size and mtime and re-reads it
  * when any changed, so an added or revoked principal counts from the next request on, with no restart. A missing
- * file holds no principals; an invalid one makes {@link lookup} throw (the gateway fails closed).
+ * file holds no principals; an invalid one makes {@link lookup} throw (the app fails closed).
  */
 export class PrincipalsStore {
   readonly path: string;

@@ -1,7 +1,7 @@
-import { HttpError } from "@kronos/app-kit";
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import fp from "fastify-plugin";
-import { type Action, isAllowed, neededRight } from "./acl.js";
+import { HttpError } from "../http-error.js";
+import { type Action, isAllowed, neededRight, type PlainAction, type ScopedAction } from "./acl.js";
 import { createJwtVerifier, type JwtConfig } from "./jwt.js";
 import { FORBIDDEN, type Principal, unauthenticated } from "./principal.js";
 import { type KeyLookup, PrincipalsStore } from "./principals.js";
@@ -16,13 +16,14 @@ declare module "fastify" {
   }
   interface FastifyInstance {
     /**
-     * Checks that the request's principal holds a right and returns the principal. `admin` for queue
-     * administration; `produce` / `consume` on a destination name (a Kafka topic, a RabbitMQ exchange or queue),
-     * matched against the principal's `produce:<glob>` / `consume:<glob>` rights. Throws a 403 `FORBIDDEN`
-     * `HttpError` naming the right needed, or a 401 `UNAUTHENTICATED` one when the request has no principal.
+     * Checks that the request's principal holds a right (see `RIGHTS`) and returns the principal. A plain right
+     * (`admin`, `dlq:read`, ...) as a whole; `produce` / `consume` on a destination name (a Kafka topic, a RabbitMQ
+     * exchange or queue), matched against the principal's `produce:<glob>` / `consume:<glob>` rights. Throws a 403
+     * `FORBIDDEN` `HttpError` naming the right needed, or a 401 `UNAUTHENTICATED` one when the request has no
+     * principal.
      */
-    authorize(request: FastifyRequest, action: "admin"): Principal;
-    authorize(request: FastifyRequest, action: "produce" | "consume", destination: string): Principal;
+    authorize(request: FastifyRequest, action: PlainAction): Principal;
+    authorize(request: FastifyRequest, action: ScopedAction, destination: string): Principal;
     /** The API-key principals file, re-read when it changes. */
     principals: PrincipalsStore;
   }
@@ -47,6 +48,8 @@ export interface AuthPluginOptions {
   readonly jwt: JwtConfig | undefined;
   /** The API-key principals file (need not exist). */
   readonly principalsFile: string;
+  /** The realm named in `WWW-Authenticate` on a 401: the app, e.g. `kronos-gateway`. */
+  readonly realm: string;
 }
 
 const MISSING =
@@ -96,12 +99,13 @@ export function credentialOf(request: FastifyRequest): { kind: "jwt" | "api-key"
  * `request.principal` from a JWT (see `createJwtVerifier`) or an API key (see `PrincipalsStore`), or answers 401
  * `UNAUTHENTICATED` saying what was wrong (missing, expired, bad signature, algorithm not accepted, unknown key,
  * revoked key...) with `WWW-Authenticate`. An unreadable principals file answers 503 `UNAVAILABLE` for API keys
- * (fails closed). Decorates `app.authorize` and `app.principals`. Plugin name: `kronos-gateway-auth`.
+ * (fails closed). Decorates `app.authorize` and `app.principals`. Plugin name: `kronos-auth`.
  */
 export const authPlugin = fp<AuthPluginOptions>(
   async (app, options) => {
     const verifyJwt = createJwtVerifier(options.jwt);
     const principals = new PrincipalsStore(options.principalsFile);
+    const challenge = `Bearer realm="${options.realm}", ApiKey realm="${options.realm}"`;
 
     /** The principal of a key lookup, or the 401 saying why there is none. */
     function principalOf(found: KeyLookup): Principal {
@@ -134,7 +138,7 @@ export const authPlugin = fp<AuthPluginOptions>(
     /** `error` as the hook's failure (what was thrown: an HttpError), with `WWW-Authenticate` when it is a 401. */
     function refusal(error: unknown, reply: FastifyReply): Error {
       if (error instanceof HttpError && error.statusCode === 401) {
-        reply.header("www-authenticate", 'Bearer realm="kronos-gateway", ApiKey realm="kronos-gateway"');
+        reply.header("www-authenticate", challenge);
       }
       return error as Error;
     }
@@ -166,7 +170,7 @@ export const authPlugin = fp<AuthPluginOptions>(
       );
     });
   },
-  { name: "kronos-gateway-auth", fastify: "5.x", dependencies: ["kronos-errors"] },
+  { name: "kronos-auth", fastify: "5.x", dependencies: ["kronos-errors"] },
 );
 
 type FastifyInstanceAuthorize = FastifyInstance["authorize"];
@@ -186,12 +190,12 @@ function authorize(request: FastifyRequest, action: Action, destination?: string
 
 /**
  * A preHandler that lets the request through only when its principal holds the right: `requireRight("admin")`,
- * or `requireRight("consume", (request) => (request.params as { queue: string }).queue)` for a destination taken
- * from the request. Throws like `app.authorize` (403 `FORBIDDEN` naming the right, 401 without a principal).
+ * `requireRight("dlq:read")`, or `requireRight("consume", (request) => (request.params as { queue: string }).queue)`
+ * for a destination taken from the request. Throws like `app.authorize` (403 `FORBIDDEN` naming the right, 401 without a principal).
  */
-export function requireRight(action: "admin"): preHandlerAsyncHookHandler;
+export function requireRight(action: PlainAction): preHandlerAsyncHookHandler;
 export function requireRight(
-  action: "produce" | "consume",
+  action: ScopedAction,
   destinationOf: (request: FastifyRequest) => string,
 ): preHandlerAsyncHookHandler;
 export function requireRight(

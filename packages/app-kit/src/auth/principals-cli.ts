@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import type { Env } from "@kronos/app-kit";
+import type { Env } from "../config.js";
+import { RIGHTS } from "./acl.js";
 import {
   addPrincipal,
   type ListedPrincipal,
@@ -16,14 +17,29 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
 }
 
-/** How to run the CLI from the repository root (the package is private: no global bin). */
-const PROGRAM = "node apps/gateway/bin/kronos-gateway-principals.js";
+/** What names an app's principals CLI: its program, how to run it, its variables' prefix, a URL to try a key. */
+export interface PrincipalsCliOptions {
+  /** The program's name, in its messages: `kronos-gateway-principals`. */
+  readonly program: string;
+  /** How to run it from the repository root (the packages are private: no global bin). */
+  readonly invocation: string;
+  /** The app's variables' prefix: `--file` defaults to `$<prefix>_PRINCIPALS_FILE`. */
+  readonly envPrefix: string;
+  /** A URL to try a key against, in the text printed after `add`: `http://127.0.0.1:3000/whoami`. */
+  readonly exampleUrl: string;
+}
+
+const RIGHTS_HELP = Object.entries(RIGHTS)
+  .map(([name, right]) => `                    ${(right.scoped ? `${name}:<glob>` : name).padEnd(17)}${right.allows}`)
+  .join("\n");
 
 /** The CLI's help text. */
-export const USAGE = `Usage: kronos-gateway-principals <command> [options]
+export function principalsCliUsage(options: PrincipalsCliOptions): string {
+  return `Usage: ${options.program} <command> [options]
 
-Manages the API-key principals of the Kronos gateway. Keys are stored hashed (SHA-256); the gateway re-reads
-the file when it changes, so additions and revocations count from the next request, without a restart.
+Manages the API-key principals of the Kronos apps (gateway, relay, dlq-manager). Keys are stored hashed
+(SHA-256); the apps re-read the file when it changes, so additions and revocations count from the next request,
+without a restart.
 
 Commands:
   add <id> --acl <right> [--acl <right>...] [--if-missing] [--json]
@@ -34,27 +50,35 @@ Commands:
   help            This text.
 
 Options:
-  --file <path>   The principals file. Default: $GATEWAY_PRINCIPALS_FILE, else
+  --file <path>   The principals file. Default: $${options.envPrefix}_PRINCIPALS_FILE, else
                   $XDG_CONFIG_HOME/kronos/principals.json (~/.config/kronos/principals.json).
   --acl <rights>  One right, or several separated by commas. Rights:
-                    admin            queue administration
-                    produce:<glob>   publish to the destinations the glob matches
-                    consume:<glob>   consume from them
+${RIGHTS_HELP}
                   In a glob, * matches any characters (dots included) and ? exactly one.
 
-Use a key:  curl -H "X-API-Key: <key>" http://127.0.0.1:3000/   (or "Authorization: ApiKey <key>")
+Use a key:  curl -H "X-API-Key: <key>" ${options.exampleUrl}   (or "Authorization: ApiKey <key>")
 Exit codes: 0 done, 1 failed (invalid rights, existing or unknown id, unreadable file), 2 bad usage.`;
+}
 
 function describe(p: ListedPrincipal): string {
   const state = p.revokedAt === null ? "active" : `revoked ${p.revokedAt}`;
   return `${p.id}\t${state}\tcreated ${p.created}\t${p.acl.join(",") || "(no rights)"}`;
 }
 
+/** Runs the CLI with `argv` (the arguments after the program name); returns the exit code. */
+export type PrincipalsCli = (argv: readonly string[], io?: CliIo) => number;
+
 /**
- * Runs `kronos-gateway-principals` with `argv` (the arguments after the program name) and returns the exit code:
- * 0 done, 1 failed, 2 bad usage. Errors go to `io.stderr` as one sentence, never a stack trace.
+ * An app's principals CLI (`add`, `list`, `revoke`; see {@link principalsCliUsage}): a function of `argv` (the
+ * arguments after the program name) returning the exit code: 0 done, 1 failed, 2 bad usage. Errors go to
+ * `io.stderr` as one sentence, never a stack trace. An app's `bin/` is then two lines.
  */
-export function runPrincipalsCli(
+export function createPrincipalsCli(options: PrincipalsCliOptions): PrincipalsCli {
+  return (argv, io) => runPrincipalsCli(options, argv, io);
+}
+
+function runPrincipalsCli(
+  options: PrincipalsCliOptions,
   argv: readonly string[],
   io: CliIo = {
     env: process.env,
@@ -62,22 +86,23 @@ export function runPrincipalsCli(
     stderr: (text) => process.stderr.write(text),
   },
 ): number {
+  const helpText = principalsCliUsage(options);
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
   } catch (error) {
-    io.stderr(`${(error as Error).message}\n\n${USAGE}\n`);
+    io.stderr(`${(error as Error).message}\n\n${helpText}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
   const [command, ...args] = positionals;
   if (values.help || command === undefined || command === "help") {
-    io.stdout(`${USAGE}\n`);
+    io.stdout(`${helpText}\n`);
     return 0;
   }
-  const file = values.file ?? principalsFilePath(io.env);
+  const file = values.file ?? principalsFilePath(io.env, options.envPrefix);
   const usage = (message: string) => {
-    io.stderr(`${message}\n\n${USAGE}\n`);
+    io.stderr(`${message}\n\n${helpText}\n`);
     return 2;
   };
   try {
@@ -98,8 +123,8 @@ export function runPrincipalsCli(
               io.stdout(
                 `Principal "${id}" already exists in ${file} (${existing.revokedAt === null ? "active" : `revoked ${existing.revokedAt}`}); ` +
                   "its key was shown once, when it was created.\n" +
-                  `Lost it? Revoke it (${PROGRAM} revoke ${id}) and add a principal with a new id:\n` +
-                  `  ${PROGRAM} add <new-id> --acl ${existing.acl.join(",")}\n`,
+                  `Lost it? Revoke it (${options.invocation} revoke ${id}) and add a principal with a new id:\n` +
+                  `  ${options.invocation} add <new-id> --acl ${existing.acl.join(",")}\n`,
               );
             }
             return 0;
@@ -113,7 +138,7 @@ export function runPrincipalsCli(
               "Its API key, shown this once (store it now; only its hash is kept):\n\n" +
               `  ${key}\n\n` +
               'Send it as "X-API-Key: <key>" or "Authorization: ApiKey <key>", e.g.\n' +
-              '  curl -H "X-API-Key: <key>" http://127.0.0.1:3000/whoami\n',
+              `  curl -H "X-API-Key: <key>" ${options.exampleUrl}\n`,
           );
         }
         return 0;
@@ -137,11 +162,11 @@ export function runPrincipalsCli(
     }
   } catch (error) {
     if (error instanceof PrincipalsError) {
-      io.stderr(`kronos-gateway-principals: ${error.message}\n`);
+      io.stderr(`${options.program}: ${error.message}\n`);
       return 1;
     }
     const e = error as NodeJS.ErrnoException;
-    io.stderr(`kronos-gateway-principals: cannot use ${file}: ${e.code ?? e.message}\n`);
+    io.stderr(`${options.program}: cannot use ${file}: ${e.code ?? e.message}\n`);
     return 1;
   }
 }
