@@ -4,7 +4,7 @@ import { createKafkaSubscription, createTopic, type RawHeader } from "@kronos/tr
 import { createKafkaClient } from "@kronos/transport/kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestDatabase } from "./database.js";
-import { eventually, openApp } from "./harness.js";
+import { asOperator, eventually, openApp } from "./harness.js";
 
 // A Spring dead letter keeps its bytes end to end: written by a plain kafkajs producer (not transport's publisher) with binary headers that are
 // not UTF-8, stored byte for byte, read into the model from the bytes, and replayed with the same header bytes.
@@ -89,7 +89,7 @@ describe("raw headers on the real Kafka and PostgreSQL", () => {
       ["repeated", repeated[1]],
     ]);
 
-    const detail = (await app.inject({ method: "GET", url: `/dead-letters/${row.id}` })).json();
+    const detail = (await app.inject({ method: "GET", url: `/dead-letters/${row.id}`, headers: asOperator })).json();
     expect(detail.model).toMatchObject({
       dialect: "spring",
       destination: original,
@@ -115,6 +115,7 @@ describe("raw headers on the real Kafka and PostgreSQL", () => {
       const created = await app.inject({
         method: "POST",
         url: "/replays",
+        headers: asOperator,
         payload: { ids: [row.id], ratePerSecond: 50 },
       });
       expect(created.statusCode).toBe(201);

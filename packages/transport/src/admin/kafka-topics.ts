@@ -191,6 +191,33 @@ export async function createTopic(
   options: TopicOptions,
 ): Promise<"created" | "exists"> {
   validateTopicOptions(name, options);
+  try {
+    return await createWithAdmin(connection, name, options);
+  } catch (error) {
+    if (!(error instanceof TransportError && error.cause instanceof LeadersPending)) throw error;
+    // kafkajs' admin client asks for the metadata of every topic it has looked at; one deleted since (by anyone)
+    // makes each later refresh of that client fail, so the leaders are awaited with a new client (the failure
+    // above dropped the old one).
+    const ready = await withAdmin(connection, `Kafka creation of topic "${name}"`, (admin) =>
+      waitForLeaders(admin, name),
+    );
+    if (ready) return "created";
+    throw error;
+  }
+}
+
+/** Raised inside {@link createWithAdmin} when the topic was created and kafkajs could not see its leaders. */
+class LeadersPending extends Error {
+  constructor(name: string, cause: unknown) {
+    super(`topic "${name}" was created; its leaders are not known yet`, { cause });
+  }
+}
+
+function createWithAdmin(
+  connection: KafkaConnection,
+  name: string,
+  options: TopicOptions,
+): Promise<"created" | "exists"> {
   return withAdmin(connection, `Kafka creation of topic "${name}"`, async (admin) => {
     if (!(await topicExists(admin, name))) {
       const configEntries: Array<{ name: string; value: string }> = [];
@@ -212,9 +239,9 @@ export async function createTopic(
           ],
         });
       } catch (error) {
-        // The creation went through but its metadata had not reached the broker we asked when kafkajs looked for
-        // the leaders (seen on a loaded machine): wait for them ourselves instead of failing a created topic.
-        if (leadersNotYetKnown(error) && (await waitForLeaders(admin, name))) return "created";
+        // The creation went through but kafkajs could not see the leaders (seen on a loaded machine): wait for them
+        // with a fresh admin client below instead of failing a created topic.
+        if (leadersNotYetKnown(error)) throw new LeadersPending(name, error);
         if (kafkaErrorCode(error, "admin") === "INVALID_OPTIONS") {
           const types = [...kafkaErrorTypes(error)].join(", ");
           throw new TransportError(
