@@ -77,7 +77,25 @@ export function relayTestContext() {
     apps.push(app);
     return app;
   };
-  return { resources, brokers, relay };
+  /**
+   * A RabbitMQ → Kafka route of TokenRevoked events between test-owned places named after `name`: a fanout exchange,
+   * the relay's queue (with its `.dlq`/`.dlx`), a one-partition topic already being read; the relay started.
+   */
+  const securityToAudit = async (name: string) => {
+    const exchange = resources.exchange(name);
+    const queue = resources.queue(`${name}-q`);
+    resources.queue(`${queue}.dlq`);
+    resources.exchange(`${queue}.dlx`);
+    const topic = resources.topic(`${name}-audit`);
+    await brokers.createTopic(topic, 1);
+    await brokers.exchange(exchange, "fanout");
+    const records = await brokers.readTopic(topic);
+    const app = await relay([
+      toKafkaRoute(`${name}-${randomUUID()}`, exchange, queue, topic, ["kronos.auth.TokenRevoked"]),
+    ]);
+    return { exchange, queue, topic, records, app };
+  };
+  return { resources, brokers, relay, securityToAudit };
 }
 
 /** A Kafka → RabbitMQ route for CriticalAlerts between test-owned places. */

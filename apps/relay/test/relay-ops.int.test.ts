@@ -7,12 +7,11 @@ import {
   asReader,
   relayTestContext,
   text,
-  toKafkaRoute,
   tokenRevokedBytes,
   waitFor,
 } from "./helpers.js";
 
-const { resources, brokers, relay } = relayTestContext();
+const { resources, brokers, relay, securityToAudit } = relayTestContext();
 
 interface RouteView {
   id: string;
@@ -92,15 +91,7 @@ describe("relay operations", () => {
   });
 
   it("declares its source queue again when it is deleted under it, and goes on", async () => {
-    const exchange = resources.exchange("relay-ops-auth");
-    const queue = resources.queue("relay-ops-auth-q");
-    resources.queue(`${queue}.dlq`);
-    resources.exchange(`${queue}.dlx`);
-    const topic = resources.topic("relay-ops-audit");
-    await brokers.createTopic(topic, 1);
-    await brokers.exchange(exchange, "fanout");
-    const records = await brokers.readTopic(topic);
-    await relay([toKafkaRoute(`requeue-${randomUUID()}`, exchange, queue, topic, ["kronos.auth.TokenRevoked"])]);
+    const { exchange, queue, records } = await securityToAudit("relay-ops-auth");
     await brokers.publish(exchange, "", await tokenRevokedBytes(), { messageId: "before" });
     await waitFor(() => records.length === 1, "the first message");
 

@@ -14,7 +14,7 @@ import {
   waitFor,
 } from "./helpers.js";
 
-const { resources, brokers, relay } = relayTestContext();
+const { resources, brokers, relay, securityToAudit } = relayTestContext();
 const binary = Buffer.from([0xff, 0x00, 0xc3, 0x28]);
 
 /** The relay's headers left out: what must be byte-identical after a round trip. */
@@ -207,15 +207,7 @@ describe("relay on the real brokers, registry and Redis", () => {
   });
 
   it("dead-letters poison from a RabbitMQ source into <queue>.dlq, and goes on", async () => {
-    const exchange = resources.exchange("relay-poison-auth");
-    const queue = resources.queue("relay-poison-auth-q");
-    resources.queue(`${queue}.dlq`);
-    resources.exchange(`${queue}.dlx`);
-    const topic = resources.topic("relay-poison-audit");
-    await brokers.createTopic(topic, 1);
-    await brokers.exchange(exchange, "fanout");
-    const records = await brokers.readTopic(topic);
-    await relay([toKafkaRoute(`poison-auth-${randomUUID()}`, exchange, queue, topic, ["kronos.auth.TokenRevoked"])]);
+    const { exchange, queue, records } = await securityToAudit("relay-poison-auth");
     const dead = await brokers.consume(`${queue}.dlq`);
 
     await brokers.publish(exchange, "", Buffer.from([0, 0, 0, 0]), { messageId: "corrupt", headers: { binary } });
