@@ -3,5 +3,12 @@
  * `@kronos/testkit/vitest` configures; tests take unique names from {@link TestResources}.
  */
 export { testEndpoints } from "./endpoints.js";
+export {
+  type FaultProxy,
+  type FaultProxyOptions,
+  type ProxyChunk,
+  type ProxyDirection,
+  startFaultProxy,
+} from "./fault-proxy.js";
 export { uniqueName } from "./names.js";
 export { TestResources } from "./resources.js";

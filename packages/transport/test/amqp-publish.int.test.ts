@@ -1,5 +1,4 @@
-import { connect as connectTcp, createServer, type Socket } from "node:net";
-import { TestResources, testEndpoints } from "@kronos/testkit";
+import { type ProxyChunk, startFaultProxy, TestResources, testEndpoints } from "@kronos/testkit";
 import { type Channel, type ChannelModel, connect, type GetMessage } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -33,44 +32,14 @@ function message(exchange: string, routingKey: string, overrides: Partial<AmqpMe
   return { exchange, routingKey, content: Buffer.from("hello"), messageId: crypto.randomUUID(), ...overrides };
 }
 
-/** A TCP proxy to RabbitMQ that records each chunk it forwards, in arrival order: "up" to the broker, "down" back. */
-async function recordingProxy(target: string) {
-  const broker = new URL(target);
-  const traffic: { direction: "up" | "down"; bytes: number }[] = [];
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connectTcp(Number(broker.port || 5672), broker.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.setNoDelay(true);
-      socket.on("error", () => undefined);
-      socket.on("close", () => (socket === client ? upstream : client).destroy());
-    }
-    client.on("data", (chunk: Buffer) => {
-      traffic.push({ direction: "up", bytes: chunk.length });
-      upstream.write(chunk);
-    });
-    upstream.on("data", (chunk: Buffer) => {
-      // Heartbeat frames (type 8, 8 bytes) say nothing about confirms.
-      if (!(chunk.length === 8 && chunk[0] === 8)) traffic.push({ direction: "down", bytes: chunk.length });
-      client.write(chunk);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = new URL(target);
-  url.hostname = "127.0.0.1";
-  url.port = String((server.address() as { port: number }).port);
-  return {
-    url: url.toString(),
-    traffic,
-    /** Bytes sent up to the broker in `traffic[from..to)`. */
-    upBytes: (from: number, to: number) =>
-      traffic.slice(from, to).reduce((sum, chunk) => sum + (chunk.direction === "up" ? chunk.bytes : 0), 0),
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+/** Bytes sent up to the broker in `traffic[from..to)`. */
+function upBytes(traffic: readonly ProxyChunk[], from: number, to: number): number {
+  return traffic.slice(from, to).reduce((sum, chunk) => sum + (chunk.direction === "up" ? chunk.bytes.length : 0), 0);
+}
+
+/** Heartbeat frames (type 8, 8 bytes) say nothing about confirms. */
+function isHeartbeat(chunk: ProxyChunk): boolean {
+  return chunk.bytes.length === 8 && chunk.bytes[0] === 8;
 }
 
 async function get(queue: string): Promise<GetMessage | false> {
@@ -184,8 +153,8 @@ describe("AmqpPublisher (real RabbitMQ)", () => {
   it("pipelines confirms: many publishes are on the wire before the first confirm comes back", async () => {
     // Through a proxy that records the traffic in arrival order (not a timing measure: a machine under load can
     // slow everything alike). A publisher that waited for each confirm would have one publish on the wire at a time.
-    const proxy = await recordingProxy(rabbitmqUrl);
-    const proxied = new AmqpConnectionManager({ url: proxy.url, name: `${managerName}-proxied` });
+    const proxy = await startFaultProxy({ target: rabbitmqUrl, record: true });
+    const proxied = new AmqpConnectionManager({ url: proxy.via(rabbitmqUrl), name: `${managerName}-proxied` });
     proxied.start();
     const through = createAmqpPublisher(proxied);
     try {
@@ -195,12 +164,14 @@ describe("AmqpPublisher (real RabbitMQ)", () => {
       // The bytes of one publish (method, header and body frames), measured on a single one.
       let mark = proxy.traffic.length;
       await through.publish(message(exchange, "fast"));
-      const onePublish = proxy.upBytes(mark, proxy.traffic.length);
+      const onePublish = upBytes(proxy.traffic, mark, proxy.traffic.length);
       mark = proxy.traffic.length;
       await through.publishMany(Array.from({ length: 500 }, () => message(exchange, "fast")));
-      const firstConfirm = proxy.traffic.findIndex((chunk, i) => i >= mark && chunk.direction === "down");
+      const firstConfirm = proxy.traffic.findIndex(
+        (chunk, i) => i >= mark && chunk.direction === "down" && !isHeartbeat(chunk),
+      );
       expect(firstConfirm).toBeGreaterThan(mark);
-      expect(proxy.upBytes(mark, firstConfirm) / onePublish).toBeGreaterThan(50);
+      expect(upBytes(proxy.traffic, mark, firstConfirm) / onePublish).toBeGreaterThan(50);
       expect((await admin.checkQueue(queue)).messageCount).toBe(502);
     } finally {
       await through.close();
@@ -229,9 +200,29 @@ describe("AmqpPublisher (real RabbitMQ)", () => {
   });
 
   it("bounds every publish by its timeout", async () => {
+    // Through a proxy that stops passing the broker's answers: the confirm never comes (a timeout of 0 against a
+    // live broker raced the confirm, and lost only most of the time).
     const { exchange } = await boundQueue("t");
-    const error = await publisher.publish(message(exchange, "t"), { timeoutMs: 0 }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "TIMEOUT", retriable: true });
+    const proxy = await startFaultProxy({ target: rabbitmqUrl });
+    const proxied = new AmqpConnectionManager({ url: proxy.via(rabbitmqUrl), name: `${managerName}-frozen` });
+    proxied.start();
+    const through = createAmqpPublisher(proxied);
+    try {
+      expect(await proxied.waitForConnection(10_000)).toBe(true);
+      await through.publish(message(exchange, "t")); // opens the confirm channel
+      proxy.freeze("down");
+      const started = Date.now();
+      const error = await through.publish(message(exchange, "t"), { timeoutMs: 300 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransportError);
+      expect(error).toMatchObject({ code: "TIMEOUT", retriable: true });
+      expect((error as Error).message).toContain("within 300 ms");
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    } finally {
+      proxy.thaw();
+      await through.close();
+      await proxied.close();
+      await proxy.close();
+    }
   });
 
   it("rejects with RABBITMQ_UNAVAILABLE when the connection drops, then publishes again after reconnection", async () => {
