@@ -32,6 +32,9 @@ Commands:
   schemas <args>   The schema catalog command: validate | generate | register (see \`schemas help\`).
   bench [names]    Bring the stack up, build, and run the benchmarks: codec and publish, or the
                    named ones (npm run bench -- publish); each prints ratios against a baseline.
+  battery [names]  Bring the stack up, build, and run the reliability battery: scenarios that kill
+                   and restart the stack's brokers under load through the real apps and count what
+                   was lost (npm run battery -- kafka-kill --short; --help lists them).
   help             This text.
 
 Environment: KRONOS_CACHE_DIR (downloads, default ~/.cache/kronos), KRONOS_STATE_DIR
@@ -228,6 +231,17 @@ switch (command) {
     stack(["up"]);
     run("pnpm", ["turbo", "run", "build", "--filter=@kronos/benchmarks...", "--output-logs=errors-only"]);
     run("pnpm", ["--filter", "@kronos/benchmarks", "--silent", "bench", ...rest]);
+    break;
+  case "battery":
+    if (rest.some((arg) => arg === "--help" || arg === "-h")) {
+      setup();
+      run("pnpm", ["--filter", "@kronos/benchmarks", "--silent", "battery", "--help"]);
+      break;
+    }
+    setup();
+    stack(["up"]);
+    run("pnpm", ["turbo", "run", "build", "--filter=@kronos/benchmarks...", "--output-logs=errors-only"]);
+    run("pnpm", ["--filter", "@kronos/benchmarks", "--silent", "battery", ...rest]);
     break;
   case undefined:
   case "help":

@@ -6,6 +6,7 @@ import { StackError } from "./errors.js";
 import { endpoints, loadSettings } from "./settings.js";
 import {
   ensureStackUp,
+  killService,
   logFileOf,
   type ServiceName,
   services,
@@ -28,6 +29,8 @@ Commands:
   logs [service] [-n N] [-f]
                           Show the last N (default 50) lines of a service's log; -f follows it.
   restart <service>       Stop then start one service: kafka | registry.
+  kill <service>          SIGKILL one service's process, as a crash would (kafka | registry | rabbitmq);
+                          'up' starts it again. For fault tests.
   help                    This text.
 
 Environment:
@@ -107,6 +110,15 @@ async function main(argv: string[]): Promise<number> {
       await stopService(name);
       await startService(name);
       console.log(`${name} restarted`);
+      return 0;
+    }
+    case "kill": {
+      const name = args[0] as ServiceName | undefined;
+      if (!name || !services.some((s) => s.name === name) || name === "postgres") {
+        throw new StackError("kill needs a service: kafka, registry or rabbitmq.");
+      }
+      const pid = await killService(name);
+      console.log(pid === undefined ? `${name} was not running` : `${name} killed (pid ${pid}); 'up' starts it again`);
       return 0;
     }
     case undefined:

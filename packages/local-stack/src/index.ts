@@ -7,6 +7,7 @@ export type { ServiceStatus } from "./services/service.js";
 export { endpoints, loadSettings, type StackSettings, type StackVersions } from "./settings.js";
 export {
   ensureStackUp,
+  killService,
   logFileOf,
   type ServiceName,
   services,

@@ -91,3 +91,14 @@ export async function stopProcess(pid: number, pidFile: string, graceMs = 30_000
   }
   rmSync(pidFile, { force: true });
 }
+
+/** Kills `pid` with SIGKILL (no clean shutdown: a crash) and resolves once it has exited. */
+export async function killProcess(pid: number, timeoutMs = 30_000): Promise<void> {
+  if (!alive(pid)) return;
+  process.kill(pid, "SIGKILL");
+  const deadline = Date.now() + timeoutMs;
+  while (alive(pid)) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} still alive ${timeoutMs / 1000} s after SIGKILL`);
+    await sleep(50);
+  }
+}

@@ -56,6 +56,17 @@ export async function startService(name: ServiceName, settings: StackSettings = 
   await withLock(lockFile(settings), () => byName(name).up(settings));
 }
 
+/**
+ * Kills one service's process with SIGKILL, as a crash would (for the fault tests; `startService` brings it back).
+ * Resolves with the pid killed, or undefined when it was not running. PostgreSQL is not killed (the machine's).
+ */
+export async function killService(
+  name: ServiceName,
+  settings: StackSettings = loadSettings(),
+): Promise<number | undefined> {
+  return withLock(lockFile(settings), () => byName(name).kill(settings));
+}
+
 /** What runs where. */
 export async function stackStatus(settings: StackSettings = loadSettings()): Promise<ServiceStatus[]> {
   return Promise.all(services.map((service) => service.status(settings)));

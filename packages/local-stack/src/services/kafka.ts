@@ -5,7 +5,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { ensureKafkaJars, requireTool } from "../downloads.js";
 import { StackError } from "../errors.js";
 import { assertPortFree, waitUntil } from "../ports.js";
-import { isAlive, marker, runningPid, startDetached, stopProcess } from "../processes.js";
+import { isAlive, killProcess, marker, runningPid, startDetached, stopProcess } from "../processes.js";
 import type { StackSettings } from "../settings.js";
 import type { ServiceStatus, StackService } from "./service.js";
 
@@ -115,6 +115,13 @@ export const kafkaService: StackService = {
     const { pidFile } = paths(settings);
     const pid = runningPid(pidFile, "kafka");
     if (pid !== undefined) await stopProcess(pid, pidFile, 60_000);
+  },
+
+  async kill(settings) {
+    const { pidFile } = paths(settings);
+    const pid = runningPid(pidFile, "kafka");
+    if (pid !== undefined) await killProcess(pid);
+    return pid;
   },
 
   async status(settings): Promise<ServiceStatus> {

@@ -87,6 +87,10 @@ export const postgresService: StackService = {
     // The machine's server: left running.
   },
 
+  async kill() {
+    throw new StackError("the stack does not kill PostgreSQL: it is the machine's server (stop it with pg_ctlcluster)");
+  },
+
   async status(): Promise<ServiceStatus> {
     const { host, port } = postgresAddress();
     return {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { connect } from "amqplib";
 import { StackError } from "../errors.js";
 import { waitUntil } from "../ports.js";
+import { killProcess } from "../processes.js";
 import type { StackSettings } from "../settings.js";
 import type { ServiceStatus, StackService } from "./service.js";
 
@@ -59,6 +60,8 @@ function installed(command: string): boolean {
 }
 
 const startedMarker = (settings: StackSettings) => join(settings.stateDir, "run", "rabbitmq.started-by-stack");
+/** Written by `kill` when it killed the machine's own RabbitMQ: `up` restarts it and leaves it the machine's. */
+const killedMarker = (settings: StackSettings) => join(settings.stateDir, "run", "rabbitmq.killed-by-stack");
 
 const HOW_TO_GET_ONE =
   "Install RabbitMQ (Debian/Ubuntu: apt-get install rabbitmq-server; macOS: brew install rabbitmq), " +
@@ -84,7 +87,8 @@ export const rabbitmqService: StackService = {
         throw new StackError(`rabbitmq-server -detached failed: ${start.stderr.trim() || start.stdout.trim()}`);
       }
       mkdirSync(join(settings.stateDir, "run"), { recursive: true });
-      writeFileSync(startedMarker(settings), `${new Date().toISOString()}\n`);
+      if (existsSync(killedMarker(settings))) rmSync(killedMarker(settings), { force: true });
+      else writeFileSync(startedMarker(settings), `${new Date().toISOString()}\n`);
       if (!(await waitUntil(() => amqpAnswers(url), 90_000, { intervalMs: 1000 }))) {
         throw new StackError(
           `RabbitMQ was started but does not answer at ${redact(url)} after 90 s. ` +
@@ -119,6 +123,22 @@ export const rabbitmqService: StackService = {
     if (!existsSync(startedMarker(settings))) return;
     spawnSync("rabbitmqctl", ["stop"], { encoding: "utf8" });
     rmSync(startedMarker(settings), { force: true });
+  },
+
+  async kill(settings) {
+    // The node's Erlang VM (beam.smp) is RabbitMQ's process; rabbitmqctl asks the node itself for it.
+    if (!installed("rabbitmqctl")) {
+      throw new StackError("killing RabbitMQ needs rabbitmqctl (the server's own tools) on this machine");
+    }
+    const asked = spawnSync("rabbitmqctl", ["eval", "os:getpid()."], { encoding: "utf8", timeout: 60_000 });
+    const pid = Number(/"(\d+)"/.exec(asked.stdout)?.[1]);
+    if (asked.status !== 0 || !Number.isInteger(pid)) return undefined;
+    if (!existsSync(startedMarker(settings))) {
+      mkdirSync(join(settings.stateDir, "run"), { recursive: true });
+      writeFileSync(killedMarker(settings), `${new Date().toISOString()}\n`);
+    }
+    await killProcess(pid);
+    return pid;
   },
 
   async status(settings): Promise<ServiceStatus> {

@@ -3,7 +3,7 @@ import kafkajs from "kafkajs";
 import { ensureApicurio, requireTool } from "../downloads.js";
 import { StackError } from "../errors.js";
 import { assertPortFree, waitUntil } from "../ports.js";
-import { isAlive, marker, runningPid, startDetached, stopProcess } from "../processes.js";
+import { isAlive, killProcess, marker, runningPid, startDetached, stopProcess } from "../processes.js";
 import type { StackSettings } from "../settings.js";
 import type { ServiceStatus, StackService } from "./service.js";
 
@@ -110,6 +110,13 @@ export const registryService: StackService = {
     const { pidFile } = paths(settings);
     const pid = runningPid(pidFile, "registry");
     if (pid !== undefined) await stopProcess(pid, pidFile);
+  },
+
+  async kill(settings) {
+    const { pidFile } = paths(settings);
+    const pid = runningPid(pidFile, "registry");
+    if (pid !== undefined) await killProcess(pid);
+    return pid;
   },
 
   async status(settings): Promise<ServiceStatus> {

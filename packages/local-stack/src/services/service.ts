@@ -19,4 +19,9 @@ export interface StackService {
   up(settings: StackSettings): Promise<void>;
   down(settings: StackSettings): Promise<void>;
   status(settings: StackSettings): Promise<ServiceStatus>;
+  /**
+   * Kills the service's process with SIGKILL (a crash: nothing is flushed or closed) and resolves once it is gone;
+   * `up` starts it again. For the fault tests. Resolves with the pid killed, or undefined when none ran.
+   */
+  kill(settings: StackSettings): Promise<number | undefined>;
 }

@@ -1,0 +1,75 @@
+// The battery's short version (npm test): each scenario through the real gateway with its faults (kill -9 of Kafka,
+// then of RabbitMQ), run as the command runs. The full sizes are `npm run battery` (see the README).
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const packageDir = fileURLToPath(new URL("..", import.meta.url));
+const workDir = mkdtempSync(join(tmpdir(), "kronos-battery-"));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+interface Row {
+  scenario: string;
+  sent: number;
+  acknowledged: number;
+  readBack: number;
+  lost: number;
+  unexpected: number;
+  serverErrors: number;
+  problems: string[];
+  details: Record<string, number | string>;
+  verdict: string;
+}
+
+/** Runs `npm run battery -- <scenario> --short` as a child process; resolves with its exit code and JSON rows. */
+function battery(scenario: string): Promise<{ code: number | null; rows: Row[]; output: string }> {
+  const json = join(workDir, `${scenario}.json`);
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "src/battery/run.ts", scenario, "--short", "--json", json],
+    {
+      cwd: packageDir,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  return new Promise((resolve) => {
+    child.on("exit", (code) => {
+      let rows: Row[] = [];
+      try {
+        rows = JSON.parse(readFileSync(json, "utf8")).results;
+      } catch {
+        // No JSON: the run failed before the table; the output says why.
+      }
+      console.log(output);
+      resolve({ code, rows, output });
+    });
+  });
+}
+
+describe("the reliability battery, short version", () => {
+  for (const scenario of ["kafka-kill", "rabbitmq-kill"]) {
+    it(`${scenario}: every acknowledged publish is read back, no 5xx but 503, no hang, recovery in time`, async () => {
+      const { code, rows, output } = await battery(scenario);
+      expect(rows, output.slice(-3000)).toHaveLength(1);
+      const [row] = rows as [Row];
+      expect(row.problems).toEqual([]);
+      expect(row).toMatchObject({ scenario, lost: 0, unexpected: 0, serverErrors: 0, verdict: "ok" });
+      // The fault happened and the gateway noticed it: some publishes were refused while the broker was down.
+      expect(row.details.outageMs).toBeGreaterThan(0);
+      expect(row.acknowledged).toBeGreaterThan(0);
+      expect(row.acknowledged).toBeLessThan(row.sent);
+      expect(row.readBack).toBeGreaterThanOrEqual(row.acknowledged);
+      expect(code).toBe(0);
+    }, 600_000);
+  }
+});
