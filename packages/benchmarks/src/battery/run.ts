@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { BenchHarness, stack } from "../harness.js";
 import { kafkaKill, rabbitmqKill } from "./broker-kill.js";
 import type { BatteryContext, BatterySize } from "./context.js";
+import { malformedHttp } from "./malformed.js";
 import { formatTable, type ScenarioResult, verdict, writeResults } from "./report.js";
 
 const SCENARIOS: Record<
@@ -62,7 +63,8 @@ const jsonPath = resolve(values.json ?? DEFAULT_JSON);
 
 const harness = new BenchHarness("battery", 80 * 60_000);
 const publishTimeoutMs = 3000;
-const { apiKey, principalsFile } = harness.principal("produce:*");
+// Every right, so that malformed requests reach every route's body handling.
+const { apiKey, principalsFile } = harness.principal("produce:*,consume:*,admin");
 const origin = await harness.gateway("gateway", principalsFile, {
   GATEWAY_PUBLISH_TIMEOUT_MS: String(publishTimeoutMs),
 });
