@@ -189,13 +189,21 @@ export class BenchHarness {
     const workDir = mkdtempSync(join(tmpdir(), "kronos-bench-"));
     this.onCleanup(async () => rmSync(workDir, { recursive: true, force: true }));
     const principalsFile = join(workDir, "principals.json");
-    const cli = join(gatewayDist, "..", "bin", "kronos-gateway-principals.js");
-    const added = spawnSync(process.execPath, [cli, "add", "bench", "--acl", acl, "--file", principalsFile], {
-      encoding: "utf8",
-    });
+    return { apiKey: this.addPrincipal(principalsFile, "bench", acl), principalsFile };
+  }
+
+  /** Adds principal `id` with `acl` to `principalsFile` (created if missing); returns its API key. */
+  addPrincipal(principalsFile: string, id: string, acl: string): string {
+    const added = principalsCli(["add", id, "--acl", acl, "--file", principalsFile]);
     const apiKey = /kgw_[A-Za-z0-9_-]+/.exec(added.stdout)?.[0];
     if (added.status !== 0 || apiKey === undefined) throw new Error(`could not create a principal: ${added.stderr}`);
-    return { apiKey, principalsFile };
+    return apiKey;
+  }
+
+  /** Revokes principal `id` of `principalsFile`. */
+  revokePrincipal(principalsFile: string, id: string): void {
+    const revoked = principalsCli(["revoke", id, "--file", principalsFile]);
+    if (revoked.status !== 0) throw new Error(`could not revoke principal ${id}: ${revoked.stderr}`);
   }
 
   /**
@@ -227,6 +235,12 @@ export class BenchHarness {
     await waitFor(`${origin}/readyz`, name);
     return origin;
   }
+}
+
+/** Runs the gateway's principals CLI (`kronos-gateway-principals`). */
+function principalsCli(args: string[]) {
+  const cli = join(gatewayDist, "..", "bin", "kronos-gateway-principals.js");
+  return spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
 }
 
 function stopped(child: ChildProcess): Promise<void> {

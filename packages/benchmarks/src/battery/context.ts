@@ -1,6 +1,7 @@
 // What every battery scenario gets: the run's size, a gateway, a principal, and the stack's endpoints.
 import { startService } from "@kronos/local-stack";
 import type { BenchHarness } from "../harness.js";
+import type { MatrixKeys } from "./auth-matrix.js";
 import type { Ledger } from "./ledger.js";
 import { publishLoad } from "./load.js";
 
@@ -16,6 +17,10 @@ export interface BatteryContext {
   readonly run: string;
   readonly brokers: string[];
   readonly gateway: { readonly origin: string; readonly headers: Record<string, string> };
+  /** The gateway's principals file (scenarios add and revoke principals in it). */
+  readonly principalsFile: string;
+  /** The JWT keys the gateway trusts. */
+  readonly matrixKeys: MatrixKeys;
   /** The gateway's publish timeout (ms): a 503 must come within it. */
   readonly publishTimeoutMs: number;
 }

@@ -295,9 +295,9 @@ export async function malformedHttp(context: BatteryContext): Promise<ScenarioRe
   );
   if (!alive) problems.push("the gateway no longer answers /healthz");
   const after = await brokerWrites(context);
-  const written = after.total - before.total;
+  const written = after.writtenSince(before);
   if (written !== 0)
-    problems.push(`${written} messages were written to the brokers (${after.changed(before).join(", ")})`);
+    problems.push(`${written} messages were written to the brokers (${after.grownSince(before).join(", ")})`);
   if (withoutCode > 0) problems.push(`${withoutCode} 4xx answers without a code`);
   return {
     scenario: "malformed-http",

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { BenchHarness, stack } from "../harness.js";
+import { authMatrix, matrixKeys } from "./auth-matrix.js";
 import { kafkaKill, rabbitmqKill } from "./broker-kill.js";
 import type { BatteryContext, BatterySize } from "./context.js";
 import { malformedHttp } from "./malformed.js";
@@ -17,6 +18,8 @@ const SCENARIOS: Record<
 > = {
   "kafka-kill": { about: "kill -9 Kafka mid-publish (scenario 1)", run: kafkaKill },
   "rabbitmq-kill": { about: "kill -9 RabbitMQ mid-publish (scenario 2)", run: rabbitmqKill },
+  "malformed-http": { about: "generated malformed requests at every gateway route (scenario 8)", run: malformedHttp },
+  "auth-matrix": { about: "every protected route × every kind of bad credential (scenario 9)", run: authMatrix },
 };
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,8 +68,11 @@ const harness = new BenchHarness("battery", 80 * 60_000);
 const publishTimeoutMs = 3000;
 // Every right, so that malformed requests reach every route's body handling.
 const { apiKey, principalsFile } = harness.principal("produce:*,consume:*,admin");
+const keys = matrixKeys();
 const origin = await harness.gateway("gateway", principalsFile, {
   GATEWAY_PUBLISH_TIMEOUT_MS: String(publishTimeoutMs),
+  GATEWAY_JWT_SECRET: keys.secret,
+  GATEWAY_JWT_PUBLIC_KEY: keys.publicPem,
 });
 const context: BatteryContext = {
   size,
@@ -75,6 +81,8 @@ const context: BatteryContext = {
   run: `battery-${randomUUID().slice(0, 8)}`,
   brokers: stack.kafkaBrokers.split(","),
   gateway: { origin, headers: { "x-api-key": apiKey } },
+  principalsFile,
+  matrixKeys: keys,
   publishTimeoutMs,
 };
 

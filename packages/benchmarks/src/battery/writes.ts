@@ -5,11 +5,15 @@ import { stack } from "../harness.js";
 import type { BatteryContext } from "./context.js";
 
 export interface BrokerWrites {
-  readonly total: number;
   readonly byName: ReadonlyMap<string, number>;
-  /** Names whose count differs from `before`'s. */
-  changed(before: BrokerWrites): string[];
+  /** Messages added since `before`, over the names both know (a topic deleted meanwhile is not a write). */
+  writtenSince(before: BrokerWrites): number;
+  /** Names that gained messages since `before`. */
+  grownSince(before: BrokerWrites): string[];
 }
+
+/** The registry's own topics (its storage): they change when anyone registers a schema. */
+const REGISTRY_TOPICS = new Set(["kafkasql-journal", "registry-events"]);
 
 async function rabbitmqQueues(): Promise<Array<[string, number]>> {
   const url = new URL(stack.rabbitmqManagementUrl);
@@ -30,7 +34,7 @@ async function kafkaTopics(brokers: string[]): Promise<Array<[string, number]>> 
   const admin = createKafkaClient({ clientId: "kronos-battery-writes", brokers, retry: { retries: 5 } }).admin();
   await admin.connect();
   try {
-    const topics = (await admin.listTopics()).filter((topic) => !topic.startsWith("__"));
+    const topics = (await admin.listTopics()).filter((topic) => !topic.startsWith("__") && !REGISTRY_TOPICS.has(topic));
     const counts: Array<[string, number]> = [];
     for (const topic of topics) {
       const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
@@ -46,13 +50,14 @@ async function kafkaTopics(brokers: string[]): Promise<Array<[string, number]>> 
 export async function brokerWrites(context: BatteryContext): Promise<BrokerWrites> {
   await new Promise((resolve) => setTimeout(resolve, 6000));
   const byName = new Map([...(await kafkaTopics(context.brokers)), ...(await rabbitmqQueues())]);
-  const total = [...byName.values()].reduce((sum, n) => sum + n, 0);
+  const grown = (before: BrokerWrites) =>
+    [...byName.keys()].filter(
+      (name) => (byName.get(name) ?? 0) > (before.byName.get(name) ?? Number.POSITIVE_INFINITY),
+    );
   return {
-    total,
     byName,
-    changed: (before) =>
-      [...new Set([...byName.keys(), ...before.byName.keys()])].filter(
-        (name) => (byName.get(name) ?? 0) !== (before.byName.get(name) ?? 0),
-      ),
+    grownSince: grown,
+    writtenSince: (before) =>
+      grown(before).reduce((sum, name) => sum + (byName.get(name) ?? 0) - (before.byName.get(name) ?? 0), 0),
   };
 }
