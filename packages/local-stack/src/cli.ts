@@ -21,8 +21,9 @@ const USAGE = `kronos-stack: Kafka, Apicurio Registry and RabbitMQ as local proc
 Usage: kronos-stack <command>        (from the repository root: npm run stack -- <command>)
 
 Commands:
-  up                      Download what is missing (once), start what is not running, wait until every
-                          service answers, print the endpoints. Safe to run again.
+  up [service]            Download what is missing (once), start what is not running, wait until every
+                          service answers, print the endpoints. Safe to run again. With a service name,
+                          only that one (e.g. a second Kafka under another KRONOS_STATE_DIR and ports).
   down                    Stop the processes 'up' started (Kafka, the registry, and RabbitMQ only if 'up'
                           started it). Data is kept.
   status                  What runs where. Exit code 0 when every service answers, 1 otherwise.
@@ -89,10 +90,20 @@ function logs(args: string[]): void {
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
-    case "up":
+    case "up": {
+      const only = args[0] as ServiceName | undefined;
+      if (only !== undefined) {
+        if (!services.some((s) => s.name === only)) {
+          throw new StackError(`up takes no service or one of: ${services.map((s) => s.name).join(", ")}.`);
+        }
+        await startService(only);
+        console.log(`${only} is up`);
+        return 0;
+      }
       await ensureStackUp(undefined, (name) => console.log(`• ${name}`));
       await printEndpoints();
       return 0;
+    }
     case "down":
       await stopStack();
       console.log("stopped the processes the stack started (data kept)");
