@@ -73,3 +73,15 @@ describe("the reliability battery, short version", () => {
     }, 600_000);
   }
 });
+
+describe("the reliability battery, HTTP scenarios", () => {
+  it("auth-matrix: every invalid credential refused at every route, nothing written", async () => {
+    const { code, rows, output } = await battery("auth-matrix");
+    expect(rows, output.slice(-3000)).toHaveLength(1);
+    const [row] = rows as [Row];
+    expect(row.problems).toEqual([]);
+    expect(row).toMatchObject({ scenario: "auth-matrix", unexpected: 0, serverErrors: 0, verdict: "ok" });
+    expect(row.details.refused).toBeGreaterThan(100);
+    expect(code).toBe(0);
+  }, 600_000);
+});
