@@ -10,6 +10,7 @@ import { authMatrix, matrixKeys } from "./auth-matrix.js";
 import { kafkaKill, rabbitmqKill } from "./broker-kill.js";
 import type { BatteryContext, BatterySize } from "./context.js";
 import { malformedHttp } from "./malformed.js";
+import { overload } from "./overload.js";
 import { formatTable, type ScenarioResult, verdict, writeResults } from "./report.js";
 
 const SCENARIOS: Record<
@@ -20,6 +21,10 @@ const SCENARIOS: Record<
   "rabbitmq-kill": { about: "kill -9 RabbitMQ mid-publish (scenario 2)", run: rabbitmqKill },
   "malformed-http": { about: "generated malformed requests at every gateway route (scenario 8)", run: malformedHttp },
   "auth-matrix": { about: "every protected route × every kind of bad credential (scenario 9)", run: authMatrix },
+  overload: {
+    about: "2 × the measured saturation: only 202/429/503, nothing lost, recovery (scenario 10)",
+    run: overload,
+  },
 };
 
 const here = dirname(fileURLToPath(import.meta.url));
