@@ -74,6 +74,20 @@ describe("the reliability battery, short version", () => {
   }
 });
 
+describe("the reliability battery, network faults and overload", () => {
+  for (const scenario of ["network-rabbitmq", "overload"]) {
+    it(`${scenario}: every acknowledged publish read back, only 503 as a 5xx, no hang`, async () => {
+      const { code, rows, output } = await battery(scenario);
+      expect(rows, output.slice(-3000)).toHaveLength(1);
+      const [row] = rows as [Row];
+      expect(row.problems).toEqual([]);
+      expect(row).toMatchObject({ scenario, lost: 0, unexpected: 0, serverErrors: 0, verdict: "ok" });
+      expect(row.acknowledged).toBeGreaterThan(0);
+      expect(code).toBe(0);
+    }, 600_000);
+  }
+});
+
 describe("the reliability battery, HTTP scenarios", () => {
   it("auth-matrix: every invalid credential refused at every route, nothing written", async () => {
     const { code, rows, output } = await battery("auth-matrix");

@@ -1,0 +1,139 @@
+// Scenario 7 (RabbitMQ): the gateway reaches RabbitMQ through a fault proxy that adds latency, resets every
+// connection, freezes the traffic past the publish timeout, and refuses new connections for a while. Nothing
+// acknowledged may be lost, no request may go unanswered past its bound, and no 5xx but 503 may answer.
+import { randomUUID } from "node:crypto";
+import { startFaultProxy } from "@kronos/testkit";
+import { stack } from "../harness.js";
+import { type BatteryContext, sleep } from "./context.js";
+import { Ledger } from "./ledger.js";
+import { measureSaturation, publishLoad } from "./load.js";
+import { drainQueueBack } from "./readback.js";
+import type { ScenarioResult } from "./report.js";
+
+const EXCHANGE = "kronos.gaia.critical";
+
+function criticalAlert(id: string) {
+  return {
+    topic: EXCHANGE,
+    headers: { "message-id": id },
+    payload: {
+      meta: { eventId: randomUUID(), occurredAt: Date.now(), producer: "gaia", correlationId: null, traceparent: null },
+      alertId: randomUUID(),
+      severity: "CRITICAL",
+      sourceService: "auth",
+      fingerprint: `fp-${id}`,
+      title: "battery alert",
+      description: "published by the reliability battery through a fault proxy",
+      labels: {},
+      raisedAt: Date.now(),
+      runbookUrl: null,
+    },
+  };
+}
+
+export async function networkFaults(context: BatteryContext): Promise<ScenarioResult> {
+  const { size, harness, run } = context;
+  const prefix = `${run}-network-`;
+  const ledger = new Ledger();
+  const proxy = await startFaultProxy({ target: stack.rabbitmqUrl });
+  harness.onCleanup(() => proxy.close());
+  const origin = await harness.gateway("gateway (through the fault proxy)", context.principalsFile, {
+    RABBITMQ_URL: proxy.via(stack.rabbitmqUrl),
+    GATEWAY_PUBLISH_TIMEOUT_MS: String(context.publishTimeoutMs),
+  });
+  const gateway = { origin, headers: context.gateway.headers };
+
+  const queue = `kronos.battery.network.${run}`;
+  const connection = await harness.amqplib();
+  const channel = await connection.createChannel();
+  await channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "quorum" } });
+  await channel.bindQueue(queue, EXCHANGE, "alert.CRITICAL.auth");
+  await channel.close();
+  harness.onCleanup(async () => {
+    const ch = await (await harness.amqplib()).createChannel();
+    await ch.deleteQueue(queue);
+  });
+
+  const requestTimeoutMs = context.publishTimeoutMs + 5000;
+  const saturation = await measureSaturation({
+    ...gateway,
+    clients: 16,
+    requestTimeoutMs,
+    body: criticalAlert,
+    idPrefix: `${run}-sat-`,
+    ledger,
+    durationMs: 2000,
+  });
+  const seconds = size === "full" ? 60 : 20;
+  const rate = Math.max(20, Math.round(saturation * 0.5));
+  const count = rate * seconds;
+  const step = (seconds * 1000) / 10;
+  const timeline: string[] = [];
+  const mark = (what: string) => timeline.push(`${((performance.now() - started) / 1000).toFixed(1)} s ${what}`);
+  const started = performance.now();
+  // The faults, one after the other, while the load runs: latency, resets, a freeze past the publish timeout, refusals.
+  const faults = (async () => {
+    await sleep(step);
+    proxy.setLatency(200);
+    mark("latency 200 ms");
+    await sleep(step);
+    proxy.setLatency(0);
+    proxy.resetAll();
+    mark("connections reset");
+    await sleep(step * 2);
+    // Longer than the publish timeout: the publishes in flight must be answered 503, not left hanging.
+    const frozenMs = Math.max(step * 1.5, context.publishTimeoutMs + 2000);
+    proxy.freeze("both");
+    mark(`frozen (${(frozenMs / 1000).toFixed(0)} s)`);
+    await sleep(frozenMs);
+    proxy.thaw();
+    mark("thawed");
+    await sleep(step);
+    proxy.refuse(true);
+    proxy.resetAll();
+    mark("connections reset and refused");
+    await sleep(step);
+    proxy.refuse(false);
+    mark("accepted again");
+  })();
+  console.log(`  network: saturation ${Math.round(saturation)}/s; ${count} publishes at ${rate}/s through the proxy`);
+  const load = await publishLoad({
+    ...gateway,
+    count,
+    clients: 16,
+    ratePerSecond: rate,
+    requestTimeoutMs,
+    body: criticalAlert,
+    idPrefix: prefix,
+    ledger,
+  });
+  await faults;
+  await drainQueueBack({ connection: await harness.amqplib(), queue, prefix, ledger, timeoutMs: 120_000 });
+  const counts = ledger.counts();
+  const problems: string[] = [];
+  if (load.hung > 0) problems.push(`${load.hung} requests had no answer within ${requestTimeoutMs} ms`);
+  if (load.withoutRetryAfter > 0) problems.push(`${load.withoutRetryAfter} answers 503 without Retry-After`);
+  if (counts.lost > 0) problems.push(`lost (first ids): ${ledger.missing().slice(0, 5).join(", ")}`);
+  if (counts.acknowledged === 0) problems.push("no publish was accepted");
+  return {
+    scenario: "network-rabbitmq",
+    load: `${count.toLocaleString("en-US")} publishes at ${rate}/s (saturation ${Math.round(saturation)}/s), 16 clients`,
+    faults: "proxy: latency 200 ms, resets, a freeze past the publish timeout, refused connections",
+    sent: counts.sent,
+    acknowledged: counts.acknowledged,
+    readBack: counts.readBack,
+    lost: counts.lost,
+    duplicated: counts.duplicated,
+    unexpected: counts.unexpected,
+    serverErrors: load.serverErrors,
+    problems: [
+      ...problems,
+      ...load.samples.filter((s) => /^5\d\d/.test(s) && !s.startsWith("503")).map((s) => `sample: ${s}`),
+    ],
+    details: {
+      statuses: JSON.stringify(load.statuses),
+      timeline: timeline.join("; "),
+      elapsedMs: Math.round(load.elapsedMs),
+    },
+  };
+}
