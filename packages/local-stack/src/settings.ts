@@ -26,6 +26,11 @@ export interface StackSettings {
   stateDir: string;
   versions: StackVersions;
   kafkaPort: number;
+  /**
+   * The port Kafka tells its clients to use (`advertised.listeners`), default {@link kafkaPort}: another one puts a
+   * TCP proxy in front of Kafka for every connection a client makes (the battery's network faults).
+   */
+  kafkaAdvertisedPort: number;
   kafkaControllerPort: number;
   registryPort: number;
   /** The RabbitMQ the stack checks (and starts, if installed and stopped). `RABBITMQ_URL`. */
@@ -67,6 +72,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): StackSetting
     stateDir: env.KRONOS_STATE_DIR || join(homedir(), ".local", "state", "kronos"),
     versions,
     kafkaPort: port(env, "KRONOS_KAFKA_PORT", 9092),
+    kafkaAdvertisedPort: port(env, "KRONOS_KAFKA_ADVERTISED_PORT", port(env, "KRONOS_KAFKA_PORT", 9092)),
     kafkaControllerPort: port(env, "KRONOS_KAFKA_CONTROLLER_PORT", 9093),
     registryPort: port(env, "KRONOS_REGISTRY_PORT", 8081),
     rabbitmqUrl: env.RABBITMQ_URL || "amqp://guest:guest@127.0.0.1:5672",

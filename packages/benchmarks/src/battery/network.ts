@@ -1,16 +1,66 @@
-// Scenario 7 (RabbitMQ): the gateway reaches RabbitMQ through a fault proxy that adds latency, resets every
-// connection, freezes the traffic past the publish timeout, and refuses new connections for a while. Nothing
-// acknowledged may be lost, no request may go unanswered past its bound, and no 5xx but 503 may answer.
+// Scenario 7: the gateway reaches a broker through a fault proxy that adds latency, resets every connection, freezes
+// the traffic past the publish timeout, and refuses new connections for a while. Nothing acknowledged may be lost, no
+// request may go unanswered past its bound, and no 5xx but 503 may answer. RabbitMQ: the stack's, through the proxy.
+// Kafka: a Kafka of the scenario's own that advertises the proxy's port, so every connection kafkajs opens (the
+// bootstrap and each broker connection) goes through it.
 import { randomUUID } from "node:crypto";
-import { startFaultProxy } from "@kronos/testkit";
-import { stack } from "../harness.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadSettings, startService, stopService } from "@kronos/local-stack";
+import { type FaultProxy, startFaultProxy } from "@kronos/testkit";
+import { freePort, stack } from "../harness.js";
 import { type BatteryContext, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
 import { measureSaturation, publishLoad } from "./load.js";
-import { drainQueueBack } from "./readback.js";
+import { drainQueueBack, endOffsets, readKafkaBack } from "./readback.js";
 import type { ScenarioResult } from "./report.js";
 
 const EXCHANGE = "kronos.gaia.critical";
+const LOG_TOPIC = "kronos.log.entries";
+
+function logEntry(id: string) {
+  return {
+    topic: LOG_TOPIC,
+    headers: { "message-id": id },
+    payload: {
+      meta: {
+        eventId: randomUUID(),
+        occurredAt: Date.now(),
+        producer: "battery",
+        correlationId: null,
+        traceparent: null,
+      },
+      timestamp: Date.now(),
+      level: "INFO",
+      service: "battery",
+      instance: null,
+      logger: "battery.network",
+      message: `battery message ${id}`,
+      attributes: {},
+      traceId: null,
+      spanId: null,
+    },
+  };
+}
+
+/** A Kafka of its own behind `proxy`: it advertises the proxy's port. Stopped and deleted at clean-up. */
+async function proxiedKafka(context: BatteryContext, proxyPort: number, kafkaPort: number): Promise<void> {
+  const stateDir = mkdtempSync(join(tmpdir(), "kronos-battery-kafka-"));
+  const settings = loadSettings({
+    ...process.env,
+    KRONOS_STATE_DIR: stateDir,
+    KRONOS_KAFKA_PORT: String(kafkaPort),
+    KRONOS_KAFKA_CONTROLLER_PORT: String(await freePort()),
+    KRONOS_KAFKA_ADVERTISED_PORT: String(proxyPort),
+  });
+  context.harness.onCleanup(async () => {
+    await stopService("kafka", settings);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+  console.log(`  starting a Kafka of the scenario's own on ${kafkaPort}, advertised at the proxy's ${proxyPort}`);
+  await startService("kafka", settings);
+}
 
 function criticalAlert(id: string) {
   return {
@@ -31,35 +81,50 @@ function criticalAlert(id: string) {
   };
 }
 
-export async function networkFaults(context: BatteryContext): Promise<ScenarioResult> {
+async function network(context: BatteryContext, broker: "kafka" | "rabbitmq"): Promise<ScenarioResult> {
   const { size, harness, run } = context;
-  const prefix = `${run}-network-`;
+  const prefix = `${run}-network-${broker}-`;
   const ledger = new Ledger();
-  const proxy = await startFaultProxy({ target: stack.rabbitmqUrl });
-  harness.onCleanup(() => proxy.close());
-  const origin = await harness.gateway("gateway (through the fault proxy)", context.principalsFile, {
-    RABBITMQ_URL: proxy.via(stack.rabbitmqUrl),
+  const body = broker === "kafka" ? logEntry : criticalAlert;
+  let proxy: FaultProxy;
+  let env: Record<string, string>;
+  let brokers: string[] = [];
+  let queue: string | undefined;
+  if (broker === "kafka") {
+    const kafkaPort = await freePort();
+    proxy = await startFaultProxy({ target: `127.0.0.1:${kafkaPort}` });
+    harness.onCleanup(() => proxy.close());
+    await proxiedKafka(context, proxy.port, kafkaPort);
+    brokers = [proxy.address];
+    env = { KAFKA_BROKERS: proxy.address };
+  } else {
+    proxy = await startFaultProxy({ target: stack.rabbitmqUrl });
+    harness.onCleanup(() => proxy.close());
+    env = { RABBITMQ_URL: proxy.via(stack.rabbitmqUrl) };
+    queue = `kronos.battery.network.${run}`;
+    const connection = await harness.amqplib();
+    const channel = await connection.createChannel();
+    await channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "quorum" } });
+    await channel.bindQueue(queue, EXCHANGE, "alert.CRITICAL.auth");
+    await channel.close();
+    const created = queue;
+    harness.onCleanup(async () => {
+      const ch = await (await harness.amqplib()).createChannel();
+      await ch.deleteQueue(created);
+    });
+  }
+  const origin = await harness.gateway(`gateway (${broker} through the fault proxy)`, context.principalsFile, {
+    ...env,
     GATEWAY_PUBLISH_TIMEOUT_MS: String(context.publishTimeoutMs),
   });
   const gateway = { origin, headers: context.gateway.headers };
-
-  const queue = `kronos.battery.network.${run}`;
-  const connection = await harness.amqplib();
-  const channel = await connection.createChannel();
-  await channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "quorum" } });
-  await channel.bindQueue(queue, EXCHANGE, "alert.CRITICAL.auth");
-  await channel.close();
-  harness.onCleanup(async () => {
-    const ch = await (await harness.amqplib()).createChannel();
-    await ch.deleteQueue(queue);
-  });
 
   const requestTimeoutMs = context.publishTimeoutMs + 5000;
   const saturation = await measureSaturation({
     ...gateway,
     clients: 16,
     requestTimeoutMs,
-    body: criticalAlert,
+    body,
     idPrefix: `${run}-sat-`,
     ledger,
     durationMs: 2000,
@@ -70,6 +135,7 @@ export async function networkFaults(context: BatteryContext): Promise<ScenarioRe
   const step = (seconds * 1000) / 10;
   const timeline: string[] = [];
   const mark = (what: string) => timeline.push(`${((performance.now() - started) / 1000).toFixed(1)} s ${what}`);
+  const from = broker === "kafka" ? await endOffsets(brokers, LOG_TOPIC) : new Map<number, bigint>();
   const started = performance.now();
   // The faults, one after the other, while the load runs: latency, resets, a freeze past the publish timeout, refusals.
   const faults = (async () => {
@@ -103,12 +169,23 @@ export async function networkFaults(context: BatteryContext): Promise<ScenarioRe
     clients: 16,
     ratePerSecond: rate,
     requestTimeoutMs,
-    body: criticalAlert,
+    body,
     idPrefix: prefix,
     ledger,
   });
   await faults;
-  await drainQueueBack({ connection: await harness.amqplib(), queue, prefix, ledger, timeoutMs: 120_000 });
+  if (broker === "kafka") {
+    const to = await endOffsets(brokers, LOG_TOPIC);
+    await readKafkaBack({ brokers, topic: LOG_TOPIC, from, to, prefix, ledger, timeoutMs: 120_000 });
+  } else {
+    await drainQueueBack({
+      connection: await harness.amqplib(),
+      queue: queue as string,
+      prefix,
+      ledger,
+      timeoutMs: 120_000,
+    });
+  }
   const counts = ledger.counts();
   const problems: string[] = [];
   if (load.hung > 0) problems.push(`${load.hung} requests had no answer within ${requestTimeoutMs} ms`);
@@ -116,7 +193,7 @@ export async function networkFaults(context: BatteryContext): Promise<ScenarioRe
   if (counts.lost > 0) problems.push(`lost (first ids): ${ledger.missing().slice(0, 5).join(", ")}`);
   if (counts.acknowledged === 0) problems.push("no publish was accepted");
   return {
-    scenario: "network-rabbitmq",
+    scenario: `network-${broker}`,
     load: `${count.toLocaleString("en-US")} publishes at ${rate}/s (saturation ${Math.round(saturation)}/s), 16 clients`,
     faults: "proxy: latency 200 ms, resets, a freeze past the publish timeout, refused connections",
     sent: counts.sent,
@@ -137,3 +214,6 @@ export async function networkFaults(context: BatteryContext): Promise<ScenarioRe
     },
   };
 }
+
+export const networkRabbitmq = (context: BatteryContext) => network(context, "rabbitmq");
+export const networkKafka = (context: BatteryContext) => network(context, "kafka");

@@ -10,7 +10,7 @@ import { authMatrix, matrixKeys } from "./auth-matrix.js";
 import { kafkaKill, rabbitmqKill } from "./broker-kill.js";
 import type { BatteryContext, BatterySize } from "./context.js";
 import { malformedHttp } from "./malformed.js";
-import { networkFaults } from "./network.js";
+import { networkKafka, networkRabbitmq } from "./network.js";
 import { overload } from "./overload.js";
 import { formatTable, type ScenarioResult, verdict, writeResults } from "./report.js";
 
@@ -22,7 +22,11 @@ const SCENARIOS: Record<
   "rabbitmq-kill": { about: "kill -9 RabbitMQ mid-publish (scenario 2)", run: rabbitmqKill },
   "network-rabbitmq": {
     about: "the gateway reaches RabbitMQ through a fault proxy: latency, resets, a freeze, refusals (scenario 7)",
-    run: networkFaults,
+    run: networkRabbitmq,
+  },
+  "network-kafka": {
+    about: "the gateway reaches a Kafka of its own through a fault proxy (it advertises the proxy) (scenario 7)",
+    run: networkKafka,
   },
   "malformed-http": { about: "generated malformed requests at every gateway route (scenario 8)", run: malformedHttp },
   "auth-matrix": { about: "every protected route × every kind of bad credential (scenario 9)", run: authMatrix },

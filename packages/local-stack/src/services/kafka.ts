@@ -41,6 +41,7 @@ function renderConfig(settings: StackSettings, dataDir: string): string {
   const template = readFileSync(join(settings.infraDir, "kafka", "server.properties"), "utf8");
   const values: Record<string, string> = {
     KAFKA_PORT: String(settings.kafkaPort),
+    KAFKA_ADVERTISED_PORT: String(settings.kafkaAdvertisedPort),
     KAFKA_CONTROLLER_PORT: String(settings.kafkaControllerPort),
     KAFKA_DATA_DIR: dataDir,
   };
