@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, type ServerProcess, startServerProcess, waitForHttp } from "@kronos/app-kit/testing";
+import { writeRelayManifest } from "@kronos/testkit";
 import { afterAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { alertBytes, endpoints, relayTestContext, waitFor } from "./helpers.js";
 
 const serverPath = fileURLToPath(new URL("../dist/server.js", import.meta.url));
@@ -17,55 +17,6 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/**
- * A copy of schemas/ whose manifest has one relay route, `killTest`, for CriticalAlerts from `topic` to `exchange`
- * (the built relay reads its routes from a manifest; the real routes would relay the shared stack's topics).
- */
-function manifestWithRoute(topic: string, exchange: string, group: string): string {
-  const dir = join(scratch, "schemas");
-  cpSync(schemasDir, dir, { recursive: true });
-  const manifest = parse(readFileSync(join(dir, "asyncapi.yaml"), "utf8")) as {
-    channels: Record<string, unknown>;
-    operations: Record<string, Record<string, unknown>>;
-  };
-  for (const operation of Object.values(manifest.operations)) delete operation["x-kronos-relay"];
-  const alert = { CriticalAlert: { $ref: "#/components/messages/CriticalAlert" } };
-  manifest.channels.killAlerts = {
-    address: topic,
-    messages: alert,
-    bindings: {
-      kafka: {
-        topic,
-        partitions: 3,
-        replicas: 1,
-        topicConfiguration: { "cleanup.policy": ["delete"], "retention.ms": 3_600_000 },
-        bindingVersion: "0.5.0",
-      },
-    },
-  };
-  manifest.channels.killCritical = {
-    address: exchange,
-    messages: alert,
-    bindings: {
-      amqp: {
-        is: "routingKey",
-        exchange: { name: exchange, type: "topic", durable: true, autoDelete: false, vhost: "/" },
-      },
-    },
-  };
-  manifest.operations.killTest = {
-    action: "send",
-    channel: { $ref: "#/channels/killCritical" },
-    "x-kronos-relay": {
-      from: { channel: { $ref: "#/channels/killAlerts" }, consumerGroup: group },
-      messages: [{ $ref: "#/components/messages/CriticalAlert" }],
-    },
-  };
-  // YAML is a superset of JSON.
-  writeFileSync(join(dir, "asyncapi.yaml"), JSON.stringify(manifest, null, 2));
-  return dir;
-}
-
 describe("the built relay killed with SIGKILL mid-stream", () => {
   it("loses nothing across three kills and restarts, and repeats at most what was in flight at each kill", async () => {
     const topic = resources.topic("relay-kill");
@@ -74,7 +25,14 @@ describe("the built relay killed with SIGKILL mid-stream", () => {
     await brokers.createTopic(topic);
     await brokers.exchange(exchange);
     const arrived = await brokers.readQueue(exchange, sink);
-    const dir = manifestWithRoute(topic, exchange, `relay-kill-${randomUUID()}`);
+    const dir = writeRelayManifest({
+      schemasDir,
+      into: scratch,
+      routeId: "killTest",
+      topic,
+      exchange,
+      consumerGroup: `relay-kill-${randomUUID()}`,
+    });
 
     let generation = 0;
     const start = async (): Promise<ServerProcess> => {
@@ -94,7 +52,7 @@ describe("the built relay killed with SIGKILL mid-stream", () => {
         RELAY_BACKOFF_MS: "200",
         RELAY_MAX_BACKOFF_MS: "1000",
       });
-      await waitForHttp(`http://127.0.0.1:${port}/healthz`, 20_000).catch((error: unknown) => {
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000).catch((error: unknown) => {
         throw new Error(`the relay did not start: ${String(error)}\n${server.stderr()}\n${server.stdout()}`);
       });
       return server;
@@ -137,5 +95,5 @@ describe("the built relay killed with SIGKILL mid-stream", () => {
     // What was sent but not yet confirmed when the process died is sent again (RabbitMQ routes a message to its
     // consumers before it confirms it): at most what was in flight, maxInFlight per partition (3) per kill.
     expect(duplicates).toBeLessThanOrEqual(3 * 3 * maxInFlight);
-  }, 150_000);
+  }, 300_000);
 });

@@ -75,7 +75,7 @@ describe("the reliability battery, short version", () => {
 });
 
 describe("the reliability battery, network faults and overload", () => {
-  for (const scenario of ["network-rabbitmq", "overload"]) {
+  for (const scenario of ["network-rabbitmq", "network-kafka", "overload"]) {
     it(`${scenario}: every acknowledged publish read back, only 503 as a 5xx, no hang`, async () => {
       const { code, rows, output } = await battery(scenario);
       expect(rows, output.slice(-3000)).toHaveLength(1);
@@ -98,4 +98,28 @@ describe("the reliability battery, HTTP scenarios", () => {
     expect(row.details.refused).toBeGreaterThan(100);
     expect(code).toBe(0);
   }, 600_000);
+});
+
+describe("the reliability battery, the relay and the dlq-manager killed", () => {
+  it("relay-crash: every alert Kafka took reaches RabbitMQ across relay kills and broker restarts", async () => {
+    const { code, rows, output } = await battery("relay-crash");
+    expect(rows, output.slice(-3000)).toHaveLength(1);
+    const [row] = rows as [Row];
+    expect(row.problems).toEqual([]);
+    expect(row).toMatchObject({ scenario: "relay-crash", lost: 0, unexpected: 0, verdict: "ok" });
+    expect(row.acknowledged).toBe(row.sent);
+    expect(row.readBack).toBe(row.acknowledged);
+    expect(code).toBe(0);
+  }, 900_000);
+
+  it("dlq-crash: every dead letter replayed, none marked replayed without the broker's confirm", async () => {
+    const { code, rows, output } = await battery("dlq-crash");
+    expect(rows, output.slice(-3000)).toHaveLength(1);
+    const [row] = rows as [Row];
+    expect(row.problems).toEqual([]);
+    expect(row).toMatchObject({ scenario: "dlq-crash", lost: 0, unexpected: 0, verdict: "ok" });
+    expect(row.details.kills).toBe(3);
+    expect(row.readBack).toBe(row.sent);
+    expect(code).toBe(0);
+  }, 900_000);
 });

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { StackError } from "./errors.js";
+import { killKafkaNode } from "./services/kafka.js";
 import { endpoints, loadSettings } from "./settings.js";
 import {
   ensureStackUp,
@@ -21,23 +22,29 @@ const USAGE = `kronos-stack: Kafka, Apicurio Registry and RabbitMQ as local proc
 Usage: kronos-stack <command>        (from the repository root: npm run stack -- <command>)
 
 Commands:
-  up [service]            Download what is missing (once), start what is not running, wait until every
+  up [service] [--kafka-nodes N]
+                          Download what is missing (once), start what is not running, wait until every
                           service answers, print the endpoints. Safe to run again. With a service name,
                           only that one (e.g. a second Kafka under another KRONOS_STATE_DIR and ports).
+                          --kafka-nodes 3 (3 to 5): Kafka as a cluster of that many KRaft nodes, each its
+                          own process and ports (node i on KRONOS_KAFKA_PORT + 10 × i), with replication;
+                          the same as KRONOS_KAFKA_NODES=3, which status, kill and down then need too.
   down                    Stop the processes 'up' started (Kafka, the registry, and RabbitMQ only if 'up'
                           started it). Data is kept.
   status                  What runs where. Exit code 0 when every service answers, 1 otherwise.
   logs [service] [-n N] [-f]
                           Show the last N (default 50) lines of a service's log; -f follows it.
   restart <service>       Stop then start one service: kafka | registry.
-  kill <service>          SIGKILL one service's process, as a crash would (kafka | registry | rabbitmq);
-                          'up' starts it again. For fault tests.
+  kill <service> [--node N]
+                          SIGKILL one service's process, as a crash would (kafka | registry | rabbitmq);
+                          'up' starts it again. For fault tests. --node N: only Kafka node N of a cluster.
   help                    This text.
 
 Environment:
   KRONOS_CACHE_DIR        downloads (default ~/.cache/kronos)
   KRONOS_STATE_DIR        data, logs and pid files (default ~/.local/state/kronos)
   KRONOS_KAFKA_PORT       Kafka's listener (default 9092); KRONOS_KAFKA_CONTROLLER_PORT (default 9093)
+  KRONOS_KAFKA_NODES      Kafka's nodes: 1 (default), or 3 to 5 for a cluster with replication
   KRONOS_REGISTRY_PORT    Apicurio Registry (default 8081)
   KRONOS_JAVA_HEAP        maximum heap of each Java service (default 768m)
   RABBITMQ_URL            default amqp://guest:guest@127.0.0.1:5672
@@ -91,7 +98,13 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
     case "up": {
-      const only = args[0] as ServiceName | undefined;
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { "kafka-nodes": { type: "string" } },
+      });
+      if (values["kafka-nodes"] !== undefined) process.env.KRONOS_KAFKA_NODES = values["kafka-nodes"];
+      const only = positionals[0] as ServiceName | undefined;
       if (only !== undefined) {
         if (!services.some((s) => s.name === only)) {
           throw new StackError(`up takes no service or one of: ${services.map((s) => s.name).join(", ")}.`);
@@ -124,11 +137,18 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "kill": {
-      const name = args[0] as ServiceName | undefined;
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { node: { type: "string" } },
+      });
+      const name = positionals[0] as ServiceName | undefined;
       if (!name || !services.some((s) => s.name === name) || name === "postgres") {
         throw new StackError("kill needs a service: kafka, registry or rabbitmq.");
       }
-      const pid = await killService(name);
+      if (values.node !== undefined && name !== "kafka") throw new StackError("--node is for kafka only.");
+      const pid =
+        values.node === undefined ? await killService(name) : await killKafkaNode(loadSettings(), Number(values.node));
       console.log(pid === undefined ? `${name} was not running` : `${name} killed (pid ${pid}); 'up' starts it again`);
       return 0;
     }

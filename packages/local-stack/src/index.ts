@@ -3,8 +3,9 @@
  * tests on machines without Docker. The CLI is `kronos-stack` (see `kronos-stack --help`).
  */
 export { StackError } from "./errors.js";
+export { killKafkaNode, renderKafkaConfig } from "./services/kafka.js";
 export type { ServiceStatus } from "./services/service.js";
-export { endpoints, loadSettings, type StackSettings, type StackVersions } from "./settings.js";
+export { endpoints, kafkaNodePorts, loadSettings, type StackSettings, type StackVersions } from "./settings.js";
 export {
   ensureStackUp,
   killService,

@@ -32,6 +32,12 @@ export interface StackSettings {
    */
   kafkaAdvertisedPort: number;
   kafkaControllerPort: number;
+  /**
+   * Kafka nodes (KRaft, each broker and controller in its own process): 1 (the default) or 3 to 5, a cluster with
+   * replication (`KRONOS_KAFKA_NODES`, or `up --kafka-nodes N`). Node `i` (0-based) listens on
+   * {@link kafkaPort} + 10 × i and {@link kafkaControllerPort} + 10 × i.
+   */
+  kafkaNodes: number;
   registryPort: number;
   /** The RabbitMQ the stack checks (and starts, if installed and stopped). `RABBITMQ_URL`. */
   rabbitmqUrl: string;
@@ -54,6 +60,22 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
+function kafkaNodes(raw: string | undefined): number {
+  if (raw === undefined || raw === "") return 1;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || !(value === 1 || (value >= 3 && value <= 5))) {
+    throw new StackError(
+      `KRONOS_KAFKA_NODES="${raw}" is not a cluster size: use 1, or 3 to 5 (a quorum of controllers needs a majority).`,
+    );
+  }
+  return value;
+}
+
+/** Node `index`'s (0-based) listener and controller ports. */
+export function kafkaNodePorts(settings: StackSettings, index: number): { port: number; controllerPort: number } {
+  return { port: settings.kafkaPort + 10 * index, controllerPort: settings.kafkaControllerPort + 10 * index };
+}
+
 /**
  * Reads the stack's settings from the environment, with defaults for the local machine.
  * @throws StackError when a variable holds an invalid value (the message names it).
@@ -74,6 +96,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): StackSetting
     kafkaPort: port(env, "KRONOS_KAFKA_PORT", 9092),
     kafkaAdvertisedPort: port(env, "KRONOS_KAFKA_ADVERTISED_PORT", port(env, "KRONOS_KAFKA_PORT", 9092)),
     kafkaControllerPort: port(env, "KRONOS_KAFKA_CONTROLLER_PORT", 9093),
+    kafkaNodes: kafkaNodes(env.KRONOS_KAFKA_NODES),
     registryPort: port(env, "KRONOS_REGISTRY_PORT", 8081),
     rabbitmqUrl: env.RABBITMQ_URL || "amqp://guest:guest@127.0.0.1:5672",
     rabbitmqManagementUrl: env.RABBITMQ_MANAGEMENT_URL || "http://guest:guest@127.0.0.1:15672",
@@ -84,7 +107,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): StackSetting
 /** The addresses clients use, as printed by `up` and `status`. */
 export function endpoints(settings: StackSettings) {
   return {
-    kafkaBrokers: `127.0.0.1:${settings.kafkaPort}`,
+    kafkaBrokers: Array.from(
+      { length: settings.kafkaNodes },
+      (_, index) => `127.0.0.1:${kafkaNodePorts(settings, index).port}`,
+    ).join(","),
     registryUrl: `http://127.0.0.1:${settings.registryPort}/apis/ccompat/v7`,
     rabbitmqUrl: settings.rabbitmqUrl,
     rabbitmqManagementUrl: settings.rabbitmqManagementUrl,

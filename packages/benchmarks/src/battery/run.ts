@@ -9,9 +9,11 @@ import { BenchHarness, stack } from "../harness.js";
 import { authMatrix, matrixKeys } from "./auth-matrix.js";
 import { kafkaKill, rabbitmqKill } from "./broker-kill.js";
 import type { BatteryContext, BatterySize } from "./context.js";
+import { dlqCrash } from "./dlq-crash.js";
 import { malformedHttp } from "./malformed.js";
 import { networkKafka, networkRabbitmq } from "./network.js";
 import { overload } from "./overload.js";
+import { relayCrash } from "./relay-crash.js";
 import { formatTable, type ScenarioResult, verdict, writeResults } from "./report.js";
 
 const SCENARIOS: Record<
@@ -20,6 +22,14 @@ const SCENARIOS: Record<
 > = {
   "kafka-kill": { about: "kill -9 Kafka mid-publish (scenario 1)", run: kafkaKill },
   "rabbitmq-kill": { about: "kill -9 RabbitMQ mid-publish (scenario 2)", run: rabbitmqKill },
+  "relay-crash": {
+    about: "alerts Kafka → relay → RabbitMQ; kill -9 the relay ×3, Kafka and RabbitMQ once each (scenario 5)",
+    run: relayCrash,
+  },
+  "dlq-crash": {
+    about: "RabbitMQ dead letters replayed as a job; kill -9 the dlq-manager ×3 mid-job (scenario 6)",
+    run: dlqCrash,
+  },
   "network-rabbitmq": {
     about: "the gateway reaches RabbitMQ through a fault proxy: latency, resets, a freeze, refusals (scenario 7)",
     run: networkRabbitmq,

@@ -6,15 +6,32 @@ import { ensureKafkaJars, requireTool } from "../downloads.js";
 import { StackError } from "../errors.js";
 import { assertPortFree, waitUntil } from "../ports.js";
 import { isAlive, killProcess, marker, runningPid, startDetached, stopProcess } from "../processes.js";
-import type { StackSettings } from "../settings.js";
+import { kafkaNodePorts, type StackSettings } from "../settings.js";
 import type { ServiceStatus, StackService } from "./service.js";
 
-const paths = (settings: StackSettings) => ({
-  dataDir: join(settings.stateDir, "kafka", "data"),
-  configFile: join(settings.stateDir, "kafka", "server.properties"),
-  pidFile: join(settings.stateDir, "run", "kafka.pid"),
-  logFile: join(settings.stateDir, "logs", "kafka.log"),
-});
+/**
+ * Node `index`'s (0-based) files. A single node keeps the paths it always had; a cluster's nodes live under
+ * `kafka-cluster/` (their storage is formatted for a quorum of all of them, so it cannot be the single node's).
+ */
+const paths = (settings: StackSettings, index = 0) => {
+  if (settings.kafkaNodes === 1) {
+    return {
+      dataDir: join(settings.stateDir, "kafka", "data"),
+      configFile: join(settings.stateDir, "kafka", "server.properties"),
+      pidFile: join(settings.stateDir, "run", "kafka.pid"),
+      logFile: join(settings.stateDir, "logs", "kafka.log"),
+    };
+  }
+  const node = `node-${index + 1}`;
+  return {
+    dataDir: join(settings.stateDir, "kafka-cluster", node, "data"),
+    configFile: join(settings.stateDir, "kafka-cluster", node, "server.properties"),
+    pidFile: join(settings.stateDir, "run", `kafka-${node}.pid`),
+    logFile: join(settings.stateDir, "logs", `kafka-${node}.log`),
+  };
+};
+
+const nodeIndexes = (settings: StackSettings) => Array.from({ length: settings.kafkaNodes }, (_, index) => index);
 
 /** True when the broker answers a metadata request (kafkajs `describeCluster`). */
 export async function kafkaAnswers(brokers: string, timeoutMs = 2000): Promise<boolean> {
@@ -37,13 +54,23 @@ export async function kafkaAnswers(brokers: string, timeoutMs = 2000): Promise<b
   }
 }
 
-function renderConfig(settings: StackSettings, dataDir: string): string {
+/** Node `index`'s (0-based) `server.properties`, from infra/local/kafka/server.properties. */
+export function renderKafkaConfig(settings: StackSettings, index: number, dataDir: string): string {
   const template = readFileSync(join(settings.infraDir, "kafka", "server.properties"), "utf8");
+  const { port, controllerPort } = kafkaNodePorts(settings, index);
+  const voters = nodeIndexes(settings)
+    .map((i) => `${i + 1}@127.0.0.1:${kafkaNodePorts(settings, i).controllerPort}`)
+    .join(",");
+  const replicas = Math.min(3, settings.kafkaNodes);
   const values: Record<string, string> = {
-    KAFKA_PORT: String(settings.kafkaPort),
-    KAFKA_ADVERTISED_PORT: String(settings.kafkaAdvertisedPort),
-    KAFKA_CONTROLLER_PORT: String(settings.kafkaControllerPort),
+    KAFKA_NODE_ID: String(index + 1),
+    KAFKA_VOTERS: voters,
+    KAFKA_PORT: String(port),
+    KAFKA_ADVERTISED_PORT: String(settings.kafkaNodes === 1 ? settings.kafkaAdvertisedPort : port),
+    KAFKA_CONTROLLER_PORT: String(controllerPort),
     KAFKA_DATA_DIR: dataDir,
+    KAFKA_REPLICAS: String(replicas),
+    KAFKA_MIN_ISR: String(replicas === 1 ? 1 : 2),
   };
   return template.replace(/\$\{(\w+)\}/g, (_, key: string) => {
     const value = values[key];
@@ -64,79 +91,158 @@ function java(settings: StackSettings, libs: string, mainClass: string, args: st
   ];
 }
 
-/** Apache Kafka, one process in KRaft mode (broker and controller), jars from Maven Central. */
+/** Formats node `index`'s storage once (later starts reuse it, so topics and messages survive restarts). */
+function formatStorage(settings: StackSettings, libs: string, index: number, clusterId: () => string): void {
+  const { dataDir, configFile } = paths(settings, index);
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(configFile, renderKafkaConfig(settings, index, dataDir));
+  if (existsSync(join(dataDir, "meta.properties"))) return;
+  console.log(`  formatting Kafka storage in ${dataDir}`);
+  const format = spawnSync(
+    "java",
+    java(settings, libs, "kafka.tools.StorageTool", ["format", "-t", clusterId(), "-c", configFile]),
+    { encoding: "utf8" },
+  );
+  if (format.status !== 0) {
+    throw new StackError(`Kafka could not format its storage in ${dataDir}:\n${format.stdout}${format.stderr}`);
+  }
+}
+
+/**
+ * The cluster's id: the one a node's storage was formatted with (a node added back to a formatted cluster must
+ * join it), else a new one.
+ */
+function clusterIdOf(settings: StackSettings, libs: string): string {
+  for (const index of nodeIndexes(settings)) {
+    const meta = join(paths(settings, index).dataDir, "meta.properties");
+    if (!existsSync(meta)) continue;
+    const id = /^cluster\.id=(.+)$/m.exec(readFileSync(meta, "utf8"))?.[1]?.trim();
+    if (id) return id;
+  }
+  return spawnSync("java", java(settings, libs, "kafka.tools.StorageTool", ["random-uuid"]), {
+    encoding: "utf8",
+  }).stdout.trim();
+}
+
+const nodeName = (settings: StackSettings, index: number) =>
+  settings.kafkaNodes === 1 ? "Kafka" : `Kafka node ${index + 1}`;
+
+/**
+ * Apache Kafka in KRaft mode, jars from Maven Central: one process (broker and controller), or a cluster of
+ * `kafkaNodes` such processes with replication. `up` starts the nodes that are not running (all of them before
+ * waiting: a quorum needs a majority to answer), so it also brings back a node that was killed.
+ */
 export const kafkaService: StackService = {
   name: "kafka",
 
   async up(settings) {
-    const { dataDir, configFile, pidFile, logFile } = paths(settings);
-    const brokers = `127.0.0.1:${settings.kafkaPort}`;
-    if (runningPid(pidFile, "kafka") !== undefined) {
-      if (await waitUntil(() => kafkaAnswers(brokers), 60_000)) return;
-      throw new StackError(`Kafka is running but does not answer on ${brokers}. See ${logFile}.`);
+    const missing: number[] = [];
+    for (const index of nodeIndexes(settings)) {
+      if (runningPid(paths(settings, index).pidFile, "kafka") === undefined) missing.push(index);
     }
-    requireTool("java", "to run Kafka");
-    const libs = ensureKafkaJars(settings);
-    await assertPortFree(settings.kafkaPort, "Kafka", "KRONOS_KAFKA_PORT");
-    await assertPortFree(settings.kafkaControllerPort, "Kafka's controller", "KRONOS_KAFKA_CONTROLLER_PORT");
-
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(configFile, renderConfig(settings, dataDir));
-    // Storage is formatted once; later starts reuse it, so topics and messages survive restarts.
-    if (!existsSync(join(dataDir, "meta.properties"))) {
-      console.log(`  formatting Kafka storage in ${dataDir}`);
-      const clusterId = spawnSync("java", java(settings, libs, "kafka.tools.StorageTool", ["random-uuid"]), {
-        encoding: "utf8",
-      }).stdout.trim();
-      const format = spawnSync(
-        "java",
-        java(settings, libs, "kafka.tools.StorageTool", ["format", "-t", clusterId, "-c", configFile]),
-        { encoding: "utf8" },
-      );
-      if (format.status !== 0) {
-        throw new StackError(`Kafka could not format its storage in ${dataDir}:\n${format.stdout}${format.stderr}`);
+    const pids = new Map<number, number>();
+    if (missing.length > 0) {
+      requireTool("java", "to run Kafka");
+      const libs = ensureKafkaJars(settings);
+      for (const index of missing) {
+        const { port, controllerPort } = kafkaNodePorts(settings, index);
+        const suffix = index === 0 ? "" : ` + ${10 * index}`;
+        await assertPortFree(port, nodeName(settings, index), `KRONOS_KAFKA_PORT${suffix}`);
+        await assertPortFree(
+          controllerPort,
+          `${nodeName(settings, index)}'s controller`,
+          `KRONOS_KAFKA_CONTROLLER_PORT${suffix}`,
+        );
+      }
+      let clusterId: string | undefined;
+      const id = () => {
+        clusterId ??= clusterIdOf(settings, libs);
+        return clusterId;
+      };
+      for (const index of missing) {
+        formatStorage(settings, libs, index, id);
+        const { configFile, pidFile, logFile } = paths(settings, index);
+        pids.set(
+          index,
+          startDetached({
+            command: "java",
+            args: java(settings, libs, "kafka.Kafka", [configFile]),
+            cwd: settings.stateDir,
+            logFile,
+            pidFile,
+          }),
+        );
       }
     }
-    const pid = startDetached({
-      command: "java",
-      args: java(settings, libs, "kafka.Kafka", [configFile]),
-      cwd: settings.stateDir,
-      logFile,
-      pidFile,
-    });
-    const ready = await waitUntil(() => kafkaAnswers(brokers), 120_000, { stillAlive: () => isAlive(pid) });
-    if (!ready) {
-      throw new StackError(
-        `Kafka did not answer on ${brokers} within 120 s${isAlive(pid) ? "" : " (it exited)"}. See ${logFile}.`,
-      );
+    for (const index of nodeIndexes(settings)) {
+      const { logFile } = paths(settings, index);
+      const endpoint = `127.0.0.1:${kafkaNodePorts(settings, index).port}`;
+      const pid = pids.get(index);
+      const ready = await waitUntil(() => kafkaAnswers(endpoint), 120_000, {
+        stillAlive: () => pid === undefined || isAlive(pid),
+      });
+      if (!ready) {
+        const exited = pid !== undefined && !isAlive(pid);
+        throw new StackError(
+          `${nodeName(settings, index)} did not answer on ${endpoint} within 120 s${exited ? " (it exited)" : ""}. See ${logFile}.`,
+        );
+      }
     }
   },
 
   async down(settings) {
-    const { pidFile } = paths(settings);
-    const pid = runningPid(pidFile, "kafka");
-    if (pid !== undefined) await stopProcess(pid, pidFile, 60_000);
+    await Promise.all(
+      nodeIndexes(settings).map(async (index) => {
+        const { pidFile } = paths(settings, index);
+        const pid = runningPid(pidFile, "kafka");
+        if (pid !== undefined) await stopProcess(pid, pidFile, 60_000);
+      }),
+    );
   },
 
   async kill(settings) {
-    const { pidFile } = paths(settings);
-    const pid = runningPid(pidFile, "kafka");
-    if (pid !== undefined) await killProcess(pid);
-    return pid;
+    let first: number | undefined;
+    for (const index of nodeIndexes(settings)) {
+      const pid = await killKafkaNode(settings, index + 1);
+      first ??= pid;
+    }
+    return first;
   },
 
   async status(settings): Promise<ServiceStatus> {
-    const { pidFile, logFile } = paths(settings);
-    const pid = runningPid(pidFile, "kafka");
-    const endpoint = `127.0.0.1:${settings.kafkaPort}`;
+    const nodes = await Promise.all(
+      nodeIndexes(settings).map(async (index) => {
+        const pid = runningPid(paths(settings, index).pidFile, "kafka");
+        const endpoint = `127.0.0.1:${kafkaNodePorts(settings, index).port}`;
+        return { pid, endpoint, ready: pid !== undefined && (await kafkaAnswers(endpoint)) };
+      }),
+    );
+    const up = nodes.filter((node) => node.ready).length;
+    const pid = nodes.find((node) => node.pid !== undefined)?.pid;
     return {
       name: "kafka",
-      ready: pid !== undefined && (await kafkaAnswers(endpoint)),
+      ready: up === nodes.length,
       managed: true,
       ...(pid !== undefined ? { pid } : {}),
-      endpoint,
-      detail: `Kafka ${settings.versions.kafka} (KRaft)`,
-      logFile,
+      endpoint: nodes.map((node) => node.endpoint).join(","),
+      detail:
+        settings.kafkaNodes === 1
+          ? `Kafka ${settings.versions.kafka} (KRaft)`
+          : `Kafka ${settings.versions.kafka} (KRaft, ${up} of ${nodes.length} nodes answer)`,
+      logFile: paths(settings, 0).logFile,
     };
   },
 };
+
+/**
+ * Kills Kafka node `nodeId` (1-based, Kafka's `node.id`) with SIGKILL, as a crash would; `up` starts it again.
+ * Resolves with the pid killed, or undefined when it was not running.
+ */
+export async function killKafkaNode(settings: StackSettings, nodeId: number): Promise<number | undefined> {
+  if (!Number.isInteger(nodeId) || nodeId < 1 || nodeId > settings.kafkaNodes) {
+    throw new StackError(`there is no Kafka node ${nodeId}: the stack runs ${settings.kafkaNodes}.`);
+  }
+  const pid = runningPid(paths(settings, nodeId - 1).pidFile, "kafka");
+  if (pid !== undefined) await killProcess(pid);
+  return pid;
+}
