@@ -74,6 +74,20 @@ describe("the reliability battery, short version", () => {
   }
 });
 
+describe("the reliability battery, Kafka cluster fail-over", () => {
+  it("kafka-failover: 3 replicas, the partition leader killed, nothing acknowledged lost, 202s go on", async () => {
+    const { code, rows, output } = await battery("kafka-failover");
+    expect(rows, output.slice(-3000)).toHaveLength(1);
+    const [row] = rows as [Row];
+    expect(row.problems).toEqual([]);
+    expect(row).toMatchObject({ scenario: "kafka-failover", lost: 0, unexpected: 0, serverErrors: 0, verdict: "ok" });
+    expect(row.details.resumedMs).toBeGreaterThanOrEqual(0);
+    expect(row.details.isrAfter).toBe(2);
+    expect(row.readBack).toBeGreaterThanOrEqual(row.acknowledged);
+    expect(code).toBe(0);
+  }, 900_000);
+});
+
 describe("the reliability battery, network faults and overload", () => {
   for (const scenario of ["network-rabbitmq", "network-kafka", "overload"]) {
     it(`${scenario}: every acknowledged publish read back, only 503 as a 5xx, no hang`, async () => {

@@ -1,62 +1,13 @@
 // Scenarios 1 and 2: kill -9 a broker while clients publish through the gateway; restart it. Every publish answered
 // 202 must be read back (by message id); while the broker is down the gateway answers 503 with Retry-After, never
 // another 5xx and never a hang; 202s come back within the limit after the broker's return.
-import { randomUUID } from "node:crypto";
 import { killService } from "@kronos/local-stack";
+import { CRITICAL_EXCHANGE, criticalAlert, LOG_TOPIC, logEntry } from "./bodies.js";
 import { type BatteryContext, recoveryMs, restart, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
 import { measureSaturation, publishLoad } from "./load.js";
 import { drainQueueBack, endOffsets, readKafkaBack } from "./readback.js";
 import type { ScenarioResult } from "./report.js";
-
-const LOG_TOPIC = "kronos.log.entries";
-const CRITICAL_EXCHANGE = "kronos.gaia.critical";
-
-/** A valid `kronos.log.LogEntry` publish to Kafka with message id `id`. */
-function logEntry(id: string) {
-  return {
-    topic: LOG_TOPIC,
-    headers: { "message-id": id },
-    payload: {
-      meta: {
-        eventId: randomUUID(),
-        occurredAt: Date.now(),
-        producer: "battery",
-        correlationId: null,
-        traceparent: null,
-      },
-      timestamp: Date.now(),
-      level: "INFO",
-      service: "battery",
-      instance: null,
-      logger: "battery.kill",
-      message: `battery message ${id}`,
-      attributes: { run: "battery" },
-      traceId: null,
-      spanId: null,
-    },
-  };
-}
-
-/** A valid `kronos.gaia.CriticalAlert` publish to RabbitMQ (routing key `alert.CRITICAL.auth`) with id `id`. */
-function criticalAlert(id: string) {
-  return {
-    topic: CRITICAL_EXCHANGE,
-    headers: { "message-id": id },
-    payload: {
-      meta: { eventId: randomUUID(), occurredAt: Date.now(), producer: "gaia", correlationId: null, traceparent: null },
-      alertId: randomUUID(),
-      severity: "CRITICAL",
-      sourceService: "auth",
-      fingerprint: `fp-${id}`,
-      title: "battery alert",
-      description: "published by the reliability battery",
-      labels: {},
-      raisedAt: Date.now(),
-      runbookUrl: null,
-    },
-  };
-}
 
 interface KillPlan {
   readonly broker: "kafka" | "rabbitmq";

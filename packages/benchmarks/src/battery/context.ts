@@ -28,6 +28,20 @@ export interface BatteryContext {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Polls `read` every 250 ms until it gives a value; its errors count as "not yet" (a process may be starting, a
+ * broker restarting). Undefined after `limitMs`.
+ */
+export async function pollUntil<T>(read: () => Promise<T | undefined>, limitMs: number): Promise<T | undefined> {
+  const deadline = performance.now() + limitMs;
+  while (performance.now() < deadline) {
+    const value = await read().catch(() => undefined);
+    if (value !== undefined) return value;
+    await sleep(250);
+  }
+  return undefined;
+}
+
+/**
  * After a broker came back at `backAt` (performance.now()): how long until the gateway answered 202 again, from the
  * load's own answers, else by publishing one message every 250 ms (each recorded in the ledger) for up to
  * `limitMs`. Undefined when it did not within the limit.

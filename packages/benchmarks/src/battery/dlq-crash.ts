@@ -5,12 +5,12 @@
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, type ServerProcess, startServerProcess, waitForHttp } from "@kronos/app-kit/testing";
+import { freePort, type ServerProcess, startServerProcess, waitForHttp } from "@kronos/app-kit/testing/process";
 import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import pg from "pg";
 import { stack } from "../harness.js";
-import { type BatteryContext, sleep } from "./context.js";
+import { type BatteryContext, pollUntil, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
 import { drainQueueBack } from "./readback.js";
 import type { ScenarioResult } from "./report.js";
@@ -131,16 +131,11 @@ export async function dlqCrash(context: BatteryContext): Promise<ScenarioResult>
     if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
   };
-  /** Polls `read` (errors count as "not yet": the manager may be starting) until it gives a value. */
+  /** Polls `read` until it gives a value; a problem when it did not within `limitMs`. */
   const until = async <T>(read: () => Promise<T | undefined>, limitMs: number, what: string) => {
-    const end = performance.now() + limitMs;
-    while (performance.now() < end) {
-      const value = await read().catch(() => undefined);
-      if (value !== undefined) return value;
-      await sleep(250);
-    }
-    problems.push(`${what}: not within ${limitMs / 1000} s`);
-    return undefined;
+    const value = await pollUntil(read, limitMs);
+    if (value === undefined) problems.push(`${what}: not within ${limitMs / 1000} s`);
+    return value;
   };
   await startManager();
 

@@ -3,46 +3,18 @@
 // request may go unanswered past its bound, and no 5xx but 503 may answer. RabbitMQ: the stack's, through the proxy.
 // Kafka: a Kafka of the scenario's own that advertises the proxy's port, so every connection kafkajs opens (the
 // bootstrap and each broker connection) goes through it.
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSettings, startService, stopService } from "@kronos/local-stack";
 import { type FaultProxy, startFaultProxy } from "@kronos/testkit";
 import { freePort, stack } from "../harness.js";
+import { CRITICAL_EXCHANGE, criticalAlert, LOG_TOPIC, logEntry } from "./bodies.js";
 import { type BatteryContext, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
 import { measureSaturation, publishLoad } from "./load.js";
 import { drainQueueBack, endOffsets, readKafkaBack } from "./readback.js";
 import type { ScenarioResult } from "./report.js";
-
-const EXCHANGE = "kronos.gaia.critical";
-const LOG_TOPIC = "kronos.log.entries";
-
-function logEntry(id: string) {
-  return {
-    topic: LOG_TOPIC,
-    headers: { "message-id": id },
-    payload: {
-      meta: {
-        eventId: randomUUID(),
-        occurredAt: Date.now(),
-        producer: "battery",
-        correlationId: null,
-        traceparent: null,
-      },
-      timestamp: Date.now(),
-      level: "INFO",
-      service: "battery",
-      instance: null,
-      logger: "battery.network",
-      message: `battery message ${id}`,
-      attributes: {},
-      traceId: null,
-      spanId: null,
-    },
-  };
-}
 
 /** A Kafka of its own behind `proxy`: it advertises the proxy's port. Stopped and deleted at clean-up. */
 async function proxiedKafka(context: BatteryContext, proxyPort: number, kafkaPort: number): Promise<void> {
@@ -62,30 +34,11 @@ async function proxiedKafka(context: BatteryContext, proxyPort: number, kafkaPor
   await startService("kafka", settings);
 }
 
-function criticalAlert(id: string) {
-  return {
-    topic: EXCHANGE,
-    headers: { "message-id": id },
-    payload: {
-      meta: { eventId: randomUUID(), occurredAt: Date.now(), producer: "gaia", correlationId: null, traceparent: null },
-      alertId: randomUUID(),
-      severity: "CRITICAL",
-      sourceService: "auth",
-      fingerprint: `fp-${id}`,
-      title: "battery alert",
-      description: "published by the reliability battery through a fault proxy",
-      labels: {},
-      raisedAt: Date.now(),
-      runbookUrl: null,
-    },
-  };
-}
-
 async function network(context: BatteryContext, broker: "kafka" | "rabbitmq"): Promise<ScenarioResult> {
   const { size, harness, run } = context;
   const prefix = `${run}-network-${broker}-`;
   const ledger = new Ledger();
-  const body = broker === "kafka" ? logEntry : criticalAlert;
+  const body = broker === "kafka" ? (id: string) => logEntry(id, "battery.network") : criticalAlert;
   let proxy: FaultProxy;
   let env: Record<string, string>;
   let brokers: string[] = [];
@@ -105,7 +58,7 @@ async function network(context: BatteryContext, broker: "kafka" | "rabbitmq"): P
     const connection = await harness.amqplib();
     const channel = await connection.createChannel();
     await channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "quorum" } });
-    await channel.bindQueue(queue, EXCHANGE, "alert.CRITICAL.auth");
+    await channel.bindQueue(queue, CRITICAL_EXCHANGE, "alert.CRITICAL.auth");
     await channel.close();
     const created = queue;
     harness.onCleanup(async () => {

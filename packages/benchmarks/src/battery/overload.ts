@@ -1,43 +1,18 @@
 // Scenario 10: twice the measured saturation for a while. Only 202, 429 or 503 may answer (never a 500 or a hang),
 // every 202 is read back, the gateway's memory stays bounded, and its latency is back to normal within 10 s after.
-import { randomUUID } from "node:crypto";
+import { LOG_TOPIC, logEntry } from "./bodies.js";
 import { type BatteryContext, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
 import { measureSaturation, publishLoad } from "./load.js";
 import { endOffsets, readKafkaBack } from "./readback.js";
 import type { ScenarioResult } from "./report.js";
 
-const TOPIC = "kronos.log.entries";
+const overloadEntry = (id: string) => logEntry(id, "battery.overload");
 /** Answers an overloaded gateway may give. */
 const ALLOWED = new Set(["202", "429", "503"]);
 /** Most growth of the gateway's resident memory over its level before the overload. */
 const RSS_BOUND_BYTES = 300 * 1024 * 1024;
 const RECOVERY_LIMIT_MS = 10_000;
-
-function logEntry(id: string) {
-  return {
-    topic: TOPIC,
-    headers: { "message-id": id },
-    payload: {
-      meta: {
-        eventId: randomUUID(),
-        occurredAt: Date.now(),
-        producer: "battery",
-        correlationId: null,
-        traceparent: null,
-      },
-      timestamp: Date.now(),
-      level: "INFO",
-      service: "battery",
-      instance: null,
-      logger: "battery.overload",
-      message: `battery message ${id}`,
-      attributes: {},
-      traceId: null,
-      spanId: null,
-    },
-  };
-}
 
 /** The gateway's resident memory in bytes, from its /metrics. */
 async function rss(origin: string): Promise<number> {
@@ -56,7 +31,7 @@ async function medianLatency(context: BatteryContext, ledger: Ledger, prefix: st
       clients: 1,
       ratePerSecond: 0,
       requestTimeoutMs: context.publishTimeoutMs + 5000,
-      body: logEntry,
+      body: overloadEntry,
       idPrefix: `${prefix}${i}-`,
       ledger,
     });
@@ -75,7 +50,7 @@ export async function overload(context: BatteryContext): Promise<ScenarioResult>
     ...gateway,
     clients: 128,
     requestTimeoutMs,
-    body: logEntry,
+    body: overloadEntry,
     idPrefix: `${run}-sat-`,
     ledger,
     durationMs: size === "full" ? 5000 : 2000,
@@ -83,7 +58,7 @@ export async function overload(context: BatteryContext): Promise<ScenarioResult>
   const seconds = size === "full" ? 60 : 10;
   const rate = Math.max(20, Math.round(saturation * 2));
   const count = rate * seconds;
-  const from = await endOffsets(brokers, TOPIC);
+  const from = await endOffsets(brokers, LOG_TOPIC);
   const baseline = await medianLatency(context, ledger, `${prefix}before-`, 20);
   const rssBefore = await rss(gateway.origin);
   let rssPeak = rssBefore;
@@ -101,7 +76,7 @@ export async function overload(context: BatteryContext): Promise<ScenarioResult>
     clients: 128,
     ratePerSecond: rate,
     requestTimeoutMs,
-    body: logEntry,
+    body: overloadEntry,
     idPrefix: prefix,
     ledger,
   });
@@ -120,8 +95,8 @@ export async function overload(context: BatteryContext): Promise<ScenarioResult>
     }
     await sleep(1000);
   }
-  const to = await endOffsets(brokers, TOPIC);
-  await readKafkaBack({ brokers, topic: TOPIC, from, to, prefix, ledger, timeoutMs: 120_000 });
+  const to = await endOffsets(brokers, LOG_TOPIC);
+  await readKafkaBack({ brokers, topic: LOG_TOPIC, from, to, prefix, ledger, timeoutMs: 120_000 });
   const counts = ledger.counts();
   const problems: string[] = [];
   const others = Object.entries(load.statuses).filter(([status]) => !ALLOWED.has(status));

@@ -10,6 +10,7 @@ import { authMatrix, matrixKeys } from "./auth-matrix.js";
 import { kafkaKill, rabbitmqKill } from "./broker-kill.js";
 import type { BatteryContext, BatterySize } from "./context.js";
 import { dlqCrash } from "./dlq-crash.js";
+import { kafkaFailover } from "./failover.js";
 import { malformedHttp } from "./malformed.js";
 import { networkKafka, networkRabbitmq } from "./network.js";
 import { overload } from "./overload.js";
@@ -22,6 +23,10 @@ const SCENARIOS: Record<
 > = {
   "kafka-kill": { about: "kill -9 Kafka mid-publish (scenario 1)", run: kafkaKill },
   "rabbitmq-kill": { about: "kill -9 RabbitMQ mid-publish (scenario 2)", run: rabbitmqKill },
+  "kafka-failover": {
+    about: "a 3-node Kafka cluster of its own; kill -9 a partition leader mid-publish (scenario 3)",
+    run: kafkaFailover,
+  },
   "relay-crash": {
     about: "alerts Kafka → relay → RabbitMQ; kill -9 the relay ×3, Kafka and RabbitMQ once each (scenario 5)",
     run: relayCrash,
