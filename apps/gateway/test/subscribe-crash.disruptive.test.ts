@@ -2,11 +2,10 @@ import { randomUUID } from "node:crypto";
 import { freePort, type ServerProcess } from "@kronos/app-kit/testing";
 import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
-import { testEndpoints, uniqueName } from "@kronos/testkit";
+import { SseClient, testEndpoints, uniqueName } from "@kronos/testkit";
 import amqplib from "amqplib";
 import { afterAll, describe, expect, it } from "vitest";
 import { addPrincipal, startGatewayProcess, tempPrincipalsFile } from "./helpers.js";
-import { SseClient } from "./sse-client.js";
 
 // The built gateway as a process, killed with SIGKILL while a client holds 100 unacked deliveries: nothing it held
 // may be lost, since only the client's ack removes a message from the queue.

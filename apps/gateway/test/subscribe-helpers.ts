@@ -1,7 +1,8 @@
 // Shared setup of the subscribe tests: a listening gateway (SSE needs a real socket, not inject) and its clients.
+
+import { SseClient } from "@kronos/testkit";
 import { tempPrincipalsFile, testGateway } from "./helpers.js";
 import { bearer } from "./publish-helpers.js";
-import { SseClient } from "./sse-client.js";
 
 /** A gateway listening on a free port, with a principal that may produce to and consume from everything. */
 export async function listeningGateway(env: Record<string, string> = {}) {

@@ -216,25 +216,33 @@ export class BenchHarness {
     // request's time goes; profiling slows them, so the ratios of such a run mean nothing).
     const profileDir = process.env.BENCH_GATEWAY_CPU_PROF;
     const profiling = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-    this.startChild(name, [...profiling, join(gatewayDist, "server.js")], {
-      ...process.env,
-      NODE_ENV: "development",
-      GATEWAY_HOST: "127.0.0.1",
-      GATEWAY_PORT: String(port),
-      GATEWAY_PRINCIPALS_FILE: principalsFile,
-      // The default (6000/min per principal) would answer 429 within a second.
-      GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000000",
-      // Access logs would measure the log pipe; warnings and errors still show.
-      LOG_LEVEL: "warn",
-      KAFKA_BROKERS: stack.kafkaBrokers,
-      RABBITMQ_URL: stack.rabbitmqUrl,
-      SCHEMA_REGISTRY_URL: stack.registryUrl,
-      ...env,
-    });
+    this.startChild(name, [...profiling, gatewayServer], gatewayEnv(port, principalsFile, env));
     const origin = `http://127.0.0.1:${port}`;
     await waitFor(`${origin}/readyz`, name);
     return origin;
   }
+}
+
+/** The built gateway's entry point (`apps/gateway/dist/server.js`). */
+export const gatewayServer = join(gatewayDist, "server.js");
+
+/** The environment a benchmark's gateway runs with: the stack's brokers, `port`, `principalsFile`, then `env`. */
+export function gatewayEnv(port: number, principalsFile: string, env: Record<string, string> = {}) {
+  return {
+    ...process.env,
+    NODE_ENV: "development",
+    GATEWAY_HOST: "127.0.0.1",
+    GATEWAY_PORT: String(port),
+    GATEWAY_PRINCIPALS_FILE: principalsFile,
+    // The default (6000/min per principal) would answer 429 within a second.
+    GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000000",
+    // Access logs would measure the log pipe; warnings and errors still show.
+    LOG_LEVEL: "warn",
+    KAFKA_BROKERS: stack.kafkaBrokers,
+    RABBITMQ_URL: stack.rabbitmqUrl,
+    SCHEMA_REGISTRY_URL: stack.registryUrl,
+    ...env,
+  };
 }
 
 /** Runs the gateway's principals CLI (`kronos-gateway-principals`). */

@@ -114,6 +114,20 @@ describe("the reliability battery, HTTP scenarios", () => {
   }, 600_000);
 });
 
+describe("the reliability battery, a gateway killed under a subscriber", () => {
+  for (const scenario of ["consumer-crash-rabbitmq", "consumer-crash-kafka"]) {
+    it(`${scenario}: every delivery held unacked comes again after the restart, none after its ack`, async () => {
+      const { code, rows, output } = await battery(scenario);
+      expect(rows, output.slice(-3000)).toHaveLength(1);
+      const [row] = rows as [Row];
+      expect(row.problems).toEqual([]);
+      expect(row).toMatchObject({ scenario, lost: 0, unexpected: 0, verdict: "ok", readBack: 100 });
+      expect(row.details.held).toBe(100);
+      expect(code).toBe(0);
+    }, 600_000);
+  }
+});
+
 describe("the reliability battery, the relay and the dlq-manager killed", () => {
   it("relay-crash: every alert Kafka took reaches RabbitMQ across relay kills and broker restarts", async () => {
     const { code, rows, output } = await battery("relay-crash");

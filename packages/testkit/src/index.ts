@@ -13,3 +13,4 @@ export {
 export { uniqueName } from "./names.js";
 export { type RelayManifestOptions, writeRelayManifest } from "./relay-manifest.js";
 export { TestResources } from "./resources.js";
+export { type MessageData, SseClient, type SseEvent } from "./sse-client.js";

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { BenchHarness, stack } from "../harness.js";
 import { authMatrix, matrixKeys } from "./auth-matrix.js";
 import { kafkaKill, rabbitmqKill } from "./broker-kill.js";
+import { consumerCrashKafka, consumerCrashRabbitmq } from "./consumer-crash.js";
 import type { BatteryContext, BatterySize } from "./context.js";
 import { dlqCrash } from "./dlq-crash.js";
 import { kafkaFailover } from "./failover.js";
@@ -26,6 +27,14 @@ const SCENARIOS: Record<
   "kafka-failover": {
     about: "a 3-node Kafka cluster of its own; kill -9 a partition leader mid-publish (scenario 3)",
     run: kafkaFailover,
+  },
+  "consumer-crash-rabbitmq": {
+    about: "kill -9 the gateway while an SSE client holds unacked deliveries of a queue (scenario 4)",
+    run: consumerCrashRabbitmq,
+  },
+  "consumer-crash-kafka": {
+    about: "kill -9 the gateway while an SSE client holds unacked deliveries of a topic (scenario 4)",
+    run: consumerCrashKafka,
   },
   "relay-crash": {
     about: "alerts Kafka → relay → RabbitMQ; kill -9 the relay ×3, Kafka and RabbitMQ once each (scenario 5)",
@@ -62,7 +71,7 @@ what was lost, duplicated or unexpected. Prints one table; writes it as JSON; ex
 
 Scenarios (all when none is named):
 ${Object.entries(SCENARIOS)
-  .map(([name, { about }]) => `  ${name.padEnd(16)} ${about}`)
+  .map(([name, { about }]) => `  ${name.padEnd(24)} ${about}`)
   .join("\n")}
 
 Options:

@@ -1,4 +1,4 @@
-// A small Server-Sent Events client for the tests, on node:http, so a test can also stop reading (backpressure)
+// A small Server-Sent Events client for the tests and the battery, on node:http, so a test can also stop reading (backpressure)
 // and see comment lines (heartbeats), which EventSource hides.
 import { type ClientRequest, type IncomingMessage, request } from "node:http";
 
