@@ -89,7 +89,7 @@ describe("the reliability battery, Kafka cluster fail-over", () => {
 });
 
 describe("the reliability battery, network faults and overload", () => {
-  for (const scenario of ["network-rabbitmq", "network-kafka", "overload"]) {
+  for (const scenario of ["network-rabbitmq", "network-kafka", "overload", "soak"]) {
     it(`${scenario}: every acknowledged publish read back, only 503 as a 5xx, no hang`, async () => {
       const { code, rows, output } = await battery(scenario);
       expect(rows, output.slice(-3000)).toHaveLength(1);

@@ -6,6 +6,7 @@ import { Ledger } from "./ledger.js";
 import { measureSaturation, publishLoad } from "./load.js";
 import { endOffsets, readKafkaBack } from "./readback.js";
 import type { ScenarioResult } from "./report.js";
+import { sample, scrape } from "./scrape.js";
 
 const overloadEntry = (id: string) => logEntry(id, "battery.overload");
 /** Answers an overloaded gateway may give. */
@@ -15,10 +16,7 @@ const RSS_BOUND_BYTES = 300 * 1024 * 1024;
 const RECOVERY_LIMIT_MS = 10_000;
 
 /** The gateway's resident memory in bytes, from its /metrics. */
-async function rss(origin: string): Promise<number> {
-  const text = await (await fetch(`${origin}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
-  return Number(/^\w*process_resident_memory_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
-}
+const rss = async (origin: string) => sample(await scrape(origin), "process_resident_memory_bytes");
 
 /** Median latency (ms) of `n` serial publishes. */
 async function medianLatency(context: BatteryContext, ledger: Ledger, prefix: string, n: number): Promise<number> {

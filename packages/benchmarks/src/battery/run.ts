@@ -17,6 +17,7 @@ import { networkKafka, networkRabbitmq } from "./network.js";
 import { overload } from "./overload.js";
 import { relayCrash } from "./relay-crash.js";
 import { formatTable, type ScenarioResult, verdict, writeResults } from "./report.js";
+import { soak } from "./soak.js";
 
 const SCENARIOS: Record<
   string,
@@ -54,6 +55,10 @@ const SCENARIOS: Record<
   },
   "malformed-http": { about: "generated malformed requests at every gateway route (scenario 8)", run: malformedHttp },
   "auth-matrix": { about: "every protected route × every kind of bad credential (scenario 9)", run: authMatrix },
+  soak: {
+    about: "half saturation for 30 min with a subscriber acking: RSS slope, handles, nothing lost (scenario 11)",
+    run: soak,
+  },
   overload: {
     about: "2 × the measured saturation: only 202/429/503, nothing lost, recovery (scenario 10)",
     run: overload,
