@@ -331,7 +331,8 @@ describe("queue administration routes", () => {
 
     it("DELETE ?ifEmpty=true deletes an empty topic; 400 for invalid Kafka options", async () => {
       const name = resources.topic("gw-topic-empty");
-      expect((await create({ name, broker: "kafka", partitions: 1 })).statusCode).toBe(201);
+      const created = await create({ name, broker: "kafka", partitions: 1 });
+      expect(created.statusCode, created.body).toBe(201);
       expect((await remove(`kafka:${name}`, "?ifEmpty=true")).statusCode).toBe(204);
       for (const body of [
         { name, broker: "kafka", partitions: 0 },
