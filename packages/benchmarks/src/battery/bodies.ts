@@ -1,5 +1,7 @@
 // The gateway publishes the scenarios send: valid events of the catalog, each with the scenario's message id.
 import { randomUUID } from "node:crypto";
+import type { RegistrySerde } from "@kronos/contracts";
+import { CriticalAlertEvent } from "@kronos/events-gaia";
 
 /** Gaia's log stream (Kafka) and critical-alert exchange (RabbitMQ), both in the contract manifest. */
 export const LOG_TOPIC = "kronos.log.entries";
@@ -49,4 +51,24 @@ export function criticalAlert(id: string) {
       runbookUrl: null,
     },
   };
+}
+
+/**
+ * A `kronos.gaia.CriticalAlert` with id `id` framed by the catalog's codec (the Confluent frame), for scenarios that
+ * write to a broker directly (a relay's source, a dead-letter queue, a subscriber's queue).
+ */
+export function framedAlert(serde: RegistrySerde, id: string, description: string): Promise<Buffer> {
+  const now = new Date();
+  return serde.encode(CriticalAlertEvent, {
+    meta: { eventId: randomUUID(), occurredAt: now, producer: "gaia", correlationId: null, traceparent: null },
+    alertId: randomUUID(),
+    severity: "CRITICAL",
+    sourceService: "battery",
+    fingerprint: `fp-${id}`,
+    title: "battery alert",
+    description,
+    labels: {},
+    raisedAt: now,
+    runbookUrl: null,
+  });
 }

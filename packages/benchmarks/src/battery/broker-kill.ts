@@ -7,7 +7,7 @@ import { type BatteryContext, recoveryMs, restart, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
 import { measureSaturation, publishLoad } from "./load.js";
 import { drainQueueBack, endOffsets, readKafkaBack } from "./readback.js";
-import type { ScenarioResult } from "./report.js";
+import { countColumns, type ScenarioResult } from "./report.js";
 
 interface KillPlan {
   readonly broker: "kafka" | "rabbitmq";
@@ -145,12 +145,7 @@ async function brokerKill(context: BatteryContext, plan: KillPlan): Promise<Scen
     scenario: plan.scenario,
     load: `${count.toLocaleString("en-US")} publishes at ${rate}/s (saturation ${Math.round(saturation)}/s), ${clients} clients`,
     faults: context.faults ? `kill -9 ${plan.broker} at 30%, restarted after ${downMs / 1000} s` : "none (--no-faults)",
-    sent: counts.sent,
-    acknowledged: counts.acknowledged,
-    readBack: counts.readBack,
-    lost: counts.lost,
-    duplicated: counts.duplicated,
-    unexpected: counts.unexpected,
+    ...countColumns(counts),
     serverErrors: load.serverErrors,
     problems: [...problems, ...load.samples.filter((s) => /^5\d\d/.test(s)).map((s) => `sample: ${s}`)],
     details: {

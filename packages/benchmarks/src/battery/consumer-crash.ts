@@ -1,39 +1,25 @@
 // Scenario 4: a client subscribed over SSE holds deliveries it has not acked when the gateway is killed with SIGKILL
 // (on each broker). Only the client's ack settles a delivery, so after a restart and a new subscription every one of
 // them must come again; once acked, none may come a third time.
-import { randomUUID } from "node:crypto";
 import { startServerProcess, waitForHttp } from "@kronos/app-kit/testing/process";
 import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { SseClient } from "@kronos/testkit";
 import { createKafkaClient } from "@kronos/transport/kafkajs";
 import { freePort, gatewayEnv, gatewayServer, stack } from "../harness.js";
+import { framedAlert } from "./bodies.js";
 import type { BatteryContext } from "./context.js";
 import { Ledger } from "./ledger.js";
-import type { ScenarioResult } from "./report.js";
+import { countColumns, type ScenarioResult } from "./report.js";
 
 type Broker = "kafka" | "rabbitmq";
-
-async function alertBytes(serde: RegistrySerde, id: string): Promise<Buffer> {
-  const now = new Date();
-  return serde.encode(CriticalAlertEvent, {
-    meta: { eventId: randomUUID(), occurredAt: now, producer: "gaia", correlationId: null, traceparent: null },
-    alertId: randomUUID(),
-    severity: "CRITICAL",
-    sourceService: "battery",
-    fingerprint: `fp-${id}`,
-    title: "battery alert",
-    description: "held by a subscriber when the gateway was killed",
-    labels: {},
-    raisedAt: now,
-    runbookUrl: null,
-  });
-}
 
 /** Puts `ids` (framed alerts) into the scenario's own queue or single-partition topic `name`, confirmed. */
 async function fill(context: BatteryContext, broker: Broker, name: string, ids: readonly string[]): Promise<void> {
   const serde = new RegistrySerde({ url: stack.registryUrl, autoRegister: true });
-  const bodies = await Promise.all(ids.map((id) => alertBytes(serde, id)));
+  const bodies = await Promise.all(
+    ids.map((id) => framedAlert(serde, id, "held by a subscriber when the gateway was killed")),
+  );
   if (broker === "rabbitmq") {
     const channel = await (await context.harness.amqplib()).createConfirmChannel();
     await channel.assertQueue(name, { durable: true, arguments: { "x-queue-type": "quorum" } });
@@ -162,12 +148,7 @@ async function consumerCrash(context: BatteryContext, broker: Broker): Promise<S
     faults: context.faults
       ? "kill -9 the gateway, start it again, subscribe again"
       : "none (--no-faults): unsubscribe, subscribe again",
-    sent: counts.sent,
-    acknowledged: counts.acknowledged,
-    readBack: counts.readBack,
-    lost: counts.lost,
-    duplicated: counts.duplicated,
-    unexpected: counts.unexpected,
+    ...countColumns(counts),
     serverErrors: 0,
     problems,
     details: { held: heldIds.size, redelivered: again.length },

@@ -2,18 +2,17 @@
 // replays all of them to their original queue as a job, and is killed with SIGKILL three times mid-job (restarted on
 // the same database each time). Every dead letter must reach its queue at least once; every one marked `replayed`
 // must be there (none marked without the broker's confirm); a copy may repeat only the send in flight at each kill.
-import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, type ServerProcess, startServerProcess, waitForHttp } from "@kronos/app-kit/testing/process";
 import { RegistrySerde } from "@kronos/contracts";
-import { CriticalAlertEvent } from "@kronos/events-gaia";
 import pg from "pg";
 import { stack } from "../harness.js";
+import { framedAlert } from "./bodies.js";
 import { type BatteryContext, pollUntil, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
 import { drainQueueBack } from "./readback.js";
-import type { ScenarioResult } from "./report.js";
+import { countColumns, type ScenarioResult } from "./report.js";
 
 const managerDist = dirname(fileURLToPath(import.meta.resolve("@kronos/dlq-manager")));
 /** The PostgreSQL server of the local stack (the scenario creates and drops a database of its own there). */
@@ -70,19 +69,7 @@ export async function dlqCrash(context: BatteryContext): Promise<ScenarioResult>
   for (let from = 0; from < total; from += 500) {
     const batch = Array.from({ length: Math.min(500, total - from) }, (_, i) => `${prefix}${from + i}`);
     for (const id of batch) {
-      const now = new Date();
-      const body = await serde.encode(CriticalAlertEvent, {
-        meta: { eventId: randomUUID(), occurredAt: now, producer: "gaia", correlationId: null, traceparent: null },
-        alertId: randomUUID(),
-        severity: "CRITICAL",
-        sourceService: "battery",
-        fingerprint: `fp-${id}`,
-        title: "battery alert",
-        description: "dead-lettered and replayed by the reliability battery",
-        labels: {},
-        raisedAt: now,
-        runbookUrl: null,
-      });
+      const body = await framedAlert(serde, id, "dead-lettered and replayed by the reliability battery");
       channel.sendToQueue(queue, body, { persistent: true, messageId: id, contentType: "application/vnd.kronos+avro" });
       ledger.sent(id);
     }
@@ -213,12 +200,7 @@ export async function dlqCrash(context: BatteryContext): Promise<ScenarioResult>
           .map((s) => `${s * 100}%`)
           .join(", ")} of the job`
       : "none (--no-faults)",
-    sent: counts.sent,
-    acknowledged: counts.acknowledged,
-    readBack: counts.readBack,
-    lost: counts.lost,
-    duplicated: counts.duplicated,
-    unexpected: counts.unexpected,
+    ...countColumns(counts),
     serverErrors: 0,
     problems,
     details: { kills, elapsedMs: Math.round(performance.now() - started) },

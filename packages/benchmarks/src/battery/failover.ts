@@ -13,7 +13,7 @@ import type { BatteryContext } from "./context.js";
 import { Ledger } from "./ledger.js";
 import { measureSaturation, publishLoad } from "./load.js";
 import { endOffsets, readKafkaBack } from "./readback.js";
-import type { ScenarioResult } from "./report.js";
+import { countColumns, type ScenarioResult } from "./report.js";
 
 /** The cluster's first node's ports (node i: + 10 × i). `BATTERY_CLUSTER_KAFKA_PORT` when they are taken. */
 const CLUSTER_PORT = Number(process.env.BATTERY_CLUSTER_KAFKA_PORT ?? 29092);
@@ -149,12 +149,7 @@ export async function kafkaFailover(context: BatteryContext): Promise<ScenarioRe
     faults: context.faults
       ? `kill -9 node ${killed} (leader of partition 0) at 30%, not restarted`
       : "none (--no-faults)",
-    sent: counts.sent,
-    acknowledged: counts.acknowledged,
-    readBack: counts.readBack,
-    lost: counts.lost,
-    duplicated: counts.duplicated,
-    unexpected: counts.unexpected,
+    ...countColumns(counts),
     serverErrors: load.serverErrors,
     problems: [...problems, ...load.samples.filter((s) => /^5\d\d/.test(s)).map((s) => `sample: ${s}`)],
     details: {

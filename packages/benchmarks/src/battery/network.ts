@@ -14,7 +14,7 @@ import { type BatteryContext, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
 import { measureSaturation, publishLoad } from "./load.js";
 import { drainQueueBack, endOffsets, readKafkaBack } from "./readback.js";
-import type { ScenarioResult } from "./report.js";
+import { countColumns, type ScenarioResult } from "./report.js";
 
 /** A Kafka of its own behind `proxy`: it advertises the proxy's port. Stopped and deleted at clean-up. */
 async function proxiedKafka(context: BatteryContext, proxyPort: number, kafkaPort: number): Promise<void> {
@@ -149,12 +149,7 @@ async function network(context: BatteryContext, broker: "kafka" | "rabbitmq"): P
     scenario: `network-${broker}`,
     load: `${count.toLocaleString("en-US")} publishes at ${rate}/s (saturation ${Math.round(saturation)}/s), 16 clients`,
     faults: "proxy: latency 200 ms, resets, a freeze past the publish timeout, refused connections",
-    sent: counts.sent,
-    acknowledged: counts.acknowledged,
-    readBack: counts.readBack,
-    lost: counts.lost,
-    duplicated: counts.duplicated,
-    unexpected: counts.unexpected,
+    ...countColumns(counts),
     serverErrors: load.serverErrors,
     problems: [
       ...problems,

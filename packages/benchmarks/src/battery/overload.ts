@@ -5,7 +5,7 @@ import { type BatteryContext, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
 import { measureSaturation, publishLoad } from "./load.js";
 import { endOffsets, readKafkaBack } from "./readback.js";
-import type { ScenarioResult } from "./report.js";
+import { countColumns, type ScenarioResult } from "./report.js";
 import { sample, scrape } from "./scrape.js";
 
 const overloadEntry = (id: string) => logEntry(id, "battery.overload");
@@ -116,12 +116,7 @@ export async function overload(context: BatteryContext): Promise<ScenarioResult>
     scenario: "overload",
     load: `${count.toLocaleString("en-US")} publishes at ${rate}/s = 2 × saturation (${Math.round(saturation)}/s) for ${seconds} s, 128 clients`,
     faults: "overload",
-    sent: counts.sent,
-    acknowledged: counts.acknowledged,
-    readBack: counts.readBack,
-    lost: counts.lost,
-    duplicated: counts.duplicated,
-    unexpected: counts.unexpected,
+    ...countColumns(counts),
     serverErrors: load.serverErrors,
     problems,
     details: {

@@ -2,23 +2,22 @@
 // with SIGKILL three times and each broker is killed and restarted once. Every alert Kafka acknowledged must reach
 // the destination queue; a copy may repeat only what was in flight when a process died (the relay's dedup window in
 // Redis removes every other repeat), and the route must resume by itself after each broker's return.
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, type ServerProcess, startServerProcess, waitForHttp } from "@kronos/app-kit/testing/process";
 import { RegistrySerde } from "@kronos/contracts";
-import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { killService } from "@kronos/local-stack";
 import { writeRelayManifest } from "@kronos/testkit";
 import { createKafkaClient } from "@kronos/transport/kafkajs";
 import amqplib, { type ChannelModel } from "amqplib";
 import { stack } from "../harness.js";
+import { framedAlert } from "./bodies.js";
 import { type BatteryContext, pollUntil, restart, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
 import { drainQueueBack } from "./readback.js";
-import type { ScenarioResult } from "./report.js";
+import { countColumns, type ScenarioResult } from "./report.js";
 
 const relayDist = dirname(fileURLToPath(import.meta.resolve("@kronos/relay")));
 const schemasDir = fileURLToPath(new URL("../../../../schemas", import.meta.url));
@@ -108,21 +107,7 @@ export async function relayCrash(context: BatteryContext): Promise<ScenarioResul
 
   // The alerts, framed by the catalog's codec (the relay checks each frame's schema id against the route).
   const serde = new RegistrySerde({ url: stack.registryUrl, autoRegister: true });
-  const alert = (id: string) => {
-    const now = new Date();
-    return serde.encode(CriticalAlertEvent, {
-      meta: { eventId: randomUUID(), occurredAt: now, producer: "gaia", correlationId: null, traceparent: null },
-      alertId: randomUUID(),
-      severity: "CRITICAL",
-      sourceService: "battery",
-      fingerprint: `fp-${id}`,
-      title: "battery alert",
-      description: "relayed by the reliability battery",
-      labels: {},
-      raisedAt: now,
-      runbookUrl: null,
-    });
-  };
+  const alert = (id: string) => framedAlert(serde, id, "relayed by the reliability battery");
 
   // The source: a producer that keeps trying a batch until Kafka acknowledges it (acks=all), also across Kafka's
   // restart. Only acknowledged alerts are owed at the destination.
@@ -238,12 +223,7 @@ export async function relayCrash(context: BatteryContext): Promise<ScenarioResul
     scenario: "relay-crash",
     load: `${total.toLocaleString("en-US")} alerts at ${ratePerSecond}/s into Kafka, relayed to a RabbitMQ quorum queue`,
     faults: context.faults ? `kill -9: ${done.join(", ")} (brokers restarted after 3 s)` : "none (--no-faults)",
-    sent: counts.sent,
-    acknowledged: counts.acknowledged,
-    readBack: counts.readBack,
-    lost: counts.lost,
-    duplicated: counts.duplicated,
-    unexpected: counts.unexpected,
+    ...countColumns(counts),
     serverErrors: 0,
     problems,
     details: {

@@ -28,6 +28,19 @@ export interface ScenarioResult {
   readonly details: Readonly<Record<string, number | string>>;
 }
 
+/** The count columns of a row, from a scenario's {@link Ledger}'s counts. */
+export function countColumns(counts: {
+  sent: number;
+  acknowledged: number;
+  readBack: number;
+  lost: number;
+  duplicated: number;
+  unexpected: number;
+}) {
+  const { sent, acknowledged, readBack, lost, duplicated, unexpected } = counts;
+  return { sent, acknowledged, readBack, lost, duplicated, unexpected };
+}
+
 export function verdict(result: ScenarioResult): "ok" | "FAIL" {
   return result.lost === 0 && result.unexpected === 0 && result.serverErrors === 0 && result.problems.length === 0
     ? "ok"

@@ -8,7 +8,7 @@ import { CRITICAL_EXCHANGE, criticalAlert } from "./bodies.js";
 import { type BatteryContext, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
 import { measureSaturation, publishLoad } from "./load.js";
-import type { ScenarioResult } from "./report.js";
+import { countColumns, type ScenarioResult } from "./report.js";
 import { sample, scrape, slope } from "./scrape.js";
 
 const RSS_SLOPE_LIMIT_MB_PER_MIN = 1;
@@ -162,12 +162,7 @@ export async function soak(context: BatteryContext): Promise<ScenarioResult> {
     scenario: "soak",
     load: `${count.toLocaleString("en-US")} publishes at ${rate}/s (half of ${Math.round(saturation)}/s) for ${durationMs / 60_000} min, one SSE subscriber acking`,
     faults: "none (time)",
-    sent: counts.sent,
-    acknowledged: counts.acknowledged,
-    readBack: counts.readBack,
-    lost: counts.lost,
-    duplicated: counts.duplicated,
-    unexpected: counts.unexpected,
+    ...countColumns(counts),
     serverErrors: load.serverErrors,
     problems,
     details: {
