@@ -97,6 +97,34 @@ describe("replay as a job", () => {
     expect(letter.history.map((entry: { action: string }) => entry.action)).toContain("replay");
   });
 
+  it("fails the items a broker refuses for good, gives their dead letters back, and reports the job to Prometheus", async () => {
+    const id = await seed({
+      broker: "rabbitmq",
+      destination: "",
+      routingKey: queue,
+      body: event.encode({ id: "q-refused", amount: 1 }),
+      messageId: "q-refused",
+    });
+    const target = { broker: "rabbitmq", exchange: `${queue}.no-such-exchange`, routingKey: queue };
+    const created = await post("/replays", { ids: [id], target, ratePerSecond: 50 });
+    expect(created.status).toBe(201);
+    const done = await finished(created.body.id);
+    expect(done.progress).toEqual({ pending: 0, sent: 0, skipped: 0, failed: 1 });
+    const letter = (await app.inject({ method: "GET", url: `/dead-letters/${id}`, headers: asOperator })).json();
+    expect(letter.state).toBe("new");
+
+    // A finished real job stays in dlq_replay_job_items for an hour (KronosDlqReplayFailing fires on its failed items).
+    const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    const series = (state: string) =>
+      new RegExp(
+        `^dlq_replay_job_items\\{replay_job="${created.body.id}",state="${state}",app="dlq-manager"\\} (\\d+)$`,
+        "m",
+      );
+    expect(metrics).toMatch(series("failed"));
+    expect(series("failed").exec(metrics)?.[1]).toBe("1");
+    expect(metrics).not.toMatch(series("sent"));
+  });
+
   it("replays a group (all like it) to the original Kafka topic, where its consumer gets it with the key and the marker", async () => {
     const body = event.encode({ id: "k-1", amount: 9 });
     const id = await seed({ broker: "kafka", destination: topic, body, messageId: "k-1" });
@@ -167,6 +195,9 @@ describe("replay as a job", () => {
     expect((await app.inject({ method: "GET", url: `/dead-letters/${stale}`, headers: asOperator })).json().state).toBe(
       "new",
     );
+    // A dry run's "failed" items are verdicts, not failed sends: it is no replay job to alert on.
+    const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    expect(metrics).not.toContain(`replay_job="${dry.body.id}"`);
 
     const real = await post("/replays", { ids: [stale], ratePerSecond: 100 });
     const done = await finished(real.body.id);
