@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { KronosApp } from "@kronos/app-kit";
 import { freePort, startServerProcess, waitForHttp } from "@kronos/app-kit/testing";
@@ -185,7 +186,7 @@ describe("replay as a job", () => {
     const dry = await post("/replays", { ids: [stale, garbage], dryRun: true, ratePerSecond: 100 });
     expect(dry.status).toBe(201);
     const report = await finished(dry.body.id);
-    expect(report.report).toEqual({ passed: 0, failed: 2 });
+    expect(report.report).toEqual({ passed: 0, failed: 2, invalid: 0 });
     const problems = Object.fromEntries(
       report.firstProblems.map((p: { deadLetterId: string; detail: string }) => [p.deadLetterId, p.detail]),
     );
@@ -228,6 +229,51 @@ describe("replay as a job", () => {
     const repairEntry = audit.entries.find((entry: { action: string }) => entry.action === "repair");
     expect(repairEntry.detail).toMatchObject({ before: { id: "old", amount: 1 }, after: { currency: "EUR" } });
     expect(audit.entries.map((entry: { action: string }) => entry.action)).toContain("replay");
+  });
+
+  it("dry run runs today's validation: a message the current schema refuses fails it, and a real run skips it", async () => {
+    // v2 makes id a uuid (Avro resolution ignores logical types, so v2 still reads v1): a v1 message whose id is not
+    // a UUID decodes and resolves, but would not pass the gateway's validation today.
+    const changing = await registerTestEvent();
+    events.push(changing);
+    const client = new ConfluentRegistryClient({ url: testEndpoints().registryUrl });
+    const v2 = {
+      ...changing.schema,
+      fields: [
+        { name: "id", type: { type: "string", logicalType: "uuid" } },
+        { name: "amount", type: "int" },
+      ],
+    };
+    const v2Id = await client.register(changing.name, JSON.stringify(v2), "BACKWARD");
+    const uuid = randomUUID();
+    const letter = (id: string, messageId: string) =>
+      seed({
+        eventType: changing.name,
+        broker: "rabbitmq",
+        destination: "",
+        routingKey: queue,
+        body: changing.encode({ id, amount: 1 }),
+        messageId,
+      });
+    const invalid = await letter("not-a-uuid", "v-invalid");
+    const valid = await letter(uuid, "v-valid");
+
+    const dry = await post("/replays", { ids: [invalid, valid], dryRun: true, ratePerSecond: 100 });
+    expect(dry.status).toBe(201);
+    const report = await finished(dry.body.id);
+    expect(report.report).toEqual({ passed: 1, failed: 1, invalid: 1 });
+    expect(report.firstProblems).toHaveLength(1);
+    expect(report.firstProblems[0]).toMatchObject({ deadLetterId: invalid, state: "failed" });
+    expect(report.firstProblems[0].detail).toContain(`fails today's validation (${changing.name}, schema id ${v2Id})`);
+    expect(report.firstProblems[0].detail).toMatch(/UUID/i);
+
+    const real = await post("/replays", { ids: [invalid, valid], ratePerSecond: 100 });
+    expect((await finished(real.body.id)).progress).toMatchObject({ sent: 1, skipped: 1, failed: 0 });
+    const messages = await drain(queue, 1);
+    expect(messages.map((message) => message.properties.messageId)).toEqual(["v-valid"]);
+    expect(
+      (await app.inject({ method: "GET", url: `/dead-letters/${invalid}`, headers: asOperator })).json().state,
+    ).toBe("new");
   });
 
   it("answers bad input with a 4xx and a code, and sends nothing", async () => {

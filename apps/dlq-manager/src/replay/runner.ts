@@ -15,7 +15,7 @@ import {
 import type { Pool } from "../db/database.js";
 import { REPLAY_HEADERS } from "../store/ingest.js";
 import { groupedValues, lastValues } from "../store/raw-headers.js";
-import { ReplayCheck } from "./check.js";
+import { ReplayCheck, VALIDATION_PROBLEM } from "./check.js";
 import {
   completeJob,
   defaultTarget,
@@ -259,10 +259,12 @@ export class ReplayRunner {
   }
 
   async #dryRunReport(jobId: string) {
-    const counts = await this.#options.pool.query<{ passed: number; failed: number }>(
-      `SELECT count(*) FILTER (WHERE state = 'skipped')::int AS passed, count(*) FILTER (WHERE state = 'failed')::int AS failed
+    // invalid: the failed ones whose problem is today's validation (the others fail decoding or schema resolution).
+    const counts = await this.#options.pool.query<{ passed: number; failed: number; invalid: number }>(
+      `SELECT count(*) FILTER (WHERE state = 'skipped')::int AS passed, count(*) FILTER (WHERE state = 'failed')::int AS failed,
+              count(*) FILTER (WHERE state = 'failed' AND starts_with(detail, $2))::int AS invalid
          FROM replay_items WHERE job_id = $1`,
-      [jobId],
+      [jobId, VALIDATION_PROBLEM],
     );
     return counts.rows[0];
   }
