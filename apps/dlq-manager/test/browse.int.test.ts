@@ -166,6 +166,8 @@ describe("browsing dead letters", () => {
     expect(timeouts).toMatchObject({ source: "orders.dlq", eventType: event.name, reason: "max-attempts", count: 2 });
     expect(body.groups).toHaveLength(4);
     expect(Date.parse(timeouts.lastSeen)).toBeGreaterThanOrEqual(Date.parse(timeouts.firstSeen));
+    // The trend: first seen per hour over the last 24 hours, oldest first; this file stored them all just now.
+    expect(timeouts.trend).toEqual([...Array(23).fill(0), 2]);
   });
 
   it("exposes per-source figures to Prometheus: by state, the oldest unresolved age, the error classes", async () => {

@@ -113,14 +113,29 @@ export async function getDeadLetter(pool: Pool, id: string): Promise<DeadLetterD
   };
 }
 
-/** "How many like it": counts by source × event type × reason × error fingerprint, with first and last time. */
+/** How many hours a group's trend covers, one count per hour. */
+export const TREND_HOURS = 24;
+
+// The trend's buckets: dead letters first seen in each hour of the last TREND_HOURS, oldest first, the last one
+// ending now.
+const TREND_SQL = `ARRAY[${Array.from(
+  { length: TREND_HOURS },
+  (_, i) =>
+    `count(*) FILTER (WHERE first_seen > now() - interval '${TREND_HOURS - i} hours'` +
+    ` AND first_seen <= now() - interval '${TREND_HOURS - 1 - i} hours')::int`,
+).join(", ")}]`;
+
+/**
+ * "How many like it": counts by source × event type × reason × error fingerprint, with first and last time, and the
+ * trend: how many of them were first seen in each of the last {@link TREND_HOURS} hours, oldest first.
+ */
 export async function groupDeadLetters(pool: Pool, filter: Filter) {
   const { where, params } = filterSql(filter);
   const result = await pool.query(
     `SELECT source, event_type, reason, error_fingerprint, min(error_code) AS error_code,
             min(error_text) AS sample_error, count(*)::int AS count,
             count(*) FILTER (WHERE state = 'new')::int AS unresolved,
-            min(first_seen) AS first_seen, max(last_seen) AS last_seen
+            min(first_seen) AS first_seen, max(last_seen) AS last_seen, ${TREND_SQL} AS trend
        FROM dead_letters WHERE ${where}
       GROUP BY source, event_type, reason, error_fingerprint
       ORDER BY count(*) DESC, max(last_seen) DESC LIMIT 500`,
@@ -137,6 +152,7 @@ export async function groupDeadLetters(pool: Pool, filter: Filter) {
     unresolved: row.unresolved as number,
     firstSeen: new Date(row.first_seen).toISOString(),
     lastSeen: new Date(row.last_seen).toISOString(),
+    trend: row.trend as number[],
   }));
 }
 
