@@ -65,9 +65,9 @@ export async function migrate(pool: Pool): Promise<void> {
 
 /**
  * The `postgres` readiness check: opens a connection of its own to `url` and runs `SELECT 1`, within `timeoutMs`.
- * Its own connection rather than the pool's, so that a server that stopped answering cannot hold pool clients
- * (a query on a frozen connection never returns) and a timed-out probe is closed for sure. Rejects with the
- * driver's reason (`connect ECONNREFUSED ...`, `Connection terminated unexpectedly`, `... timed out after N ms`).
+ * Its own connection rather than the pool's, so that a server that stopped answering cannot hold pool clients (a
+ * query on a frozen connection never returns); a timed-out probe is ended without being waited for. Rejects with
+ * the driver's reason (`connect ECONNREFUSED ...`, `Connection terminated unexpectedly`, `... timed out after N ms`).
  */
 export async function pingDatabase(url: string, timeoutMs: number): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
@@ -82,9 +82,12 @@ export async function pingDatabase(url: string, timeoutMs: number): Promise<void
       timeoutMs,
       "PostgreSQL SELECT 1",
     );
-  } finally {
-    await client.end().catch(() => undefined);
+  } catch (error) {
+    // Not awaited: on a server that stopped answering, ending would wait for it.
+    void client.end().catch(() => undefined);
+    throw error;
   }
+  await client.end().catch(() => undefined);
 }
 
 /** Opens a pool on `url` (small: the dlq-manager's queries are short). */
