@@ -70,7 +70,9 @@ export async function migrate(pool: Pool): Promise<void> {
  * the driver's reason (`connect ECONNREFUSED ...`, `Connection terminated unexpectedly`, `... timed out after N ms`).
  */
 export async function pingDatabase(url: string, timeoutMs: number): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  // No connectionTimeoutMillis: withTimeout bounds the whole probe and says so ("... timed out after N ms"), and
+  // ending the client destroys a socket still connecting or querying.
+  const client = new pg.Client({ connectionString: url });
   // A connection dropped while idle emits 'error'; unhandled, it would crash the process.
   client.on("error", () => undefined);
   try {
