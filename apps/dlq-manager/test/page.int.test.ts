@@ -172,6 +172,8 @@ describe("the operators' page", () => {
       await page.getByLabel("repaired payload").fill('{ "id": "order-7", "amount": 7, "currency": "EUR" }');
       await page.getByRole("button", { name: "Validate and save repair" }).click();
       await page.locator("#repair-result", { hasText: `valid: saved, encoded with schema id ${v2Id}` }).waitFor();
+      await page.locator("#detail-payload", { hasText: `repaired, what a replay sends: schema id ${v2Id}` }).waitFor();
+      expect(await page.locator("#detail-payload").textContent()).toContain('"currency": "EUR"');
       await page.getByRole("button", { name: "Replay repaired" }).click();
       const started = page.locator("#repair-result", { hasText: "replay job" });
       await started.waitFor();
@@ -179,6 +181,11 @@ describe("the operators' page", () => {
       const job = page.locator(`#jobs tbody tr[data-job="${jobId}"]`);
       await job.locator(".job-state", { hasText: "completed" }).waitFor({ timeout: 20_000 });
       expect(await job.locator(".job-sent").textContent()).toBe("1");
+      // The open dead letter follows: replayed, with the repair and the replay in its history.
+      await page.locator("#detail-summary", { hasText: "state replayed" }).waitFor({ timeout: 10_000 });
+      const history = await page.locator("#detail-history").textContent();
+      expect(history).toContain("dlq-operator repair ");
+      expect(history).toContain("dlq-operator replay ");
       await page.locator("#audit tbody tr", { hasText: "repair" }).first().waitFor();
 
       mkdirSync(ARTIFACTS, { recursive: true });

@@ -118,19 +118,29 @@ async function loadGroups() {
   const { groups } = await api("GET", "/dead-letters/groups");
   $("#groups tbody").innerHTML = groups.map((g) => "<tr><td>" + esc(g.source) + "</td><td>" + esc(g.eventType) + "</td><td>" + esc(g.reason) + "</td><td>" + esc(g.errorCode) + ' <span class="muted">' + esc(g.sampleError) + "</span></td><td>" + g.count + "</td><td>" + g.unresolved + "</td>" + sparkline(g.trend) + "<td>" + when(g.firstSeen) + "</td><td>" + when(g.lastSeen) + "</td></tr>").join("");
 }
-async function showDetail(id) {
-  const d = await api("GET", "/dead-letters/" + id);
+// The open dead letter's summary, payload (and repair), headers and history; refreshed with the jobs, so a replay
+// shows up in it. The repair editor is filled only when a dead letter is opened, never under the operator's hands.
+function renderDetail(d) {
   $("#detail").hidden = false;
   $("#detail-id").textContent = d.id;
   $("#detail-summary").innerHTML = "<p>" + esc(d.dialect) + " dead letter from <b>" + esc(d.source) + "</b>, " + esc(d.reason ?? "reason unknown") + ", " + esc(d.errorCode) + ": " + esc(d.error) + " — state <b>" + d.state + "</b>, seen " + d.seenCount + " time(s), replayed " + d.replayCount + " time(s)</p>";
-  $("#detail-payload").textContent = d.payload.decoded ? "schema id " + d.payload.schemaId + " (" + d.payload.writerName + ")\\n" + JSON.stringify(d.payload.value, null, 2) : "not decodable: " + d.payload.code + ": " + d.payload.reason + "\\n" + d.payload.hex;
+  const repaired = !d.repaired ? "" : "\\n\\nrepaired, what a replay sends: schema id " + d.repaired.schemaId + "\\n" + (d.repaired.decoded ? JSON.stringify(d.repaired.value, null, 2) : d.repaired.hex);
+  $("#detail-payload").textContent = (d.payload.decoded ? "schema id " + d.payload.schemaId + " (" + d.payload.writerName + ")\\n" + JSON.stringify(d.payload.value, null, 2) : "not decodable: " + d.payload.code + ": " + d.payload.reason + "\\n" + d.payload.hex) + repaired;
   $("#detail-headers").textContent = Object.entries(d.headers).map(([k, v]) => k + ": " + v.text).join("\\n");
   $("#detail-history").textContent = d.history.map((h) => h.at + " " + h.actor + " " + h.action + " " + JSON.stringify(h.detail)).join("\\n") || "nothing yet";
+}
+async function showDetail(id) {
+  const d = await api("GET", "/dead-letters/" + id);
+  renderDetail(d);
   // Repair starts from the repaired payload if there is one, else the decoded original.
   const editable = d.repaired && d.repaired.decoded ? d.repaired.value : d.payload.decoded ? d.payload.value : undefined;
   $("#repair-payload").value = editable === undefined ? "" : JSON.stringify(editable, null, 2);
   $("#repair-replay").disabled = !d.repaired;
   showRepair(d.repaired ? "repaired before: a replay sends the repaired payload (schema id " + d.repaired.schemaId + ")" : "", false);
+}
+async function refreshDetail() {
+  if ($("#detail").hidden) return;
+  renderDetail(await api("GET", "/dead-letters/" + $("#detail-id").textContent));
 }
 function showRepair(text, isError) {
   $("#repair-result").textContent = text;
@@ -187,7 +197,7 @@ async function startReplay(dryRun) {
 }
 async function refresh() {
   try {
-    await Promise.all([loadGroups(), loadJobs(), loadAudit()]);
+    await Promise.all([loadGroups(), loadJobs(), loadAudit(), refreshDetail()]);
   } catch (error) {
     // A 401 has said what to do with the key already.
     if (!error.message.startsWith("UNAUTHENTICATED")) showKeyState(error.message, true);
