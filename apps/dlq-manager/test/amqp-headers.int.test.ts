@@ -77,6 +77,13 @@ describe("typed AMQP headers on the real RabbitMQ and PostgreSQL", () => {
         "x-death": "array",
       });
       id = row.id;
+      // GET /dead-letters/:id shows the table with its types.
+      const detail = (await app.inject({ method: "GET", url: `/dead-letters/${id}`, headers: asOperator })).json();
+      expect(detail.amqpHeaders).toContainEqual([
+        "signature",
+        { type: "bytes", base64: typed.signature.toString("base64") },
+      ]);
+      expect(detail.amqpHeaders).toContainEqual(["count", { type: "number", value: 42 }]);
     } finally {
       // Closing the connection ends the rejecting consumer, so the replayed copy stays in the queue to be read raw.
       await connection.close();

@@ -1,3 +1,4 @@
+import type { AmqpTableJson } from "@kronos/transport";
 import { inTransaction, type Pool } from "../db/database.js";
 import { dlqError } from "../errors.js";
 import { decodeCursor, encodeCursor, type Filter, filterSql } from "./filter.js";
@@ -90,12 +91,15 @@ export interface DeadLetterDetail extends DeadLetterSummary {
   model: Record<string, unknown>;
   /** The repaired bytes a replay sends instead of `body`, if an operator repaired it. */
   repairedBody: Buffer | null;
+  /** A RabbitMQ dead letter's AMQP header table with each value's type (migration 005); null otherwise. */
+  amqpHeaders: AmqpTableJson | null;
 }
 
 /** The dead letter `id`; throws `DEAD_LETTER_NOT_FOUND`. */
 export async function getDeadLetter(pool: Pool, id: string): Promise<DeadLetterDetail> {
   const result = await pool.query(
-    `SELECT ${SUMMARY_COLUMNS}, body, headers, raw_headers, record_key, source_partition, source_offset, model, repaired_body
+    `SELECT ${SUMMARY_COLUMNS}, body, headers, raw_headers, record_key, source_partition, source_offset, model, repaired_body,
+            amqp_headers
        FROM dead_letters WHERE id = $1`,
     [id],
   );
@@ -110,6 +114,7 @@ export async function getDeadLetter(pool: Pool, id: string): Promise<DeadLetterD
     sourceOffset: row.source_offset === null ? null : String(row.source_offset),
     model: row.model,
     repairedBody: row.repaired_body,
+    amqpHeaders: row.amqp_headers,
   };
 }
 

@@ -126,7 +126,9 @@ function renderDetail(d) {
   $("#detail-summary").innerHTML = "<p>" + esc(d.dialect) + " dead letter from <b>" + esc(d.source) + "</b>, " + esc(d.reason ?? "reason unknown") + ", " + esc(d.errorCode) + ": " + esc(d.error) + " — state <b>" + d.state + "</b>, seen " + d.seenCount + " time(s), replayed " + d.replayCount + " time(s)</p>";
   const repaired = !d.repaired ? "" : "\\n\\nrepaired, what a replay sends: schema id " + d.repaired.schemaId + "\\n" + (d.repaired.decoded ? JSON.stringify(d.repaired.value, null, 2) : d.repaired.hex);
   $("#detail-payload").textContent = (d.payload.decoded ? "schema id " + d.payload.schemaId + " (" + d.payload.writerName + ")\\n" + JSON.stringify(d.payload.value, null, 2) : "not decodable: " + d.payload.code + ": " + d.payload.reason + "\\n" + d.payload.hex) + repaired;
-  $("#detail-headers").textContent = Object.entries(d.headers).map(([k, v]) => k + ": " + v.text).join("\\n");
+  // A RabbitMQ dead letter's headers carry their AMQP type (what a replay sends them as).
+  const types = Object.fromEntries((d.amqpHeaders ?? []).map(([name, value]) => [name, value.type === "typed" ? value.amqpType : value.type]));
+  $("#detail-headers").textContent = Object.entries(d.headers).map(([k, v]) => k + ": " + v.text + (types[k] ? "  (" + types[k] + ")" : "")).join("\\n");
   $("#detail-history").textContent = d.history.map((h) => h.at + " " + h.actor + " " + h.action + " " + JSON.stringify(h.detail)).join("\\n") || "nothing yet";
 }
 async function showDetail(id) {
