@@ -12,8 +12,10 @@ export interface DlqCounters {
 /**
  * The dlq-manager's metrics on the app's registry. Counters for custody; gauges read from PostgreSQL at scrape time:
  * `dlq_dead_letters{source,state}`, `dlq_oldest_unresolved_age_seconds{source}` (oldest `new` one),
- * `dlq_error_fingerprints{source}` (distinct error classes), `dlq_replay_items{state}` of running and paused jobs
- * and `dlq_replay_jobs{state}`. A scrape while PostgreSQL is down leaves the gauges out rather than failing.
+ * `dlq_error_fingerprints{source}` (distinct error classes), `dlq_error_fingerprint_newest_first_seen_timestamp_seconds{source}`
+ * (when the newest class first appeared), `dlq_replay_items{state}` of running and paused jobs,
+ * `dlq_replay_job_items{replay_job,state}` of each real job running, paused or finished in the last hour (bounded:
+ * old jobs drop out; the label is not `job`, which Prometheus sets to the scrape job) and `dlq_replay_jobs{state}`. A scrape while PostgreSQL is down leaves the gauges out rather than failing.
  */
 export function registerDlqMetrics(registry: Registry, pool: Pool): DlqCounters {
   const gauges: Array<[name: string, help: string, labels: string[], sql: string]> = [
@@ -37,11 +39,28 @@ export function registerDlqMetrics(registry: Registry, pool: Pool): DlqCounters 
       "SELECT source, count(DISTINCT error_fingerprint)::float8 AS value FROM dead_letters GROUP BY source",
     ],
     [
+      "dlq_error_fingerprint_newest_first_seen_timestamp_seconds",
+      "Unix time at which the source's newest error class (fingerprint) was first seen; within the last minutes: a new class.",
+      ["source"],
+      `SELECT source, extract(epoch FROM max(first_seen))::float8 AS value
+         FROM (SELECT source, min(first_seen) AS first_seen FROM dead_letters GROUP BY source, error_fingerprint) f
+        GROUP BY source`,
+    ],
+    [
       "dlq_replay_items",
       "Items of the running and paused replay jobs, by state (pending, sent, skipped, failed).",
       ["state"],
       `SELECT i.state, count(*)::float8 AS value FROM replay_items i JOIN replay_jobs j ON j.id = i.job_id
         WHERE j.state IN ('running', 'paused') GROUP BY i.state`,
+    ],
+    [
+      "dlq_replay_job_items",
+      "Items of each real (not dry-run) replay job running, paused, or finished in the last hour, by job and state.",
+      ["replay_job", "state"],
+      `SELECT j.id::text AS replay_job, i.state, count(*)::float8 AS value
+         FROM replay_items i JOIN replay_jobs j ON j.id = i.job_id
+        WHERE NOT j.dry_run AND (j.state IN ('running', 'paused') OR j.finished_at > now() - interval '1 hour')
+        GROUP BY j.id, i.state`,
     ],
     [
       "dlq_replay_jobs",

@@ -2,6 +2,7 @@ import { frame, type RegistrySerde, validateValue } from "@kronos/contracts";
 import { inTransaction, type Pool } from "./db/database.js";
 import { decodePayload } from "./decode.js";
 import { dlqError } from "./errors.js";
+import { violationList } from "./validation.js";
 
 /**
  * Repairs a dead letter: `payload` (the decoded payload as JSON, edited) is validated against the event's CURRENT
@@ -35,8 +36,10 @@ export async function repairDeadLetter(
   }
   const violations = validateValue(type, payload);
   if (violations.length > 0) {
-    const list = violations.map((v) => `${v.path || "(payload)"}: ${v.message}`).join("; ");
-    throw dlqError("REPAIR_INVALID", `the payload does not match ${subject} (schema id ${schemaId}): ${list}`);
+    throw dlqError(
+      "REPAIR_INVALID",
+      `the payload does not match ${subject} (schema id ${schemaId}): ${violationList(violations)}`,
+    );
   }
   const body = frame(schemaId, type.toBuffer(payload));
   await inTransaction(pool, async (client) => {

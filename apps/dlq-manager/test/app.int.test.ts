@@ -13,5 +13,6 @@ describeAppIntegration({
   // A database of this file's own, and no custody of the manifest's dead letters (other tests' and users').
   loadConfig: (env) => loadConfig({ DLQ_DATABASE_URL: database.url, DLQ_CATALOG_SOURCES: "false", ...env }),
   buildApp,
+  extraChecks: ["postgres"],
   serverPath: fileURLToPath(new URL("../dist/server.js", import.meta.url)),
 });

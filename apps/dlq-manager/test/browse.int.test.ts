@@ -166,6 +166,8 @@ describe("browsing dead letters", () => {
     expect(timeouts).toMatchObject({ source: "orders.dlq", eventType: event.name, reason: "max-attempts", count: 2 });
     expect(body.groups).toHaveLength(4);
     expect(Date.parse(timeouts.lastSeen)).toBeGreaterThanOrEqual(Date.parse(timeouts.firstSeen));
+    // The trend: first seen per hour over the last 24 hours, oldest first; this file stored them all just now.
+    expect(timeouts.trend).toEqual([...Array(23).fill(0), 2]);
   });
 
   it("exposes per-source figures to Prometheus: by state, the oldest unresolved age, the error classes", async () => {
@@ -174,6 +176,13 @@ describe("browsing dead letters", () => {
     expect(response.body).toMatch(/^dlq_dead_letters\{source="orders.dlq",state="new",app="dlq-manager"\} 5$/m);
     expect(response.body).toMatch(/^dlq_oldest_unresolved_age_seconds\{source="orders.dlq",app="dlq-manager"\} \d/m);
     expect(response.body).toMatch(/^dlq_error_fingerprints\{source="orders.dlq",app="dlq-manager"\} 4$/m);
+    const newest =
+      /^dlq_error_fingerprint_newest_first_seen_timestamp_seconds\{source="orders.dlq",app="dlq-manager"\} ([\d.e+]+)$/m.exec(
+        response.body,
+      );
+    // The classes were first seen when this file stored them, a moment ago.
+    expect(Date.now() / 1000 - Number(newest?.[1])).toBeGreaterThanOrEqual(0);
+    expect(Date.now() / 1000 - Number(newest?.[1])).toBeLessThan(300);
     expect(response.body).toContain("# TYPE dlq_custody_stored_total counter");
   });
 

@@ -14,7 +14,7 @@ describe("the dlq-manager's PostgreSQL schema", () => {
       await Promise.all([migrate(pool), migrate(pool)]);
       await migrate(pool);
       const versions = await pool.query("SELECT version FROM schema_version WHERE version > 0 ORDER BY version");
-      expect(versions.rows.map((row) => Number(row.version))).toEqual([1, 2, 3, 4]);
+      expect(versions.rows.map((row) => Number(row.version))).toEqual([1, 2, 3, 4, 5]);
 
       await pool.query("INSERT INTO audit (actor, action) VALUES ('test', 'discard')");
       await expect(pool.query("UPDATE audit SET actor = 'someone else'")).rejects.toThrow(/append-only/);

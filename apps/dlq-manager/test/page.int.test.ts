@@ -2,7 +2,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { KronosApp } from "@kronos/app-kit";
-import { TestResources } from "@kronos/testkit";
+import { ConfluentRegistryClient } from "@kronos/contracts";
+import { TestResources, testEndpoints } from "@kronos/testkit";
 import { declareQueue } from "@kronos/transport";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -37,6 +38,7 @@ const database = new TestDatabase();
 const queue = resources.queue("dlq-page");
 let app: KronosApp;
 let event: TestEvent;
+const events: TestEvent[] = [];
 let browser: Browser;
 let base: string;
 
@@ -52,7 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await app?.close();
-  await Promise.all([database.drop(), resources.cleanup(), event?.cleanup()]);
+  await Promise.all([database.drop(), resources.cleanup(), event?.cleanup(), ...events.map((e) => e.cleanup())]);
 });
 
 describe("the operators' page", () => {
@@ -118,5 +120,81 @@ describe("the operators' page", () => {
     }
     const [message] = await drain(queue, 1);
     expect(message?.properties.messageId).toBe("page-1");
+  });
+
+  it("shows a group's trend, repairs a payload the current schema cannot read (refusing an invalid one), and replays it", async () => {
+    // v2 adds a field without a default under FORWARD: v2 cannot read v1, so the v1 dead letter needs a repair.
+    const changing = await registerTestEvent();
+    events.push(changing);
+    const client = new ConfluentRegistryClient({ url: testEndpoints().registryUrl });
+    const v2 = {
+      ...changing.schema,
+      fields: [...(changing.schema as { fields: object[] }).fields, { name: "currency", type: "string" }],
+    };
+    const v2Id = await client.register(changing.name, JSON.stringify(v2), "FORWARD");
+    const source = `${queue}.repair.dlq`;
+    const id = await seedDeadLetter(app, {
+      broker: "rabbitmq",
+      destination: "",
+      routingKey: queue,
+      source,
+      body: changing.encode({ id: "order-7", amount: 7 }),
+      messageId: "page-repair",
+      eventType: changing.name,
+    });
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${base}/`);
+      await page.getByLabel("API key").fill(asOperator["x-api-key"]);
+      await page.getByRole("button", { name: "Use key" }).click();
+      const group = page.locator("#groups tbody tr", { hasText: source });
+      await group.waitFor();
+      expect(await group.locator(".trend-last").textContent()).toBe("1 in the last hour");
+      expect(await group.locator(".trend").getAttribute("title")).toMatch(
+        /over the last 24 hours, oldest first: (0, ){23}1$/,
+      );
+
+      await page.getByLabel("source", { exact: true }).fill(source);
+      await page.getByRole("button", { name: "Filter" }).click();
+      const row = page.locator(`#letters tr[data-id="${id}"]`);
+      await row.locator("td", { hasText: source }).click();
+      await page.locator("#detail-payload", { hasText: "order-7" }).waitFor();
+      expect(JSON.parse(await page.getByLabel("repaired payload").inputValue())).toEqual({ id: "order-7", amount: 7 });
+      expect(await page.getByRole("button", { name: "Replay repaired" }).isDisabled()).toBe(true);
+
+      await page.getByLabel("repaired payload").fill('{ "id": "order-7", "amount": "seven", "currency": "EUR" }');
+      await page.getByRole("button", { name: "Validate and save repair" }).click();
+      const refused = page.locator("#repair-result.error", { hasText: "REPAIR_INVALID" });
+      await refused.waitFor();
+      expect(await refused.textContent()).toContain("amount");
+      expect(await page.getByRole("button", { name: "Replay repaired" }).isDisabled()).toBe(true);
+
+      await page.getByLabel("repaired payload").fill('{ "id": "order-7", "amount": 7, "currency": "EUR" }');
+      await page.getByRole("button", { name: "Validate and save repair" }).click();
+      await page.locator("#repair-result", { hasText: `valid: saved, encoded with schema id ${v2Id}` }).waitFor();
+      await page.locator("#detail-payload", { hasText: `repaired, what a replay sends: schema id ${v2Id}` }).waitFor();
+      expect(await page.locator("#detail-payload").textContent()).toContain('"currency": "EUR"');
+      await page.getByRole("button", { name: "Replay repaired" }).click();
+      const started = page.locator("#repair-result", { hasText: "replay job" });
+      await started.waitFor();
+      const jobId = /replay job (\d+) started/.exec((await started.textContent()) ?? "")?.[1];
+      const job = page.locator(`#jobs tbody tr[data-job="${jobId}"]`);
+      await job.locator(".job-state", { hasText: "completed" }).waitFor({ timeout: 20_000 });
+      expect(await job.locator(".job-sent").textContent()).toBe("1");
+      // The open dead letter follows: replayed, with the repair and the replay in its history.
+      await page.locator("#detail-summary", { hasText: "state replayed" }).waitFor({ timeout: 10_000 });
+      const history = await page.locator("#detail-history").textContent();
+      expect(history).toContain("dlq-operator repair ");
+      expect(history).toContain("dlq-operator replay ");
+      await page.locator("#audit tbody tr", { hasText: "repair" }).first().waitFor();
+
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: `${ARTIFACTS}dlq-page-repair.png`, fullPage: true });
+    } finally {
+      await page.close();
+    }
+    const [message] = await drain(queue, 1);
+    expect(message?.properties.messageId).toBe("page-repair");
+    expect(message?.content.readUInt32BE(1)).toBe(v2Id);
   });
 });

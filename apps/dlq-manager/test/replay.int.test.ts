@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { KronosApp } from "@kronos/app-kit";
 import { freePort, startServerProcess, waitForHttp } from "@kronos/app-kit/testing";
@@ -97,6 +98,34 @@ describe("replay as a job", () => {
     expect(letter.history.map((entry: { action: string }) => entry.action)).toContain("replay");
   });
 
+  it("fails the items a broker refuses for good, gives their dead letters back, and reports the job to Prometheus", async () => {
+    const id = await seed({
+      broker: "rabbitmq",
+      destination: "",
+      routingKey: queue,
+      body: event.encode({ id: "q-refused", amount: 1 }),
+      messageId: "q-refused",
+    });
+    const target = { broker: "rabbitmq", exchange: `${queue}.no-such-exchange`, routingKey: queue };
+    const created = await post("/replays", { ids: [id], target, ratePerSecond: 50 });
+    expect(created.status).toBe(201);
+    const done = await finished(created.body.id);
+    expect(done.progress).toEqual({ pending: 0, sent: 0, skipped: 0, failed: 1 });
+    const letter = (await app.inject({ method: "GET", url: `/dead-letters/${id}`, headers: asOperator })).json();
+    expect(letter.state).toBe("new");
+
+    // A finished real job stays in dlq_replay_job_items for an hour (KronosDlqReplayFailing fires on its failed items).
+    const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    const series = (state: string) =>
+      new RegExp(
+        `^dlq_replay_job_items\\{replay_job="${created.body.id}",state="${state}",app="dlq-manager"\\} (\\d+)$`,
+        "m",
+      );
+    expect(metrics).toMatch(series("failed"));
+    expect(series("failed").exec(metrics)?.[1]).toBe("1");
+    expect(metrics).not.toMatch(series("sent"));
+  });
+
   it("replays a group (all like it) to the original Kafka topic, where its consumer gets it with the key and the marker", async () => {
     const body = event.encode({ id: "k-1", amount: 9 });
     const id = await seed({ broker: "kafka", destination: topic, body, messageId: "k-1" });
@@ -157,7 +186,7 @@ describe("replay as a job", () => {
     const dry = await post("/replays", { ids: [stale, garbage], dryRun: true, ratePerSecond: 100 });
     expect(dry.status).toBe(201);
     const report = await finished(dry.body.id);
-    expect(report.report).toEqual({ passed: 0, failed: 2 });
+    expect(report.report).toEqual({ passed: 0, failed: 2, invalid: 0 });
     const problems = Object.fromEntries(
       report.firstProblems.map((p: { deadLetterId: string; detail: string }) => [p.deadLetterId, p.detail]),
     );
@@ -167,6 +196,9 @@ describe("replay as a job", () => {
     expect((await app.inject({ method: "GET", url: `/dead-letters/${stale}`, headers: asOperator })).json().state).toBe(
       "new",
     );
+    // A dry run's "failed" items are verdicts, not failed sends: it is no replay job to alert on.
+    const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    expect(metrics).not.toContain(`replay_job="${dry.body.id}"`);
 
     const real = await post("/replays", { ids: [stale], ratePerSecond: 100 });
     const done = await finished(real.body.id);
@@ -197,6 +229,51 @@ describe("replay as a job", () => {
     const repairEntry = audit.entries.find((entry: { action: string }) => entry.action === "repair");
     expect(repairEntry.detail).toMatchObject({ before: { id: "old", amount: 1 }, after: { currency: "EUR" } });
     expect(audit.entries.map((entry: { action: string }) => entry.action)).toContain("replay");
+  });
+
+  it("dry run runs today's validation: a message the current schema refuses fails it, and a real run skips it", async () => {
+    // v2 makes id a uuid (Avro resolution ignores logical types, so v2 still reads v1): a v1 message whose id is not
+    // a UUID decodes and resolves, but would not pass the gateway's validation today.
+    const changing = await registerTestEvent();
+    events.push(changing);
+    const client = new ConfluentRegistryClient({ url: testEndpoints().registryUrl });
+    const v2 = {
+      ...changing.schema,
+      fields: [
+        { name: "id", type: { type: "string", logicalType: "uuid" } },
+        { name: "amount", type: "int" },
+      ],
+    };
+    const v2Id = await client.register(changing.name, JSON.stringify(v2), "BACKWARD");
+    const uuid = randomUUID();
+    const letter = (id: string, messageId: string) =>
+      seed({
+        eventType: changing.name,
+        broker: "rabbitmq",
+        destination: "",
+        routingKey: queue,
+        body: changing.encode({ id, amount: 1 }),
+        messageId,
+      });
+    const invalid = await letter("not-a-uuid", "v-invalid");
+    const valid = await letter(uuid, "v-valid");
+
+    const dry = await post("/replays", { ids: [invalid, valid], dryRun: true, ratePerSecond: 100 });
+    expect(dry.status).toBe(201);
+    const report = await finished(dry.body.id);
+    expect(report.report).toEqual({ passed: 1, failed: 1, invalid: 1 });
+    expect(report.firstProblems).toHaveLength(1);
+    expect(report.firstProblems[0]).toMatchObject({ deadLetterId: invalid, state: "failed" });
+    expect(report.firstProblems[0].detail).toContain(`fails today's validation (${changing.name}, schema id ${v2Id})`);
+    expect(report.firstProblems[0].detail).toMatch(/UUID/i);
+
+    const real = await post("/replays", { ids: [invalid, valid], ratePerSecond: 100 });
+    expect((await finished(real.body.id)).progress).toMatchObject({ sent: 1, skipped: 1, failed: 0 });
+    const messages = await drain(queue, 1);
+    expect(messages.map((message) => message.properties.messageId)).toEqual(["v-valid"]);
+    expect(
+      (await app.inject({ method: "GET", url: `/dead-letters/${invalid}`, headers: asOperator })).json().state,
+    ).toBe("new");
   });
 
   it("answers bad input with a 4xx and a code, and sends nothing", async () => {

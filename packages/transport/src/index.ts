@@ -132,6 +132,12 @@ export {
 export { type AmqpSubscriptionOptions, createAmqpSubscription } from "./rabbitmq/consumer.js";
 export { ORIGINAL_ROUTE_HEADERS } from "./rabbitmq/consumer-message.js";
 export {
+  type AmqpTableJson,
+  type AmqpValueJson,
+  amqpTableFromJson,
+  amqpTableToJson,
+} from "./rabbitmq/header-table.js";
+export {
   type AmqpMessage,
   type AmqpPublisher,
   type AmqpPublisherOptions,

@@ -69,6 +69,7 @@ export function incomingOf(delivery: Delivery): IncomingDeadLetter {
     body: delivery.body,
     headers: lastValues(delivery.rawHeaders),
     rawHeaders: delivery.rawHeaders,
+    amqpHeaders: delivery.amqp ? (delivery.amqp.properties.headers ?? {}) : undefined,
   };
 }
 

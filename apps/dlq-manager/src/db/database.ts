@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { withTimeout } from "@kronos/transport";
 import pg from "pg";
 import Postgrator from "postgrator";
 
@@ -60,6 +61,35 @@ export async function migrate(pool: Pool): Promise<void> {
   } finally {
     client.release();
   }
+}
+
+/**
+ * The `postgres` readiness check: opens a connection of its own to `url` and runs `SELECT 1`, within `timeoutMs`.
+ * Its own connection rather than the pool's, so that a server that stopped answering cannot hold pool clients (a
+ * query on a frozen connection never returns); a timed-out probe is ended without being waited for. Rejects with
+ * the driver's reason (`connect ECONNREFUSED ...`, `Connection terminated unexpectedly`, `... timed out after N ms`).
+ */
+export async function pingDatabase(url: string, timeoutMs: number): Promise<void> {
+  // No connectionTimeoutMillis: withTimeout bounds the whole probe and says so ("... timed out after N ms"), and
+  // ending the client destroys a socket still connecting or querying.
+  const client = new pg.Client({ connectionString: url });
+  // A connection dropped while idle emits 'error'; unhandled, it would crash the process.
+  client.on("error", () => undefined);
+  try {
+    await withTimeout(
+      (async () => {
+        await client.connect();
+        await client.query("SELECT 1");
+      })(),
+      timeoutMs,
+      "PostgreSQL SELECT 1",
+    );
+  } catch (error) {
+    // Not awaited: on a server that stopped answering, ending would wait for it.
+    void client.end().catch(() => undefined);
+    throw error;
+  }
+  await client.end().catch(() => undefined);
 }
 
 /** Opens a pool on `url` (small: the dlq-manager's queries are short). */

@@ -1,5 +1,5 @@
 import fp from "fastify-plugin";
-import { createPool, ensureDatabase, migrate, type Pool, redactDatabaseUrl } from "./database.js";
+import { createPool, ensureDatabase, migrate, type Pool, pingDatabase, redactDatabaseUrl } from "./database.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -15,14 +15,15 @@ export interface DatabasePluginOptions {
 
 /**
  * Opens the PostgreSQL pool, and when the app becomes ready creates the database if missing and applies the
- * migrations (a failure stops the start: custody without its store would be a loss); closes the pool on close.
- * Not a `/readyz` check yet: app-kit's shared app test expects exactly the kafka, rabbitmq and registry checks, and
- * an app's own checks need app-kit to allow them. Plugin name: `dlq-database`.
+ * migrations (a failure stops the start: custody without its store would be a loss); adds the `postgres` readiness
+ * check (a fresh connection answering `SELECT 1`), so `/readyz` is 503 naming `postgres` while the database cannot be
+ * reached after the start; closes the pool on close. Plugin name: `dlq-database`.
  */
 export const databasePlugin = fp<DatabasePluginOptions>(
   async (app, options) => {
     const pool = createPool(options.url);
     app.decorate("db", pool);
+    app.readiness.add("postgres", (timeoutMs) => pingDatabase(options.url, timeoutMs));
     app.addHook("onReady", async () => {
       try {
         await ensureDatabase(options.url);

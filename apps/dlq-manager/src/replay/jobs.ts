@@ -1,4 +1,4 @@
-import type { RawHeader } from "@kronos/transport";
+import type { AmqpTableJson, RawHeader } from "@kronos/transport";
 import { inTransaction, type Pool } from "../db/database.js";
 import { dlqError } from "../errors.js";
 import { type Filter, filterSql } from "../store/filter.js";
@@ -258,6 +258,8 @@ export interface PendingItem {
   readonly body: Buffer;
   /** Every header in order, byte for byte (`storedRawHeaders`). */
   readonly headers: ReadonlyArray<RawHeader>;
+  /** A RabbitMQ dead letter's AMQP header table with its types (migration 005); null: send `headers` as text. */
+  readonly amqpHeaders: AmqpTableJson | null;
   readonly schemaId: number | null;
 }
 
@@ -272,7 +274,7 @@ export async function nextItem(
   const result = await pool.query(
     `SELECT i.position, d.id::text AS dead_letter_id, d.replay_count, d.source_broker, d.original_broker,
             d.destination, d.routing_key, d.record_key, d.record_key_bytes,
-            coalesce(d.repaired_body, d.body) AS body, d.headers, d.raw_headers,
+            coalesce(d.repaired_body, d.body) AS body, d.headers, d.raw_headers, d.amqp_headers,
             coalesce(d.repaired_schema_id, d.schema_id) AS schema_id
        FROM replay_items i JOIN dead_letters d ON d.id = i.dead_letter_id
       WHERE i.job_id = $1 AND i.state = 'pending' ORDER BY i.position LIMIT 1`,
@@ -293,6 +295,7 @@ export async function nextItem(
       key: row.record_key_bytes ?? row.record_key,
       body: row.body,
       headers: storedRawHeaders(row),
+      amqpHeaders: row.amqp_headers ?? null,
       schemaId: row.schema_id,
     },
   };

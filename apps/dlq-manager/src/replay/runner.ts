@@ -2,6 +2,7 @@ import type { RegistrySerde } from "@kronos/contracts";
 import {
   type AmqpConnectionManager,
   type AmqpPublisher,
+  amqpTableFromJson,
   createAmqpPublisher,
   createKafkaPublisher,
   describeError,
@@ -14,7 +15,7 @@ import {
 import type { Pool } from "../db/database.js";
 import { REPLAY_HEADERS } from "../store/ingest.js";
 import { groupedValues, lastValues } from "../store/raw-headers.js";
-import { ReplayCheck } from "./check.js";
+import { ReplayCheck, VALIDATION_PROBLEM } from "./check.js";
 import {
   completeJob,
   defaultTarget,
@@ -58,6 +59,32 @@ export function replayHeaders(item: PendingItem, jobId: string): RawHeader[] {
     [REPLAY_HEADERS.count, Buffer.from(String(item.replayCount + 1))],
     [REPLAY_HEADERS.deadLetterId, Buffer.from(item.deadLetterId)],
   ];
+}
+
+/**
+ * The AMQP header table of a replayed copy sent to RabbitMQ, without failure bookkeeping, plus the replay marker (as
+ * text). With the original's typed table (custody stored it from a RabbitMQ source, migration 005) every header keeps
+ * its AMQP type: a byte array stays a byte array, a number a number, a timestamp a timestamp, tables and arrays
+ * nested. Otherwise (a Kafka dead letter, or one stored before) the headers go as text, without those that stand for
+ * AMQP properties (`message-id`, ...: sent as properties). Throws a `TypeError` naming the header when the stored
+ * table is not one custody wrote.
+ */
+export function replayAmqpHeaders(item: PendingItem, jobId: string): Record<string, unknown> {
+  if (item.amqpHeaders === null) {
+    const table: Record<string, string> = {};
+    for (const [name, value] of Object.entries(lastValues(replayHeaders(item, jobId)))) {
+      if (!AMQP_PROPERTY_HEADERS.has(name)) table[name] = value.toString("utf8");
+    }
+    return table;
+  }
+  const table: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(amqpTableFromJson(item.amqpHeaders))) {
+    if (!FAILURE_HEADERS.test(name)) table[name] = value;
+  }
+  table[REPLAY_HEADERS.jobId] = jobId;
+  table[REPLAY_HEADERS.count] = String(item.replayCount + 1);
+  table[REPLAY_HEADERS.deadLetterId] = item.deadLetterId;
+  return table;
 }
 
 /**
@@ -214,10 +241,7 @@ export class ReplayRunner {
     const headers = lastValues(raw);
     this.#amqpPublisher ??= createAmqpPublisher(this.#options.amqp, { logger: this.#options.logger });
     const text = (name: string) => headers[name]?.toString("utf8");
-    const amqpHeaders: Record<string, string> = {};
-    for (const [name, value] of Object.entries(headers)) {
-      if (!AMQP_PROPERTY_HEADERS.has(name)) amqpHeaders[name] = value.toString("utf8");
-    }
+    const amqpHeaders = replayAmqpHeaders(item, jobId);
     const optional = (name: string, property: string) => {
       const value = text(name);
       return value === undefined ? {} : { [property]: value };
@@ -235,10 +259,12 @@ export class ReplayRunner {
   }
 
   async #dryRunReport(jobId: string) {
-    const counts = await this.#options.pool.query<{ passed: number; failed: number }>(
-      `SELECT count(*) FILTER (WHERE state = 'skipped')::int AS passed, count(*) FILTER (WHERE state = 'failed')::int AS failed
+    // invalid: the failed ones whose problem is today's validation (the others fail decoding or schema resolution).
+    const counts = await this.#options.pool.query<{ passed: number; failed: number; invalid: number }>(
+      `SELECT count(*) FILTER (WHERE state = 'skipped')::int AS passed, count(*) FILTER (WHERE state = 'failed')::int AS failed,
+              count(*) FILTER (WHERE state = 'failed' AND starts_with(detail, $2))::int AS invalid
          FROM replay_items WHERE job_id = $1`,
-      [jobId],
+      [jobId, VALIDATION_PROBLEM],
     );
     return counts.rows[0];
   }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type DeadLetterModel, type RawHeader, readDeadLetterModel } from "@kronos/transport";
+import { amqpTableToJson, type DeadLetterModel, type RawHeader, readDeadLetterModel } from "@kronos/transport";
 import type { Pool } from "../db/database.js";
 import { encodeRawHeaders } from "./raw-headers.js";
 
@@ -20,6 +20,8 @@ export interface IncomingDeadLetter {
   readonly headers: Readonly<Record<string, Buffer>>;
   /** Every header in order, byte for byte (`Delivery.rawHeaders`); absent: `headers` is all there is. */
   readonly rawHeaders?: ReadonlyArray<RawHeader> | undefined;
+  /** RabbitMQ only: the AMQP header table as amqplib decoded it, typed values included (`Delivery.amqp`). */
+  readonly amqpHeaders?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** The replay marker headers a replayed copy carries (so a repeat failure links to the dead letter it came from). */
@@ -97,12 +99,19 @@ function payloadJson(payload: unknown): string | null {
   return json === undefined || json.includes("\\u0000") ? null : json;
 }
 
+/** The typed AMQP header table as jsonb text (`amqp_headers`), or null: none, or holding a NUL character. */
+function amqpHeadersJson(table: Readonly<Record<string, unknown>> | undefined): string | null {
+  if (table === undefined) return null;
+  const json = JSON.stringify(amqpTableToJson(table));
+  return json.includes("\\u0000") ? null : json;
+}
+
 const msToDate = (ms: number | undefined) => (ms === undefined ? null : new Date(ms));
 
 /**
  * Stores a dead letter durably (one INSERT, committed when it resolves), with its payload decoded as JSON if given,
- * its headers byte for byte (`raw_headers`, in order, repeated ones repeated; `headers`, the last value per name) and
- * its key's bytes. A dead letter stored before under the same
+ * its headers byte for byte (`raw_headers`, in order, repeated ones repeated; `headers`, the last value per name), a
+ * RabbitMQ one's AMQP header table with its types (`amqp_headers`) and its key's bytes. A dead letter stored before under the same
  * {@link dedupKey} is recognised: only its `last_seen` and `seen_count` change. Resolves to its id and whether it
  * was new. Rejects when PostgreSQL does: the caller must then NOT ack the source.
  */
@@ -119,9 +128,9 @@ export async function storeDeadLetter(
     `INSERT INTO dead_letters (dedup_key, source_broker, source, source_partition, source_offset, message_id,
        record_key, body, headers, dialect, reason, error_code, error_text, error_fingerprint, original_broker,
        destination, routing_key, event_type, schema_id, attempts, first_failure, last_failure, model, payload,
-       raw_headers, record_key_bytes)
+       raw_headers, record_key_bytes, amqp_headers)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-       $24, $25, $26)
+       $24, $25, $26, $27)
      ON CONFLICT (dedup_key) DO UPDATE SET last_seen = now(), seen_count = dead_letters.seen_count + 1
      RETURNING id, (xmax = 0) AS inserted`,
     [
@@ -152,6 +161,7 @@ export async function storeDeadLetter(
       payloadJson(payload),
       encodeRawHeaders(letter.rawHeaders ?? Object.entries(letter.headers)),
       letter.rawKey ?? null,
+      amqpHeadersJson(letter.amqpHeaders),
     ],
   );
   const row = result.rows[0];

@@ -1,3 +1,4 @@
+import type { AmqpTableJson } from "@kronos/transport";
 import { inTransaction, type Pool } from "../db/database.js";
 import { dlqError } from "../errors.js";
 import { decodeCursor, encodeCursor, type Filter, filterSql } from "./filter.js";
@@ -90,12 +91,15 @@ export interface DeadLetterDetail extends DeadLetterSummary {
   model: Record<string, unknown>;
   /** The repaired bytes a replay sends instead of `body`, if an operator repaired it. */
   repairedBody: Buffer | null;
+  /** A RabbitMQ dead letter's AMQP header table with each value's type (migration 005); null otherwise. */
+  amqpHeaders: AmqpTableJson | null;
 }
 
 /** The dead letter `id`; throws `DEAD_LETTER_NOT_FOUND`. */
 export async function getDeadLetter(pool: Pool, id: string): Promise<DeadLetterDetail> {
   const result = await pool.query(
-    `SELECT ${SUMMARY_COLUMNS}, body, headers, raw_headers, record_key, source_partition, source_offset, model, repaired_body
+    `SELECT ${SUMMARY_COLUMNS}, body, headers, raw_headers, record_key, source_partition, source_offset, model, repaired_body,
+            amqp_headers
        FROM dead_letters WHERE id = $1`,
     [id],
   );
@@ -110,17 +114,33 @@ export async function getDeadLetter(pool: Pool, id: string): Promise<DeadLetterD
     sourceOffset: row.source_offset === null ? null : String(row.source_offset),
     model: row.model,
     repairedBody: row.repaired_body,
+    amqpHeaders: row.amqp_headers,
   };
 }
 
-/** "How many like it": counts by source × event type × reason × error fingerprint, with first and last time. */
+/** How many hours a group's trend covers, one count per hour. */
+export const TREND_HOURS = 24;
+
+// The trend's buckets: dead letters first seen in each hour of the last TREND_HOURS, oldest first, the last one
+// ending now.
+const TREND_SQL = `ARRAY[${Array.from(
+  { length: TREND_HOURS },
+  (_, i) =>
+    `count(*) FILTER (WHERE first_seen > now() - interval '${TREND_HOURS - i} hours'` +
+    ` AND first_seen <= now() - interval '${TREND_HOURS - 1 - i} hours')::int`,
+).join(", ")}]`;
+
+/**
+ * "How many like it": counts by source × event type × reason × error fingerprint, with first and last time, and the
+ * trend: how many of them were first seen in each of the last {@link TREND_HOURS} hours, oldest first.
+ */
 export async function groupDeadLetters(pool: Pool, filter: Filter) {
   const { where, params } = filterSql(filter);
   const result = await pool.query(
     `SELECT source, event_type, reason, error_fingerprint, min(error_code) AS error_code,
             min(error_text) AS sample_error, count(*)::int AS count,
             count(*) FILTER (WHERE state = 'new')::int AS unresolved,
-            min(first_seen) AS first_seen, max(last_seen) AS last_seen
+            min(first_seen) AS first_seen, max(last_seen) AS last_seen, ${TREND_SQL} AS trend
        FROM dead_letters WHERE ${where}
       GROUP BY source, event_type, reason, error_fingerprint
       ORDER BY count(*) DESC, max(last_seen) DESC LIMIT 500`,
@@ -137,6 +157,7 @@ export async function groupDeadLetters(pool: Pool, filter: Filter) {
     unresolved: row.unresolved as number,
     firstSeen: new Date(row.first_seen).toISOString(),
     lastSeen: new Date(row.last_seen).toISOString(),
+    trend: row.trend as number[],
   }));
 }
 

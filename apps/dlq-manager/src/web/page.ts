@@ -1,7 +1,8 @@
 /**
  * The operators' page served at `/`: plain HTML and one small script on the JSON API (no build step). Groups with
- * counts, a filtered list, a message's detail (decoded payload, headers, history), select → dry run → replay at a
- * rate, jobs with live progress, and the audit. The API needs credentials: the operator enters an API key, kept in
+ * counts and their trend (first seen per hour over the last day), a filtered list, a message's detail (decoded
+ * payload, headers, history) with repair (edit the payload as JSON, validate and save, replay it), select → dry run →
+ * replay at a rate, jobs with live progress, and the audit. The API needs credentials: the operator enters an API key, kept in
  * the tab's sessionStorage (gone when the tab closes) and sent as `X-API-Key` with every call.
  */
 export const PAGE = `<!doctype html>
@@ -16,6 +17,7 @@ export const PAGE = `<!doctype html>
   tr.row:hover { background: #f3f6ff; cursor: pointer; } .muted { color: #777; } .error { color: #b00020; }
   pre { background: #f6f6f6; padding: .5rem; overflow: auto; max-height: 20rem; }
   form.filters input, form.filters select { margin-right: .5rem; } .bar { margin: .5rem 0; }
+  .trend { font-family: monospace; letter-spacing: -1px; white-space: nowrap; } textarea { width: 100%; font-family: monospace; }
   .state-new { color: #b00020; } .state-replayed { color: #137333; } .state-discarded { color: #777; }
 </style>
 </head>
@@ -29,7 +31,7 @@ export const PAGE = `<!doctype html>
 </form>
 
 <h2>How many like it</h2>
-<table id="groups"><thead><tr><th>Source</th><th>Event</th><th>Reason</th><th>Error</th><th>Count</th><th>Unresolved</th><th>First</th><th>Last</th></tr></thead><tbody></tbody></table>
+<table id="groups"><thead><tr><th>Source</th><th>Event</th><th>Reason</th><th>Error</th><th>Count</th><th>Unresolved</th><th>Last 24 h</th><th>First</th><th>Last</th></tr></thead><tbody></tbody></table>
 
 <h2>Dead letters</h2>
 <form class="filters" id="filters">
@@ -55,6 +57,14 @@ export const PAGE = `<!doctype html>
   <h3>Payload</h3><pre id="detail-payload"></pre>
   <h3>Headers</h3><pre id="detail-headers"></pre>
   <h3>History</h3><pre id="detail-history"></pre>
+  <h3>Repair</h3>
+  <p class="muted">Edit the payload as JSON. Saving checks it against the event's current schema and encodes it with that schema's id; the original bytes stay, and a replay sends the repaired ones.</p>
+  <textarea id="repair-payload" rows="10" aria-label="repaired payload"></textarea>
+  <div class="bar">
+    <button id="repair-save" type="button">Validate and save repair</button>
+    <button id="repair-replay" type="button" disabled>Replay repaired</button>
+    <span id="repair-result"></span>
+  </div>
 </section>
 
 <h2>Replay jobs</h2>
@@ -96,18 +106,75 @@ async function loadLetters(append) {
   const rows = page.items.map((d) => '<tr class="row" data-id="' + d.id + '"><td><input type="checkbox" class="pick" value="' + d.id + '" aria-label="select ' + d.id + '"></td><td>' + d.id + '</td><td>' + esc(d.source) + '</td><td>' + esc(d.eventType) + '</td><td>' + esc(d.reason) + '</td><td>' + esc(d.errorCode) + ' <span class="muted">' + esc(d.error) + '</span></td><td class="state-' + d.state + '">' + d.state + '</td><td>' + when(d.firstSeen) + '</td></tr>').join("");
   if (append) $("#letters tbody").insertAdjacentHTML("beforeend", rows); else $("#letters tbody").innerHTML = rows;
 }
+// A group's trend (dead letters first seen per hour, oldest first) as a bar per hour, scaled to its busiest hour.
+const BARS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588";
+function sparkline(trend) {
+  const top = Math.max(1, ...trend);
+  const bars = trend.map((n) => (n === 0 ? "\u00b7" : BARS[Math.min(7, Math.ceil((n / top) * 8) - 1)])).join("");
+  const lastHour = trend[trend.length - 1] ?? 0;
+  return '<td class="trend" title="first seen per hour over the last ' + trend.length + " hours, oldest first: " + trend.join(", ") + '">' + bars + ' <span class="muted trend-last">' + lastHour + " in the last hour</span></td>";
+}
 async function loadGroups() {
   const { groups } = await api("GET", "/dead-letters/groups");
-  $("#groups tbody").innerHTML = groups.map((g) => "<tr><td>" + esc(g.source) + "</td><td>" + esc(g.eventType) + "</td><td>" + esc(g.reason) + "</td><td>" + esc(g.errorCode) + ' <span class="muted">' + esc(g.sampleError) + "</span></td><td>" + g.count + "</td><td>" + g.unresolved + "</td><td>" + when(g.firstSeen) + "</td><td>" + when(g.lastSeen) + "</td></tr>").join("");
+  $("#groups tbody").innerHTML = groups.map((g) => "<tr><td>" + esc(g.source) + "</td><td>" + esc(g.eventType) + "</td><td>" + esc(g.reason) + "</td><td>" + esc(g.errorCode) + ' <span class="muted">' + esc(g.sampleError) + "</span></td><td>" + g.count + "</td><td>" + g.unresolved + "</td>" + sparkline(g.trend) + "<td>" + when(g.firstSeen) + "</td><td>" + when(g.lastSeen) + "</td></tr>").join("");
 }
-async function showDetail(id) {
-  const d = await api("GET", "/dead-letters/" + id);
+// The open dead letter's summary, payload (and repair), headers and history; refreshed with the jobs, so a replay
+// shows up in it. The repair editor is filled only when a dead letter is opened, never under the operator's hands.
+function renderDetail(d) {
   $("#detail").hidden = false;
   $("#detail-id").textContent = d.id;
   $("#detail-summary").innerHTML = "<p>" + esc(d.dialect) + " dead letter from <b>" + esc(d.source) + "</b>, " + esc(d.reason ?? "reason unknown") + ", " + esc(d.errorCode) + ": " + esc(d.error) + " — state <b>" + d.state + "</b>, seen " + d.seenCount + " time(s), replayed " + d.replayCount + " time(s)</p>";
-  $("#detail-payload").textContent = d.payload.decoded ? "schema id " + d.payload.schemaId + " (" + d.payload.writerName + ")\\n" + JSON.stringify(d.payload.value, null, 2) : "not decodable: " + d.payload.code + ": " + d.payload.reason + "\\n" + d.payload.hex;
-  $("#detail-headers").textContent = Object.entries(d.headers).map(([k, v]) => k + ": " + v.text).join("\\n");
+  const repaired = !d.repaired ? "" : "\\n\\nrepaired, what a replay sends: schema id " + d.repaired.schemaId + "\\n" + (d.repaired.decoded ? JSON.stringify(d.repaired.value, null, 2) : d.repaired.hex);
+  $("#detail-payload").textContent = (d.payload.decoded ? "schema id " + d.payload.schemaId + " (" + d.payload.writerName + ")\\n" + JSON.stringify(d.payload.value, null, 2) : "not decodable: " + d.payload.code + ": " + d.payload.reason + "\\n" + d.payload.hex) + repaired;
+  // A RabbitMQ dead letter's headers carry their AMQP type (what a replay sends them as).
+  const types = Object.fromEntries((d.amqpHeaders ?? []).map(([name, value]) => [name, value.type === "typed" ? value.amqpType : value.type]));
+  $("#detail-headers").textContent = Object.entries(d.headers).map(([k, v]) => k + ": " + v.text + (types[k] ? "  (" + types[k] + ")" : "")).join("\\n");
   $("#detail-history").textContent = d.history.map((h) => h.at + " " + h.actor + " " + h.action + " " + JSON.stringify(h.detail)).join("\\n") || "nothing yet";
+}
+async function showDetail(id) {
+  const d = await api("GET", "/dead-letters/" + id);
+  renderDetail(d);
+  // Repair starts from the repaired payload if there is one, else the decoded original.
+  const editable = d.repaired && d.repaired.decoded ? d.repaired.value : d.payload.decoded ? d.payload.value : undefined;
+  $("#repair-payload").value = editable === undefined ? "" : JSON.stringify(editable, null, 2);
+  $("#repair-replay").disabled = !d.repaired;
+  showRepair(d.repaired ? "repaired before: a replay sends the repaired payload (schema id " + d.repaired.schemaId + ")" : "", false);
+}
+async function refreshDetail() {
+  if ($("#detail").hidden) return;
+  renderDetail(await api("GET", "/dead-letters/" + $("#detail-id").textContent));
+}
+function showRepair(text, isError) {
+  $("#repair-result").textContent = text;
+  $("#repair-result").className = isError ? "error" : "";
+}
+async function saveRepair() {
+  const id = $("#detail-id").textContent;
+  let payload;
+  try {
+    payload = JSON.parse($("#repair-payload").value);
+  } catch (error) {
+    showRepair("not JSON: " + error.message, true);
+    return;
+  }
+  try {
+    const { schemaId } = await api("POST", "/dead-letters/" + id + "/repair", { payload });
+    showRepair("valid: saved, encoded with schema id " + schemaId, false);
+    $("#repair-replay").disabled = false;
+    await refresh();
+  } catch (error) {
+    showRepair(error.message, true);
+  }
+}
+async function replayRepaired() {
+  const id = $("#detail-id").textContent;
+  try {
+    const { id: job } = await api("POST", "/replays", { ids: [id], ratePerSecond: Number($("#rate").value) });
+    showRepair("replay job " + job + " started", false);
+    await refresh();
+  } catch (error) {
+    showRepair(error.message, true);
+  }
 }
 async function loadJobs() {
   const { jobs } = await api("GET", "/replays");
@@ -132,7 +199,7 @@ async function startReplay(dryRun) {
 }
 async function refresh() {
   try {
-    await Promise.all([loadGroups(), loadJobs(), loadAudit()]);
+    await Promise.all([loadGroups(), loadJobs(), loadAudit(), refreshDetail()]);
   } catch (error) {
     // A 401 has said what to do with the key already.
     if (!error.message.startsWith("UNAUTHENTICATED")) showKeyState(error.message, true);
@@ -156,6 +223,8 @@ $("#letters").addEventListener("click", (event) => {
   const row = event.target.closest("tr.row");
   if (row) showDetail(row.dataset.id).catch((error) => showKeyState(error.message, true));
 });
+$("#repair-save").addEventListener("click", () => saveRepair());
+$("#repair-replay").addEventListener("click", () => replayRepaired());
 $("#dry-run").addEventListener("click", () => startReplay(true));
 $("#replay").addEventListener("click", () => startReplay(false));
 $("#jobs").addEventListener("click", async (event) => {

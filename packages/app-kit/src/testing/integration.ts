@@ -10,10 +10,16 @@ export interface AppIntegrationSpec<C extends ServiceConfig = ServiceConfig> ext
   readonly envPrefix: string;
   /** Absolute path of its built `dist/server.js`. */
   readonly serverPath: string;
+  /**
+   * Names of the readiness checks the app adds besides app-kit's `kafka`, `rabbitmq` and `registry` (the
+   * dlq-manager's `postgres`); default none. `/readyz` must report exactly these plus app-kit's three, all passing.
+   */
+  readonly extraChecks?: readonly string[];
 }
 
 /**
- * The integration suite every app passes, against the real stack: `/readyz` 200 with the stack up and 503 naming
+ * The integration suite every app passes, against the real stack: `/readyz` 200 with the stack up (app-kit's three
+ * checks plus the app's {@link AppIntegrationSpec.extraChecks}, no more, no fewer) and 503 naming
  * the broken dependency (each pointed at a closed port), `/metrics` with the HTTP histogram, a 404 body, and the
  * built server's graceful shutdown (SIGTERM → exit 0) and config errors (exit 1, variable named, no stack trace).
  */
@@ -37,11 +43,12 @@ export function describeAppIntegration<C extends ServiceConfig>(spec: AppIntegra
   });
 
   describe(`${spec.app} against the real stack`, () => {
-    it("/readyz is 200 when Kafka, RabbitMQ and the registry all work", async () => {
+    const expectedChecks = ["kafka", "rabbitmq", "registry", ...(spec.extraChecks ?? [])].sort();
+    it(`/readyz is 200 when ${expectedChecks.join(", ")} all work`, async () => {
       const app = await open();
       const { body } = await pollReadyz(app, (status) => status === 200, 20_000);
       expect(body.status).toBe("ok");
-      expect(Object.keys(body.checks).sort()).toEqual(["kafka", "rabbitmq", "registry"]);
+      expect(Object.keys(body.checks).sort()).toEqual(expectedChecks);
       for (const check of Object.values(body.checks)) expect(check.ok).toBe(true);
     });
 
