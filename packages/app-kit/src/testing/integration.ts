@@ -59,6 +59,8 @@ export function describeAppIntegration<C extends ServiceConfig>(spec: AppIntegra
       ["registry", (port: number) => ({ SCHEMA_REGISTRY_URL: `http://127.0.0.1:${port}/apis/ccompat/v7` })],
     ] as const)("/readyz is 503 naming %s when it points at a closed port", async (name, env) => {
       const app = await open(env(await freePort()));
+      // The bound is /readyz's own: the app's start (plugins, migrations) is not part of it.
+      await app.ready();
       const started = Date.now();
       const response = await app.inject({ method: "GET", url: "/readyz" });
       expect(Date.now() - started).toBeLessThan(5_000);
