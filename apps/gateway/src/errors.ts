@@ -69,6 +69,16 @@ export const GATEWAY_ERRORS = {
     retriable: false,
     meaning: "the management API refuses the gateway's credentials",
   },
+  INVALID_NAME: {
+    status: 400,
+    retriable: false,
+    meaning: "a topic, queue or exchange name the broker would refuse or alter (control characters, ...)",
+  },
+  INTERNAL_DESTINATION: {
+    status: 403,
+    retriable: false,
+    meaning: "a broker's or the registry's own topic or queue (`__consumer_offsets`, `kafkasql-journal`, `amq.*`)",
+  },
 } as const satisfies Record<string, GatewayErrorSpec>;
 
 /** A code of {@link GATEWAY_ERRORS}. */
@@ -109,6 +119,11 @@ export function failureOf(code: GatewayErrorCode, message: string): GatewayFailu
     message,
     ...(spec.retriable ? { retryAfter: RETRY_AFTER_SECONDS } : {}),
   };
+}
+
+/** The {@link HttpError} of `code` with `message`, its status from {@link GATEWAY_ERRORS} (for a 4xx answer). */
+export function gatewayHttpError(code: GatewayErrorCode, message: string): HttpError {
+  return new HttpError(GATEWAY_ERRORS[code].status, code, message);
 }
 
 /**

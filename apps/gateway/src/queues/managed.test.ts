@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatQueueId, isInternal, parseQueueId } from "./managed.js";
+import { formatQueueId, parseQueueId } from "./managed.js";
 
 describe("queue ids", () => {
   it("parse <broker>:<name>, the name keeping later colons", () => {
@@ -13,15 +13,5 @@ describe("queue ids", () => {
     for (const id of ["orders", "redis:orders", "kafka:", ":orders", "RabbitMQ:orders"]) {
       expect(parseQueueId(id), id).toBeUndefined();
     }
-  });
-});
-
-describe("internal objects", () => {
-  it("treats Kafka's and the registry's topics and server-named queues as internal", () => {
-    expect(isInternal({ broker: "kafka", name: "__consumer_offsets" })).toBe(true);
-    expect(isInternal({ broker: "kafka", name: "kafkasql-journal" })).toBe(true);
-    expect(isInternal({ broker: "kafka", name: "orders" })).toBe(false);
-    expect(isInternal({ broker: "rabbitmq", name: "amq.gen-abc" })).toBe(true);
-    expect(isInternal({ broker: "rabbitmq", name: "_orders" })).toBe(false);
   });
 });

@@ -25,16 +25,3 @@ export function parseQueueId(id: string): QueueRef | undefined {
 export function formatQueueId(broker: Broker, name: string): string {
   return `${broker}:${name}`;
 }
-
-/** Kafka topics of the local schema registry's storage (Apicurio KafkaSQL), never listed nor deleted. */
-const REGISTRY_TOPICS: ReadonlySet<string> = new Set(["kafkasql-journal", "kafkasql-snapshots", "registry-events"]);
-
-/**
- * Whether a broker object is internal, so the queue routes neither list nor delete it: Kafka topics starting
- * with `_` (`__consumer_offsets`, `_schemas`) and the schema registry's storage topics; RabbitMQ queues named by
- * the server (`amq.*`, e.g. exclusive reply queues).
- */
-export function isInternal(ref: QueueRef): boolean {
-  if (ref.broker === "kafka") return ref.name.startsWith("_") || REGISTRY_TOPICS.has(ref.name);
-  return ref.name.startsWith("amq.");
-}

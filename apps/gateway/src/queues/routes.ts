@@ -8,6 +8,7 @@ import {
   deleteQueue,
   deleteTopic,
   describeTopics,
+  isInternalName,
   type QueueInfo,
   type QueueOptions,
   RabbitManagementClient,
@@ -17,9 +18,10 @@ import {
 } from "@kronos/transport";
 import type { FastifyRequest } from "fastify";
 import type { ManifestDestinations } from "../contracts/index.js";
+import { checkDestination, checkName } from "../names.js";
 import type { QueuesConfig } from "./config.js";
 import { toHttpError } from "./errors.js";
-import { type Broker, formatQueueId, isInternal, parseQueueId } from "./managed.js";
+import { type Broker, formatQueueId, parseQueueId } from "./managed.js";
 import {
   CREATE_RESPONSES,
   CreateQueueBody,
@@ -159,7 +161,8 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
     async (request, reply) => {
       rejectInvalid(request);
       const { broker, prefix = "" } = request.query;
-      const wanted = (b: Broker, name: string) => name.startsWith(prefix) && !isInternal({ broker: b, name });
+      if (prefix !== "") checkName(prefix);
+      const wanted = (b: Broker, name: string) => name.startsWith(prefix) && !isInternalName(b, name);
       try {
         const [queues, topics] = await Promise.all([
           broker === "kafka" ? [] : management.listQueues(vhost),
@@ -193,10 +196,9 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
     async (request, reply) => {
       rejectInvalid(request);
       const body = request.body;
+      checkDestination(body.name, body.broker);
       const brokerOpts = brokerOptions(body);
-      if (isInternal(body)) {
-        throw new HttpError(400, "INVALID_OPTIONS", `"${body.name}" is reserved for ${body.broker}'s internal use`);
-      }
+      for (const binding of (brokerOpts as QueueOptions).bindings ?? []) checkName(binding.exchange, "rabbitmq");
       let outcome: "created" | "exists";
       try {
         outcome =
@@ -243,6 +245,8 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
           `queue id "${request.params.queueId}" must be rabbitmq:<name> or kafka:<name>`,
         );
       }
+      // Before any comparison: RabbitMQ strips CR/LF, so "orders\n" would pass the manifest check and name "orders".
+      checkDestination(ref.name, ref.broker);
       const id = formatQueueId(ref.broker, ref.name);
       if ((ref.broker === "kafka" ? managed.kafka : managed.rabbitmq).has(ref.name)) {
         throw new HttpError(
@@ -254,7 +258,6 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
       const ifEmpty = request.query.ifEmpty === true;
       const notFound = () =>
         new HttpError(404, ref.broker === "kafka" ? "TOPIC_NOT_FOUND" : "QUEUE_NOT_FOUND", `${id} does not exist`);
-      if (isInternal(ref)) throw notFound();
       let result: "deleted" | "not-found";
       try {
         if (ref.broker === "rabbitmq") {

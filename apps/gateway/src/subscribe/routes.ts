@@ -17,6 +17,7 @@ import {
 } from "@kronos/transport";
 import type { FastifyRequest } from "fastify";
 import { decodeBody } from "../messages/index.js";
+import { checkDestination, checkName } from "../names.js";
 import { toHttpError } from "../queues/errors.js";
 import type { SubscribeConfig } from "./config.js";
 import { parseCursor } from "./cursor.js";
@@ -139,6 +140,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
       rejectInvalid(request);
       const { topic } = request.params;
       const query = request.query;
+      checkName(topic, query.broker);
       const principal = app.authorize(request, "consume", topic);
       if (sessions.size >= options.maxSubscriptions) {
         reply.header("retry-after", "5");
@@ -146,6 +148,8 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
       }
       const filter = parseFilter(query);
       const source = await resolveSource(topic, query.broker, sources, management);
+      // Kafka refuses more names than RabbitMQ; the internal topics (offsets, the registry's) are never streamed.
+      checkDestination(source.name, source.broker);
       if (source.broker === "rabbitmq" && (query.group !== undefined || query.from !== undefined)) {
         throw new HttpError(
           400,

@@ -6,6 +6,7 @@ const { ConfigResourceTypes } = kafkajs;
 import { describeError, TransportError } from "../errors.js";
 import { type KafkaConnection, withKafkaAdmin } from "../kafka/connection.js";
 import { kafkaErrorCode, kafkaErrorMeaning, kafkaErrorTypes } from "../kafka/errors.js";
+import { kafkaTopicNameProblem } from "../names.js";
 
 /** Kafka `cleanup.policy` values {@link createTopic} accepts. */
 export type TopicCleanupPolicy = "delete" | "compact" | "compact,delete";
@@ -61,7 +62,6 @@ export interface TopicInfo {
 
 /** Time limit of one administrative operation (they retry inside: a new topic's leader takes a moment). */
 const KAFKA_ADMIN_TIMEOUT_MS = 30_000;
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const CLEANUP_POLICIES: readonly string[] = ["delete", "compact", "compact,delete", "delete,compact"];
 
 function invalid(message: string): TransportError {
@@ -69,9 +69,8 @@ function invalid(message: string): TransportError {
 }
 
 function checkTopicName(name: string): void {
-  if (!TOPIC_NAME.test(name) || name === "." || name === "..") {
-    throw invalid(`topic "${name}" is not a valid name: 1 to 249 of the characters a-z A-Z 0-9 . _ -`);
-  }
+  const problem = kafkaTopicNameProblem(name);
+  if (problem !== undefined) throw invalid(`topic ${JSON.stringify(name)} is not a valid name: ${problem}`);
 }
 
 /**
