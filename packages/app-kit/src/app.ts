@@ -20,6 +20,8 @@ export interface ServerOptions {
   https?: { cert: string | Buffer; key: string | Buffer };
   /** Largest request body in bytes (Fastify's default is 1 MiB); larger bodies get 413. */
   bodyLimitBytes?: number;
+  /** Longest path parameter in characters (Fastify's default is 100); a longer one gets 414. */
+  maxParamLength?: number;
 }
 
 /**
@@ -36,6 +38,7 @@ export function createFastify(config: ServiceConfig, options: ServerOptions = {}
     // Keep-alive sockets of idle clients are closed on shutdown; in-flight requests still finish.
     forceCloseConnections: "idle",
     ...(options.bodyLimitBytes === undefined ? {} : { bodyLimit: options.bodyLimitBytes }),
+    ...(options.maxParamLength === undefined ? {} : { maxParamLength: options.maxParamLength }),
     ...(options.https === undefined ? {} : { https: options.https }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
