@@ -74,6 +74,11 @@ export const GATEWAY_ERRORS = {
     retriable: false,
     meaning: "a topic, queue or exchange name the broker would refuse or alter (control characters, ...)",
   },
+  JSON_TOO_DEEP: {
+    status: 400,
+    retriable: false,
+    meaning: "the JSON body nests arrays and objects deeper than 64 levels",
+  },
   INTERNAL_DESTINATION: {
     status: 403,
     retriable: false,

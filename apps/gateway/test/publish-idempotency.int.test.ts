@@ -36,6 +36,20 @@ describe.each([
       payload: body as object,
     });
 
+  it("a payload nested 4,000 levels with a key is 400 JSON_TOO_DEEP (was a 500 from the recursive canonical JSON)", async () => {
+    const deep = `${'{"a":'.repeat(4000)}1${"}".repeat(4000)}`;
+    for (const url of ["/publish", "/publish/batch", "/request"]) {
+      const response = await app.inject({
+        method: "POST",
+        url,
+        headers: { ...headers, "idempotency-key": randomUUID(), "content-type": "application/json" },
+        payload: `{"topic":"${ALERTS}","payload":${deep}}`,
+      });
+      expect(response.statusCode, `${url}: ${response.body}`).toBe(400);
+      expect(response.json()).toEqual({ code: "JSON_TOO_DEEP", message: expect.stringContaining("64 levels") });
+    }
+  });
+
   it("a retry with the same key and request answers the first answer and writes once", async () => {
     const key = randomUUID();
     const body = { topic: ALERTS, payload: criticalAlert() };

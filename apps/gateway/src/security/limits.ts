@@ -2,6 +2,8 @@ import helmet, { type FastifyHelmetOptions } from "@fastify/helmet";
 import { HttpError } from "@kronos/app-kit";
 import Fastify from "fastify";
 import fp from "fastify-plugin";
+import { gatewayHttpError } from "../errors.js";
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from "./json-depth.js";
 
 /** Options of {@link limitsPlugin}. */
 export interface LimitsPluginOptions {
@@ -50,7 +52,8 @@ export async function securityHeaders(options: FastifyHelmetOptions): Promise<Re
  *   Computed once by helmet at startup (see {@link securityHeaders}) and put on the raw response when a request
  *   arrives, so errors, 404s and hijacked responses (the SSE streams) carry them too.
  * - bodies: only `application/json` is parsed; any other content type is 415 `UNSUPPORTED_MEDIA_TYPE`, malformed
- *   JSON (or `__proto__`/`constructor` poisoning) is 400 `INVALID_JSON`. The size limit is the Fastify
+ *   JSON (or `__proto__`/`constructor` poisoning) is 400 `INVALID_JSON`, JSON nested deeper than
+ *   {@link MAX_JSON_DEPTH} levels 400 `JSON_TOO_DEEP` (checked before anything recursive runs). The size limit is the Fastify
  *   instance's `bodyLimit` (413 `PAYLOAD_TOO_LARGE`).
  * Plugin name: `kronos-gateway-limits`.
  */
@@ -73,6 +76,16 @@ export const limitsPlugin = fp<LimitsPluginOptions>(
     app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
       // parseAs "string" hands a string.
       const text = body as string;
+      if (jsonDepthExceeds(text)) {
+        done(
+          gatewayHttpError(
+            "JSON_TOO_DEEP",
+            `Request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
+          ),
+          undefined,
+        );
+        return;
+      }
       parseJson(request, text, (error, value) => {
         if (error) {
           const reason = text === "" ? "the body is empty" : error.message;
