@@ -55,7 +55,7 @@ export async function buildApp(config: Config): Promise<KronosApp> {
   await app.register(healthRoutes);
   await app.register(rootRoutes);
   await app.register(authRoutes);
-  await app.register(queueRoutes, config.queues);
+  await app.register(queueRoutes, { ...config.queues, replyTopic: config.request.replyTopic });
   await app.register(publishRoutes, config.publish);
   await app.register(requestRoutes, config.request);
   await app.register(subscribeRoutes, {

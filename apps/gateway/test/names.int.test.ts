@@ -1,4 +1,5 @@
 import { testEndpoints } from "@kronos/testkit";
+import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hsToken, tempPrincipalsFile, testGateway } from "./helpers.js";
 
@@ -89,5 +90,72 @@ describe("names are checked before anything compares or uses them", () => {
       expect(response.statusCode, response.body).toBe(400);
       expect(response.json().code).toBe("INVALID_NAME");
     }
+  });
+
+  describe("internal topics and protected names", () => {
+    const INTERNAL = [
+      "__consumer_offsets",
+      "__transaction_state",
+      "_schemas",
+      "kafkasql-journal",
+      "kafkasql-snapshots",
+    ];
+
+    it("a consume:* principal cannot stream internal topics (403), and no retry topic is created for them", async () => {
+      for (const name of INTERNAL) {
+        for (const query of ["", "?broker=kafka"]) {
+          const response = await app.inject({ method: "GET", url: `/subscribe/${name}${query}`, headers: admin });
+          expect(response.statusCode, `${name}${query}: ${response.body}`).toBe(403);
+          expect(response.json().code).toBe("INTERNAL_DESTINATION");
+        }
+      }
+      const kafka = new Kafka({ brokers: testEndpoints().kafkaBrokers.split(","), logLevel: logLevel.NOTHING });
+      const kafkaAdmin = kafka.admin();
+      await kafkaAdmin.connect();
+      try {
+        const topics = await kafkaAdmin.listTopics();
+        expect(topics.filter((t) => INTERNAL.some((name) => t.startsWith(`${name}.`)))).toEqual([]);
+      } finally {
+        await kafkaAdmin.disconnect();
+      }
+    });
+
+    it("internal topics cannot be published to, created or deleted (403 INTERNAL_DESTINATION)", async () => {
+      const calls = [
+        { method: "POST", url: "/publish", payload: { topic: "__consumer_offsets", payload: {} } },
+        { method: "POST", url: "/publish", payload: { topic: "kafkasql-journal", broker: "kafka", payload: {} } },
+        { method: "POST", url: "/queues/create", payload: { name: "__consumer_offsets", broker: "kafka" } },
+        { method: "POST", url: "/queues/create", payload: { name: "amq.mine", broker: "rabbitmq" } },
+        { method: "DELETE", url: "/queues/kafka:__consumer_offsets" },
+        { method: "DELETE", url: "/queues/kafka:kafkasql-journal" },
+      ] as const;
+      for (const call of calls) {
+        const response = await app.inject({ ...call, headers: admin });
+        expect(response.statusCode, `${call.method} ${call.url}: ${response.body}`).toBe(403);
+        expect(response.json().code).toBe("INTERNAL_DESTINATION");
+      }
+    });
+
+    it("the manifest's retry and dead-letter objects and the reply topic are protected like the manifest's own (409)", async () => {
+      for (const id of [
+        `kafka:${MANIFEST_TOPIC}.dlq`,
+        `kafka:${MANIFEST_TOPIC}.retry.1000`,
+        "kafka:kronos.gateway.replies",
+        `rabbitmq:${MANIFEST_QUEUE}.retry.5000`,
+        "rabbitmq:kronos.router.requests.dlq",
+      ]) {
+        const response = await app.inject({ method: "DELETE", url: `/queues/${id}`, headers: admin });
+        expect(response.statusCode, `${id}: ${response.body}`).toBe(409);
+        expect(response.json().code).toBe("MANAGED_BY_MANIFEST");
+      }
+      const listed = await app.inject({
+        method: "GET",
+        url: "/queues?broker=kafka&prefix=kronos.gateway.replies",
+        headers: admin,
+      });
+      expect(listed.json().queues).toEqual([
+        expect.objectContaining({ name: "kronos.gateway.replies", managedBy: "manifest" }),
+      ]);
+    });
   });
 });

@@ -124,6 +124,7 @@ export {
   registerRabbitQueueMetrics,
 } from "./metrics/rabbitmq-queues.js";
 export {
+  derivedFrom,
   isInternalName,
   KAFKA_TOPIC_NAME,
   kafkaTopicNameProblem,

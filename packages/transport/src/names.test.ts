@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isInternalName, kafkaTopicNameProblem, nameProblem, rabbitmqNameProblem } from "./names.js";
+import { derivedFrom, isInternalName, kafkaTopicNameProblem, nameProblem, rabbitmqNameProblem } from "./names.js";
 
 describe("broker names", () => {
   it("accepts Kafka topic names Kafka accepts and refuses the others, naming the rule", () => {
@@ -36,5 +36,14 @@ describe("broker names", () => {
     expect(isInternalName("kafka", "kronos.log.entries")).toBe(false);
     expect(isInternalName("rabbitmq", "amq.gen-123")).toBe(true);
     expect(isInternalName("rabbitmq", "_orders")).toBe(false);
+  });
+
+  it("finds the source of retry and dead-letter names", () => {
+    expect(derivedFrom("orders.dlq")).toBe("orders");
+    expect(derivedFrom("kronos.auth.events.retry.30000")).toBe("kronos.auth.events");
+    expect(derivedFrom("orders.retry.5000.dlq")).toBe("orders.retry.5000");
+    expect(derivedFrom("orders")).toBeUndefined();
+    expect(derivedFrom("orders.retry.x")).toBeUndefined();
+    expect(derivedFrom(".dlq")).toBeUndefined();
   });
 });

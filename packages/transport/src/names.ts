@@ -66,3 +66,14 @@ export function isInternalName(broker: NameBroker, name: string): boolean {
   if (broker === "kafka") return name.startsWith("_") || REGISTRY_STORAGE_TOPICS.has(name);
   return name.startsWith("amq.");
 }
+
+const DERIVED = /^(.+)\.(?:dlq|retry\.\d+)$/;
+
+/**
+ * The queue or topic a retry or dead-letter object is named after, or `undefined` when `name` is not such a name:
+ * `orders.dlq` and `orders.retry.5000` (RabbitMQ queues of `declareQueue`, Kafka topics of a subscription) come
+ * from `orders`. One suffix at a time: `orders.retry.5000.dlq` comes from `orders.retry.5000`.
+ */
+export function derivedFrom(name: string): string | undefined {
+  return DERIVED.exec(name)?.[1];
+}

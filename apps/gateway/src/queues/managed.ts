@@ -1,3 +1,6 @@
+import { derivedFrom } from "@kronos/transport";
+import type { ManifestDestinations } from "../contracts/index.js";
+
 /** The two brokers a queue id can name. */
 export type Broker = "rabbitmq" | "kafka";
 
@@ -24,4 +27,28 @@ export function parseQueueId(id: string): QueueRef | undefined {
 /** The queue id of `name` on `broker`: `<broker>:<name>` (see {@link parseQueueId}). */
 export function formatQueueId(broker: Broker, name: string): string {
   return `${broker}:${name}`;
+}
+
+/** What the queue routes never delete: the manifest's topics and queues, and the gateway's reply topic. */
+export interface Protected {
+  readonly manifest: ManifestDestinations;
+  /** The Kafka topic replies to `POST /request` come back on (`GATEWAY_REPLY_TOPIC`). */
+  readonly replyTopic: string;
+}
+
+/**
+ * Why `ref` may not be deleted (a phrase for the 409 message), or `undefined` when it may: a topic or queue of the
+ * manifest, the retry and dead-letter objects named after one (`<name>.dlq`, `<name>.retry.<ms>`, suffix after
+ * suffix: the retry topics subscriptions create, the retry queues of `declareQueue`), or the reply topic.
+ */
+export function protectedBy(ref: QueueRef, guard: Protected): string | undefined {
+  if (ref.broker === "kafka" && ref.name === guard.replyTopic)
+    return "is the gateway's reply topic (GATEWAY_REPLY_TOPIC)";
+  const manifest = ref.broker === "kafka" ? guard.manifest.kafka : guard.manifest.rabbitmq;
+  if (manifest.has(ref.name)) return "is declared by the contract manifest";
+  for (let base = derivedFrom(ref.name); base !== undefined; base = derivedFrom(base)) {
+    if (manifest.has(base))
+      return `is a retry or dead-letter ${ref.broker === "kafka" ? "topic" : "queue"} of the manifest's "${base}"`;
+  }
+  return undefined;
 }

@@ -17,11 +17,10 @@ import {
   type TopicOptions,
 } from "@kronos/transport";
 import type { FastifyRequest } from "fastify";
-import type { ManifestDestinations } from "../contracts/index.js";
 import { checkDestination, checkName } from "../names.js";
 import type { QueuesConfig } from "./config.js";
 import { toHttpError } from "./errors.js";
-import { type Broker, formatQueueId, parseQueueId } from "./managed.js";
+import { type Broker, formatQueueId, type Protected, parseQueueId, protectedBy } from "./managed.js";
 import {
   CREATE_RESPONSES,
   CreateQueueBody,
@@ -37,7 +36,10 @@ import {
 } from "./schemas.js";
 
 /** Options of {@link queueRoutes}. */
-export type QueueRoutesOptions = QueuesConfig;
+export interface QueueRoutesOptions extends QueuesConfig {
+  /** The gateway's Kafka reply topic (`GATEWAY_REPLY_TOPIC`): never deleted here. */
+  readonly replyTopic: string;
+}
 
 /** The RabbitMQ vhost of an AMQP URL: its path without the leading `/`, decoded; "/" when there is none. */
 export function vhostOf(amqpUrl: string): string {
@@ -59,12 +61,12 @@ function rejectInvalid(request: FastifyRequest): void {
   throw new HttpError(400, CODE_BY_PART[part] ?? "BAD_REQUEST", error.message);
 }
 
-function rabbitEntry(queue: QueueInfo, managed: ManifestDestinations): RabbitQueueEntry {
+function rabbitEntry(queue: QueueInfo, guard: Protected): RabbitQueueEntry {
   return {
     id: formatQueueId("rabbitmq", queue.name),
     broker: "rabbitmq",
     name: queue.name,
-    managedBy: managed.rabbitmq.has(queue.name) ? "manifest" : "api",
+    managedBy: protectedBy({ broker: "rabbitmq", name: queue.name }, guard) === undefined ? "api" : "manifest",
     vhost: queue.vhost,
     type: queue.type,
     durable: queue.durable,
@@ -80,12 +82,12 @@ function rabbitEntry(queue: QueueInfo, managed: ManifestDestinations): RabbitQue
   };
 }
 
-function kafkaEntry(topic: TopicInfo, managed: ManifestDestinations): KafkaTopicEntry {
+function kafkaEntry(topic: TopicInfo, guard: Protected): KafkaTopicEntry {
   return {
     id: formatQueueId("kafka", topic.name),
     broker: "kafka",
     name: topic.name,
-    managedBy: managed.kafka.has(topic.name) ? "manifest" : "api",
+    managedBy: protectedBy({ broker: "kafka", name: topic.name }, guard) === undefined ? "api" : "manifest",
     replicationFactor: topic.replicationFactor,
     retentionMs: topic.config.retentionMs,
     cleanupPolicy: topic.config.cleanupPolicy,
@@ -138,6 +140,7 @@ function deadLetterNames(name: string, options: QueueOptions): CreateQueueReply[
  */
 export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async (app, options) => {
   const managed = app.contracts.managed;
+  const guard: Protected = { manifest: managed, replyTopic: options.replyTopic };
   const management = new RabbitManagementClient({ url: options.rabbitmqManagementUrl });
   const vhost = vhostOf(app.config.rabbitmqUrl);
 
@@ -170,8 +173,8 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
         ]);
         return {
           queues: [
-            ...queues.filter((q) => wanted("rabbitmq", q.name)).map((q) => rabbitEntry(q, managed)),
-            ...topics.filter((t) => wanted("kafka", t.name)).map((t) => kafkaEntry(t, managed)),
+            ...queues.filter((q) => wanted("rabbitmq", q.name)).map((q) => rabbitEntry(q, guard)),
+            ...topics.filter((t) => wanted("kafka", t.name)).map((t) => kafkaEntry(t, guard)),
           ],
         };
       } catch (error) {
@@ -248,11 +251,12 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
       // Before any comparison: RabbitMQ strips CR/LF, so "orders\n" would pass the manifest check and name "orders".
       checkDestination(ref.name, ref.broker);
       const id = formatQueueId(ref.broker, ref.name);
-      if ((ref.broker === "kafka" ? managed.kafka : managed.rabbitmq).has(ref.name)) {
+      const reason = protectedBy(ref, guard);
+      if (reason !== undefined) {
         throw new HttpError(
           409,
           "MANAGED_BY_MANIFEST",
-          `${id} is declared by the contract manifest (the source of truth): change schemas/asyncapi.yaml instead`,
+          `${id} ${reason} (the manifest, schemas/asyncapi.yaml, is the source of truth): it is not deleted here`,
         );
       }
       const ifEmpty = request.query.ifEmpty === true;
