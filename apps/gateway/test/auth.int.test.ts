@@ -84,7 +84,12 @@ describe("gateway authentication and authorization", () => {
       headers: { authorization: `ApiKey ${keys.operator}` },
     });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ id: "operator", kind: "api-key", acl: ["admin", "consume:*"] });
+    expect(response.json()).toEqual({
+      id: "operator",
+      kind: "api-key",
+      identity: "key:operator",
+      acl: ["admin", "consume:*"],
+    });
   });
 
   it("accepts an RS256 token", async () => {
@@ -94,7 +99,7 @@ describe("gateway authentication and authorization", () => {
       .setExpirationTime("1m")
       .sign(rsa.privateKey);
     const response = await app.inject({ method: "GET", url: "/whoami", headers: { authorization: `Bearer ${jwt}` } });
-    expect(response.json()).toEqual({ id: "rs-user", kind: "jwt", acl: ["admin"] });
+    expect(response.json()).toEqual({ id: "rs-user", kind: "jwt", identity: "jwt::rs-user", acl: ["admin"] });
   });
 
   const unsecured = (payload: object) => {

@@ -143,7 +143,8 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
   ): Promise<Answer> {
     const key = request.headers["idempotency-key"];
     if (typeof key !== "string") return execute();
-    const storeKey = `${request.principal?.id ?? ""}\u0000${key}`;
+    // Keys are per principal, by identity: a JWT sub equal to an API key's id must not replay that key's answers.
+    const storeKey = `${request.principal?.identity ?? ""}\u0000${key}`;
     const fingerprint = fingerprintOf(request.routeOptions.url ?? request.url, request.body);
     const waitUntil = Date.now() + options.timeoutMs + 1000;
     const storeCall = <T>(promise: Promise<T>): Promise<T> =>

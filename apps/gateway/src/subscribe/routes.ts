@@ -170,7 +170,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
 
       const id = randomBytes(8).toString("hex");
       const session = new SubscriptionSession(
-        { id, principalId: principal.id, source, leaseMs, filter, withCursor: tail },
+        { id, identity: principal.identity, source, leaseMs, filter, withCursor: tail },
         { handles, decode, metrics, logger },
       );
       const common = {
@@ -254,8 +254,8 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     run: (held: HeldDelivery) => Promise<T>,
     endOf: (result: T) => HandleEnd,
   ): Promise<{ held: HeldDelivery; result: T }> {
-    const principalId = request.principal?.id ?? "";
-    const held = handles.take(handle, principalId);
+    // By identity, not id: a JWT whose sub equals an API key's principal id is someone else.
+    const held = handles.take(handle, request.principal?.identity ?? "");
     let result: T;
     try {
       result = await run(held);

@@ -25,7 +25,14 @@ export {
   PUBLIC_ROUTES,
   requireRight,
 } from "./plugin.js";
-export { FORBIDDEN, type Principal, type PrincipalKind, UNAUTHENTICATED } from "./principal.js";
+export {
+  apiKeyIdentity,
+  FORBIDDEN,
+  jwtIdentity,
+  type Principal,
+  type PrincipalKind,
+  UNAUTHENTICATED,
+} from "./principal.js";
 export {
   API_KEY_PATTERN,
   addPrincipal,

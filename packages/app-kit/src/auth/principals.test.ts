@@ -80,7 +80,7 @@ describe("PrincipalsStore", () => {
     const { key } = addPrincipal(file, { id: "svc", acl: ["produce:*"] });
     expect(await store.lookup(key)).toEqual({
       found: "valid",
-      principal: { id: "svc", kind: "api-key", acl: ["produce:*"] },
+      principal: { id: "svc", kind: "api-key", identity: "key:svc", acl: ["produce:*"] },
     });
     const second = addPrincipal(file, { id: "svc2", acl: ["admin"] });
     expect(await store.lookup(second.key)).toMatchObject({ found: "valid", principal: { id: "svc2" } });
@@ -107,7 +107,7 @@ describe("PrincipalsStore", () => {
     expect((await store.lookup(key)).found).toBe("valid");
     expect(store.lookupFresh(key)).toEqual({
       found: "valid",
-      principal: { id: "svc", kind: "api-key", acl: ["produce:*"] },
+      principal: { id: "svc", kind: "api-key", identity: "key:svc", acl: ["produce:*"] },
     });
     expect(store.lookupFresh("not-a-key")).toEqual({ found: "unknown" });
     // A well-formed key the snapshot lacks may have been added a moment ago: lookup must read the file.

@@ -5,7 +5,7 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Env } from "../config.js";
 import { parseRight, RIGHTS } from "./acl.js";
-import type { Principal } from "./principal.js";
+import { apiKeyIdentity, type Principal } from "./principal.js";
 
 /**
  * An API-key principal as the principals file stores it. The key itself is never stored: `hash` is
@@ -294,6 +294,9 @@ export class PrincipalsStore {
     }
     if (match === undefined) return { found: "unknown" };
     if (match.revokedAt !== null) return { found: "revoked", id: match.id, revokedAt: match.revokedAt };
-    return { found: "valid", principal: { id: match.id, kind: "api-key", acl: match.acl } };
+    return {
+      found: "valid",
+      principal: { id: match.id, kind: "api-key", identity: apiKeyIdentity(match.id), acl: match.acl },
+    };
   }
 }
