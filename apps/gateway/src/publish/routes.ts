@@ -13,6 +13,7 @@ import {
   messageCoreOf,
   type PublishAck,
   type Sent,
+  validationFailed,
 } from "../messages/index.js";
 import type { PublishConfig } from "./config.js";
 import {
@@ -227,11 +228,10 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
         if (!checked.ok) {
           return {
             statusCode: 422,
-            body: {
-              code: "VALIDATION_FAILED",
-              message: `The payload does not match ${checked.event}: ${checked.violations.length} problem(s); nothing was published`,
-              errors: checked.violations,
-            },
+            body: validationFailed(
+              `The payload does not match ${checked.event}: ${checked.violations.length} problem(s); nothing was published`,
+              checked.violations,
+            ),
           };
         }
         return answerOf(await core.publish(checked.message, clock));
@@ -285,11 +285,10 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
           const invalid = new Set(errors.map((e) => e.index)).size;
           return {
             statusCode: 422,
-            body: {
-              code: "VALIDATION_FAILED",
-              message: `${invalid} of ${messages.length} messages do not match their schema; nothing was published`,
+            body: validationFailed(
+              `${invalid} of ${messages.length} messages do not match their schema; nothing was published`,
               errors,
-            },
+            ),
           };
         }
         // Encode all before sending any: a registry failure publishes nothing.

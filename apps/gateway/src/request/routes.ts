@@ -10,6 +10,7 @@ import {
   type MessageFailure,
   messageCoreOf,
   type SendRequest,
+  validationFailed,
 } from "../messages/index.js";
 import type { RequestConfig } from "./config.js";
 import { createRequestMetrics, type RequestOutcome } from "./metrics.js";
@@ -105,11 +106,14 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
       const clock = clockOf(timeoutMs);
       const checked = core.check(input, contextOf(request));
       if (!checked.ok) {
-        return reply.code(422).send({
-          code: "VALIDATION_FAILED",
-          message: `The payload does not match ${checked.event}: ${checked.violations.length} problem(s); nothing was sent`,
-          errors: checked.violations,
-        });
+        return reply
+          .code(422)
+          .send(
+            validationFailed(
+              `The payload does not match ${checked.event}: ${checked.violations.length} problem(s); nothing was sent`,
+              checked.violations,
+            ),
+          );
       }
       const { message } = checked;
       const answered = await core.request(message, clock, send, timeoutMs);
