@@ -133,7 +133,9 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
   }
 
   function warnIfServerSide(failure: MessageFailure): void {
-    if (failure.statusCode >= 500) app.log.warn({ code: failure.code, err: failure.message }, "publish failed");
+    if (failure.statusCode >= 500) {
+      app.log.warn({ code: failure.code, err: failure.message, detail: failure.detail }, "publish failed");
+    }
   }
 
   /** Runs `execute` at most once per (principal, Idempotency-Key) and request fingerprint. */

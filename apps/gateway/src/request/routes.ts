@@ -120,7 +120,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
       if (!answered.ok) {
         const { failure } = answered;
         if (failure.statusCode >= 500 && failure.statusCode !== 504) {
-          request.log.warn({ code: failure.code, err: failure.message }, "request failed");
+          request.log.warn({ code: failure.code, err: failure.message, detail: failure.detail }, "request failed");
         }
         return sendFailure(reply, failure);
       }

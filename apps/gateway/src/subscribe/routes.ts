@@ -265,7 +265,12 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
       }
       handles.restore(held);
       request.log.warn({ err: error, handle }, "settling a delivery failed; the client may try again");
-      throw new HttpError(503, "SETTLE_FAILED", `could not ${action} delivery "${handle}": ${describeError(error)}`);
+      // The broker's or library's text is in the log line above, never in the answer.
+      throw new HttpError(
+        503,
+        "SETTLE_FAILED",
+        `could not ${action} delivery "${handle}" right now: the broker did not confirm it; try again`,
+      );
     }
     handles.ended(handle, endOf(result));
     metrics.settled(held.delivery.broker, action);

@@ -69,13 +69,30 @@ function isPublic(request: FastifyRequest): boolean {
   return isPublicRoute(url, request.routeOptions.config);
 }
 
+/** The credential header (`X-API-Key`, `Authorization`) sent more than once, if any. */
+function repeatedCredentialHeader(rawHeaders: readonly string[]): string | undefined {
+  let apiKeys = 0;
+  let authorizations = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name.length === 9 && name.toLowerCase() === "x-api-key") apiKeys++;
+    else if (name.length === 13 && name.toLowerCase() === "authorization") authorizations++;
+  }
+  if (apiKeys > 1) return "X-API-Key";
+  return authorizations > 1 ? "Authorization" : undefined;
+}
+
 /**
  * Which credential a request carries: `X-API-Key: <key>`, `Authorization: ApiKey <key>` or
- * `Authorization: Bearer <JWT>` (schemes are case-insensitive). Exactly one; throws 401 otherwise.
+ * `Authorization: Bearer <JWT>` (schemes are case-insensitive). Exactly one, in one header sent once; throws 401
+ * otherwise ("Send one X-API-Key header, not several").
  */
 export function credentialOf(request: FastifyRequest): { kind: "jwt" | "api-key"; value: string } {
   const apiKeyHeader = request.headers["x-api-key"];
   const authorization = request.headers.authorization;
+  // Node joins repeated X-API-Key headers with ", " and keeps only the first Authorization: count the raw ones.
+  const repeated = repeatedCredentialHeader(request.raw.rawHeaders);
+  if (repeated !== undefined) throw unauthenticated(`Send one ${repeated} header, not several`);
   if (Array.isArray(apiKeyHeader)) throw unauthenticated("Send one X-API-Key header, not several");
   if (apiKeyHeader !== undefined && authorization !== undefined) {
     throw unauthenticated("Send either X-API-Key or Authorization, not both");

@@ -295,27 +295,44 @@ export async function deleteTopic(connection: KafkaConnection, name: string): Pr
 export async function describeTopics(connection: KafkaConnection, names?: string[]): Promise<TopicInfo[]> {
   return withAdmin(connection, "Kafka topic description", async (admin) => {
     // A topic deleted between the listing and the description fails the whole request: that is the set of topics
-    // changing, not Kafka failing, so list again (a few times) rather than report Kafka unavailable.
+    // changing, not Kafka failing, so list again (a few times: the new listing skips it) rather than report Kafka
+    // unavailable.
     for (let attempt = 1; ; attempt++) {
       try {
         return await describeListed(admin, names);
       } catch (error) {
-        if (attempt >= VANISHED_ATTEMPTS || kafkaErrorMeaning(error) !== "not-found") throw error;
+        if (attempt >= VANISHED_ATTEMPTS || !isVanishedTopic(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
     }
   });
 }
 
-const VANISHED_ATTEMPTS = 3;
+const VANISHED_ATTEMPTS = 5;
 
 /**
  * The topic's partition offsets, or undefined when Kafka has no partitions for it: deleted since it was listed
  * (other clients create and delete topics all the time), or created a moment ago and without leaders yet. kafkajs
- * reports that as UNKNOWN_TOPIC_OR_PARTITION or, when its metadata has no partitions for the topic, as a plain
- * TypeError. Such a topic is left out of the description, like a name that does not exist; any other failure
+ * reports that as UNKNOWN_TOPIC_OR_PARTITION or, when its metadata has no partitions for the topic, as a
+ * TypeError (possibly wrapped by its retrier). Such a topic is left out of the description, like a name that does not exist; any other failure
  * passes through.
  */
+function isVanishedTopic(error: unknown): boolean {
+  return kafkaErrorMeaning(error) === "not-found" || hasTypeError(error);
+}
+
+/**
+ * Whether a TypeError is in `error` or its causes: kafkajs reads a vanished topic's partitions out of metadata that
+ * no longer has them (`Cannot destructure property 'partitions' of ... undefined`), and its retrier wraps that in
+ * `KafkaJSNumberOfRetriesExceeded` / `KafkaJSNonRetriableError`.
+ */
+function hasTypeError(error: unknown, depth = 0): boolean {
+  if (error instanceof TypeError) return true;
+  if (depth > 5 || error === null || typeof error !== "object") return false;
+  const { cause, originalError } = error as { cause?: unknown; originalError?: unknown };
+  return hasTypeError(cause, depth + 1) || hasTypeError(originalError, depth + 1);
+}
+
 async function topicOffsets(
   admin: Admin,
   topic: string,
@@ -323,7 +340,7 @@ async function topicOffsets(
   try {
     return await admin.fetchTopicOffsets(topic);
   } catch (error) {
-    if (error instanceof TypeError || kafkaErrorMeaning(error) === "not-found") return undefined;
+    if (isVanishedTopic(error)) return undefined;
     throw error;
   }
 }
