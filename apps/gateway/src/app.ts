@@ -35,6 +35,7 @@ export async function buildApp(config: Config): Promise<KronosApp> {
     bodyLimitBytes: config.bodyLimitBytes,
     // Kafka tail handles carry a cursor (~117 characters for a few partitions): Fastify's default 100 would be 414.
     maxParamLength: MAX_EVENT_ID_LENGTH,
+    timeouts: config.timeouts,
     // cert and key are non-enumerable on config.tls (kept out of logs): copy them explicitly.
     ...(config.tls === undefined ? {} : { https: { cert: config.tls.cert, key: config.tls.key } }),
   });

@@ -1,9 +1,11 @@
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { addPrincipal } from "@kronos/app-kit";
 import { testEndpoints, uniqueName } from "@kronos/testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempPrincipalsFile, testGateway } from "./helpers.js";
+import { SseClient } from "./sse-client.js";
 
 type App = Awaited<ReturnType<typeof testGateway>>;
 
@@ -108,4 +110,123 @@ describe("gateway hardening (issue 14)", () => {
       await admin.disconnect();
     }
   }, 120_000);
+});
+
+/**
+ * Sends `head` (and `body` pieces every `dripMs`) on a raw socket and resolves when the server answers or closes:
+ * the answer's text (empty when none) and how long it took.
+ */
+function slowRequest(
+  port: number,
+  head: string,
+  pieces: readonly string[] = [],
+  dripMs = 0,
+): Promise<{ answer: string; ms: number }> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const socket = connect(port, "127.0.0.1");
+    let answer = "";
+    let timer: NodeJS.Timeout | undefined;
+    socket.on("connect", () => {
+      socket.write(head);
+      let next = 0;
+      if (dripMs > 0) {
+        timer = setInterval(() => {
+          if (!socket.writable) return;
+          socket.write(pieces[next % pieces.length] ?? " ");
+          next++;
+        }, dripMs);
+      } else for (const piece of pieces) socket.write(piece);
+    });
+    socket.on("data", (chunk) => {
+      answer += chunk.toString("utf8");
+    });
+    const done = () => {
+      clearInterval(timer);
+      socket.destroy();
+      resolve({ answer, ms: Date.now() - started });
+    };
+    socket.on("close", done);
+    socket.on("error", done);
+    // An answer before the body ended (403) does not necessarily close the socket: take it once it is whole.
+    socket.on("data", () => {
+      if (/\r\n\r\n\{.*\}$/s.test(answer)) done();
+    });
+  });
+}
+
+describe("slow requests are cut off (GATEWAY_HEADERS_TIMEOUT_MS=1000, GATEWAY_REQUEST_TIMEOUT_MS=2000)", () => {
+  const file = tempPrincipalsFile();
+  const writer = addPrincipal(file, { id: "writer", acl: ["produce:*", "consume:*", "admin"] }).key;
+  const reader = addPrincipal(file, { id: "reader", acl: ["consume:*"] }).key;
+  let app: App;
+  let port: number;
+
+  beforeAll(async () => {
+    app = await testGateway(file, {
+      GATEWAY_HEADERS_TIMEOUT_MS: "1000",
+      GATEWAY_REQUEST_TIMEOUT_MS: "2000",
+      GATEWAY_SUBSCRIBE_HEARTBEAT_MS: "300",
+      RABBITMQ_MANAGEMENT_URL: testEndpoints().rabbitmqManagementUrl,
+    });
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const address = app.server.address();
+    if (address === null || typeof address === "string") throw new Error("not listening on TCP");
+    port = address.port;
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const post = (path: string, key: string, extra: string) =>
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nX-API-Key: ${key}\r\nContent-Type: application/json\r\n${extra}\r\n`;
+
+  it("a body shorter than its Content-Length, a chunked body that never ends, a drip-fed body: 408 within the bound", async () => {
+    const cases = [
+      slowRequest(port, post("/publish", writer, "Content-Length: 100\r\n"), ['{"topic":']),
+      slowRequest(port, post("/publish", writer, "Transfer-Encoding: chunked\r\n"), ['5\r\n{"top\r\n']),
+      slowRequest(port, post("/publish", writer, "Content-Length: 100000\r\n"), [" "], 100),
+      // Headers that never end.
+      slowRequest(port, `POST /publish HTTP/1.1\r\nHost: x\r\n`, ["X-A: b\r\n"], 100),
+    ];
+    for (const { answer, ms } of await Promise.all(cases)) {
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answer).toContain('"code":"REQUEST_TIMEOUT"');
+      expect(ms).toBeGreaterThanOrEqual(900);
+      expect(ms).toBeLessThan(4000);
+    }
+  });
+
+  it("a principal without the right is refused before its body is read (403 at once, not after the timeout)", async () => {
+    for (const path of ["/publish", "/publish/batch", "/request", "/queues/create"]) {
+      const { answer, ms } = await slowRequest(port, post(path, reader, "Content-Length: 100000\r\n"), ["{"]);
+      expect(answer, path).toMatch(/^HTTP\/1\.1 403 /);
+      expect(answer).toContain('"code":"FORBIDDEN"');
+      expect(ms, path).toBeLessThan(900);
+    }
+    const { answer, ms } = await slowRequest(port, post("/ack/nope.1", writer, "Content-Length: 100000\r\n"), ["{"]);
+    expect(answer).toMatch(/^HTTP\/1\.1 404 /);
+    expect(ms).toBeLessThan(900);
+  });
+
+  it("a Server-Sent Events stream is not cut off: the bounds end once the request is received", async () => {
+    const queue = uniqueName("gw-slow");
+    const created = await app.inject({
+      method: "POST",
+      url: "/queues/create",
+      headers: { "x-api-key": writer },
+      payload: { name: queue, broker: "rabbitmq" },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    try {
+      const stream = await SseClient.open(`http://127.0.0.1:${port}/subscribe/${queue}`, { "x-api-key": writer });
+      expect(stream.status, stream.errorBody).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 3500));
+      expect(stream.ended).toBe(false);
+      expect(stream.comments.length).toBeGreaterThan(5);
+      stream.close();
+    } finally {
+      await app.inject({ method: "DELETE", url: `/queues/rabbitmq:${queue}`, headers: { "x-api-key": writer } });
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
+import { HttpError, requireAnyRight, typeBoxValidatorCompiler } from "@kronos/app-kit";
 import type { Violation } from "@kronos/contracts";
 import { withTimeout } from "@kronos/transport";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -108,6 +108,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = async (app, options) => {
   const { destinations } = app.contracts;
+  const anyProduce = requireAnyRight("produce");
   const metrics = createPublishMetrics(app.metrics.registry);
   const core = messageCoreOf(app, {
     // The core gives publish outcomes only (never a request's answered, no_reply or bad_reply).
@@ -208,6 +209,8 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
     "/publish",
     {
       attachValidation: true,
+      // Before the body is read: a principal with no produce right at all is refused without reading it.
+      onRequest: anyProduce,
       schema: {
         operationId: "publish",
         summary: "Publish one event",
@@ -246,6 +249,8 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
     "/publish/batch",
     {
       attachValidation: true,
+      // Before the body is read: a principal with no produce right at all is refused without reading it.
+      onRequest: anyProduce,
       schema: {
         operationId: "publishBatch",
         summary: "Publish several events",

@@ -152,7 +152,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
     "/queues",
     {
       attachValidation: true,
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         operationId: "listQueues",
         summary: "Managed queues and topics with live figures",
@@ -187,7 +187,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
     "/queues/create",
     {
       attachValidation: true,
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         operationId: "createQueue",
         summary: "Create a RabbitMQ queue or a Kafka topic (idempotent)",
@@ -228,7 +228,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
     "/queues/:queueId",
     {
       attachValidation: true,
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         operationId: "deleteQueue",
         summary: "Delete a queue or topic not declared by the manifest",

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
+import { HttpError, requireAnyRight, typeBoxValidatorCompiler } from "@kronos/app-kit";
 import { createAmqpRequester, createKafkaRequester } from "@kronos/transport";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import {
@@ -52,6 +52,7 @@ function sendFailure(reply: FastifyReply, failure: MessageFailure): FastifyReply
  */
 export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = async (app, options) => {
   const metrics = createRequestMetrics(app.metrics.registry);
+  const anyProduce = requireAnyRight("produce");
   const core = messageCoreOf(app, {
     // The core gives request outcomes only (never a publish's accepted).
     outcome: (topic, broker, outcome, seconds) => metrics.requested(topic, broker, outcome as RequestOutcome, seconds),
@@ -86,6 +87,8 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
     "/request",
     {
       attachValidation: true,
+      // Before the body is read: a principal with no produce right at all is refused without reading it.
+      onRequest: anyProduce,
       schema: {
         operationId: "sendRequest",
         summary: "Send a request and wait for its reply",

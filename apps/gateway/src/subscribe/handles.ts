@@ -74,17 +74,27 @@ export class HandleRegistry {
   }
 
   /**
+   * The open delivery of `handle` if `identity` may settle it, without taking it; throws like {@link take}. The
+   * settle routes call it before reading the request body, so a client cannot hold a connection open with a slow
+   * body for a handle that is not (or no longer) its own.
+   */
+  check(handle: string, identity: string): HeldDelivery {
+    const held = this.#open.get(handle);
+    if (held === undefined) throw this.#notOpen(handle);
+    if (held.identity !== identity) {
+      throw new HttpError(403, "NOT_YOUR_DELIVERY", `delivery "${handle}" belongs to another principal's subscription`);
+    }
+    return held;
+  }
+
+  /**
    * Takes the delivery of `handle` for settling by `identity`: it leaves the registry at once (so a concurrent
    * ack gets 409) and its lease stops. Throws an {@link HttpError}: 404 `UNKNOWN_HANDLE` (never seen or forgotten),
    * 404 `HANDLE_EXPIRED` (lease expired or its subscription ended: the message went back to the broker), 409
    * `ALREADY_ACKED` / `ALREADY_SETTLED` (acked, retried or dead-lettered before), 403 `NOT_YOUR_DELIVERY`.
    */
   take(handle: string, identity: string): HeldDelivery {
-    const held = this.#open.get(handle);
-    if (held === undefined) throw this.#notOpen(handle);
-    if (held.identity !== identity) {
-      throw new HttpError(403, "NOT_YOUR_DELIVERY", `delivery "${handle}" belongs to another principal's subscription`);
-    }
+    const held = this.check(handle, identity);
     this.#open.delete(handle);
     clearTimeout(held.timer);
     held.settling = true;

@@ -246,6 +246,12 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     },
   );
 
+  /** Before the body is read: the handle must be open and the caller's (404, 409, 403 otherwise). */
+  async function ownHandle(request: FastifyRequest): Promise<void> {
+    const { messageId } = request.params as { messageId?: string };
+    if (messageId !== undefined) handles.check(messageId, request.principal?.identity ?? "");
+  }
+
   /** Takes the handle's delivery, runs `settle`, records how it ended; puts the delivery back if it failed. */
   async function settle<T>(
     request: FastifyRequest,
@@ -282,6 +288,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     {
       attachValidation: true,
       config: { principalRateLimit: false },
+      onRequest: ownHandle,
       schema: {
         tags: ["subscribe"],
         operationId: "ackDelivery",
@@ -308,6 +315,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     {
       attachValidation: true,
       config: { principalRateLimit: false },
+      onRequest: ownHandle,
       schema: {
         tags: ["subscribe"],
         operationId: "retryDelivery",
@@ -340,6 +348,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     {
       attachValidation: true,
       config: { principalRateLimit: false },
+      onRequest: ownHandle,
       schema: {
         tags: ["subscribe"],
         operationId: "rejectDelivery",

@@ -6,6 +6,7 @@
 export {
   type Action,
   compileGlob,
+  holdsAction,
   isAllowed,
   isScoped,
   neededRight,
@@ -23,6 +24,7 @@ export {
   credentialOf,
   isPublicRoute,
   PUBLIC_ROUTES,
+  requireAnyRight,
   requireRight,
 } from "./plugin.js";
 export {

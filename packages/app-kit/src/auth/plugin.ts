@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import fp from "fastify-plugin";
 import { HttpError } from "../http-error.js";
-import { type Action, isAllowed, neededRight, type PlainAction, type ScopedAction } from "./acl.js";
+import { type Action, holdsAction, isAllowed, neededRight, type PlainAction, type ScopedAction } from "./acl.js";
 import { createJwtVerifier, type JwtConfig } from "./jwt.js";
 import { FORBIDDEN, type Principal, unauthenticated } from "./principal.js";
 import { type KeyLookup, PrincipalsStore } from "./principals.js";
@@ -206,7 +206,25 @@ function authorize(request: FastifyRequest, action: Action, destination?: string
 }
 
 /**
- * A preHandler that lets the request through only when its principal holds the right: `requireRight("admin")`,
+ * A hook (`onRequest`, before the body is read, or `preHandler`) that lets the request through only when its
+ * principal holds `action` on at least one destination (`produce:<any glob>`): for routes whose destination is in
+ * the body, so a principal that could never be allowed is refused before the body is read. The route still checks
+ * the destination itself with `app.authorize`. 403 `FORBIDDEN` naming `<action>:<destination>`, 401 without a
+ * principal.
+ */
+export function requireAnyRight(action: ScopedAction): preHandlerAsyncHookHandler {
+  return async (request) => {
+    const principal = request.principal;
+    if (principal === null) throw unauthenticated(MISSING);
+    if (!holdsAction(principal.acl, action)) {
+      throw new HttpError(403, FORBIDDEN, `Principal "${principal.id}" holds no "${action}:<destination>" right`);
+    }
+  };
+}
+
+/**
+ * A hook (`onRequest`: before the body is read; or `preHandler`) that lets the request through only when its
+ * principal holds the right: `requireRight("admin")`,
  * `requireRight("dlq:read")`, or `requireRight("consume", (request) => (request.params as { queue: string }).queue)`
  * for a destination taken from the request. Throws like `app.authorize` (403 `FORBIDDEN` naming the right, 401 without a principal).
  */
