@@ -79,7 +79,7 @@ describe("names are checked before anything compares or uses them", () => {
     }
   });
 
-  it("POST /publish and /request to a topic with a control character: 400 INVALID_NAME", async () => {
+  it("POST /publish, /publish/batch and /request to a topic with a control character: 400 INVALID_NAME", async () => {
     for (const url of ["/publish", "/request"]) {
       const response = await app.inject({
         method: "POST",
@@ -90,6 +90,20 @@ describe("names are checked before anything compares or uses them", () => {
       expect(response.statusCode, response.body).toBe(400);
       expect(response.json().code).toBe("INVALID_NAME");
     }
+
+    const batch = await app.inject({
+      method: "POST",
+      url: "/publish/batch",
+      headers: admin,
+      payload: {
+        messages: [
+          { topic: MANIFEST_TOPIC, payload: {} },
+          { topic: `${MANIFEST_TOPIC}\r`, payload: {} },
+        ],
+      },
+    });
+    expect(batch.statusCode, batch.body).toBe(400);
+    expect(batch.json()).toMatchObject({ code: "INVALID_NAME", message: expect.stringMatching(/^messages\[1\]: /) });
   });
 
   describe("internal topics and protected names", () => {

@@ -15,6 +15,7 @@ import {
   type Sent,
   validationFailed,
 } from "../messages/index.js";
+import { checkName } from "../names.js";
 import type { PublishConfig } from "./config.js";
 import {
   fingerprintOf,
@@ -226,6 +227,7 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
     async (request, replyTo) => {
       rejectInvalid(request);
       const body = request.body;
+      checkName(body.topic, body.broker); // before the rights compare it
       app.authorize(request, "produce", body.topic);
       const answer = await idempotent(request, replyTo, async () => {
         const clock = clockOf(options.timeoutMs);
@@ -269,6 +271,15 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
     async (request, replyTo) => {
       rejectInvalid(request);
       const { messages } = request.body;
+      // Names before the rights compare them; the message says which one.
+      messages.forEach((message, index) => {
+        try {
+          checkName(message.topic, message.broker);
+        } catch (error) {
+          const { statusCode, code, message: text } = error as HttpError;
+          throw new HttpError(statusCode, code, `messages[${index}]: ${text}`);
+        }
+      });
       for (const topic of new Set(messages.map((m) => m.topic))) app.authorize(request, "produce", topic);
       const answer = await idempotent(request, replyTo, async () => {
         const clock = clockOf(options.timeoutMs);

@@ -12,6 +12,7 @@ import {
   type SendRequest,
   validationFailed,
 } from "../messages/index.js";
+import { checkName } from "../names.js";
 import type { RequestConfig } from "./config.js";
 import { createRequestMetrics, type RequestOutcome } from "./metrics.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS, REQUEST_RESPONSES, RequestMessage } from "./schemas.js";
@@ -105,6 +106,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
     async (request, reply) => {
       rejectInvalid(request);
       const { timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, ...input } = request.body;
+      checkName(input.topic, input.broker); // before the rights compare it
       app.authorize(request, "produce", input.topic);
       const clock = clockOf(timeoutMs);
       const checked = core.check(input, contextOf(request));
