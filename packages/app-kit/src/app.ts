@@ -85,7 +85,7 @@ export function createFastify(config: ServiceConfig, options: ServerOptions = {}
     // Keep-alive sockets of idle clients are closed on shutdown; in-flight requests still finish.
     forceCloseConnections: "idle",
     ...(options.bodyLimitBytes === undefined ? {} : { bodyLimit: options.bodyLimitBytes }),
-    ...(options.maxParamLength === undefined ? {} : { maxParamLength: options.maxParamLength }),
+    ...(options.maxParamLength === undefined ? {} : { routerOptions: { maxParamLength: options.maxParamLength } }),
     ...(options.timeouts === undefined
       ? {}
       : { requestTimeout: options.timeouts.requestMs, http: timeoutOptions(options.timeouts) }),
