@@ -293,19 +293,27 @@ export async function deleteTopic(connection: KafkaConnection, name: string): Pr
  * do not exist are left out. Sorted by name. Throws `KAFKA_UNAVAILABLE`, `TIMEOUT` or `CLOSED`.
  */
 export async function describeTopics(connection: KafkaConnection, names?: string[]): Promise<TopicInfo[]> {
-  return withAdmin(connection, "Kafka topic description", async (admin) => {
-    // A topic deleted between the listing and the description fails the whole request: that is the set of topics
-    // changing, not Kafka failing, so list again (a few times: the new listing skips it) rather than report Kafka
-    // unavailable.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await describeListed(admin, names);
-      } catch (error) {
-        if (attempt >= VANISHED_ATTEMPTS || !isVanishedTopic(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-      }
+  // A topic deleted between the listing and the description is the set of topics changing, not Kafka failing: list
+  // again (a few times: the new listing skips it) rather than report Kafka unavailable. Each attempt has an admin
+  // client of its own: kafkajs keeps asking about every topic a client ever asked about, so a vanished one would
+  // make the shared client's later requests fail, and the other topics of the attempt look vanished too.
+  for (let attempt = 1; ; attempt++) {
+    let described: { topics: TopicInfo[]; complete: boolean };
+    try {
+      described = await withKafkaAdmin(
+        connection,
+        "Kafka topic description",
+        KAFKA_ADMIN_TIMEOUT_MS,
+        (admin) => describeListed(admin, names),
+        { throwaway: true },
+      );
+    } catch (error) {
+      if (attempt >= VANISHED_ATTEMPTS || !isVanishedTopic(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      continue;
     }
-  });
+    if (described.complete || attempt >= VANISHED_ATTEMPTS) return described.topics;
+  }
 }
 
 const VANISHED_ATTEMPTS = 5;
@@ -367,16 +375,24 @@ async function committedOffsets(
   return result;
 }
 
-async function describeListed(admin: Admin, names: string[] | undefined): Promise<TopicInfo[]> {
+/**
+ * Describes the listed topics (or `names`, those of them that exist). `complete` is false when a topic vanished on
+ * the way: it is left out, and so may be others whose requests it disturbed (the caller lists again).
+ */
+async function describeListed(
+  admin: Admin,
+  names: string[] | undefined,
+): Promise<{ topics: TopicInfo[]; complete: boolean }> {
   const existing = new Set(await admin.listTopics());
   let topics = (names === undefined ? [...existing].filter((name) => !name.startsWith("__")) : names)
     .filter((name, index, all) => existing.has(name) && all.indexOf(name) === index)
     .sort();
-  if (topics.length === 0) return [];
+  if (topics.length === 0) return { topics: [], complete: true };
   const offsetsByTopic = await Promise.all(topics.map((topic) => topicOffsets(admin, topic)));
   const offsets = offsetsByTopic.filter((o) => o !== undefined);
+  const complete = offsets.length === topics.length;
   topics = topics.filter((_, index) => offsetsByTopic[index] !== undefined);
-  if (topics.length === 0) return [];
+  if (topics.length === 0) return { topics: [], complete };
   const [metadata, configs, groups] = await Promise.all([
     admin.fetchTopicMetadata({ topics }),
     topicConfigs(admin, topics),
@@ -386,7 +402,7 @@ async function describeListed(admin: Admin, names: string[] | undefined): Promis
     admin,
     groups.groups.map(({ groupId }) => groupId),
   );
-  return topics.map((name, index): TopicInfo => {
+  const described = topics.map((name, index): TopicInfo => {
     const partitions = (offsets[index] ?? [])
       .map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }))
       .sort((a, b) => a.partition - b.partition);
@@ -420,6 +436,7 @@ async function describeListed(admin: Admin, names: string[] | undefined): Promis
       consumerGroups,
     };
   });
+  return { topics: described, complete };
 }
 
 /** Number of brokers in the cluster (for capping replication factors). Throws like {@link describeTopics}. */
