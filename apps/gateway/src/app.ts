@@ -17,7 +17,7 @@ import { requestRoutes } from "./request/index.js";
 import { rootRoutes } from "./routes/root.js";
 import { limitsPlugin } from "./security/limits.js";
 import { principalRateLimitPlugin } from "./security/rate-limit.js";
-import { subscribeRoutes } from "./subscribe/index.js";
+import { MAX_EVENT_ID_LENGTH, subscribeRoutes } from "./subscribe/index.js";
 
 export { type Action, type Principal, requireRight } from "@kronos/app-kit";
 export { type Config, loadConfig } from "./config.js";
@@ -33,6 +33,9 @@ export { type Config, loadConfig } from "./config.js";
 export async function buildApp(config: Config): Promise<KronosApp> {
   const app = createFastify(config, {
     bodyLimitBytes: config.bodyLimitBytes,
+    // Kafka tail handles carry a cursor (~117 characters for a few partitions): Fastify's default 100 would be 414.
+    maxParamLength: MAX_EVENT_ID_LENGTH,
+    timeouts: config.timeouts,
     // cert and key are non-enumerable on config.tls (kept out of logs): copy them explicitly.
     ...(config.tls === undefined ? {} : { https: { cert: config.tls.cert, key: config.tls.key } }),
   });
@@ -53,7 +56,7 @@ export async function buildApp(config: Config): Promise<KronosApp> {
   await app.register(healthRoutes);
   await app.register(rootRoutes);
   await app.register(authRoutes);
-  await app.register(queueRoutes, config.queues);
+  await app.register(queueRoutes, { ...config.queues, replyTopic: config.request.replyTopic });
   await app.register(publishRoutes, config.publish);
   await app.register(requestRoutes, config.request);
   await app.register(subscribeRoutes, {

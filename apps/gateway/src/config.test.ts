@@ -31,6 +31,7 @@ describe("gateway configuration", () => {
       tls: undefined,
       bodyLimitBytes: 1024 * 1024,
       rateLimitPerMinute: 6000,
+      timeouts: { headersMs: 10_000, requestMs: 15_000 },
     });
   });
 
@@ -109,6 +110,12 @@ describe("gateway configuration", () => {
     ["GATEWAY_TLS_CERT", "/no/cert.pem", "GATEWAY_TLS_KEY is not set but GATEWAY_TLS_CERT is"],
     ["GATEWAY_TLS_KEY", "/no/key.pem", "GATEWAY_TLS_CERT is not set but GATEWAY_TLS_KEY is"],
     ["GATEWAY_JWT_SECRET", "too-short", "GATEWAY_JWT_SECRET is too short"],
+    ["GATEWAY_REQUEST_TIMEOUT_MS", "5", 'GATEWAY_REQUEST_TIMEOUT_MS="5" is not an integer from 100'],
+    [
+      "GATEWAY_REQUEST_TIMEOUT_MS",
+      "5000",
+      "GATEWAY_HEADERS_TIMEOUT_MS=10000 is longer than GATEWAY_REQUEST_TIMEOUT_MS=5000",
+    ],
   ])("rejects %s=%s, naming the variable", (name, value, expected) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

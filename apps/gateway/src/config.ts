@@ -15,6 +15,12 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 /** Default `GATEWAY_RATE_LIMIT_PER_MINUTE`: requests per principal per minute. */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000;
 
+/** Default `GATEWAY_HEADERS_TIMEOUT_MS`: longest time to receive a request's headers. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+
+/** Default `GATEWAY_REQUEST_TIMEOUT_MS`: longest time to receive a whole request, headers and body. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
 /** The gateway's configuration: the shared variables plus authentication, TLS and request limits. */
 export interface Config extends ServiceConfig {
   // ServiceConfig's `auth`: `jwt` (`GATEWAY_JWT_*`) and `principalsFile` (`GATEWAY_PRINCIPALS_FILE`).
@@ -24,6 +30,11 @@ export interface Config extends ServiceConfig {
   readonly bodyLimitBytes: number;
   /** Requests allowed per principal per minute (`GATEWAY_RATE_LIMIT_PER_MINUTE`, default 6000); more: 429. */
   readonly rateLimitPerMinute: number;
+  /**
+   * Longest time to receive a request's headers (`GATEWAY_HEADERS_TIMEOUT_MS`, default 10 s) and the whole request
+   * with its body (`GATEWAY_REQUEST_TIMEOUT_MS`, default 15 s); slower: 408 `REQUEST_TIMEOUT`, connection closed.
+   */
+  readonly timeouts: { readonly headersMs: number; readonly requestMs: number };
   /** Queue administration: `RABBITMQ_MANAGEMENT_URL` (see src/queues/config.ts). */
   readonly queues: QueuesConfig;
   /** Publishing: timeout, idempotency window and store, batch size (see src/publish/config.ts). */
@@ -46,8 +57,15 @@ export function loadConfig(env: Env = process.env): Config {
   const service = loadServiceConfig(SERVICE, env, reader);
   const bodyLimitBytes = reader.integer("GATEWAY_BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT_BYTES, 1, 1024 ** 3);
   const rateLimitPerMinute = reader.integer("GATEWAY_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE, 1, 1e9);
+  const headersMs = reader.integer("GATEWAY_HEADERS_TIMEOUT_MS", DEFAULT_HEADERS_TIMEOUT_MS, 100, 3_600_000);
+  const requestMs = reader.integer("GATEWAY_REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_TIMEOUT_MS, 100, 3_600_000);
 
   const problems: string[] = [];
+  if (headersMs > requestMs) {
+    problems.push(
+      `GATEWAY_HEADERS_TIMEOUT_MS=${headersMs} is longer than GATEWAY_REQUEST_TIMEOUT_MS=${requestMs} (headers are part of the request)`,
+    );
+  }
   const tls = readTlsConfig(env, problems);
   const queues = readQueuesConfig(reader);
   const publish = readPublishConfig(env, reader);
@@ -61,6 +79,7 @@ export function loadConfig(env: Env = process.env): Config {
     tls,
     bodyLimitBytes,
     rateLimitPerMinute,
+    timeouts: { headersMs, requestMs },
     queues,
     publish,
     request,

@@ -69,6 +69,22 @@ export const GATEWAY_ERRORS = {
     retriable: false,
     meaning: "the management API refuses the gateway's credentials",
   },
+  INVALID_NAME: {
+    status: 400,
+    retriable: false,
+    meaning: "a topic, queue or exchange name the broker would refuse or alter (control characters, ...)",
+  },
+  JSON_TOO_DEEP: {
+    status: 400,
+    retriable: false,
+    meaning: "the JSON body nests arrays and objects deeper than 64 levels",
+  },
+  INVALID_UTF8: { status: 400, retriable: false, meaning: "the request body is not valid UTF-8" },
+  INTERNAL_DESTINATION: {
+    status: 403,
+    retriable: false,
+    meaning: "a broker's or the registry's own topic or queue (`__consumer_offsets`, `kafkasql-journal`, `amq.*`)",
+  },
 } as const satisfies Record<string, GatewayErrorSpec>;
 
 /** A code of {@link GATEWAY_ERRORS}. */
@@ -98,22 +114,42 @@ export interface GatewayFailure {
   readonly message: string;
   /** Seconds, for the retriable (503) answers. */
   readonly retryAfter?: number;
+  /** The library's or broker's own text of the failure, for the logs only: never sent to a client. */
+  readonly detail?: string;
 }
 
-/** The failure of `code` with `message`, status and `Retry-After` from {@link GATEWAY_ERRORS}. */
-export function failureOf(code: GatewayErrorCode, message: string): GatewayFailure {
+/**
+ * What a client reads for a retriable (503) code: the product's own words, from {@link GATEWAY_ERRORS}, never the
+ * library's text (`Cannot destructure property 'partitions'…`, `This server does not host this topic-partition`),
+ * which goes to the logs.
+ */
+export function unavailableMessage(code: GatewayErrorCode): string {
+  return `${GATEWAY_ERRORS[code].meaning}; try again later`;
+}
+
+/**
+ * The failure of `code` with `message`, status and `Retry-After` from {@link GATEWAY_ERRORS}; `detail` (the
+ * library's text) is kept for the logs.
+ */
+export function failureOf(code: GatewayErrorCode, message: string, detail?: string): GatewayFailure {
   const spec = GATEWAY_ERRORS[code];
   return {
     statusCode: spec.status,
     code,
     message,
     ...(spec.retriable ? { retryAfter: RETRY_AFTER_SECONDS } : {}),
+    ...(detail === undefined ? {} : { detail }),
   };
+}
+
+/** The {@link HttpError} of `code` with `message`, its status from {@link GATEWAY_ERRORS} (for a 4xx answer). */
+export function gatewayHttpError(code: GatewayErrorCode, message: string): HttpError {
+  return new HttpError(GATEWAY_ERRORS[code].status, code, message);
 }
 
 /**
  * The {@link HttpError} of a transport or contracts error by {@link GATEWAY_ERRORS}, setting `Retry-After` through
- * `setRetryAfter` when it is retriable; any other error (or a code the table lacks) is returned as it is (a 500 for
+ * `setRetryAfter` when it is retriable (its message is then {@link unavailableMessage}; the error is its cause); any other error (or a code the table lacks) is returned as it is (a 500 for
  * the error handler, without details).
  */
 export function toGatewayError(error: unknown, setRetryAfter: (seconds: number) => void): unknown {
@@ -121,7 +157,9 @@ export function toGatewayError(error: unknown, setRetryAfter: (seconds: number) 
   if (error instanceof TransportError) code = transportCode(error.code);
   else if (error instanceof ContractError) code = contractCode(error.code, error.retriable);
   if (code === undefined) return error;
-  const failure = failureOf(code, (error as Error).message);
+  // A 503 says what is unavailable in the product's words; the library's text stays in the cause (logged).
+  const retriable = GATEWAY_ERRORS[code].retriable;
+  const failure = failureOf(code, retriable ? unavailableMessage(code) : (error as Error).message);
   if (failure.retryAfter !== undefined) setRetryAfter(failure.retryAfter);
   return new HttpError(failure.statusCode, failure.code, failure.message, { cause: error });
 }

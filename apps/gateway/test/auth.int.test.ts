@@ -84,7 +84,12 @@ describe("gateway authentication and authorization", () => {
       headers: { authorization: `ApiKey ${keys.operator}` },
     });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ id: "operator", kind: "api-key", acl: ["admin", "consume:*"] });
+    expect(response.json()).toEqual({
+      id: "operator",
+      kind: "api-key",
+      identity: "key:operator",
+      acl: ["admin", "consume:*"],
+    });
   });
 
   it("accepts an RS256 token", async () => {
@@ -94,7 +99,7 @@ describe("gateway authentication and authorization", () => {
       .setExpirationTime("1m")
       .sign(rsa.privateKey);
     const response = await app.inject({ method: "GET", url: "/whoami", headers: { authorization: `Bearer ${jwt}` } });
-    expect(response.json()).toEqual({ id: "rs-user", kind: "jwt", acl: ["admin"] });
+    expect(response.json()).toEqual({ id: "rs-user", kind: "jwt", identity: "jwt::rs-user", acl: ["admin"] });
   });
 
   const unsecured = (payload: object) => {
@@ -172,7 +177,7 @@ describe("gateway authentication and authorization", () => {
 });
 
 describe("API keys through the CLI, against a running gateway", () => {
-  it("a key added by the CLI works at once, and is 401 within a second of its revocation, without a restart", async () => {
+  it("a key added by the CLI works at once, and is 401 from the request right after its revocation, without a restart", async () => {
     const file = tempPrincipalsFile();
     const app = await testGateway(file);
     try {
@@ -201,8 +206,7 @@ describe("API keys through the CLI, against a running gateway", () => {
       expect(out).not.toContain(key);
 
       expect(runPrincipalsCli(["revoke", "ci-bot"], io)).toBe(0);
-      // The gateway looks at the principals file at most once a second (PrincipalsStore's recheckMs).
-      await new Promise((resolve) => setTimeout(resolve, 1100));
+      // At once: the very next request is refused (the gateway stats the file on every request).
       const refused = await publish();
       expect(refused.statusCode).toBe(401);
       expect(refused.json().message).toMatch(/^API key of principal "ci-bot" was revoked at \d{4}-/);
@@ -219,7 +223,6 @@ describe("API keys through the CLI, against a running gateway", () => {
       const call = () => app.inject({ method: "GET", url: "/whoami", headers: { "x-api-key": key } });
       expect((await call()).statusCode).toBe(200);
       writeFileSync(file, "{ broken");
-      await new Promise((resolve) => setTimeout(resolve, 1100)); // past PrincipalsStore's recheck interval
       const response = await call();
       expect(response.statusCode).toBe(503);
       expect(response.json().code).toBe("UNAVAILABLE");

@@ -52,6 +52,19 @@ describe("POST /publish/batch", () => {
     expect(await clients.depth(queue)).toBe(1);
   });
 
+  it("many violations: 422 lists the first 100 and counts the rest in `more`; the answer stays smaller than the request", async () => {
+    const extra = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`unknown_field_${i}`, i]));
+    const messages = Array.from({ length: 10 }, () => ({ topic: ALERTS, payload: { ...criticalAlert(), ...extra } }));
+    const response = await batch(messages);
+    expect(response.statusCode, response.body.slice(0, 500)).toBe(422);
+    const body = response.json();
+    expect(body.code).toBe("VALIDATION_FAILED");
+    expect(body.errors).toHaveLength(100);
+    expect(body.errors[0]).toMatchObject({ index: 0, path: expect.stringContaining("unknown_field_") });
+    expect(body.more).toBe(10 * 300 - 100);
+    expect(response.body.length).toBeLessThan(JSON.stringify({ messages }).length);
+  });
+
   it("one invalid message: 422 with the violations by index, and nothing is written", async () => {
     const routingKey = `alert.batch.${randomUUID()}`;
     const queue = await clients.bindQueue(CRITICAL, routingKey);

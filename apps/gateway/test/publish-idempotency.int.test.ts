@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { addPrincipal } from "@kronos/app-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempPrincipalsFile, testGateway } from "./helpers.js";
 import { bearer, criticalAlert, plainClients } from "./publish-helpers.js";
@@ -36,6 +37,20 @@ describe.each([
       payload: body as object,
     });
 
+  it("a payload nested 4,000 levels with a key is 400 JSON_TOO_DEEP (was a 500 from the recursive canonical JSON)", async () => {
+    const deep = `${'{"a":'.repeat(4000)}1${"}".repeat(4000)}`;
+    for (const url of ["/publish", "/publish/batch", "/request"]) {
+      const response = await app.inject({
+        method: "POST",
+        url,
+        headers: { ...headers, "idempotency-key": randomUUID(), "content-type": "application/json" },
+        payload: `{"topic":"${ALERTS}","payload":${deep}}`,
+      });
+      expect(response.statusCode, `${url}: ${response.body}`).toBe(400);
+      expect(response.json()).toEqual({ code: "JSON_TOO_DEEP", message: expect.stringContaining("64 levels") });
+    }
+  });
+
   it("a retry with the same key and request answers the first answer and writes once", async () => {
     const key = randomUUID();
     const body = { topic: ALERTS, payload: criticalAlert() };
@@ -49,6 +64,25 @@ describe.each([
     expect(await clients.endOffsets(ALERTS)).toBe(before + 1);
     const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body;
     expect(metrics).toMatch(/gateway_idempotent_replays_total\{[^}]*route="\/publish"[^}]*\} [1-9]/);
+  });
+
+  it("keys are per identity: an API-key principal whose id equals a JWT's sub does not get the JWT's answer", async () => {
+    const { key: apiKey } = addPrincipal(app.principals.path, { id: "gaia-service", acl: ["produce:kronos.gaia.*"] });
+    const key = randomUUID();
+    const body = { topic: ALERTS, payload: criticalAlert() };
+    const before = await clients.endOffsets(ALERTS);
+    const byJwt = await publish(body, key);
+    const byApiKey = await app.inject({
+      method: "POST",
+      url: "/publish",
+      headers: { "x-api-key": apiKey, "idempotency-key": key },
+      payload: body,
+    });
+    expect(byJwt.statusCode, byJwt.body).toBe(202);
+    expect(byApiKey.statusCode, byApiKey.body).toBe(202);
+    expect(byApiKey.headers["idempotent-replayed"]).toBeUndefined();
+    expect(byApiKey.json().messageId).not.toBe(byJwt.json().messageId);
+    expect(await clients.endOffsets(ALERTS)).toBe(before + 2);
   });
 
   it("concurrent duplicates publish once (RabbitMQ queue depth 1)", async () => {

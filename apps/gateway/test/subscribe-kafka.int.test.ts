@@ -126,6 +126,28 @@ describe("subscribing to a Kafka topic over SSE", () => {
     expect(JSON.parse(bad.errorBody)).toMatchObject({ code: "INVALID_LAST_EVENT_ID" });
   });
 
+  it("settles a tail delivery whose handle carries a long cursor (30 partitions) over HTTP: ack 204, retry 202", async () => {
+    const name = await topic(30);
+    await write(name, ["long-1", "long-2"]);
+    const stream = await gateway.subscribe(name, { from: "earliest" });
+    expect(stream.status, stream.errorBody).toBe(200);
+    const [first, second] = await stream.messages(2);
+    // 16 hex digits, a sequence number and "~" + 30 "<partition>-<offset>" pairs: well past Fastify's default 100.
+    expect(first?.id.length).toBeGreaterThan(117);
+    const settle = (action: string, id: string) =>
+      fetch(`${gateway.base}/${action}/${encodeURIComponent(id)}`, {
+        method: "POST",
+        headers: { ...gateway.auth, "content-type": "application/json" },
+        body: "{}",
+      });
+    const acked = await settle("ack", first?.id ?? "");
+    expect(acked.status, await acked.text()).toBe(204);
+    const retried = await settle("retry", second?.id ?? "");
+    expect(retried.status, await retried.text()).toBe(202);
+    expect((await settle("ack", first?.id ?? "")).status).toBe(409);
+    stream.close();
+  });
+
   it("retries through a retry topic with attempt + 1, then dead-letters to <topic>.dlq with every header", async () => {
     const name = await topic();
     const stream = await gateway.subscribe(name, { group: uniqueName("grp"), from: "earliest" });

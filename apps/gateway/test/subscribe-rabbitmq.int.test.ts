@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { addPrincipal } from "@kronos/app-kit";
 import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { testEndpoints, uniqueName } from "@kronos/testkit";
@@ -100,6 +101,36 @@ describe("subscribing to a RabbitMQ queue over SSE", () => {
     const unknown = await gateway.settle("ack", "nope.1");
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toMatchObject({ code: "UNKNOWN_HANDLE" });
+  });
+
+  it("deliveries are the subscribing identity's: a JWT whose sub equals an API key's principal id cannot settle them", async () => {
+    // gateway.auth is a JWT with sub "subscriber"; this API-key principal has the same id.
+    const { key: apiKey } = addPrincipal(gateway.app.principals.path, { id: "subscriber", acl: ["consume:*"] });
+    const byKey = { "x-api-key": apiKey };
+    const { queue, key } = await alertQueue();
+    const stream = await gateway.subscribe(queue, {}, byKey);
+    expect(stream.status, stream.errorBody).toBe(200);
+    await publishAlert(key);
+    const { id } = await stream.nextMessage();
+    const byJwt = await gateway.settle("ack", id);
+    expect(byJwt.statusCode).toBe(403);
+    expect(byJwt.json()).toMatchObject({ code: "NOT_YOUR_DELIVERY" });
+    const own = await gateway.app.inject({ method: "POST", url: `/ack/${encodeURIComponent(id)}`, headers: byKey });
+    expect(own.statusCode, own.body).toBe(204);
+    stream.close();
+
+    // And the other way round: the JWT's deliveries are not the API key's.
+    const jwtStream = await gateway.subscribe(queue);
+    await publishAlert(key);
+    const held = await jwtStream.nextMessage();
+    const byApiKey = await gateway.app.inject({
+      method: "POST",
+      url: `/ack/${encodeURIComponent(held.id)}`,
+      headers: byKey,
+    });
+    expect(byApiKey.statusCode).toBe(403);
+    expect((await gateway.settle("ack", held.id)).statusCode).toBe(204);
+    jwtStream.close();
   });
 
   it("gives an unacked message back when the client disconnects: the next subscriber gets it redelivered", async () => {

@@ -89,7 +89,12 @@ describe("gateway over HTTPS (built server)", () => {
 
       const whoami = await httpsGet(`${base}/whoami`, ca, { "x-api-key": apiKey });
       expect(whoami.status).toBe(200);
-      expect(JSON.parse(whoami.body)).toEqual({ id: "tls-client", kind: "api-key", acl: ["admin"] });
+      expect(JSON.parse(whoami.body)).toEqual({
+        id: "tls-client",
+        kind: "api-key",
+        identity: "key:tls-client",
+        acl: ["admin"],
+      });
       expect((await httpsGet(`${base}/whoami`, ca)).status).toBe(401);
 
       // The certificate is checked: without trusting it, the connection fails.

@@ -124,6 +124,17 @@ export {
   registerRabbitQueueMetrics,
 } from "./metrics/rabbitmq-queues.js";
 export {
+  derivedFrom,
+  isInternalName,
+  KAFKA_TOPIC_NAME,
+  kafkaTopicNameProblem,
+  type NameBroker,
+  nameProblem,
+  RABBITMQ_NAME_MAX_BYTES,
+  REGISTRY_STORAGE_TOPICS,
+  rabbitmqNameProblem,
+} from "./names.js";
+export {
   AmqpConnectionManager,
   type AmqpConnectionOptions,
   type AmqpState,

@@ -1,6 +1,7 @@
 import { HttpError } from "@kronos/app-kit";
 import type { EventBinding, KafkaBinding, RabbitBinding } from "@kronos/catalog";
 import type { EventDescriptor } from "@kronos/contracts";
+import { checkName, checkNotInternal } from "../names.js";
 
 /** A broker the gateway publishes to. */
 export type Broker = "kafka" | "rabbitmq";
@@ -78,12 +79,17 @@ export class Destinations {
   }
 
   /**
-   * The route of a publish request. Throws an `HttpError`: 404 `UNKNOWN_TOPIC` (not a manifest destination),
+   * The route of a publish request. Throws an `HttpError`: 400 `INVALID_NAME` (a name no broker would keep), 403
+   * `INTERNAL_DESTINATION` (a broker's own topic or exchange), 404 `UNKNOWN_TOPIC` (not a manifest destination),
    * 400 `AMBIGUOUS_TOPIC` (both a topic and an exchange: say `broker`), 400 `EVENT_REQUIRED` (the destination
    * carries several events), 400 `EVENT_NOT_ON_TOPIC`, 400 `PRIORITY_NOT_SUPPORTED` (Kafka, or no queue of the
    * exchange has a max priority), 400 `PRIORITY_OUT_OF_RANGE` (above the queues' max priority).
    */
   resolve(target: Target): { destination: Destination; route: Route } {
+    checkName(target.topic, target.broker);
+    for (const broker of target.broker === undefined ? (["kafka", "rabbitmq"] as const) : [target.broker]) {
+      checkNotInternal(target.topic, broker);
+    }
     const candidates = (this.#byName.get(target.topic) ?? []).filter(
       (d) => target.broker === undefined || d.broker === target.broker,
     );

@@ -1,6 +1,6 @@
 import { ContractError } from "@kronos/contracts";
 import { TransportError, type TransportErrorCode } from "@kronos/transport";
-import { contractCode, failureOf, type GatewayErrorCode, type GatewayFailure } from "../errors.js";
+import { contractCode, failureOf, type GatewayErrorCode, type GatewayFailure, unavailableMessage } from "../errors.js";
 import { type CheckedMessage, whereOf } from "./message.js";
 
 /**
@@ -50,8 +50,8 @@ const OUTCOME: Partial<Record<GatewayErrorCode, MessageOutcome>> = {
   DESTINATION_NOT_FOUND: "unavailable",
 };
 
-function failure(code: GatewayErrorCode, message: string): MessageFailure {
-  const answer = failureOf(code, message);
+function failure(code: GatewayErrorCode, message: string, detail?: string): MessageFailure {
+  const answer = failureOf(code, message, detail);
   return { ...answer, outcome: OUTCOME[code] ?? (answer.retryAfter === undefined ? "error" : "unavailable") };
 }
 
@@ -73,15 +73,16 @@ export function sendFailure(error: unknown, message: CheckedMessage): MessageFai
         `No queue is bound to ${where} for routing key "${message.key ?? ""}"; nothing was delivered`,
       );
     }
-    if (code === "TIMEOUT" || code === "DESTINATION_NOT_FOUND" || code === "PUBLISH_REJECTED") {
+    if (code === "DESTINATION_NOT_FOUND" || code === "PUBLISH_REJECTED") {
       return failure(code, `${where}: ${error.message}`);
     }
-    return failure(code, `${where} cannot take the message right now: ${error.message}`);
+    // 503: the product's words for the client, the library's text (kafkajs, amqplib) for the logs.
+    return failure(code, `${where} cannot take the message right now: ${unavailableMessage(code)}`, error.message);
   }
   if (error instanceof ContractError) {
     const code = contractCode(error.code, error.retriable);
     if (code === "REGISTRY_UNAVAILABLE") {
-      return failure(code, `The schema registry cannot be reached: ${error.message}`);
+      return failure(code, unavailableMessage(code), error.message);
     }
     if (code === "VALIDATION_FAILED") return failure(code, error.message);
     return failure(code, `The schema registry refused the schema of ${message.route.event.name} (${error.code})`);

@@ -37,3 +37,4 @@ export {
   RESERVED_HEADERS,
   whereOf,
 } from "./message.js";
+export { MAX_LISTED_VIOLATIONS, type ValidationFailedBody, validationFailed } from "./violations.js";

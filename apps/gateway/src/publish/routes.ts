@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
+import { HttpError, requireAnyRight, typeBoxValidatorCompiler } from "@kronos/app-kit";
 import type { Violation } from "@kronos/contracts";
 import { withTimeout } from "@kronos/transport";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -13,7 +13,9 @@ import {
   messageCoreOf,
   type PublishAck,
   type Sent,
+  validationFailed,
 } from "../messages/index.js";
+import { checkName } from "../names.js";
 import type { PublishConfig } from "./config.js";
 import {
   fingerprintOf,
@@ -107,6 +109,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = async (app, options) => {
   const { destinations } = app.contracts;
+  const anyProduce = requireAnyRight("produce");
   const metrics = createPublishMetrics(app.metrics.registry);
   const core = messageCoreOf(app, {
     // The core gives publish outcomes only (never a request's answered, no_reply or bad_reply).
@@ -132,7 +135,9 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
   }
 
   function warnIfServerSide(failure: MessageFailure): void {
-    if (failure.statusCode >= 500) app.log.warn({ code: failure.code, err: failure.message }, "publish failed");
+    if (failure.statusCode >= 500) {
+      app.log.warn({ code: failure.code, err: failure.message, detail: failure.detail }, "publish failed");
+    }
   }
 
   /** Runs `execute` at most once per (principal, Idempotency-Key) and request fingerprint. */
@@ -143,7 +148,8 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
   ): Promise<Answer> {
     const key = request.headers["idempotency-key"];
     if (typeof key !== "string") return execute();
-    const storeKey = `${request.principal?.id ?? ""}\u0000${key}`;
+    // Keys are per principal, by identity: a JWT sub equal to an API key's id must not replay that key's answers.
+    const storeKey = `${request.principal?.identity ?? ""}\u0000${key}`;
     const fingerprint = fingerprintOf(request.routeOptions.url ?? request.url, request.body);
     const waitUntil = Date.now() + options.timeoutMs + 1000;
     const storeCall = <T>(promise: Promise<T>): Promise<T> =>
@@ -204,6 +210,8 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
     "/publish",
     {
       attachValidation: true,
+      // Before the body is read: a principal with no produce right at all is refused without reading it.
+      onRequest: anyProduce,
       schema: {
         operationId: "publish",
         summary: "Publish one event",
@@ -219,6 +227,7 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
     async (request, replyTo) => {
       rejectInvalid(request);
       const body = request.body;
+      checkName(body.topic, body.broker); // before the rights compare it
       app.authorize(request, "produce", body.topic);
       const answer = await idempotent(request, replyTo, async () => {
         const clock = clockOf(options.timeoutMs);
@@ -226,11 +235,10 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
         if (!checked.ok) {
           return {
             statusCode: 422,
-            body: {
-              code: "VALIDATION_FAILED",
-              message: `The payload does not match ${checked.event}: ${checked.violations.length} problem(s); nothing was published`,
-              errors: checked.violations,
-            },
+            body: validationFailed(
+              `The payload does not match ${checked.event}: ${checked.violations.length} problem(s); nothing was published`,
+              checked.violations,
+            ),
           };
         }
         return answerOf(await core.publish(checked.message, clock));
@@ -243,6 +251,8 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
     "/publish/batch",
     {
       attachValidation: true,
+      // Before the body is read: a principal with no produce right at all is refused without reading it.
+      onRequest: anyProduce,
       schema: {
         operationId: "publishBatch",
         summary: "Publish several events",
@@ -261,6 +271,15 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
     async (request, replyTo) => {
       rejectInvalid(request);
       const { messages } = request.body;
+      // Names before the rights compare them; the message says which one.
+      messages.forEach((message, index) => {
+        try {
+          checkName(message.topic, message.broker);
+        } catch (error) {
+          const { statusCode, code, message: text } = error as HttpError;
+          throw new HttpError(statusCode, code, `messages[${index}]: ${text}`);
+        }
+      });
       for (const topic of new Set(messages.map((m) => m.topic))) app.authorize(request, "produce", topic);
       const answer = await idempotent(request, replyTo, async () => {
         const clock = clockOf(options.timeoutMs);
@@ -284,11 +303,10 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
           const invalid = new Set(errors.map((e) => e.index)).size;
           return {
             statusCode: 422,
-            body: {
-              code: "VALIDATION_FAILED",
-              message: `${invalid} of ${messages.length} messages do not match their schema; nothing was published`,
+            body: validationFailed(
+              `${invalid} of ${messages.length} messages do not match their schema; nothing was published`,
               errors,
-            },
+            ),
           };
         }
         // Encode all before sending any: a registry failure publishes nothing.

@@ -84,12 +84,16 @@ export const ViolationBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** 422 body: `VALIDATION_FAILED` with every violation, or another code (`UNROUTABLE`, ...) without `errors`. */
+/**
+ * 422 body: `VALIDATION_FAILED` with the first 100 violations (`more`: how many were left out), or another code
+ * (`UNROUTABLE`, ...) without `errors`.
+ */
 export const UnprocessableBody = Type.Object(
   {
     code: Type.String(),
     message: Type.String(),
-    errors: Type.Optional(Type.Array(ViolationBody)),
+    errors: Type.Optional(Type.Array(ViolationBody, { maxItems: 100, description: "The first 100 violations." })),
+    more: Type.Optional(Type.Integer({ minimum: 1, description: "How many violations `errors` leaves out." })),
   },
   { additionalProperties: false },
 );

@@ -2,6 +2,7 @@ import { HttpError } from "@kronos/app-kit";
 import { TransportError } from "@kronos/transport";
 import type { FastifyReply } from "fastify";
 import { describe, expect, it } from "vitest";
+import { unavailableMessage } from "../errors.js";
 import { RETRY_AFTER_SECONDS, toHttpError } from "./errors.js";
 
 function fakeReply(): { reply: FastifyReply; headers: Record<string, string> } {
@@ -28,11 +29,14 @@ describe("TransportError → HTTP", () => {
     ["TIMEOUT", 503],
   ] as const;
   for (const [code, status] of cases) {
-    it(`${code} → ${status} with the code and message${status === 503 ? " and Retry-After" : ""}`, () => {
+    it(`${code} → ${status} with the code, ${status === 503 ? "the product's message and Retry-After" : "its message"}`, () => {
       const { reply, headers } = fakeReply();
-      const mapped = toHttpError(new TransportError(code, `about "q": ${code}`), reply);
+      const error = new TransportError(code, `about "q": ${code}`);
+      const mapped = toHttpError(error, reply);
       expect(mapped).toBeInstanceOf(HttpError);
-      expect(mapped).toMatchObject({ statusCode: status, code, message: `about "q": ${code}` });
+      // A 503 never carries the library's text (it stays in the cause, for the log).
+      const message = status === 503 ? unavailableMessage(code) : `about "q": ${code}`;
+      expect(mapped).toMatchObject({ statusCode: status, code, message, cause: error });
       expect(headers["retry-after"]).toBe(status === 503 ? String(RETRY_AFTER_SECONDS) : undefined);
     });
   }

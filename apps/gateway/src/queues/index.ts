@@ -4,5 +4,5 @@
  */
 export { DEFAULT_RABBITMQ_MANAGEMENT_URL, type QueuesConfig, readQueuesConfig } from "./config.js";
 export { ADMIN_TRANSPORT_CODES, RETRY_AFTER_SECONDS, toHttpError } from "./errors.js";
-export { formatQueueId, isInternal, parseQueueId, type QueueRef } from "./managed.js";
+export { formatQueueId, parseQueueId, type QueueRef } from "./managed.js";
 export { type QueueRoutesOptions, queueRoutes, vhostOf } from "./routes.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatQueueId, isInternal, parseQueueId } from "./managed.js";
+import { formatQueueId, parseQueueId, protectedBy } from "./managed.js";
 
 describe("queue ids", () => {
   it("parse <broker>:<name>, the name keeping later colons", () => {
@@ -16,12 +16,31 @@ describe("queue ids", () => {
   });
 });
 
-describe("internal objects", () => {
-  it("treats Kafka's and the registry's topics and server-named queues as internal", () => {
-    expect(isInternal({ broker: "kafka", name: "__consumer_offsets" })).toBe(true);
-    expect(isInternal({ broker: "kafka", name: "kafkasql-journal" })).toBe(true);
-    expect(isInternal({ broker: "kafka", name: "orders" })).toBe(false);
-    expect(isInternal({ broker: "rabbitmq", name: "amq.gen-abc" })).toBe(true);
-    expect(isInternal({ broker: "rabbitmq", name: "_orders" })).toBe(false);
+describe("protected objects", () => {
+  const guard = {
+    manifest: { kafka: new Set(["kronos.auth.events"]), rabbitmq: new Set(["kronos.router.requests.user"]) },
+    replyTopic: "kronos.gateway.replies",
+  };
+
+  it("protects the manifest's names, their retry and dead-letter objects and the reply topic", () => {
+    for (const name of [
+      "kronos.auth.events",
+      "kronos.auth.events.dlq",
+      "kronos.auth.events.retry.1000",
+      "kronos.gateway.replies",
+    ]) {
+      expect(protectedBy({ broker: "kafka", name }, guard), name).toBeDefined();
+    }
+    expect(protectedBy({ broker: "rabbitmq", name: "kronos.router.requests.user.retry.5000" }, guard)).toMatch(/retry/);
+    expect(
+      protectedBy({ broker: "rabbitmq", name: "kronos.router.requests.user.retry.5000.dlq" }, guard),
+    ).toBeDefined();
+  });
+
+  it("leaves other names, and the other broker's names, deletable", () => {
+    expect(protectedBy({ broker: "kafka", name: "orders.dlq" }, guard)).toBeUndefined();
+    expect(protectedBy({ broker: "kafka", name: "kronos.router.requests.user.dlq" }, guard)).toBeUndefined();
+    expect(protectedBy({ broker: "rabbitmq", name: "kronos.gateway.replies" }, guard)).toBeUndefined();
+    expect(protectedBy({ broker: "kafka", name: "kronos.auth.events.retry.x" }, guard)).toBeUndefined();
   });
 });

@@ -1,3 +1,6 @@
+import { derivedFrom } from "@kronos/transport";
+import type { ManifestDestinations } from "../contracts/index.js";
+
 /** The two brokers a queue id can name. */
 export type Broker = "rabbitmq" | "kafka";
 
@@ -26,15 +29,26 @@ export function formatQueueId(broker: Broker, name: string): string {
   return `${broker}:${name}`;
 }
 
-/** Kafka topics of the local schema registry's storage (Apicurio KafkaSQL), never listed nor deleted. */
-const REGISTRY_TOPICS: ReadonlySet<string> = new Set(["kafkasql-journal", "kafkasql-snapshots", "registry-events"]);
+/** What the queue routes never delete: the manifest's topics and queues, and the gateway's reply topic. */
+export interface Protected {
+  readonly manifest: ManifestDestinations;
+  /** The Kafka topic replies to `POST /request` come back on (`GATEWAY_REPLY_TOPIC`). */
+  readonly replyTopic: string;
+}
 
 /**
- * Whether a broker object is internal, so the queue routes neither list nor delete it: Kafka topics starting
- * with `_` (`__consumer_offsets`, `_schemas`) and the schema registry's storage topics; RabbitMQ queues named by
- * the server (`amq.*`, e.g. exclusive reply queues).
+ * Why `ref` may not be deleted (a phrase for the 409 message), or `undefined` when it may: a topic or queue of the
+ * manifest, the retry and dead-letter objects named after one (`<name>.dlq`, `<name>.retry.<ms>`, suffix after
+ * suffix: the retry topics subscriptions create, the retry queues of `declareQueue`), or the reply topic.
  */
-export function isInternal(ref: QueueRef): boolean {
-  if (ref.broker === "kafka") return ref.name.startsWith("_") || REGISTRY_TOPICS.has(ref.name);
-  return ref.name.startsWith("amq.");
+export function protectedBy(ref: QueueRef, guard: Protected): string | undefined {
+  if (ref.broker === "kafka" && ref.name === guard.replyTopic)
+    return "is the gateway's reply topic (GATEWAY_REPLY_TOPIC)";
+  const manifest = ref.broker === "kafka" ? guard.manifest.kafka : guard.manifest.rabbitmq;
+  if (manifest.has(ref.name)) return "is declared by the contract manifest";
+  for (let base = derivedFrom(ref.name); base !== undefined; base = derivedFrom(base)) {
+    if (manifest.has(base))
+      return `is a retry or dead-letter ${ref.broker === "kafka" ? "topic" : "queue"} of the manifest's "${base}"`;
+  }
+  return undefined;
 }

@@ -8,6 +8,7 @@ import {
   deleteQueue,
   deleteTopic,
   describeTopics,
+  isInternalName,
   type QueueInfo,
   type QueueOptions,
   RabbitManagementClient,
@@ -16,10 +17,10 @@ import {
   type TopicOptions,
 } from "@kronos/transport";
 import type { FastifyRequest } from "fastify";
-import type { ManifestDestinations } from "../contracts/index.js";
+import { checkDestination, checkName } from "../names.js";
 import type { QueuesConfig } from "./config.js";
 import { toHttpError } from "./errors.js";
-import { type Broker, formatQueueId, isInternal, parseQueueId } from "./managed.js";
+import { type Broker, formatQueueId, type Protected, parseQueueId, protectedBy } from "./managed.js";
 import {
   CREATE_RESPONSES,
   CreateQueueBody,
@@ -35,7 +36,10 @@ import {
 } from "./schemas.js";
 
 /** Options of {@link queueRoutes}. */
-export type QueueRoutesOptions = QueuesConfig;
+export interface QueueRoutesOptions extends QueuesConfig {
+  /** The gateway's Kafka reply topic (`GATEWAY_REPLY_TOPIC`): never deleted here. */
+  readonly replyTopic: string;
+}
 
 /** The RabbitMQ vhost of an AMQP URL: its path without the leading `/`, decoded; "/" when there is none. */
 export function vhostOf(amqpUrl: string): string {
@@ -57,12 +61,12 @@ function rejectInvalid(request: FastifyRequest): void {
   throw new HttpError(400, CODE_BY_PART[part] ?? "BAD_REQUEST", error.message);
 }
 
-function rabbitEntry(queue: QueueInfo, managed: ManifestDestinations): RabbitQueueEntry {
+function rabbitEntry(queue: QueueInfo, guard: Protected): RabbitQueueEntry {
   return {
     id: formatQueueId("rabbitmq", queue.name),
     broker: "rabbitmq",
     name: queue.name,
-    managedBy: managed.rabbitmq.has(queue.name) ? "manifest" : "api",
+    managedBy: protectedBy({ broker: "rabbitmq", name: queue.name }, guard) === undefined ? "api" : "manifest",
     vhost: queue.vhost,
     type: queue.type,
     durable: queue.durable,
@@ -78,12 +82,12 @@ function rabbitEntry(queue: QueueInfo, managed: ManifestDestinations): RabbitQue
   };
 }
 
-function kafkaEntry(topic: TopicInfo, managed: ManifestDestinations): KafkaTopicEntry {
+function kafkaEntry(topic: TopicInfo, guard: Protected): KafkaTopicEntry {
   return {
     id: formatQueueId("kafka", topic.name),
     broker: "kafka",
     name: topic.name,
-    managedBy: managed.kafka.has(topic.name) ? "manifest" : "api",
+    managedBy: protectedBy({ broker: "kafka", name: topic.name }, guard) === undefined ? "api" : "manifest",
     replicationFactor: topic.replicationFactor,
     retentionMs: topic.config.retentionMs,
     cleanupPolicy: topic.config.cleanupPolicy,
@@ -136,6 +140,7 @@ function deadLetterNames(name: string, options: QueueOptions): CreateQueueReply[
  */
 export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async (app, options) => {
   const managed = app.contracts.managed;
+  const guard: Protected = { manifest: managed, replyTopic: options.replyTopic };
   const management = new RabbitManagementClient({ url: options.rabbitmqManagementUrl });
   const vhost = vhostOf(app.config.rabbitmqUrl);
 
@@ -147,7 +152,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
     "/queues",
     {
       attachValidation: true,
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         operationId: "listQueues",
         summary: "Managed queues and topics with live figures",
@@ -159,7 +164,8 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
     async (request, reply) => {
       rejectInvalid(request);
       const { broker, prefix = "" } = request.query;
-      const wanted = (b: Broker, name: string) => name.startsWith(prefix) && !isInternal({ broker: b, name });
+      if (prefix !== "") checkName(prefix);
+      const wanted = (b: Broker, name: string) => name.startsWith(prefix) && !isInternalName(b, name);
       try {
         const [queues, topics] = await Promise.all([
           broker === "kafka" ? [] : management.listQueues(vhost),
@@ -167,8 +173,8 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
         ]);
         return {
           queues: [
-            ...queues.filter((q) => wanted("rabbitmq", q.name)).map((q) => rabbitEntry(q, managed)),
-            ...topics.filter((t) => wanted("kafka", t.name)).map((t) => kafkaEntry(t, managed)),
+            ...queues.filter((q) => wanted("rabbitmq", q.name)).map((q) => rabbitEntry(q, guard)),
+            ...topics.filter((t) => wanted("kafka", t.name)).map((t) => kafkaEntry(t, guard)),
           ],
         };
       } catch (error) {
@@ -181,7 +187,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
     "/queues/create",
     {
       attachValidation: true,
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         operationId: "createQueue",
         summary: "Create a RabbitMQ queue or a Kafka topic (idempotent)",
@@ -193,10 +199,9 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
     async (request, reply) => {
       rejectInvalid(request);
       const body = request.body;
+      checkDestination(body.name, body.broker);
       const brokerOpts = brokerOptions(body);
-      if (isInternal(body)) {
-        throw new HttpError(400, "INVALID_OPTIONS", `"${body.name}" is reserved for ${body.broker}'s internal use`);
-      }
+      for (const binding of (brokerOpts as QueueOptions).bindings ?? []) checkName(binding.exchange, "rabbitmq");
       let outcome: "created" | "exists";
       try {
         outcome =
@@ -223,7 +228,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
     "/queues/:queueId",
     {
       attachValidation: true,
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         operationId: "deleteQueue",
         summary: "Delete a queue or topic not declared by the manifest",
@@ -243,18 +248,20 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
           `queue id "${request.params.queueId}" must be rabbitmq:<name> or kafka:<name>`,
         );
       }
+      // Before any comparison: RabbitMQ strips CR/LF, so "orders\n" would pass the manifest check and name "orders".
+      checkDestination(ref.name, ref.broker);
       const id = formatQueueId(ref.broker, ref.name);
-      if ((ref.broker === "kafka" ? managed.kafka : managed.rabbitmq).has(ref.name)) {
+      const reason = protectedBy(ref, guard);
+      if (reason !== undefined) {
         throw new HttpError(
           409,
           "MANAGED_BY_MANIFEST",
-          `${id} is declared by the contract manifest (the source of truth): change schemas/asyncapi.yaml instead`,
+          `${id} ${reason} (the manifest, schemas/asyncapi.yaml, is the source of truth): it is not deleted here`,
         );
       }
       const ifEmpty = request.query.ifEmpty === true;
       const notFound = () =>
         new HttpError(404, ref.broker === "kafka" ? "TOPIC_NOT_FOUND" : "QUEUE_NOT_FOUND", `${id} does not exist`);
-      if (isInternal(ref)) throw notFound();
       let result: "deleted" | "not-found";
       try {
         if (ref.broker === "rabbitmq") {

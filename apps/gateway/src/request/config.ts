@@ -1,4 +1,5 @@
 import type { Env } from "@kronos/app-kit";
+import { kafkaTopicNameProblem } from "@kronos/transport";
 
 /** Default `GATEWAY_REPLY_TOPIC`: the Kafka topic the gateway reads replies to its requests from. */
 export const DEFAULT_REPLY_TOPIC = "kronos.gateway.replies";
@@ -9,8 +10,6 @@ export interface RequestConfig {
   readonly replyTopic: string;
 }
 
-const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
-
 /**
  * Reads `GATEWAY_REPLY_TOPIC` (a Kafka topic name: 1–249 of `A-Z a-z 0-9 . _ -`, not `.` or `..`; default
  * {@link DEFAULT_REPLY_TOPIC}). An invalid value is added to `problems` (the default is returned).
@@ -18,7 +17,7 @@ const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 export function readRequestConfig(env: Env, problems: string[]): RequestConfig {
   const raw = env.GATEWAY_REPLY_TOPIC?.trim();
   if (raw === undefined || raw === "") return { replyTopic: DEFAULT_REPLY_TOPIC };
-  if (!TOPIC_NAME.test(raw) || raw === "." || raw === "..") {
+  if (kafkaTopicNameProblem(raw) !== undefined) {
     problems.push(
       `GATEWAY_REPLY_TOPIC="${raw}" is not a Kafka topic name (1 to 249 of A-Z a-z 0-9 . _ -, not "." or "..")`,
     );

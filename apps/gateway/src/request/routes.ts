@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
+import { HttpError, requireAnyRight, typeBoxValidatorCompiler } from "@kronos/app-kit";
 import { createAmqpRequester, createKafkaRequester } from "@kronos/transport";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import {
@@ -10,7 +10,9 @@ import {
   type MessageFailure,
   messageCoreOf,
   type SendRequest,
+  validationFailed,
 } from "../messages/index.js";
+import { checkName } from "../names.js";
 import type { RequestConfig } from "./config.js";
 import { createRequestMetrics, type RequestOutcome } from "./metrics.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS, REQUEST_RESPONSES, RequestMessage } from "./schemas.js";
@@ -51,6 +53,7 @@ function sendFailure(reply: FastifyReply, failure: MessageFailure): FastifyReply
  */
 export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = async (app, options) => {
   const metrics = createRequestMetrics(app.metrics.registry);
+  const anyProduce = requireAnyRight("produce");
   const core = messageCoreOf(app, {
     // The core gives request outcomes only (never a publish's accepted).
     outcome: (topic, broker, outcome, seconds) => metrics.requested(topic, broker, outcome as RequestOutcome, seconds),
@@ -85,6 +88,8 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
     "/request",
     {
       attachValidation: true,
+      // Before the body is read: a principal with no produce right at all is refused without reading it.
+      onRequest: anyProduce,
       schema: {
         operationId: "sendRequest",
         summary: "Send a request and wait for its reply",
@@ -101,22 +106,26 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
     async (request, reply) => {
       rejectInvalid(request);
       const { timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, ...input } = request.body;
+      checkName(input.topic, input.broker); // before the rights compare it
       app.authorize(request, "produce", input.topic);
       const clock = clockOf(timeoutMs);
       const checked = core.check(input, contextOf(request));
       if (!checked.ok) {
-        return reply.code(422).send({
-          code: "VALIDATION_FAILED",
-          message: `The payload does not match ${checked.event}: ${checked.violations.length} problem(s); nothing was sent`,
-          errors: checked.violations,
-        });
+        return reply
+          .code(422)
+          .send(
+            validationFailed(
+              `The payload does not match ${checked.event}: ${checked.violations.length} problem(s); nothing was sent`,
+              checked.violations,
+            ),
+          );
       }
       const { message } = checked;
       const answered = await core.request(message, clock, send, timeoutMs);
       if (!answered.ok) {
         const { failure } = answered;
         if (failure.statusCode >= 500 && failure.statusCode !== 504) {
-          request.log.warn({ code: failure.code, err: failure.message }, "request failed");
+          request.log.warn({ code: failure.code, err: failure.message, detail: failure.detail }, "request failed");
         }
         return sendFailure(reply, failure);
       }

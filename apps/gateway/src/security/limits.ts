@@ -2,6 +2,8 @@ import helmet, { type FastifyHelmetOptions } from "@fastify/helmet";
 import { HttpError } from "@kronos/app-kit";
 import Fastify from "fastify";
 import fp from "fastify-plugin";
+import { gatewayHttpError } from "../errors.js";
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from "./json-depth.js";
 
 /** Options of {@link limitsPlugin}. */
 export interface LimitsPluginOptions {
@@ -50,7 +52,9 @@ export async function securityHeaders(options: FastifyHelmetOptions): Promise<Re
  *   Computed once by helmet at startup (see {@link securityHeaders}) and put on the raw response when a request
  *   arrives, so errors, 404s and hijacked responses (the SSE streams) carry them too.
  * - bodies: only `application/json` is parsed; any other content type is 415 `UNSUPPORTED_MEDIA_TYPE`, malformed
- *   JSON (or `__proto__`/`constructor` poisoning) is 400 `INVALID_JSON`. The size limit is the Fastify
+ *   JSON (or `__proto__`/`constructor` poisoning) is 400 `INVALID_JSON`, a body that is not valid UTF-8 400
+ *   `INVALID_UTF8` (never replaced with U+FFFD and written), JSON nested deeper than
+ *   {@link MAX_JSON_DEPTH} levels 400 `JSON_TOO_DEEP` (checked before anything recursive runs). The size limit is the Fastify
  *   instance's `bodyLimit` (413 `PAYLOAD_TOO_LARGE`).
  * Plugin name: `kronos-gateway-limits`.
  */
@@ -70,9 +74,27 @@ export const limitsPlugin = fp<LimitsPluginOptions>(
 
     const parseJson = app.getDefaultJsonParser("error", "error");
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
-      // parseAs "string" hands a string.
-      const text = body as string;
+    // fatal: invalid UTF-8 throws instead of becoming U+FFFD (which would then be written to the broker).
+    const utf8 = new TextDecoder("utf-8", { fatal: true });
+    app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+      let text: string;
+      try {
+        // parseAs "buffer" hands a Buffer: the raw bytes, checked before anything reads them as text.
+        text = utf8.decode(body as Buffer);
+      } catch {
+        done(gatewayHttpError("INVALID_UTF8", "Request body is not valid UTF-8 (JSON text must be)"), undefined);
+        return;
+      }
+      if (jsonDepthExceeds(text)) {
+        done(
+          gatewayHttpError(
+            "JSON_TOO_DEEP",
+            `Request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
+          ),
+          undefined,
+        );
+        return;
+      }
       parseJson(request, text, (error, value) => {
         if (error) {
           const reason = text === "" ? "the body is empty" : error.message;

@@ -20,8 +20,8 @@ export interface PrincipalRateLimitOptions {
 }
 
 /**
- * Rate limiting per principal: each authenticated principal (by kind and id, so a JWT `sub` and an API key id
- * never share a budget) may make `perMinute` requests per fixed one-minute window; past it, 429 `RATE_LIMITED`
+ * Rate limiting per principal: each authenticated principal (by `Principal.identity`, so a JWT `sub` and an API key
+ * id never share a budget) may make `perMinute` requests per fixed one-minute window; past it, 429 `RATE_LIMITED`
  * with `Retry-After` (seconds until the window resets). Answers carry `X-RateLimit-Limit` and
  * `X-RateLimit-Remaining`. Public routes and unknown routes (which have their own IP-based limit) are not counted.
  * The counters live in memory, per gateway instance ({@link FixedWindowCounter}: synchronous, one map lookup a
@@ -34,7 +34,7 @@ export const principalRateLimitPlugin = fp<PrincipalRateLimitOptions>(
     app.addHook("onRequest", (request, reply, done) => {
       const principal = request.principal;
       if (principal === null || request.routeOptions.config.principalRateLimit === false) return done();
-      const result = counter.hit(`${principal.kind}:${principal.id}`);
+      const result = counter.hit(principal.identity);
       reply.header("x-ratelimit-limit", result.max);
       reply.header("x-ratelimit-remaining", result.remaining);
       if (!result.exceeded) return done();

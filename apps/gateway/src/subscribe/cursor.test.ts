@@ -1,8 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { eventId, formatCursor, parseCursor } from "./cursor.js";
+import { eventId, formatCursor, MAX_EVENT_ID_LENGTH, parseCursor } from "./cursor.js";
 import { parseFilter } from "./filters.js";
 
 describe("resume cursor", () => {
+  it("never makes an event id longer than MAX_EVENT_ID_LENGTH: a cursor that would is left out", () => {
+    const offsets = (n: number) => new Map(Array.from({ length: n }, (_, p): [number, string] => [p, "9".repeat(19)]));
+    const fits = eventId("0123456789abcdef.1", formatCursor(offsets(200)));
+    expect(fits.length).toBeLessThanOrEqual(MAX_EVENT_ID_LENGTH);
+    expect(parseCursor(fits)?.size).toBe(200);
+    expect(eventId("0123456789abcdef.1", formatCursor(offsets(400)))).toBe("0123456789abcdef.1");
+  });
+
   it("rides in the event id and reads back exactly", () => {
     const id = eventId(
       "abc.7",

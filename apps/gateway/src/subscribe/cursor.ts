@@ -15,9 +15,21 @@ export function formatCursor(nextOffsets: ReadonlyMap<number, string>): string {
     .join("_");
 }
 
-/** An event id: the delivery handle, then the cursor when there is one. */
+/**
+ * The longest event id (= delivery handle) the gateway issues, and so the longest `:messageId` the settle routes
+ * (and Fastify's `maxParamLength`) accept: 8192 characters. A handle is 16 hex digits, a dot and a sequence number;
+ * a Kafka tail adds its cursor, at most 30 characters per partition (`<partition>-<offset>_`), so a topic of up to
+ * about 270 partitions (500 with offsets below 10^10) keeps its cursor in every id.
+ */
+export const MAX_EVENT_ID_LENGTH = 8192;
+
+/**
+ * An event id: the delivery handle, then the cursor when there is one. A cursor that would make the id longer than
+ * {@link MAX_EVENT_ID_LENGTH} is left out (the event can still be settled; a reconnect then resumes from `from`).
+ */
 export function eventId(handle: string, cursor: string | undefined): string {
-  return cursor === undefined ? handle : `${handle}${SEPARATOR}${cursor}`;
+  if (cursor === undefined || handle.length + 1 + cursor.length > MAX_EVENT_ID_LENGTH) return handle;
+  return `${handle}${SEPARATOR}${cursor}`;
 }
 
 /**

@@ -9,8 +9,8 @@ export interface HeldDelivery {
   readonly handle: string;
   readonly subscriptionId: string;
   readonly delivery: Delivery;
-  /** The subscription's principal: only it may settle the delivery. */
-  readonly principalId: string;
+  /** The subscription's principal's identity (`Principal.identity`): only that principal may settle it. */
+  readonly identity: string;
   /** Its lease, in ms (restarted when a failed settle puts it back). */
   readonly leaseMs: number;
   /** Set once a settle (ack, retry) started, so a second request cannot race the first. */
@@ -58,11 +58,11 @@ export class HandleRegistry {
   }
 
   /** Holds `delivery` under `handle` for `leaseMs`. */
-  hold(handle: string, subscriptionId: string, principalId: string, delivery: Delivery, leaseMs: number): void {
+  hold(handle: string, subscriptionId: string, identity: string, delivery: Delivery, leaseMs: number): void {
     const held: HeldDelivery = {
       handle,
       subscriptionId,
-      principalId,
+      identity,
       leaseMs,
       delivery,
       settling: false,
@@ -74,17 +74,27 @@ export class HandleRegistry {
   }
 
   /**
-   * Takes the delivery of `handle` for settling by `principalId`: it leaves the registry at once (so a concurrent
+   * The open delivery of `handle` if `identity` may settle it, without taking it; throws like {@link take}. The
+   * settle routes call it before reading the request body, so a client cannot hold a connection open with a slow
+   * body for a handle that is not (or no longer) its own.
+   */
+  check(handle: string, identity: string): HeldDelivery {
+    const held = this.#open.get(handle);
+    if (held === undefined) throw this.#notOpen(handle);
+    if (held.identity !== identity) {
+      throw new HttpError(403, "NOT_YOUR_DELIVERY", `delivery "${handle}" belongs to another principal's subscription`);
+    }
+    return held;
+  }
+
+  /**
+   * Takes the delivery of `handle` for settling by `identity`: it leaves the registry at once (so a concurrent
    * ack gets 409) and its lease stops. Throws an {@link HttpError}: 404 `UNKNOWN_HANDLE` (never seen or forgotten),
    * 404 `HANDLE_EXPIRED` (lease expired or its subscription ended: the message went back to the broker), 409
    * `ALREADY_ACKED` / `ALREADY_SETTLED` (acked, retried or dead-lettered before), 403 `NOT_YOUR_DELIVERY`.
    */
-  take(handle: string, principalId: string): HeldDelivery {
-    const held = this.#open.get(handle);
-    if (held === undefined) throw this.#notOpen(handle);
-    if (held.principalId !== principalId) {
-      throw new HttpError(403, "NOT_YOUR_DELIVERY", `delivery "${handle}" belongs to another principal's subscription`);
-    }
+  take(handle: string, identity: string): HeldDelivery {
+    const held = this.check(handle, identity);
     this.#open.delete(handle);
     clearTimeout(held.timer);
     held.settling = true;
@@ -93,7 +103,7 @@ export class HandleRegistry {
 
   /** Puts back a delivery whose settle failed before the broker had it (the client may try again). */
   restore(held: HeldDelivery): void {
-    this.hold(held.handle, held.subscriptionId, held.principalId, held.delivery, held.leaseMs);
+    this.hold(held.handle, held.subscriptionId, held.identity, held.delivery, held.leaseMs);
   }
 
   /** Records how `handle` ended. */

@@ -3,4 +3,5 @@
  * handles and their leases, the SSE stream with backpressure, filters and the Kafka resume cursor.
  */
 export { readSubscribeConfig, SUBSCRIBE_DEFAULTS, type SubscribeConfig } from "./config.js";
+export { MAX_EVENT_ID_LENGTH } from "./cursor.js";
 export { type SubscribeRoutesOptions, subscribeRoutes } from "./routes.js";

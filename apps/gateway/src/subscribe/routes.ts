@@ -17,6 +17,7 @@ import {
 } from "@kronos/transport";
 import type { FastifyRequest } from "fastify";
 import { decodeBody } from "../messages/index.js";
+import { checkDestination, checkName } from "../names.js";
 import { toHttpError } from "../queues/errors.js";
 import type { SubscribeConfig } from "./config.js";
 import { parseCursor } from "./cursor.js";
@@ -139,6 +140,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
       rejectInvalid(request);
       const { topic } = request.params;
       const query = request.query;
+      checkName(topic, query.broker);
       const principal = app.authorize(request, "consume", topic);
       if (sessions.size >= options.maxSubscriptions) {
         reply.header("retry-after", "5");
@@ -146,6 +148,8 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
       }
       const filter = parseFilter(query);
       const source = await resolveSource(topic, query.broker, sources, management);
+      // Kafka refuses more names than RabbitMQ; the internal topics (offsets, the registry's) are never streamed.
+      checkDestination(source.name, source.broker);
       if (source.broker === "rabbitmq" && (query.group !== undefined || query.from !== undefined)) {
         throw new HttpError(
           400,
@@ -166,7 +170,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
 
       const id = randomBytes(8).toString("hex");
       const session = new SubscriptionSession(
-        { id, principalId: principal.id, source, leaseMs, filter, withCursor: tail },
+        { id, identity: principal.identity, source, leaseMs, filter, withCursor: tail },
         { handles, decode, metrics, logger },
       );
       const common = {
@@ -242,6 +246,12 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     },
   );
 
+  /** Before the body is read: the handle must be open and the caller's (404, 409, 403 otherwise). */
+  async function ownHandle(request: FastifyRequest): Promise<void> {
+    const { messageId } = request.params as { messageId?: string };
+    if (messageId !== undefined) handles.check(messageId, request.principal?.identity ?? "");
+  }
+
   /** Takes the handle's delivery, runs `settle`, records how it ended; puts the delivery back if it failed. */
   async function settle<T>(
     request: FastifyRequest,
@@ -250,8 +260,8 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     run: (held: HeldDelivery) => Promise<T>,
     endOf: (result: T) => HandleEnd,
   ): Promise<{ held: HeldDelivery; result: T }> {
-    const principalId = request.principal?.id ?? "";
-    const held = handles.take(handle, principalId);
+    // By identity, not id: a JWT whose sub equals an API key's principal id is someone else.
+    const held = handles.take(handle, request.principal?.identity ?? "");
     let result: T;
     try {
       result = await run(held);
@@ -261,7 +271,12 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
       }
       handles.restore(held);
       request.log.warn({ err: error, handle }, "settling a delivery failed; the client may try again");
-      throw new HttpError(503, "SETTLE_FAILED", `could not ${action} delivery "${handle}": ${describeError(error)}`);
+      // The broker's or library's text is in the log line above, never in the answer.
+      throw new HttpError(
+        503,
+        "SETTLE_FAILED",
+        `could not ${action} delivery "${handle}" right now: the broker did not confirm it; try again`,
+      );
     }
     handles.ended(handle, endOf(result));
     metrics.settled(held.delivery.broker, action);
@@ -273,6 +288,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     {
       attachValidation: true,
       config: { principalRateLimit: false },
+      onRequest: ownHandle,
       schema: {
         tags: ["subscribe"],
         operationId: "ackDelivery",
@@ -299,6 +315,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     {
       attachValidation: true,
       config: { principalRateLimit: false },
+      onRequest: ownHandle,
       schema: {
         tags: ["subscribe"],
         operationId: "retryDelivery",
@@ -331,6 +348,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     {
       attachValidation: true,
       config: { principalRateLimit: false },
+      onRequest: ownHandle,
       schema: {
         tags: ["subscribe"],
         operationId: "rejectDelivery",

@@ -1,5 +1,6 @@
 import { type Static, Type } from "typebox";
 import { errorResponses } from "../routes/error-responses.js";
+import { MAX_EVENT_ID_LENGTH } from "./cursor.js";
 
 /** `GET /subscribe/:topic` path. */
 export const SubscribeParams = Type.Object(
@@ -57,7 +58,7 @@ export const HandleParams = Type.Object(
   {
     messageId: Type.String({
       minLength: 1,
-      maxLength: 2048,
+      maxLength: MAX_EVENT_ID_LENGTH,
       description: "The `id` of the SSE event (a delivery handle, not the message's own id).",
     }),
   },

@@ -33,7 +33,7 @@ export interface SessionDeps {
 /** One subscription stream's settings. */
 export interface SessionOptions {
   readonly id: string;
-  readonly principalId: string;
+  readonly identity: string;
   readonly source: Source;
   readonly leaseMs: number;
   readonly filter: DeliveryFilter | undefined;
@@ -102,7 +102,7 @@ export class SubscriptionSession {
       `${this.#options.id}.${++this.#sequence}`,
       this.#cursor === undefined ? undefined : formatCursor(this.#cursor),
     );
-    this.#deps.handles.hold(handle, this.#options.id, this.#options.principalId, delivery, this.#options.leaseMs);
+    this.#deps.handles.hold(handle, this.#options.id, this.#options.identity, delivery, this.#options.leaseMs);
     const data = JSON.stringify({
       messageId: delivery.messageId ?? null,
       event: decoded.event,

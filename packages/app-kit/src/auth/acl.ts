@@ -94,3 +94,12 @@ export function isAllowed(acl: readonly string[], action: Action, destination?: 
   }
   return false;
 }
+
+/**
+ * True when `acl` grants `action` on at least one destination (any valid `<action>:<glob>` right; for a plain
+ * action, the right itself). For checks that must run before the destination is known (it is in a request body
+ * not yet read): a principal without it is refused before the body is read.
+ */
+export function holdsAction(acl: readonly string[], action: Action): boolean {
+  return acl.some((text) => cachedRight(text)?.action === action);
+}

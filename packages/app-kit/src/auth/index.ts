@@ -6,6 +6,7 @@
 export {
   type Action,
   compileGlob,
+  holdsAction,
   isAllowed,
   isScoped,
   neededRight,
@@ -23,9 +24,17 @@ export {
   credentialOf,
   isPublicRoute,
   PUBLIC_ROUTES,
+  requireAnyRight,
   requireRight,
 } from "./plugin.js";
-export { FORBIDDEN, type Principal, type PrincipalKind, UNAUTHENTICATED } from "./principal.js";
+export {
+  apiKeyIdentity,
+  FORBIDDEN,
+  jwtIdentity,
+  type Principal,
+  type PrincipalKind,
+  UNAUTHENTICATED,
+} from "./principal.js";
 export {
   API_KEY_PATTERN,
   addPrincipal,

@@ -6,6 +6,7 @@ import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { HttpError } from "../http-error.js";
 import { createJwtVerifier, type JwtConfig, readJwtConfig } from "./jwt.js";
+import { apiKeyIdentity, jwtIdentity } from "./principal.js";
 
 const SECRET = "0123456789abcdef0123456789abcdef-test";
 const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -57,7 +58,7 @@ async function refusal(verify: (t: string) => Promise<unknown>, jwt: string): Pr
 describe("JWT verification", () => {
   it("accepts a valid HS256 token: principal from sub and acl", async () => {
     const principal = await createJwtVerifier(hsOnly)(await token({ acl: ["produce:kronos.*"] }).sign(secretKey));
-    expect(principal).toEqual({ id: "alice", kind: "jwt", acl: ["produce:kronos.*"] });
+    expect(principal).toEqual({ id: "alice", kind: "jwt", identity: "jwt::alice", acl: ["produce:kronos.*"] });
   });
 
   it("accepts a valid RS256 token, and an absent acl means no rights", async () => {
@@ -66,8 +67,8 @@ describe("JWT verification", () => {
       .setSubject("svc")
       .setExpirationTime("1m")
       .sign(rsa.privateKey);
-    expect(await createJwtVerifier(rsOnly)(jwt)).toEqual({ id: "svc", kind: "jwt", acl: [] });
-    expect(await createJwtVerifier(both)(jwt)).toEqual({ id: "svc", kind: "jwt", acl: [] });
+    expect(await createJwtVerifier(rsOnly)(jwt)).toEqual({ id: "svc", kind: "jwt", identity: "jwt::svc", acl: [] });
+    expect(await createJwtVerifier(both)(jwt)).toEqual({ id: "svc", kind: "jwt", identity: "jwt::svc", acl: [] });
   });
 
   it("refuses an expired token, allowing 5 s of clock skew", async () => {
@@ -109,7 +110,7 @@ describe("JWT verification", () => {
   it("checks iss and aud when configured", async () => {
     const verify = createJwtVerifier(withClaims);
     const good = await token().setIssuer("kronos-idp").setAudience("gateway").sign(secretKey);
-    await expect(verify(good)).resolves.toMatchObject({ id: "alice" });
+    await expect(verify(good)).resolves.toMatchObject({ id: "alice", identity: "jwt:kronos-idp:alice" });
     const badIss = await token().setIssuer("elsewhere").setAudience("gateway").sign(secretKey);
     expect(await refusal(verify, badIss)).toBe('Token issuer is not "kronos-idp"');
     const badAud = await token().setIssuer("kronos-idp").setAudience("other").sign(secretKey);
@@ -170,5 +171,15 @@ describe("JWT configuration", () => {
     expect(readJwtConfig({ RELAY_JWT_SECRET: SECRET }, found, "RELAY")?.algorithms).toEqual(["HS256"]);
     readJwtConfig({ DLQ_JWT_SECRET: "short" }, found, "DLQ");
     expect(found).toEqual(["DLQ_JWT_SECRET is too short (5 bytes): HS256 needs at least 32 random bytes"]);
+  });
+});
+
+describe("principal identities", () => {
+  it("never make a JWT principal and an API-key principal the same identity", () => {
+    expect(jwtIdentity(undefined, "billing")).not.toBe(apiKeyIdentity("billing"));
+    expect(jwtIdentity("https://idp", "billing")).toBe("jwt:https%3A%2F%2Fidp:billing");
+    // The issuer is encoded, so iss/sub boundaries cannot be shifted to forge another identity.
+    expect(jwtIdentity("a:b", "c")).not.toBe(jwtIdentity("a", "b:c"));
+    expect(jwtIdentity(undefined, "key:billing")).not.toBe(apiKeyIdentity("billing"));
   });
 });

@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { errors, type JWTPayload, jwtVerify } from "jose";
 import type { Env } from "../config.js";
-import { type Principal, unauthenticated } from "./principal.js";
+import { jwtIdentity, type Principal, unauthenticated } from "./principal.js";
 
 /** Seconds of clock skew allowed when checking `exp`, `nbf` and `iat`. */
 export const CLOCK_TOLERANCE_SECONDS = 5;
@@ -126,7 +126,8 @@ function principalOf(payload: JWTPayload): Principal {
   if (acl !== undefined && !(Array.isArray(acl) && acl.every((right) => typeof right === "string"))) {
     throw unauthenticated('Token claim "acl" must be an array of strings');
   }
-  return { id: sub, kind: "jwt", acl: acl ?? [] };
+  const issuer = typeof payload.iss === "string" ? payload.iss : undefined;
+  return { id: sub, kind: "jwt", identity: jwtIdentity(issuer, sub), acl: acl ?? [] };
 }
 
 /**

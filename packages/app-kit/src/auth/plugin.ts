@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import fp from "fastify-plugin";
 import { HttpError } from "../http-error.js";
-import { type Action, isAllowed, neededRight, type PlainAction, type ScopedAction } from "./acl.js";
+import { type Action, holdsAction, isAllowed, neededRight, type PlainAction, type ScopedAction } from "./acl.js";
 import { createJwtVerifier, type JwtConfig } from "./jwt.js";
 import { FORBIDDEN, type Principal, unauthenticated } from "./principal.js";
 import { type KeyLookup, PrincipalsStore } from "./principals.js";
@@ -69,13 +69,30 @@ function isPublic(request: FastifyRequest): boolean {
   return isPublicRoute(url, request.routeOptions.config);
 }
 
+/** The credential header (`X-API-Key`, `Authorization`) sent more than once, if any. */
+function repeatedCredentialHeader(rawHeaders: readonly string[]): string | undefined {
+  let apiKeys = 0;
+  let authorizations = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name.length === 9 && name.toLowerCase() === "x-api-key") apiKeys++;
+    else if (name.length === 13 && name.toLowerCase() === "authorization") authorizations++;
+  }
+  if (apiKeys > 1) return "X-API-Key";
+  return authorizations > 1 ? "Authorization" : undefined;
+}
+
 /**
  * Which credential a request carries: `X-API-Key: <key>`, `Authorization: ApiKey <key>` or
- * `Authorization: Bearer <JWT>` (schemes are case-insensitive). Exactly one; throws 401 otherwise.
+ * `Authorization: Bearer <JWT>` (schemes are case-insensitive). Exactly one, in one header sent once; throws 401
+ * otherwise ("Send one X-API-Key header, not several").
  */
 export function credentialOf(request: FastifyRequest): { kind: "jwt" | "api-key"; value: string } {
   const apiKeyHeader = request.headers["x-api-key"];
   const authorization = request.headers.authorization;
+  // Node joins repeated X-API-Key headers with ", " and keeps only the first Authorization: count the raw ones.
+  const repeated = repeatedCredentialHeader(request.raw.rawHeaders);
+  if (repeated !== undefined) throw unauthenticated(`Send one ${repeated} header, not several`);
   if (Array.isArray(apiKeyHeader)) throw unauthenticated("Send one X-API-Key header, not several");
   if (apiKeyHeader !== undefined && authorization !== undefined) {
     throw unauthenticated("Send either X-API-Key or Authorization, not both");
@@ -189,7 +206,25 @@ function authorize(request: FastifyRequest, action: Action, destination?: string
 }
 
 /**
- * A preHandler that lets the request through only when its principal holds the right: `requireRight("admin")`,
+ * A hook (`onRequest`, before the body is read, or `preHandler`) that lets the request through only when its
+ * principal holds `action` on at least one destination (`produce:<any glob>`): for routes whose destination is in
+ * the body, so a principal that could never be allowed is refused before the body is read. The route still checks
+ * the destination itself with `app.authorize`. 403 `FORBIDDEN` naming `<action>:<destination>`, 401 without a
+ * principal.
+ */
+export function requireAnyRight(action: ScopedAction): preHandlerAsyncHookHandler {
+  return async (request) => {
+    const principal = request.principal;
+    if (principal === null) throw unauthenticated(MISSING);
+    if (!holdsAction(principal.acl, action)) {
+      throw new HttpError(403, FORBIDDEN, `Principal "${principal.id}" holds no "${action}:<destination>" right`);
+    }
+  };
+}
+
+/**
+ * A hook (`onRequest`: before the body is read; or `preHandler`) that lets the request through only when its
+ * principal holds the right: `requireRight("admin")`,
  * `requireRight("dlq:read")`, or `requireRight("consume", (request) => (request.params as { queue: string }).queue)`
  * for a destination taken from the request. Throws like `app.authorize` (403 `FORBIDDEN` naming the right, 401 without a principal).
  */

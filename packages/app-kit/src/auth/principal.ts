@@ -8,10 +8,28 @@ export type PrincipalKind = "jwt" | "api-key";
  * rights as given (`produce:<glob>`, `consume:<glob>`, `admin`); see `acl.ts` for what they allow.
  */
 export interface Principal {
-  /** The JWT's `sub`, or the API key's principal id. */
+  /** The JWT's `sub`, or the API key's principal id: a name to show (logs, `producer` headers, audit). */
   readonly id: string;
   readonly kind: PrincipalKind;
+  /**
+   * Who the principal is, across sources: `key:<id>` for an API key, `jwt:<iss>:<sub>` for a token (`iss`
+   * URI-encoded, empty when the token has none). Two principals from different sources never share it, so a JWT
+   * whose `sub` equals an API key's id is someone else. Scope everything a principal owns by it (deliveries,
+   * idempotency keys, rate limits), never by `id`.
+   */
+  readonly identity: string;
   readonly acl: readonly string[];
+}
+
+/** The {@link Principal.identity} of an API-key principal. */
+export function apiKeyIdentity(id: string): string {
+  return `key:${id}`;
+}
+
+/** The {@link Principal.identity} of a JWT's `iss` (undefined: none) and `sub`. */
+export function jwtIdentity(issuer: string | undefined, subject: string): string {
+  // The issuer is encoded (no ":" left in it), so the first ":" after it ends it whatever the subject holds.
+  return `jwt:${encodeURIComponent(issuer ?? "")}:${subject}`;
 }
 
 /** The code of every 401 answer. */

@@ -61,7 +61,7 @@ describe("kronos-gateway-principals", () => {
     expect(json.stdout).not.toContain(key);
     expect(json.stdout).not.toContain("sha256");
 
-    const store = new PrincipalsStore(file, { recheckMs: 0 });
+    const store = new PrincipalsStore(file);
     expect((await store.lookup(key)).found).toBe("valid");
     const revoked = cli(["revoke", "billing"], env);
     expect(revoked.code).toBe(0);

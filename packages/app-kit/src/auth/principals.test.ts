@@ -76,11 +76,11 @@ describe("the principals file", () => {
 describe("PrincipalsStore", () => {
   it("finds a key's principal, and sees additions and revocations without a restart", async () => {
     const file = tempFile();
-    const store = new PrincipalsStore(file, { recheckMs: 0 });
+    const store = new PrincipalsStore(file);
     const { key } = addPrincipal(file, { id: "svc", acl: ["produce:*"] });
     expect(await store.lookup(key)).toEqual({
       found: "valid",
-      principal: { id: "svc", kind: "api-key", acl: ["produce:*"] },
+      principal: { id: "svc", kind: "api-key", identity: "key:svc", acl: ["produce:*"] },
     });
     const second = addPrincipal(file, { id: "svc2", acl: ["admin"] });
     expect(await store.lookup(second.key)).toMatchObject({ found: "valid", principal: { id: "svc2" } });
@@ -90,7 +90,7 @@ describe("PrincipalsStore", () => {
 
   it("does not know random or malformed keys, nor the stored hash itself", async () => {
     const file = tempFile();
-    const store = new PrincipalsStore(file, { recheckMs: 0 });
+    const store = new PrincipalsStore(file);
     expect(await store.lookup("kgw_whatever")).toEqual({ found: "unknown" });
     addPrincipal(file, { id: "svc", acl: ["admin"] });
     const hash = readPrincipalsFile(file).principals[0]?.hash ?? "";
@@ -98,39 +98,42 @@ describe("PrincipalsStore", () => {
     expect(await store.lookup(`kgw_${Buffer.alloc(32).toString("base64url")}`)).toEqual({ found: "unknown" });
   });
 
-  it("answers at once (lookupFresh) only from a recent look at the file, and only for keys it holds", async () => {
+  it("answers at once (lookupFresh) while the file is unchanged, and only for keys it holds", async () => {
     const file = tempFile();
     const { key } = addPrincipal(file, { id: "svc", acl: ["produce:*"] });
-    const store = new PrincipalsStore(file, { recheckMs: 60_000 });
-    // Never looked at the file yet: no synchronous answer.
+    const store = new PrincipalsStore(file);
+    // Never read the file yet: no synchronous answer.
     expect(store.lookupFresh(key)).toBeUndefined();
     expect((await store.lookup(key)).found).toBe("valid");
     expect(store.lookupFresh(key)).toEqual({
       found: "valid",
-      principal: { id: "svc", kind: "api-key", acl: ["produce:*"] },
+      principal: { id: "svc", kind: "api-key", identity: "key:svc", acl: ["produce:*"] },
     });
     expect(store.lookupFresh("not-a-key")).toEqual({ found: "unknown" });
-    // A well-formed key the snapshot lacks may have been added a moment ago: lookup must read the file.
+    // The file changed (a key added): no synchronous answer until lookup has read it again.
     const added = addPrincipal(file, { id: "svc2", acl: ["admin"] });
     expect(store.lookupFresh(added.key)).toBeUndefined();
+    expect(store.lookupFresh(key)).toBeUndefined();
     expect((await store.lookup(added.key)).found).toBe("valid");
     expect(store.lookupFresh(added.key)).toMatchObject({ found: "valid", principal: { id: "svc2" } });
   });
 
-  it("gives no synchronous answer once the look at the file is older than recheckMs", async () => {
+  it("refuses a revoked key from the very next lookup on (no delay)", async () => {
     const file = tempFile();
     const { key } = addPrincipal(file, { id: "svc", acl: ["admin"] });
-    const store = new PrincipalsStore(file, { recheckMs: 0 });
+    const store = new PrincipalsStore(file);
     expect((await store.lookup(key)).found).toBe("valid");
-    expect(store.lookupFresh(key)).toBeUndefined();
+    expect(store.lookupFresh(key)?.found).toBe("valid");
     revokePrincipal(file, "svc", new Date("2026-05-01T00:00:00Z"));
+    expect(store.lookupFresh(key)).toBeUndefined();
     expect(await store.lookup(key)).toMatchObject({ found: "revoked", id: "svc" });
+    expect(store.lookupFresh(key)).toMatchObject({ found: "revoked" });
   });
 
   it("fails closed on an invalid file", async () => {
     const file = tempFile();
     const { key } = addPrincipal(file, { id: "svc", acl: ["admin"] });
-    const store = new PrincipalsStore(file, { recheckMs: 0 });
+    const store = new PrincipalsStore(file);
     expect((await store.lookup(key)).found).toBe("valid");
     writeFileSync(file, "[]");
     await expect(store.lookup(key)).rejects.toThrow(/is not a principals file/);

@@ -5,6 +5,10 @@ const WhoAmIBody = Type.Object(
   {
     id: Type.String({ description: "The JWT's sub, or the API key's principal id." }),
     kind: Type.Union([Type.Literal("jwt"), Type.Literal("api-key")]),
+    identity: Type.String({
+      description:
+        "Who the principal is across sources: key:<id> or jwt:<iss>:<sub>; what deliveries and limits are scoped by.",
+    }),
     acl: Type.Array(Type.String(), {
       description: "The principal's rights: admin, produce:<glob>, consume:<glob>, dlq:read, dlq:replay, dlq:discard.",
     }),
@@ -18,6 +22,6 @@ export const authRoutes: FastifyPluginAsync = async (app) => {
     const principal = request.principal;
     // The auth hook answered 401 already when there is none; this keeps the type honest.
     if (principal === null) throw new Error("no principal on a protected route");
-    return { id: principal.id, kind: principal.kind, acl: [...principal.acl] };
+    return { id: principal.id, kind: principal.kind, identity: principal.identity, acl: [...principal.acl] };
   });
 };

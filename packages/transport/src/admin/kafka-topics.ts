@@ -6,6 +6,7 @@ const { ConfigResourceTypes } = kafkajs;
 import { describeError, TransportError } from "../errors.js";
 import { type KafkaConnection, withKafkaAdmin } from "../kafka/connection.js";
 import { kafkaErrorCode, kafkaErrorMeaning, kafkaErrorTypes } from "../kafka/errors.js";
+import { kafkaTopicNameProblem } from "../names.js";
 
 /** Kafka `cleanup.policy` values {@link createTopic} accepts. */
 export type TopicCleanupPolicy = "delete" | "compact" | "compact,delete";
@@ -61,7 +62,6 @@ export interface TopicInfo {
 
 /** Time limit of one administrative operation (they retry inside: a new topic's leader takes a moment). */
 const KAFKA_ADMIN_TIMEOUT_MS = 30_000;
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const CLEANUP_POLICIES: readonly string[] = ["delete", "compact", "compact,delete", "delete,compact"];
 
 function invalid(message: string): TransportError {
@@ -69,9 +69,8 @@ function invalid(message: string): TransportError {
 }
 
 function checkTopicName(name: string): void {
-  if (!TOPIC_NAME.test(name) || name === "." || name === "..") {
-    throw invalid(`topic "${name}" is not a valid name: 1 to 249 of the characters a-z A-Z 0-9 . _ -`);
-  }
+  const problem = kafkaTopicNameProblem(name);
+  if (problem !== undefined) throw invalid(`topic ${JSON.stringify(name)} is not a valid name: ${problem}`);
 }
 
 /**
@@ -294,29 +293,54 @@ export async function deleteTopic(connection: KafkaConnection, name: string): Pr
  * do not exist are left out. Sorted by name. Throws `KAFKA_UNAVAILABLE`, `TIMEOUT` or `CLOSED`.
  */
 export async function describeTopics(connection: KafkaConnection, names?: string[]): Promise<TopicInfo[]> {
-  return withAdmin(connection, "Kafka topic description", async (admin) => {
-    // A topic deleted between the listing and the description fails the whole request: that is the set of topics
-    // changing, not Kafka failing, so list again (a few times) rather than report Kafka unavailable.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await describeListed(admin, names);
-      } catch (error) {
-        if (attempt >= VANISHED_ATTEMPTS || kafkaErrorMeaning(error) !== "not-found") throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-      }
+  // A topic deleted between the listing and the description is the set of topics changing, not Kafka failing: list
+  // again (a few times: the new listing skips it) rather than report Kafka unavailable. Each attempt has an admin
+  // client of its own: kafkajs keeps asking about every topic a client ever asked about, so a vanished one would
+  // make the shared client's later requests fail, and the other topics of the attempt look vanished too.
+  for (let attempt = 1; ; attempt++) {
+    let described: { topics: TopicInfo[]; complete: boolean };
+    try {
+      described = await withKafkaAdmin(
+        connection,
+        "Kafka topic description",
+        KAFKA_ADMIN_TIMEOUT_MS,
+        (admin) => describeListed(admin, names),
+        { throwaway: true },
+      );
+    } catch (error) {
+      if (attempt >= VANISHED_ATTEMPTS || !isVanishedTopic(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      continue;
     }
-  });
+    if (described.complete || attempt >= VANISHED_ATTEMPTS) return described.topics;
+  }
 }
 
-const VANISHED_ATTEMPTS = 3;
+const VANISHED_ATTEMPTS = 5;
 
 /**
  * The topic's partition offsets, or undefined when Kafka has no partitions for it: deleted since it was listed
  * (other clients create and delete topics all the time), or created a moment ago and without leaders yet. kafkajs
- * reports that as UNKNOWN_TOPIC_OR_PARTITION or, when its metadata has no partitions for the topic, as a plain
- * TypeError. Such a topic is left out of the description, like a name that does not exist; any other failure
+ * reports that as UNKNOWN_TOPIC_OR_PARTITION or, when its metadata has no partitions for the topic, as a
+ * TypeError (possibly wrapped by its retrier). Such a topic is left out of the description, like a name that does not exist; any other failure
  * passes through.
  */
+function isVanishedTopic(error: unknown): boolean {
+  return kafkaErrorMeaning(error) === "not-found" || hasTypeError(error);
+}
+
+/**
+ * Whether a TypeError is in `error` or its causes: kafkajs reads a vanished topic's partitions out of metadata that
+ * no longer has them (`Cannot destructure property 'partitions' of ... undefined`), and its retrier wraps that in
+ * `KafkaJSNumberOfRetriesExceeded` / `KafkaJSNonRetriableError`.
+ */
+function hasTypeError(error: unknown, depth = 0): boolean {
+  if (error instanceof TypeError) return true;
+  if (depth > 5 || error === null || typeof error !== "object") return false;
+  const { cause, originalError } = error as { cause?: unknown; originalError?: unknown };
+  return hasTypeError(cause, depth + 1) || hasTypeError(originalError, depth + 1);
+}
+
 async function topicOffsets(
   admin: Admin,
   topic: string,
@@ -324,7 +348,7 @@ async function topicOffsets(
   try {
     return await admin.fetchTopicOffsets(topic);
   } catch (error) {
-    if (error instanceof TypeError || kafkaErrorMeaning(error) === "not-found") return undefined;
+    if (isVanishedTopic(error)) return undefined;
     throw error;
   }
 }
@@ -351,16 +375,24 @@ async function committedOffsets(
   return result;
 }
 
-async function describeListed(admin: Admin, names: string[] | undefined): Promise<TopicInfo[]> {
+/**
+ * Describes the listed topics (or `names`, those of them that exist). `complete` is false when a topic vanished on
+ * the way: it is left out, and so may be others whose requests it disturbed (the caller lists again).
+ */
+async function describeListed(
+  admin: Admin,
+  names: string[] | undefined,
+): Promise<{ topics: TopicInfo[]; complete: boolean }> {
   const existing = new Set(await admin.listTopics());
   let topics = (names === undefined ? [...existing].filter((name) => !name.startsWith("__")) : names)
     .filter((name, index, all) => existing.has(name) && all.indexOf(name) === index)
     .sort();
-  if (topics.length === 0) return [];
+  if (topics.length === 0) return { topics: [], complete: true };
   const offsetsByTopic = await Promise.all(topics.map((topic) => topicOffsets(admin, topic)));
   const offsets = offsetsByTopic.filter((o) => o !== undefined);
+  const complete = offsets.length === topics.length;
   topics = topics.filter((_, index) => offsetsByTopic[index] !== undefined);
-  if (topics.length === 0) return [];
+  if (topics.length === 0) return { topics: [], complete };
   const [metadata, configs, groups] = await Promise.all([
     admin.fetchTopicMetadata({ topics }),
     topicConfigs(admin, topics),
@@ -370,7 +402,7 @@ async function describeListed(admin: Admin, names: string[] | undefined): Promis
     admin,
     groups.groups.map(({ groupId }) => groupId),
   );
-  return topics.map((name, index): TopicInfo => {
+  const described = topics.map((name, index): TopicInfo => {
     const partitions = (offsets[index] ?? [])
       .map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }))
       .sort((a, b) => a.partition - b.partition);
@@ -404,6 +436,7 @@ async function describeListed(admin: Admin, names: string[] | undefined): Promis
       consumerGroups,
     };
   });
+  return { topics: described, complete };
 }
 
 /** Number of brokers in the cluster (for capping replication factors). Throws like {@link describeTopics}. */

@@ -62,6 +62,13 @@ export interface KafkaAdminAccess {
   admin(): Promise<Admin>;
   /** Disconnects and forgets the admin client, so the next {@link admin} connects afresh (after a failure). */
   reset(): Promise<void>;
+  /**
+   * Runs `operation` on an admin client of its own, connected for it and disconnected after: for operations that
+   * ask about every topic. kafkajs keeps every topic an admin client ever asked about in its metadata requests, so
+   * one deleted meanwhile makes that client's later requests fail (UNKNOWN_TOPIC_OR_PARTITION, or a TypeError
+   * reading its partitions); a throwaway client keeps the shared one out of it.
+   */
+  throwaway<T>(operation: (admin: Admin) => Promise<T>): Promise<T>;
 }
 
 const adminAccess = new WeakMap<KafkaConnection, KafkaAdminAccess>();
@@ -117,11 +124,22 @@ export function createKafkaConnection(options: KafkaConnectionOptions): KafkaCon
   // The administration client retries its requests (a topic's leader takes a moment after creation), unlike the
   // health client; connecting still fails at once when Kafka is down.
   let opsAdmin: Promise<Admin> | undefined;
+  const adminRetry = { retries: 5, initialRetryTime: 200, maxRetryTime: 2000 };
   const access: KafkaAdminAccess = {
+    async throwaway(operation) {
+      if (closed) throw new TransportError("CLOSED", "the Kafka connection is closed");
+      const client = kafka.admin({ retry: adminRetry });
+      try {
+        await client.connect();
+        return await operation(client);
+      } finally {
+        await client.disconnect().catch(() => {});
+      }
+    },
     admin() {
       if (closed) return Promise.reject(new TransportError("CLOSED", "the Kafka connection is closed"));
       if (!opsAdmin) {
-        const client = kafka.admin({ retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000 } });
+        const client = kafka.admin({ retry: adminRetry });
         const connected = client.connect().then(() => client);
         opsAdmin = connected;
         connected.catch(() => {
@@ -162,7 +180,8 @@ export function createKafkaConnection(options: KafkaConnectionOptions): KafkaCon
 }
 
 /**
- * Runs `operation` with the connection's admin client, bounded by `timeoutMs` (`TIMEOUT` when it runs out).
+ * Runs `operation` with the connection's admin client (`throwaway`: one of its own, see
+ * {@link KafkaAdminAccess.throwaway}), bounded by `timeoutMs` (`TIMEOUT` when it runs out).
  * TransportErrors pass through; anything else becomes `KAFKA_UNAVAILABLE`. After a failure or a hang the admin
  * client is dropped, so the next call connects afresh (kafkajs' reconnects are not trusted: tulios/kafkajs#919,
  * #979).
@@ -172,17 +191,18 @@ export async function withKafkaAdmin<T>(
   what: string,
   timeoutMs: number,
   operation: (admin: Admin) => Promise<T>,
+  options: { readonly throwaway?: boolean } = {},
 ): Promise<T> {
   const access = kafkaAdminAccess(connection);
   try {
     return await withTimeout(
-      access.admin().then((admin) => operation(admin)),
+      options.throwaway === true ? access.throwaway(operation) : access.admin().then((admin) => operation(admin)),
       timeoutMs,
       what,
     );
   } catch (error) {
     if (error instanceof TransportError && error.code !== "TIMEOUT" && error.code !== "KAFKA_UNAVAILABLE") throw error;
-    await access.reset();
+    if (options.throwaway !== true) await access.reset();
     if (error instanceof TransportError) throw error;
     throw new TransportError("KAFKA_UNAVAILABLE", `${what} failed: ${describeError(error)}`, { cause: error });
   }

@@ -2,6 +2,7 @@ import { type ConsumePolicy, consumePolicy } from "../consume/policy.js";
 import { TransportError } from "../errors.js";
 import type { TransportLogger } from "../logger.js";
 import type { ConsumeMetrics } from "../metrics/consume.js";
+import { kafkaTopicNameProblem } from "../names.js";
 
 /** Options of `createKafkaSubscription`. */
 export interface KafkaSubscriptionOptions {
@@ -46,7 +47,7 @@ export interface KafkaSubscriptionOptions {
 export function validateSubscriptionOptions(options: KafkaSubscriptionOptions): ConsumePolicy {
   const invalid = (message: string) =>
     new TransportError("INVALID_OPTIONS", `Kafka subscription to "${options.topic}": ${message}`);
-  if (typeof options.topic !== "string" || !/^[a-zA-Z0-9._-]{1,249}$/.test(options.topic)) {
+  if (typeof options.topic !== "string" || kafkaTopicNameProblem(options.topic) !== undefined) {
     throw invalid("topic must be a valid Kafka topic name");
   }
   if (!Number.isSafeInteger(options.maxInFlight) || options.maxInFlight < 1) {

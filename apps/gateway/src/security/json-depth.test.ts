@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from "./json-depth.js";
+
+const nested = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
+
+describe("JSON nesting depth", () => {
+  it("allows MAX_JSON_DEPTH levels and refuses one more, arrays and objects alike", () => {
+    expect(jsonDepthExceeds(nested(MAX_JSON_DEPTH))).toBe(false);
+    expect(jsonDepthExceeds(nested(MAX_JSON_DEPTH + 1))).toBe(true);
+    expect(jsonDepthExceeds(`${'{"a":'.repeat(MAX_JSON_DEPTH + 1)}1${"}".repeat(MAX_JSON_DEPTH + 1)}`)).toBe(true);
+    expect(jsonDepthExceeds(nested(4000))).toBe(true);
+  });
+
+  it("does not count brackets inside strings, escaped quotes included", () => {
+    const text = JSON.stringify({ a: "[".repeat(1000), b: '\\"{{{{', c: [[["x"]]] });
+    expect(jsonDepthExceeds(text, 4)).toBe(false);
+    expect(jsonDepthExceeds(text, 3)).toBe(true);
+  });
+
+  it("counts depth, not brackets: siblings do not add up", () => {
+    expect(jsonDepthExceeds(`[${Array.from({ length: 1000 }, () => "[]").join(",")}]`, 2)).toBe(false);
+  });
+});
