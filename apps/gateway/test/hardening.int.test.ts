@@ -1,11 +1,10 @@
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { addPrincipal } from "@kronos/app-kit";
-import { testEndpoints, uniqueName } from "@kronos/testkit";
+import { SseClient, testEndpoints, uniqueName } from "@kronos/testkit";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempPrincipalsFile, testGateway } from "./helpers.js";
-import { SseClient } from "./sse-client.js";
 
 type App = Awaited<ReturnType<typeof testGateway>>;
 
