@@ -4,6 +4,7 @@ import {
   BOUNDED_RETRIES,
   DEFAULT_CONNECTION_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  everyBootstrapBroker,
   kafkaClientConfig,
   kafkaClientOptionsFor,
   NO_RETRIES,
@@ -12,10 +13,10 @@ import { createKafkaConnection } from "./connection.js";
 
 describe("kafkaClientConfig", () => {
   it("applies the defaults: 1 s to connect, 10 s per request, no kafkajs retries, WARN and above", () => {
-    const config = kafkaClientConfig({ brokers: ["b1:9092", "b2:9092"], clientId: "app" });
+    const config = kafkaClientConfig({ brokers: ["b1:9092"], clientId: "app" });
     expect(config).toMatchObject({
       clientId: "app",
-      brokers: ["b1:9092", "b2:9092"],
+      brokers: ["b1:9092"],
       connectionTimeout: DEFAULT_CONNECTION_TIMEOUT_MS,
       requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS,
       retry: NO_RETRIES,
@@ -44,6 +45,15 @@ describe("kafkaClientConfig", () => {
       log: { message: "refused", timestamp: "t", broker: "b" },
     });
     expect(logger.warn).toHaveBeenCalledWith({ broker: "b", kafkajs: "Connection" }, "kafkajs: refused");
+  });
+});
+
+describe("everyBootstrapBroker", () => {
+  it("retries once per other bootstrap broker, quickly, when fewer retries were asked (kafkajs moves on only then)", () => {
+    expect(everyBootstrapBroker(NO_RETRIES, 1)).toEqual(NO_RETRIES);
+    expect(everyBootstrapBroker(NO_RETRIES, 3)).toEqual({ retries: 2, initialRetryTime: 50, maxRetryTime: 200 });
+    expect(everyBootstrapBroker(BOUNDED_RETRIES, 3)).toEqual(BOUNDED_RETRIES);
+    expect(kafkaClientConfig({ brokers: ["a:1", "b:1", "c:1"], clientId: "app" }).retry).toMatchObject({ retries: 2 });
   });
 });
 

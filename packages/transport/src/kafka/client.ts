@@ -45,8 +45,21 @@ export function kafkaClientConfig(options: KafkaClientOptions): KafkaConfig {
     connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
     requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     ...kafkaLogging(options.logger ?? silentLogger),
-    retry: options.retry ?? NO_RETRIES,
+    retry: everyBootstrapBroker(options.retry ?? NO_RETRIES, options.brokers.length),
   };
+}
+
+/**
+ * kafkajs tries the next bootstrap broker only on a retry (and starts each new client's cluster at the first one), so
+ * with fewer retries than there are other brokers a client whose first broker is down never reaches the others:
+ * after a cluster node died, every new producer failed on it (the battery's kafka-failover found it). Retries are
+ * raised to one per other broker, quickly (50 ms, at most 200 ms apart), so "no retries" still fails at once when
+ * every broker is down.
+ */
+export function everyBootstrapBroker(retry: RetryOptions, brokers: number): RetryOptions {
+  const others = brokers - 1;
+  if ((retry.retries ?? 5) >= others) return retry;
+  return { ...retry, retries: others, initialRetryTime: 50, maxRetryTime: 200 };
 }
 
 /**
