@@ -22,15 +22,24 @@ const RESUME_LIMIT_MS = 30_000;
 
 const failoverEntry = (id: string) => logEntry(id, "battery.failover");
 
-/** The leader and replicas of partition 0 of `topic`, asked of the cluster. */
-async function partitionZero(brokers: string[], topic: string) {
+/**
+ * The node killed: node 1, the first bootstrap broker of every client (the case that once kept the gateway on a dead
+ * node), and the partition it leads.
+ */
+const VICTIM = 1;
+
+/** The partitions of `topic`: leader, replicas and in-sync replicas of each, asked of `brokers`. */
+async function partitions(brokers: string[], topic: string) {
   const admin = createKafkaClient({ clientId: "kronos-battery-failover", brokers, retry: { retries: 5 } }).admin();
   await admin.connect();
   try {
     const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-    const partition = topics[0]?.partitions.find((p) => p.partitionId === 0);
-    if (!partition) throw new Error(`${topic} has no partition 0 on the cluster`);
-    return { leader: partition.leader, replicas: partition.replicas.length, isr: partition.isr.length };
+    return (topics[0]?.partitions ?? []).map((p) => ({
+      partition: p.partitionId,
+      leader: p.leader,
+      replicas: p.replicas.length,
+      isr: p.isr.length,
+    }));
   } finally {
     await admin.disconnect();
   }
@@ -69,8 +78,11 @@ export async function kafkaFailover(context: BatteryContext): Promise<ScenarioRe
   });
   const gateway = { origin, headers: context.gateway.headers };
 
-  const before = await partitionZero(brokers, LOG_TOPIC);
-  if (before.replicas !== 3) problems.push(`${LOG_TOPIC} has ${before.replicas} replicas on a 3-node cluster, not 3`);
+  const before = await partitions(brokers, LOG_TOPIC);
+  const led = before.find((p) => p.leader === VICTIM);
+  if (!led) throw new Error(`node ${VICTIM} leads no partition of ${LOG_TOPIC}`);
+  const underReplicated = before.filter((p) => p.replicas !== 3).length;
+  if (underReplicated > 0) problems.push(`${underReplicated} partitions of ${LOG_TOPIC} have fewer than 3 replicas`);
 
   const saturation = await measureSaturation({
     ...gateway,
@@ -92,16 +104,15 @@ export async function kafkaFailover(context: BatteryContext): Promise<ScenarioRe
   if (context.faults) {
     at.set(Math.floor(count * 0.3), () => {
       fault = (async () => {
-        const { leader } = await partitionZero(brokers, LOG_TOPIC);
-        killed = leader;
-        await killKafkaNode(settings, leader);
+        killed = VICTIM;
+        await killKafkaNode(settings, VICTIM);
         killedAt = performance.now();
       })();
     });
   }
   console.log(
     `  kafka-failover: saturation ${Math.round(saturation)}/s; ${count} publishes at ${rate}/s from ${clients} clients` +
-      (context.faults ? ", kill -9 the leader of partition 0 at 30%" : ", no faults"),
+      (context.faults ? `, kill -9 node ${VICTIM} (leader of partition ${led.partition}) at 30%` : ", no faults"),
   );
   const load = await publishLoad({
     ...gateway,
@@ -117,7 +128,7 @@ export async function kafkaFailover(context: BatteryContext): Promise<ScenarioRe
   await fault;
 
   let resumedMs: number | undefined;
-  let after: Awaited<ReturnType<typeof partitionZero>> | undefined;
+  let after: Awaited<ReturnType<typeof partitions>>[number] | undefined;
   if (context.faults) {
     const first = load.acceptedAt.find((time) => time >= killedAt);
     if (first === undefined) problems.push("no 202 after the leader was killed, to the end of the load");
@@ -129,11 +140,15 @@ export async function kafkaFailover(context: BatteryContext): Promise<ScenarioRe
         );
       }
     }
-    after = await partitionZero(
-      brokers.filter((_, index) => index + 1 !== killed),
-      LOG_TOPIC,
-    );
-    if (after.leader === killed) problems.push(`partition 0 still led by the killed node ${killed}`);
+    after = (
+      await partitions(
+        brokers.filter((_, index) => index + 1 !== killed),
+        LOG_TOPIC,
+      )
+    ).find((p) => p.partition === led.partition);
+    if (!after) problems.push(`partition ${led.partition} is gone after the kill`);
+    else if (after.leader === killed)
+      problems.push(`partition ${led.partition} still led by the killed node ${killed}`);
   }
   if (load.hung > 0) problems.push(`${load.hung} requests had no answer within ${requestTimeoutMs} ms`);
   if (load.withoutRetryAfter > 0) problems.push(`${load.withoutRetryAfter} answers 503 without Retry-After`);
@@ -148,7 +163,7 @@ export async function kafkaFailover(context: BatteryContext): Promise<ScenarioRe
     scenario: "kafka-failover",
     load: `${count.toLocaleString("en-US")} publishes at ${rate}/s (saturation ${Math.round(saturation)}/s), ${clients} clients, 3 replicas, min ISR 2`,
     faults: context.faults
-      ? `kill -9 node ${killed} (leader of partition 0) at 30%, not restarted`
+      ? `kill -9 node ${killed} (the first bootstrap broker, leader of partition ${led.partition}) at 30%, not restarted`
       : "none (--no-faults)",
     ...countColumns(counts),
     serverErrors: load.serverErrors,

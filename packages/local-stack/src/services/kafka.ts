@@ -71,6 +71,7 @@ export function renderKafkaConfig(settings: StackSettings, index: number, dataDi
     KAFKA_DATA_DIR: dataDir,
     KAFKA_REPLICAS: String(replicas),
     KAFKA_MIN_ISR: String(replicas === 1 ? 1 : 2),
+    KAFKA_REPLICA_FETCH_WAIT_MS: "50",
   };
   return template.replace(/\$\{(\w+)\}/g, (_, key: string) => {
     const value = values[key];
