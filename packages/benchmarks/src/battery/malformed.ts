@@ -3,7 +3,7 @@
 // header floods, hostile path parameters and slow bodies. Every answer must be a 4xx with a code (never a 5xx),
 // the gateway must stay up, and no broker may have gained a message.
 import { connect } from "node:net";
-import { type Dispatcher, request } from "undici";
+import { type Dispatcher, Pool } from "undici";
 import type { BatteryContext } from "./context.js";
 import type { ScenarioResult } from "./report.js";
 import { brokerWrites } from "./writes.js";
@@ -246,9 +246,10 @@ export async function malformedHttp(context: BatteryContext): Promise<ScenarioRe
       const probe = probes[next++];
       if (!probe) return;
       try {
-        // undici's request sends the path as written: fetch would resolve `%2e%2e` segments (WHATWG URL) and send
-        // another request than the probe's.
-        const response = await request(`${origin}${probe.path}`, {
+        // A pool's request sends the path as written: fetch (and a URL) would resolve `%2e%2e` segments (WHATWG URL)
+        // and send another request than the probe's.
+        const response = await pool.request({
+          path: probe.path,
           method: probe.method as Dispatcher.HttpMethod,
           headers: probe.headers,
           ...(probe.body !== undefined ? { body: probe.body } : {}),
@@ -282,7 +283,12 @@ export async function malformedHttp(context: BatteryContext): Promise<ScenarioRe
       }
     }
   };
-  await Promise.all(Array.from({ length: 8 }, lane));
+  const pool = new Pool(origin, { connections: 8 });
+  try {
+    await Promise.all(Array.from({ length: 8 }, lane));
+  } finally {
+    await pool.close();
+  }
 
   // Slow bodies: cut off by the server, also for a principal without the right.
   const slowLimitMs = 60_000;
