@@ -216,9 +216,10 @@ const returned = trackReturns(out);
 async function rawReplay(tag: string): Promise<void> {
   let after = "0";
   for (;;) {
+    // Ordered by the bigint, not by its text.
     const page = await raw.query<{ id: string; message_id: string; body: Buffer }>(
-      `SELECT id::text, message_id, body FROM dead_letters
-        WHERE message_id LIKE $1 AND state = 'new' AND id > $2 ORDER BY id LIMIT $3`,
+      `SELECT d.id::text AS id, message_id, body FROM dead_letters d
+        WHERE message_id LIKE $1 AND state = 'new' AND d.id > $2 ORDER BY d.id LIMIT $3`,
       [`${tag}:%`, after, PAGE],
     );
     if (page.rows.length === 0) return;
@@ -266,7 +267,9 @@ await waitFor(`${origin}/readyz`, "dlq-manager", 90_000);
 const headers = { "x-api-key": apiKey, "content-type": "application/json" };
 const deadline = Date.now() + 90_000;
 for (;;) {
-  const sources = (await (await fetch(`${origin}/sources`, { headers })).json()) as Array<{ state: string }>;
+  const { sources } = (await (await fetch(`${origin}/sources`, { headers })).json()) as {
+    sources: Array<{ state: string }>;
+  };
   if (sources.length === 1 && sources[0]?.state === "consuming") break;
   if (Date.now() > deadline) throw new Error(`custody did not start: ${JSON.stringify(sources)}`);
   await new Promise((resolve) => setTimeout(resolve, 250));

@@ -1,6 +1,6 @@
 // The relay benchmark's places and its relay: a copy of the contract manifest whose only relay routes are two
 // benchmark routes of the shipped routes' shapes, on topics, exchanges and queues of the run's own.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -131,7 +131,7 @@ export async function startRelay(
   const port = await freePort();
   const profileDir = process.env.BENCH_RELAY_CPU_PROF;
   const profiling = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  harness.startChild("relay", [...profiling, join(relayDist, "server.js")], {
+  const child = harness.startChild("relay", [...profiling, join(relayDist, "server.js")], {
     ...process.env,
     NODE_ENV: "development",
     LOG_LEVEL: "warn",
@@ -147,6 +147,13 @@ export async function startRelay(
     SCHEMA_REGISTRY_URL: stack.registryUrl,
     ...env,
   });
+  // BENCH_RELAY_LOG=<file>: the relay's output goes there too (with BENCH_RELAY_ENV=LOG_LEVEL=info, its whole log).
+  const logFile = process.env.BENCH_RELAY_LOG;
+  if (logFile) {
+    const log = createWriteStream(logFile);
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+  }
   const origin = `http://127.0.0.1:${port}`;
   await waitFor(`${origin}/readyz`, "relay", 90_000);
   const headers = { "x-api-key": adminKey };
