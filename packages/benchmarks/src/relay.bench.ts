@@ -34,8 +34,11 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const COUNT = Number(argValue("--count") ?? process.env.BENCH_COUNT ?? 20_000);
 const WARMUP = Math.max(500, Math.round(COUNT / 4));
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
-/** The relay's default `RELAY_PREFETCH`: in flight per RabbitMQ source and per Kafka partition; the raw pipes too. */
-const PREFETCH = 256;
+/**
+ * The relay's `RELAY_PREFETCH` (its default, or as `BENCH_RELAY_ENV` sets it): in flight per RabbitMQ source and per
+ * Kafka partition; the raw pipes keep as many.
+ */
+const PREFETCH = Number(relayEnv().RELAY_PREFETCH ?? 256);
 const LEG_TIMEOUT_MS = 120_000;
 const RUN = `${process.pid}`;
 const places = relayPlaces(RUN);
