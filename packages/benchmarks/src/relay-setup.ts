@@ -109,6 +109,8 @@ function benchManifest(places: RelayPlaces, dir: string): void {
 /** The started relay: its origin and pause/resume of one of its routes. */
 export interface BenchRelay {
   readonly origin: string;
+  /** CPU time the relay process used so far (user + system, from /proc), in ms. */
+  cpuMs(): number;
   pause(route: string): Promise<void>;
   resume(route: string): Promise<void>;
 }
@@ -168,5 +170,10 @@ export async function startRelay(
     const response = await fetch(`${origin}/routes/${route}/${action}`, { method: "POST", headers });
     if (response.status !== 200) throw new Error(`${action} ${route}: ${response.status} ${await response.text()}`);
   };
-  return { origin, pause: (route) => act(route, "pause"), resume: (route) => act(route, "resume") };
+  const cpuMs = () => {
+    // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux).
+    const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  };
+  return { origin, cpuMs, pause: (route) => act(route, "pause"), resume: (route) => act(route, "resume") };
 }

@@ -315,13 +315,32 @@ function relayEnv(): Record<string, string> {
   return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
 }
 
+/** CPU µs per message of the relay process and of this one (the raw pipes and the counting), by leg. */
+const cpuPerMessage = new Map<string, { relay: number[]; bench: number[] }>();
+
+/**
+ * Times leg `name`: from `begin` (which makes its preload readable) until all `count` of `tag` arrived; records the
+ * CPU each process used per message meanwhile.
+ */
+async function timeLeg(name: string, tag: string, count: number, begin: () => Promise<void>): Promise<number> {
+  const relayBefore = relay.cpuMs();
+  const benchBefore = process.cpuUsage();
+  const start = performance.now();
+  await begin();
+  const end = await arrivals.waitFor(tag, count, LEG_TIMEOUT_MS);
+  const bench = process.cpuUsage(benchBefore);
+  const entry = cpuPerMessage.get(name) ?? { relay: [], bench: [] };
+  entry.relay.push(((relay.cpuMs() - relayBefore) * 1000) / count);
+  entry.bench.push((bench.user + bench.system) / count);
+  cpuPerMessage.set(name, entry);
+  return end - start;
+}
+
 const kafkaLeg = (name: string, topic: string): Leg => ({
   name,
   run: async (tag, count) => {
     await preloader.load(topic, await alertRecords(tag, count));
-    const start = performance.now();
-    await preloader.commit();
-    return (await arrivals.waitFor(tag, count, LEG_TIMEOUT_MS)) - start;
+    return timeLeg(name, tag, count, () => preloader.commit());
   },
 });
 
@@ -330,10 +349,7 @@ const rabbitLeg = (name: string, exchange: string, pause: () => Promise<void>, r
   run: async (tag, count) => {
     await pause();
     await preloadSecurity(exchange, tag, count);
-    const start = performance.now();
-    await resume();
-    const end = await arrivals.waitFor(tag, count, LEG_TIMEOUT_MS);
-    return end - start;
+    return timeLeg(name, tag, count, resume);
   },
 });
 
@@ -434,6 +450,12 @@ for (const [direction, target] of [
   const ratio = median(relayRates.map((rate, i) => rate / (rawRates[i] ?? Number.NaN)));
   console.log(
     `  ${direction.padEnd(26)} ${ratio.toFixed(2)}×  target ≥ ${target}×  ${ratio >= target ? "met" : "MISSED"}`,
+  );
+}
+console.log("\nCPU µs per message during the legs (median of rounds; this process: the raw pipe, the counting)");
+for (const [name, cpu] of cpuPerMessage) {
+  console.log(
+    `  ${name.padEnd(26)} relay ${median(cpu.relay).toFixed(0).padStart(5)}  this ${median(cpu.bench).toFixed(0).padStart(5)}`,
   );
 }
 console.log("\nend-to-end latency (source timestamp → arrival at a destination consumer)");
