@@ -1,12 +1,10 @@
-// `pnpm bench [codec|publish|subscribe|request|relay|dlq ...]`: runs the named benchmarks (the default list when none
-// is named), each in its own process so one cannot warm or load the other. Exit code: the first failing benchmark's.
+// `pnpm bench [codec|publish|subscribe|request|relay|dlq ...]`: runs the named benchmarks (all when none is named),
+// each in its own process so one cannot warm or load the other. Exit code: the first failing benchmark's.
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const BENCHMARKS = ["codec", "publish", "subscribe", "request", "relay", "dlq"] as const;
-/** What runs when none is named (relay and dlq only when named: several minutes each). */
-const DEFAULT = ["codec", "publish", "subscribe", "request"] as const;
 const here = dirname(fileURLToPath(import.meta.url));
 // Options (`--count 5000`) go to every benchmark named.
 const args = process.argv.slice(2).filter((arg) => arg !== "--");
@@ -18,7 +16,7 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 let exitCode = 0;
-for (const name of asked.length > 0 ? asked : DEFAULT) {
+for (const name of asked.length > 0 ? asked : BENCHMARKS) {
   console.log(`\n==== ${name} benchmark`);
   const result = spawnSync(process.execPath, ["--import", "tsx", join(here, `${name}.bench.ts`), ...options], {
     stdio: "inherit",
