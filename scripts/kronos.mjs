@@ -30,8 +30,10 @@ Commands:
                    then the disruptive ones).
   stack <args>     The local stack command: up | down | status | logs [service] | restart <service>.
   schemas <args>   The schema catalog command: validate | generate | register (see \`schemas help\`).
-  bench [names]    Bring the stack up, build, and run the benchmarks: codec and publish, or the
-                   named ones (npm run bench -- publish); each prints ratios against a baseline.
+  bench [names]    Bring the stack up, build, and run the benchmarks: all of them (codec, publish,
+                   subscribe, request, relay, dlq), or the named ones (npm run bench -- relay);
+                   each prints ratios against a baseline measured in the same run. relay and dlq
+                   take --count (messages per leg): npm run bench -- relay --count 5000.
   battery [names]  Bring the stack up, build, and run the reliability battery: scenarios that kill
                    and restart the stack's brokers under load through the real apps and count what
                    was lost (npm run battery -- kafka-kill --short; --help lists them).

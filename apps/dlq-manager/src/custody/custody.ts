@@ -12,7 +12,8 @@ import {
 } from "@kronos/transport";
 import type { Pool } from "../db/database.js";
 import type { DlqCounters } from "../metrics.js";
-import { type IncomingDeadLetter, storeDeadLetter } from "../store/ingest.js";
+import { DeadLetterBatcher } from "../store/batcher.js";
+import type { IncomingDeadLetter } from "../store/ingest.js";
 import { lastValues } from "../store/raw-headers.js";
 import type { DeadLetterSources, KafkaSource } from "./sources.js";
 
@@ -85,10 +86,13 @@ export class Custody {
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #states = new Map<string, SourceState>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #store: DeadLetterBatcher;
   #closed = false;
 
   constructor(options: CustodyOptions) {
     this.#options = options;
+    // The dead letters handed over together (up to PREFETCH per source) are stored in one INSERT, one commit.
+    this.#store = new DeadLetterBatcher(options.pool, PREFETCH);
   }
 
   /** Starts every source; resolves once each is consuming or has failed once (failed Kafka sources retry). */
@@ -114,7 +118,7 @@ export class Custody {
     return async (delivery: Delivery): Promise<void> => {
       let stored: { inserted: boolean };
       try {
-        stored = await storeDeadLetter(this.#options.pool, incomingOf(delivery), await this.#decode(delivery.body));
+        stored = await this.#store.store(incomingOf(delivery), await this.#decode(delivery.body));
       } catch (error) {
         this.#options.logger.error(
           { source: delivery.source, err: error },

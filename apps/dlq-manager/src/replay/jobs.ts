@@ -263,28 +263,30 @@ export interface PendingItem {
   readonly schemaId: number | null;
 }
 
-/** The job's state and its next pending item (undefined when none is left). */
-export async function nextItem(
+/**
+ * The job's state and its next pending items, at most `limit`, in order (none when none is left, or when the job
+ * is not running).
+ */
+export async function nextItems(
   pool: Pool,
   jobId: string,
-): Promise<{ state: JobState | undefined; item: PendingItem | undefined }> {
+  limit: number,
+): Promise<{ state: JobState | undefined; items: PendingItem[] }> {
   const job = await pool.query<{ state: JobState }>("SELECT state FROM replay_jobs WHERE id = $1", [jobId]);
   const state = job.rows[0]?.state;
-  if (state !== "running") return { state, item: undefined };
+  if (state !== "running") return { state, items: [] };
   const result = await pool.query(
     `SELECT i.position, d.id::text AS dead_letter_id, d.replay_count, d.source_broker, d.original_broker,
             d.destination, d.routing_key, d.record_key, d.record_key_bytes,
             coalesce(d.repaired_body, d.body) AS body, d.headers, d.raw_headers, d.amqp_headers,
             coalesce(d.repaired_schema_id, d.schema_id) AS schema_id
        FROM replay_items i JOIN dead_letters d ON d.id = i.dead_letter_id
-      WHERE i.job_id = $1 AND i.state = 'pending' ORDER BY i.position LIMIT 1`,
-    [jobId],
+      WHERE i.job_id = $1 AND i.state = 'pending' ORDER BY i.position LIMIT $2`,
+    [jobId, limit],
   );
-  const row = result.rows[0];
-  if (!row) return { state, item: undefined };
   return {
     state,
-    item: {
+    items: result.rows.map((row) => ({
       position: row.position,
       deadLetterId: row.dead_letter_id,
       replayCount: row.replay_count,
@@ -297,44 +299,56 @@ export async function nextItem(
       headers: storedRawHeaders(row),
       amqpHeaders: row.amqp_headers ?? null,
       schemaId: row.schema_id,
-    },
+    })),
   };
 }
 
+/** What became of one item: `sent` (the broker confirmed it), `skipped` or `failed`, with why and where. */
+export interface ItemOutcome {
+  readonly item: PendingItem;
+  readonly state: "sent" | "skipped" | "failed";
+  readonly detail: string;
+  readonly target?: ReplayTarget | undefined;
+}
+
 /**
- * Records an item's outcome in one transaction with its dead letter's state and the audit: `sent` (the broker
- * confirmed it: the dead letter becomes `replayed`), `skipped` or `failed` (it goes back to `new`, unless dry run).
+ * Records the outcomes of items of one job in one transaction with their dead letters' states and the audit (one
+ * statement each, whatever their number): `sent` (the dead letter becomes `replayed`), `skipped` or `failed` (it
+ * goes back to `new`, unless dry run).
  */
-export async function settleItem(
+export async function settleItems(
   pool: Pool,
   job: { id: string; actor: string; dryRun: boolean },
-  item: PendingItem,
-  outcome: { state: "sent" | "skipped" | "failed"; detail: string; target?: ReplayTarget | undefined },
+  outcomes: readonly ItemOutcome[],
 ): Promise<void> {
+  if (outcomes.length === 0) return;
   await inTransaction(pool, async (client) => {
     await client.query(
-      "UPDATE replay_items SET state = $3, detail = $4, done_at = now() WHERE job_id = $1 AND position = $2",
-      [job.id, item.position, outcome.state, outcome.detail],
+      `UPDATE replay_items AS i SET state = u.state, detail = u.detail, done_at = now()
+         FROM unnest($2::int[], $3::text[], $4::text[]) AS u(position, state, detail)
+        WHERE i.job_id = $1 AND i.position = u.position`,
+      [job.id, outcomes.map((o) => o.item.position), outcomes.map((o) => o.state), outcomes.map((o) => o.detail)],
     );
     if (!job.dryRun) {
-      if (outcome.state === "sent") {
-        await client.query(
-          "UPDATE dead_letters SET state = 'replayed', replay_count = replay_count + 1 WHERE id = $1",
-          [item.deadLetterId],
-        );
-      } else {
-        await client.query("UPDATE dead_letters SET state = 'new' WHERE id = $1 AND state = 'replaying'", [
-          item.deadLetterId,
-        ]);
-      }
+      const ids = (sent: boolean) =>
+        outcomes.filter((o) => (o.state === "sent") === sent).map((o) => o.item.deadLetterId);
       await client.query(
-        "INSERT INTO audit (actor, action, dead_letter_id, job_id, detail) VALUES ($1, $2, $3, $4, $5)",
+        "UPDATE dead_letters SET state = 'replayed', replay_count = replay_count + 1 WHERE id = ANY($1::bigint[])",
+        [ids(true)],
+      );
+      await client.query("UPDATE dead_letters SET state = 'new' WHERE id = ANY($1::bigint[]) AND state = 'replaying'", [
+        ids(false),
+      ]);
+      await client.query(
+        `INSERT INTO audit (actor, action, dead_letter_id, job_id, detail)
+         SELECT $1, u.action, u.id, $2, u.detail
+           FROM unnest($3::text[], $4::bigint[], $5::jsonb[]) WITH ORDINALITY AS u(action, id, detail, n) ORDER BY u.n`,
         [
           job.actor,
-          outcome.state === "sent" ? "replay" : `replay-${outcome.state}`,
-          item.deadLetterId,
           job.id,
-          JSON.stringify({ result: outcome.detail, target: outcome.target ?? null }),
+          outcomes.map((o) => (o.state === "sent" ? "replay" : `replay-${o.state}`)),
+          outcomes.map((o) => o.item.deadLetterId),
+          outcomes.map((o) => JSON.stringify({ result: o.detail, target: o.target ?? null })),
         ],
       );
     }

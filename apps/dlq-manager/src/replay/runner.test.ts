@@ -1,7 +1,7 @@
 import { amqpTableToJson } from "@kronos/transport";
 import { describe, expect, it } from "vitest";
 import type { PendingItem } from "./jobs.js";
-import { replayAmqpHeaders } from "./runner.js";
+import { batchSize, MAX_BATCH, replayAmqpHeaders } from "./runner.js";
 
 const item = (overrides: Partial<PendingItem>): PendingItem => ({
   position: 0,
@@ -68,5 +68,18 @@ describe("replayAmqpHeaders", () => {
   it("names the header of a stored table it cannot read", () => {
     const broken = [["odd", { type: "float128" }]] as unknown as PendingItem["amqpHeaders"];
     expect(() => replayAmqpHeaders(item({ amqpHeaders: broken }), "9")).toThrow(/AMQP header odd/);
+  });
+});
+
+describe("batchSize", () => {
+  it("sends one at a time at low rates, so pausing stops after the send in flight", () => {
+    expect(batchSize(1)).toBe(1);
+    expect(batchSize(2)).toBe(1);
+    expect(batchSize(19)).toBe(1);
+  });
+
+  it("sends a tenth of a second's worth at once, at most MAX_BATCH", () => {
+    expect(batchSize(1000)).toBe(100);
+    expect(batchSize(100_000)).toBe(MAX_BATCH);
   });
 });

@@ -19,11 +19,12 @@ import { ReplayCheck, VALIDATION_PROBLEM } from "./check.js";
 import {
   completeJob,
   defaultTarget,
-  nextItem,
+  type ItemOutcome,
+  nextItems,
   type PendingItem,
   type ReplayTarget,
   runningJobs,
-  settleItem,
+  settleItems,
 } from "./jobs.js";
 
 /** What the runner needs. */
@@ -37,6 +38,17 @@ export interface ReplayRunnerOptions {
   readonly pollMs?: number;
   /** Wait after a retriable send failure before trying the same message again, ms. Default 1000. */
   readonly retryMs?: number;
+}
+
+/**
+ * Most items a job sends at once (their confirms awaited together, then marked in one transaction): a crash after
+ * the confirms and before the mark sends at most this many again.
+ */
+export const MAX_BATCH = 256;
+
+/** Items a job at `ratePerSecond` sends at once: a tenth of a second's worth, 1 to {@link MAX_BATCH}. */
+export function batchSize(ratePerSecond: number): number {
+  return Math.max(1, Math.min(MAX_BATCH, Math.floor(ratePerSecond / 10)));
 }
 
 // The first key of the advisory locks that keep a replay job on one instance (the second is the job id).
@@ -88,12 +100,14 @@ export function replayAmqpHeaders(item: PendingItem, jobId: string): Record<stri
 }
 
 /**
- * Runs replay jobs in the background, each at its rate: for every pending item, check it, send it, wait for the
- * broker's confirmation, and only then mark it `sent` (and its dead letter `replayed`). Guarantee: **never marked
- * replayed without a broker ack; a duplicate, never a loss** — a crash (or a failed mark) after the ack leaves the
- * item pending, and the job, still `running` in PostgreSQL, resumes at it after a restart. A retriable send failure
- * (broker down, timeout) keeps the item pending and tries again; a final one (no such destination, unroutable)
- * marks it `failed` and gives the dead letter back (`new`).
+ * Runs replay jobs in the background, each at its rate: it takes the next pending items ({@link batchSize}: one at
+ * a time below 20/s, a tenth of a second's worth above), checks and sends them together (their confirms pipelined),
+ * waits for the broker's confirmations, and only then marks them `sent` (and their dead letters `replayed`), all
+ * in one transaction. Guarantee: **never marked replayed without a broker ack; a duplicate, never a loss** — a crash
+ * (or a failed mark) after the acks leaves the batch pending, and the job, still `running` in PostgreSQL, resumes at
+ * it after a restart (at most {@link MAX_BATCH} sent again). A retriable send failure (broker down, timeout) keeps
+ * its item pending and tries it again with the next batch (after the rest of its batch: order is kept only without
+ * failures); a final one (no such destination, unroutable) marks it `failed` and gives the dead letter back (`new`).
  */
 export class ReplayRunner {
   readonly #options: ReplayRunnerOptions;
@@ -172,58 +186,70 @@ export class ReplayRunner {
   async #run(job: Awaited<ReturnType<typeof runningJobs>>[number]): Promise<void> {
     const { pool, logger } = this.#options;
     const interval = 1000 / job.rate;
+    const size = batchSize(job.rate);
     // One check per run: its verdicts are cached per schema id, and the destination's schema may change between runs.
     const checker = new ReplayCheck(this.#options.serde);
     let nextAt = Date.now();
     while (!this.#closed) {
-      const { state, item } = await nextItem(pool, job.id);
+      const { state, items } = await nextItems(pool, job.id, size);
       if (state !== "running") return;
-      if (!item) {
+      if (items.length === 0) {
         await completeJob(pool, job.id, job.dryRun ? await this.#dryRunReport(job.id) : undefined);
         logger.info({ job: job.id }, "replay job completed");
         return;
       }
       await this.#sleep(nextAt - Date.now());
       if (this.#closed) return;
-      nextAt = Math.max(Date.now(), nextAt) + interval;
-
-      const target = job.target ?? defaultTarget(item);
-      const check = await checker
-        .check(item.body, item.schemaId)
-        .catch((error: unknown): { ok: false; problem: string } => ({
-          ok: false,
-          problem: `check failed: ${describeError(error)}`,
-        }));
-      if (job.dryRun) {
-        const problem = !check.ok ? check.problem : target === undefined ? "no known destination" : undefined;
-        await settleItem(pool, job, item, {
-          state: problem === undefined ? "skipped" : "failed",
-          detail: problem ?? "dry run: would send",
-          target,
-        });
-        continue;
-      }
-      if (target === undefined) {
-        await settleItem(pool, job, item, { state: "skipped", detail: "no known destination: give a target" });
-        continue;
-      }
-      if (!check.ok) {
-        await settleItem(pool, job, item, { state: "skipped", detail: check.problem, target });
-        continue;
-      }
-      try {
-        await this.#send(target, item, job.id);
-      } catch (error) {
-        if (error instanceof TransportError && error.retriable) {
-          logger.warn({ job: job.id, deadLetter: item.deadLetterId, err: error }, "replay send failed; trying again");
-          await this.#sleep(this.#options.retryMs ?? 1000);
-          continue;
-        }
-        await settleItem(pool, job, item, { state: "failed", detail: describeError(error), target });
-        continue;
-      }
-      await settleItem(pool, job, item, { state: "sent", detail: "confirmed by the broker", target });
+      nextAt = Math.max(Date.now(), nextAt) + interval * items.length;
+      // The batch's sends are in flight together (their confirms pipelined); each is marked only once confirmed.
+      const outcomes = await Promise.all(items.map((item) => this.#replay(job, checker, item)));
+      await settleItems(
+        pool,
+        job,
+        outcomes.filter((outcome): outcome is ItemOutcome => outcome !== "retry"),
+      );
+      // A retriable failure keeps its item pending: it is sent again with the next batch, after a pause.
+      if (outcomes.includes("retry")) await this.#sleep(this.#options.retryMs ?? 1000);
     }
+  }
+
+  /** Checks and sends one item; `retry` when the send failed for a reason that may pass (the item stays pending). */
+  async #replay(
+    job: Awaited<ReturnType<typeof runningJobs>>[number],
+    checker: ReplayCheck,
+    item: PendingItem,
+  ): Promise<ItemOutcome | "retry"> {
+    const target = job.target ?? defaultTarget(item);
+    const check = await checker
+      .check(item.body, item.schemaId)
+      .catch((error: unknown): { ok: false; problem: string } => ({
+        ok: false,
+        problem: `check failed: ${describeError(error)}`,
+      }));
+    if (job.dryRun) {
+      const problem = !check.ok ? check.problem : target === undefined ? "no known destination" : undefined;
+      return {
+        item,
+        state: problem === undefined ? "skipped" : "failed",
+        detail: problem ?? "dry run: would send",
+        target,
+      };
+    }
+    if (target === undefined) return { item, state: "skipped", detail: "no known destination: give a target" };
+    if (!check.ok) return { item, state: "skipped", detail: check.problem, target };
+    try {
+      await this.#send(target, item, job.id);
+    } catch (error) {
+      if (error instanceof TransportError && error.retriable) {
+        this.#options.logger.warn(
+          { job: job.id, deadLetter: item.deadLetterId, err: error },
+          "replay send failed; trying again",
+        );
+        return "retry";
+      }
+      return { item, state: "failed", detail: describeError(error), target };
+    }
+    return { item, state: "sent", detail: "confirmed by the broker", target };
   }
 
   async #send(target: ReplayTarget, item: PendingItem, jobId: string): Promise<void> {

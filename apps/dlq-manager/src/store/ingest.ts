@@ -108,63 +108,106 @@ function amqpHeadersJson(table: Readonly<Record<string, unknown>> | undefined): 
 
 const msToDate = (ms: number | undefined) => (ms === undefined ? null : new Date(ms));
 
+const COLUMNS = `dedup_key, source_broker, source, source_partition, source_offset, message_id, record_key, body, headers,
+  dialect, reason, error_code, error_text, error_fingerprint, original_broker, destination, routing_key, event_type,
+  schema_id, attempts, first_failure, last_failure, model, payload, raw_headers, record_key_bytes, amqp_headers`;
+const COLUMN_COUNT = 27;
+
+/** The values of a dead letter's row, in {@link COLUMNS} order. */
+function rowValues(letter: IncomingDeadLetter, payload: unknown): unknown[] {
+  const model = modelOf(letter.headers);
+  const m = model as Partial<DeadLetterModel>;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(letter.headers)) headers[name] = value.toString("base64");
+  return [
+    dedupKey(letter),
+    letter.broker,
+    letter.source,
+    letter.partition ?? null,
+    letter.offset ?? null,
+    m.messageId ?? null,
+    // PostgreSQL text cannot hold NUL: such a key is browsed by its bytes only (record_key_bytes).
+    letter.key === undefined || letter.key.includes("\u0000") ? null : letter.key,
+    letter.body,
+    JSON.stringify(headers),
+    model.dialect,
+    m.reason ?? null,
+    m.errorCode ?? null,
+    m.error ?? null,
+    errorFingerprint(m.errorCode, m.error),
+    m.broker ?? null,
+    m.destination ?? null,
+    m.routingKey ?? null,
+    m.eventType ?? null,
+    schemaIdOf(letter.body) ?? null,
+    m.attempts ?? null,
+    msToDate(m.firstFailureMs),
+    msToDate(m.lastFailureMs),
+    JSON.stringify(model),
+    payloadJson(payload),
+    encodeRawHeaders(letter.rawHeaders ?? Object.entries(letter.headers)),
+    letter.rawKey ?? null,
+    amqpHeadersJson(letter.amqpHeaders),
+  ];
+}
+
+/** A dead letter to store, with its payload decoded as JSON when custody could decode it. */
+export interface LetterToStore {
+  readonly letter: IncomingDeadLetter;
+  readonly payload?: unknown;
+}
+
 /**
- * Stores a dead letter durably (one INSERT, committed when it resolves), with its payload decoded as JSON if given,
- * its headers byte for byte (`raw_headers`, in order, repeated ones repeated; `headers`, the last value per name), a
- * RabbitMQ one's AMQP header table with its types (`amqp_headers`) and its key's bytes. A dead letter stored before under the same
- * {@link dedupKey} is recognised: only its `last_seen` and `seen_count` change. Resolves to its id and whether it
- * was new. Rejects when PostgreSQL does: the caller must then NOT ack the source.
+ * Stores dead letters durably, all of them in one INSERT (one commit) when their {@link dedupKey}s differ (one more
+ * statement for each repeat of a key), with their payloads decoded as JSON if given, headers byte for byte
+ * (`raw_headers`, in order, repeated ones repeated; `headers`, the last value per name), a RabbitMQ one's AMQP
+ * header table with its types (`amqp_headers`) and keys' bytes. A dead letter
+ * stored before under the same key is recognised: only its `last_seen` and `seen_count` change. Resolves, in the
+ * order given, to each one's id and whether it was new. Rejects when PostgreSQL does (some may have been stored:
+ * storing them again only counts them as seen again): the caller must then NOT ack the sources.
  */
+export async function storeDeadLetters(
+  pool: Pool,
+  letters: readonly LetterToStore[],
+): Promise<Array<{ id: string; inserted: boolean }>> {
+  const results: Array<{ id: string; inserted: boolean }> = new Array(letters.length);
+  let remaining = letters.map(({ letter, payload }, index) => ({ index, values: rowValues(letter, payload) }));
+  while (remaining.length > 0) {
+    // ON CONFLICT cannot touch one row twice in a statement: a key's repeats go in the next one.
+    const keys = new Set<unknown>();
+    const now: typeof remaining = [];
+    const later: typeof remaining = [];
+    for (const row of remaining) {
+      (keys.has(row.values[0]) ? later : now).push(row);
+      keys.add(row.values[0]);
+    }
+    const tuples = now.map(
+      (_, r) => `(${Array.from({ length: COLUMN_COUNT }, (_, c) => `$${r * COLUMN_COUNT + c + 1}`).join(", ")})`,
+    );
+    const result = await pool.query<{ dedup_key: string; id: string; inserted: boolean }>(
+      `INSERT INTO dead_letters (${COLUMNS}) VALUES ${tuples.join(", ")}
+       ON CONFLICT (dedup_key) DO UPDATE SET last_seen = now(), seen_count = dead_letters.seen_count + 1
+       RETURNING dedup_key, id, (xmax = 0) AS inserted`,
+      now.flatMap((row) => row.values),
+    );
+    const byKey = new Map(result.rows.map((row) => [row.dedup_key, row]));
+    for (const row of now) {
+      const stored = byKey.get(row.values[0] as string);
+      if (!stored) throw new Error("INSERT returned no row for a dead letter");
+      results[row.index] = { id: String(stored.id), inserted: stored.inserted };
+    }
+    remaining = later;
+  }
+  return results;
+}
+
+/** Stores one dead letter ({@link storeDeadLetters}). */
 export async function storeDeadLetter(
   pool: Pool,
   letter: IncomingDeadLetter,
   payload?: unknown,
 ): Promise<{ id: string; inserted: boolean }> {
-  const model = modelOf(letter.headers);
-  const m = model as Partial<DeadLetterModel>;
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(letter.headers)) headers[name] = value.toString("base64");
-  const result = await pool.query<{ id: string; inserted: boolean }>(
-    `INSERT INTO dead_letters (dedup_key, source_broker, source, source_partition, source_offset, message_id,
-       record_key, body, headers, dialect, reason, error_code, error_text, error_fingerprint, original_broker,
-       destination, routing_key, event_type, schema_id, attempts, first_failure, last_failure, model, payload,
-       raw_headers, record_key_bytes, amqp_headers)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-       $24, $25, $26, $27)
-     ON CONFLICT (dedup_key) DO UPDATE SET last_seen = now(), seen_count = dead_letters.seen_count + 1
-     RETURNING id, (xmax = 0) AS inserted`,
-    [
-      dedupKey(letter),
-      letter.broker,
-      letter.source,
-      letter.partition ?? null,
-      letter.offset ?? null,
-      m.messageId ?? null,
-      // PostgreSQL text cannot hold NUL: such a key is browsed by its bytes only (record_key_bytes).
-      letter.key === undefined || letter.key.includes("\u0000") ? null : letter.key,
-      letter.body,
-      JSON.stringify(headers),
-      model.dialect,
-      m.reason ?? null,
-      m.errorCode ?? null,
-      m.error ?? null,
-      errorFingerprint(m.errorCode, m.error),
-      m.broker ?? null,
-      m.destination ?? null,
-      m.routingKey ?? null,
-      m.eventType ?? null,
-      schemaIdOf(letter.body) ?? null,
-      m.attempts ?? null,
-      msToDate(m.firstFailureMs),
-      msToDate(m.lastFailureMs),
-      JSON.stringify(model),
-      payloadJson(payload),
-      encodeRawHeaders(letter.rawHeaders ?? Object.entries(letter.headers)),
-      letter.rawKey ?? null,
-      amqpHeadersJson(letter.amqpHeaders),
-    ],
-  );
-  const row = result.rows[0];
-  if (!row) throw new Error("INSERT returned no row");
-  return { id: String(row.id), inserted: row.inserted };
+  const [stored] = await storeDeadLetters(pool, [{ letter, payload }]);
+  if (!stored) throw new Error("INSERT returned no row");
+  return stored;
 }

@@ -3,10 +3,6 @@ import type { Redis } from "ioredis";
 /** What {@link Dedup.claim} found: this instance may relay it, it was relayed already, or another copy is in flight. */
 export type Claim = "claimed" | "done" | "busy";
 
-// SET NX a claim; when the key exists, say what it holds. One round trip, atomic.
-const CLAIM = `local ok = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
-if ok then return 'claimed' end
-return redis.call('GET', KEYS[1]) or 'claimed'`;
 // Drop a claim only when it is still ours (a failed relay gives the message back for another try).
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
@@ -34,8 +30,18 @@ export class Dedup {
 
   /** Claims `id` on `route` for `owner`. Rejects when Redis fails (the caller gives the message back). */
   async claim(route: string, id: string, owner: string): Promise<Claim> {
-    const found = await this.#redis.eval(CLAIM, 1, this.#key(route, id), `pending:${owner}`, String(this.#claimMs));
-    if (found === "claimed" || found === `pending:${owner}`) return "claimed";
+    // SET NX with GET (Redis ≥ 7.0): sets the claim when the key is free and answers what it held before, in one
+    // atomic command (no script for Redis to run per message).
+    const found = await this.#redis.call(
+      "SET",
+      this.#key(route, id),
+      `pending:${owner}`,
+      "PX",
+      String(this.#claimMs),
+      "NX",
+      "GET",
+    );
+    if (found === null || found === `pending:${owner}`) return "claimed";
     return found === "done" ? "done" : "busy";
   }
 

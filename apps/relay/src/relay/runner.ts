@@ -207,7 +207,12 @@ export class RouteRunner {
     const priority = route.priority
       ? route.priority.values[fieldValue(decoded.value, route.priority.field) ?? ""]
       : undefined;
-    const fallbackId = `${decoded.writerName}:${createHash("sha256").update(copy.value).digest("hex").slice(0, 32)}`;
+    // AMQP needs a message id: without one of its own, the message gets one from its body (hashed only then).
+    const own = headerText(copy, "message-id");
+    const fallbackId =
+      own !== undefined && Buffer.byteLength(own) <= 255
+        ? ""
+        : `${decoded.writerName}:${createHash("sha256").update(copy.value).digest("hex").slice(0, 32)}`;
     await this.#deps
       .publishAmqp()
       .publish(toAmqp(copy, route.to.exchange, routingKey, fallbackId, priority), { timeoutMs });
