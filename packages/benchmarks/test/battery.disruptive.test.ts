@@ -103,6 +103,15 @@ describe("the reliability battery, network faults and overload", () => {
 });
 
 describe("the reliability battery, HTTP scenarios", () => {
+  it("malformed-http: hostile requests at every route: 4xx with a code, no 5xx, nothing written, slow bodies cut off", async () => {
+    const { code, rows, output } = await battery("malformed-http");
+    expect(rows, output.slice(-3000)).toHaveLength(1);
+    const [row] = rows as [Row];
+    expect(row.problems).toEqual([]);
+    expect(row).toMatchObject({ scenario: "malformed-http", unexpected: 0, serverErrors: 0, verdict: "ok" });
+    expect(code).toBe(0);
+  }, 600_000);
+
   it("auth-matrix: every invalid credential refused at every route, nothing written", async () => {
     const { code, rows, output } = await battery("auth-matrix");
     expect(rows, output.slice(-3000)).toHaveLength(1);
