@@ -16,7 +16,6 @@ import { fileURLToPath } from "node:url";
 import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { deadLetterHeaders } from "@kronos/transport";
-import { createKafkaClient } from "@kronos/transport/kafkajs";
 import type { Message } from "kafkajs";
 import pg from "pg";
 import { Arrivals, alternateLegs, type Leg, publishConfirmed, TransactionalPreloader, trackReturns } from "./flow.js";
@@ -106,22 +105,11 @@ async function deadLetters(tag: string, count: number): Promise<Message[]> {
 
 // ---------------------------------------------------------------- brokers and databases
 
-const kafka = createKafkaClient({
-  clientId: "kronos-bench-dlq",
-  brokers: stack.kafkaBrokers.split(","),
-  retry: { retries: 5 },
-});
-const admin = kafka.admin();
-await admin.connect();
-harness.onCleanup(() => admin.disconnect());
-await admin.createTopics({
-  topics: [SOURCE, RAW_SOURCE].map((topic) => ({ topic, numPartitions: 3 })),
-  waitForLeaders: true,
-});
-harness.onCleanup(async () => {
-  const ours = (await admin.listTopics()).filter((name) => name.startsWith(`${P}.`));
-  await admin.deleteTopics({ topics: ours });
-});
+const kafka = await harness.kafkaWithTopics(
+  "kronos-bench-dlq",
+  [SOURCE, RAW_SOURCE].map((topic) => ({ topic, numPartitions: 3 })),
+  `${P}.`,
+);
 
 const amqp = await harness.amqplib();
 const setup = await amqp.createChannel();

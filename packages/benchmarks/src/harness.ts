@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { endpoints, loadSettings } from "@kronos/local-stack";
+import { createKafkaClient } from "@kronos/transport/kafkajs";
 import amqplib, { type ChannelModel } from "amqplib";
+import type { ITopicConfig, Kafka } from "kafkajs";
 import { Client, Pool } from "undici";
 import { type AlternateOptions, alternate, type Contender, median, runLanes } from "./measure.js";
 
@@ -182,6 +184,23 @@ export class BenchHarness {
     connection.on("error", () => {});
     this.onCleanup(() => connection.close());
     return connection;
+  }
+
+  /**
+   * A kafkajs client on the stack's Kafka (5 retries), with `topics` created (waiting for their leaders) and, at
+   * clean-up, every topic whose name starts with `prefix` deleted.
+   */
+  async kafkaWithTopics(clientId: string, topics: ITopicConfig[], prefix: string): Promise<Kafka> {
+    const kafka = createKafkaClient({ clientId, brokers: stack.kafkaBrokers.split(","), retry: { retries: 5 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    this.onCleanup(() => admin.disconnect());
+    await admin.createTopics({ topics, waitForLeaders: true });
+    this.onCleanup(async () => {
+      const ours = (await admin.listTopics()).filter((name) => name.startsWith(prefix));
+      await admin.deleteTopics({ topics: ours });
+    });
+    return kafka;
   }
 
   /** A temporary principals file with one API key for `acl` (through the gateway's principals CLI). */

@@ -12,7 +12,6 @@ import { randomUUID } from "node:crypto";
 import { RegistrySerde } from "@kronos/contracts";
 import { TokenRevokedEvent } from "@kronos/events-auth";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
-import { createKafkaClient } from "@kronos/transport/kafkajs";
 import type { ConsumeMessage } from "amqplib";
 import type { IHeaders, Message } from "kafkajs";
 import {
@@ -111,28 +110,17 @@ async function alertRecords(tag: string, count: number, timestampMs = Date.now()
 
 // ---------------------------------------------------------------- brokers: set-up and the destinations' counters
 
-const kafka = createKafkaClient({
-  clientId: "kronos-bench-relay",
-  brokers: stack.kafkaBrokers.split(","),
-  retry: { retries: 5 },
-});
-const admin = kafka.admin();
-await admin.connect();
-harness.onCleanup(() => admin.disconnect());
 const topics = [places.alerts, places.alertsRaw, places.audit];
-await admin.createTopics({
+const kafka = await harness.kafkaWithTopics(
+  "kronos-bench-relay",
   // As the benchmark manifest declares them (the relay checks its topology at start).
-  topics: topics.map((topic) => ({
+  topics.map((topic) => ({
     topic,
     numPartitions: topic === places.audit ? 6 : 3,
     configEntries: [{ name: "retention.ms", value: "3600000" }],
   })),
-  waitForLeaders: true,
-});
-harness.onCleanup(async () => {
-  const ours = (await admin.listTopics()).filter((name) => name.startsWith(`kronos.bench.relay.${RUN}.`));
-  await admin.deleteTopics({ topics: ours });
-});
+  `kronos.bench.relay.${RUN}.`,
+);
 
 const amqp = await harness.amqplib();
 const setup = await amqp.createChannel();
