@@ -5,7 +5,7 @@ import { killService } from "@kronos/local-stack";
 import { CRITICAL_EXCHANGE, criticalAlert, LOG_TOPIC, logEntry } from "./bodies.js";
 import { type BatteryContext, recoveryMs, restart, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
-import { measureSaturation, publishLoad } from "./load.js";
+import { loadProblems, measureSaturation, publishLoad } from "./load.js";
 import { drainQueueBack, endOffsets, readKafkaBack } from "./readback.js";
 import { countColumns, type ScenarioResult } from "./report.js";
 
@@ -124,8 +124,7 @@ async function brokerKill(context: BatteryContext, plan: KillPlan): Promise<Scen
       );
     }
   }
-  if (load.hung > 0) problems.push(`${load.hung} requests had no answer within ${requestTimeoutMs} ms`);
-  if (load.withoutRetryAfter > 0) problems.push(`${load.withoutRetryAfter} answers 503 without Retry-After`);
+  problems.push(...loadProblems(load, requestTimeoutMs));
 
   if (plan.broker === "kafka") {
     const to = await endOffsets(brokers, LOG_TOPIC);

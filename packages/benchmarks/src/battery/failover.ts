@@ -11,7 +11,7 @@ import { createKafkaClient } from "@kronos/transport/kafkajs";
 import { LOG_TOPIC, logEntry } from "./bodies.js";
 import type { BatteryContext } from "./context.js";
 import { Ledger } from "./ledger.js";
-import { measureSaturation, publishLoad } from "./load.js";
+import { loadProblems, measureSaturation, publishLoad } from "./load.js";
 import { endOffsets, readKafkaBack } from "./readback.js";
 import { countColumns, type ScenarioResult } from "./report.js";
 
@@ -150,8 +150,7 @@ export async function kafkaFailover(context: BatteryContext): Promise<ScenarioRe
     else if (after.leader === killed)
       problems.push(`partition ${led.partition} still led by the killed node ${killed}`);
   }
-  if (load.hung > 0) problems.push(`${load.hung} requests had no answer within ${requestTimeoutMs} ms`);
-  if (load.withoutRetryAfter > 0) problems.push(`${load.withoutRetryAfter} answers 503 without Retry-After`);
+  problems.push(...loadProblems(load, requestTimeoutMs));
 
   // Read back from the two nodes left (the killed one stays down: what it had, the others have too).
   const alive = brokers.filter((_, index) => index + 1 !== killed);

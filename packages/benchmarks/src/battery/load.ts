@@ -138,3 +138,11 @@ export async function measureSaturation(
   }
   return (accepted * 1000) / (performance.now() - warmUntil);
 }
+
+/** The broken promises a load's answers show: requests with no answer within their bound, 503s without Retry-After. */
+export function loadProblems(load: PublishLoadResult, requestTimeoutMs: number): string[] {
+  const problems: string[] = [];
+  if (load.hung > 0) problems.push(`${load.hung} requests had no answer within ${requestTimeoutMs} ms`);
+  if (load.withoutRetryAfter > 0) problems.push(`${load.withoutRetryAfter} answers 503 without Retry-After`);
+  return problems;
+}

@@ -12,7 +12,7 @@ import { freePort, stack } from "../harness.js";
 import { CRITICAL_EXCHANGE, criticalAlert, LOG_TOPIC, logEntry } from "./bodies.js";
 import { type BatteryContext, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
-import { measureSaturation, publishLoad } from "./load.js";
+import { loadProblems, measureSaturation, publishLoad } from "./load.js";
 import { drainQueueBack, endOffsets, readKafkaBack } from "./readback.js";
 import { countColumns, type ScenarioResult } from "./report.js";
 
@@ -141,8 +141,7 @@ async function network(context: BatteryContext, broker: "kafka" | "rabbitmq"): P
   }
   const counts = ledger.counts();
   const problems: string[] = [];
-  if (load.hung > 0) problems.push(`${load.hung} requests had no answer within ${requestTimeoutMs} ms`);
-  if (load.withoutRetryAfter > 0) problems.push(`${load.withoutRetryAfter} answers 503 without Retry-After`);
+  problems.push(...loadProblems(load, requestTimeoutMs));
   if (counts.lost > 0) problems.push(`lost (first ids): ${ledger.missing().slice(0, 5).join(", ")}`);
   if (counts.acknowledged === 0) problems.push("no publish was accepted");
   return {

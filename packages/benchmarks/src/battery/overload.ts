@@ -3,7 +3,7 @@
 import { LOG_TOPIC, logEntry } from "./bodies.js";
 import { type BatteryContext, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
-import { measureSaturation, publishLoad } from "./load.js";
+import { loadProblems, measureSaturation, publishLoad } from "./load.js";
 import { endOffsets, readKafkaBack } from "./readback.js";
 import { countColumns, type ScenarioResult } from "./report.js";
 import { sample, scrape } from "./scrape.js";
@@ -99,7 +99,7 @@ export async function overload(context: BatteryContext): Promise<ScenarioResult>
   const problems: string[] = [];
   const others = Object.entries(load.statuses).filter(([status]) => !ALLOWED.has(status));
   if (others.length > 0) problems.push(`answers other than 202/429/503: ${JSON.stringify(Object.fromEntries(others))}`);
-  if (load.hung > 0) problems.push(`${load.hung} requests had no answer within ${requestTimeoutMs} ms`);
+  problems.push(...loadProblems(load, requestTimeoutMs));
   if (!Number.isFinite(rssBefore)) problems.push("the gateway's /metrics has no process_resident_memory_bytes");
   if (rssPeak - rssBefore > RSS_BOUND_BYTES) {
     problems.push(

@@ -7,7 +7,7 @@ import { Pool } from "undici";
 import { CRITICAL_EXCHANGE, criticalAlert } from "./bodies.js";
 import { type BatteryContext, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
-import { measureSaturation, publishLoad } from "./load.js";
+import { loadProblems, measureSaturation, publishLoad } from "./load.js";
 import { countColumns, type ScenarioResult } from "./report.js";
 import { sample, scrape, slope } from "./scrape.js";
 
@@ -154,7 +154,7 @@ export async function soak(context: BatteryContext): Promise<ScenarioResult> {
   const held = afterWarmUp("gateway_deliveries_held").at(-1)?.[1] ?? 0;
   if (held > 200) problems.push(`the gateway still holds ${held} deliveries at the end`);
   if (ackFailures > 0) problems.push(`${ackFailures} acks not answered 204`);
-  if (load.hung > 0) problems.push(`${load.hung} requests had no answer within ${requestTimeoutMs} ms`);
+  problems.push(...loadProblems(load, requestTimeoutMs));
   const counts = ledger.counts();
   if (counts.lost > 0)
     problems.push(`published, never delivered (first ids): ${ledger.missing().slice(0, 5).join(", ")}`);
