@@ -6,7 +6,7 @@ import { CRITICAL_EXCHANGE, criticalAlert, LOG_TOPIC, logEntry } from "./bodies.
 import { type BatteryContext, recoveryMs, restart, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
 import { loadProblems, measureSaturation, publishLoad } from "./load.js";
-import { drainQueueBack, endOffsets, readKafkaBack } from "./readback.js";
+import { endOffsets, readBack } from "./readback.js";
 import { countColumns, type ScenarioResult } from "./report.js";
 
 interface KillPlan {
@@ -126,18 +126,16 @@ async function brokerKill(context: BatteryContext, plan: KillPlan): Promise<Scen
   }
   problems.push(...loadProblems(load, requestTimeoutMs));
 
-  if (plan.broker === "kafka") {
-    const to = await endOffsets(brokers, LOG_TOPIC);
-    await readKafkaBack({ brokers, topic: LOG_TOPIC, from, to, prefix, ledger, timeoutMs: 120_000 });
-  } else {
-    await drainQueueBack({
-      connection: await harness.amqplib(),
-      queue: queue as string,
-      prefix,
-      ledger,
-      timeoutMs: 120_000,
-    });
-  }
+  await readBack({
+    broker: plan.broker,
+    brokers,
+    topic: LOG_TOPIC,
+    from,
+    queue,
+    connect: () => harness.amqplib(),
+    prefix,
+    ledger,
+  });
   const counts = ledger.counts();
   if (counts.lost > 0) problems.push(`lost (first ids): ${ledger.missing().slice(0, 5).join(", ")}`);
   return {

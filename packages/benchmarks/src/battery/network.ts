@@ -13,7 +13,7 @@ import { CRITICAL_EXCHANGE, criticalAlert, LOG_TOPIC, logEntry } from "./bodies.
 import { type BatteryContext, sleep } from "./context.js";
 import { Ledger } from "./ledger.js";
 import { loadProblems, measureSaturation, publishLoad } from "./load.js";
-import { drainQueueBack, endOffsets, readKafkaBack } from "./readback.js";
+import { endOffsets, readBack } from "./readback.js";
 import { countColumns, type ScenarioResult } from "./report.js";
 
 /** A Kafka of its own behind `proxy`: it advertises the proxy's port. Stopped and deleted at clean-up. */
@@ -127,18 +127,16 @@ async function network(context: BatteryContext, broker: "kafka" | "rabbitmq"): P
     ledger,
   });
   await faults;
-  if (broker === "kafka") {
-    const to = await endOffsets(brokers, LOG_TOPIC);
-    await readKafkaBack({ brokers, topic: LOG_TOPIC, from, to, prefix, ledger, timeoutMs: 120_000 });
-  } else {
-    await drainQueueBack({
-      connection: await harness.amqplib(),
-      queue: queue as string,
-      prefix,
-      ledger,
-      timeoutMs: 120_000,
-    });
-  }
+  await readBack({
+    broker: broker,
+    brokers,
+    topic: LOG_TOPIC,
+    from,
+    queue,
+    connect: () => harness.amqplib(),
+    prefix,
+    ledger,
+  });
   const counts = ledger.counts();
   const problems: string[] = [];
   problems.push(...loadProblems(load, requestTimeoutMs));

@@ -112,3 +112,32 @@ export async function drainQueueBack(options: {
     await channel.close().catch(() => undefined);
   }
 }
+
+/**
+ * Reads a gateway scenario's messages back: Kafka's `topic` from the offsets `from` to its end now, or the
+ * scenario's own RabbitMQ `queue` drained; each within 120 s.
+ */
+export async function readBack(options: {
+  readonly broker: "kafka" | "rabbitmq";
+  readonly brokers: string[];
+  readonly topic: string;
+  readonly from: Offsets;
+  readonly queue: string | undefined;
+  readonly connect: () => Promise<ChannelModel>;
+  readonly prefix: string;
+  readonly ledger: Ledger;
+}): Promise<void> {
+  const { brokers, topic, from, prefix, ledger } = options;
+  if (options.broker === "kafka") {
+    const to = await endOffsets(brokers, topic);
+    await readKafkaBack({ brokers, topic, from, to, prefix, ledger, timeoutMs: 120_000 });
+  } else {
+    await drainQueueBack({
+      connection: await options.connect(),
+      queue: options.queue as string,
+      prefix,
+      ledger,
+      timeoutMs: 120_000,
+    });
+  }
+}
