@@ -41,20 +41,42 @@ export async function readKafkaBack(options: {
     brokers: options.brokers,
     retry: { retries: 10 },
   });
-  const consumer = kafka.consumer({ groupId: `kronos-battery-readback-${crypto.randomUUID()}`, maxWaitTimeInMs: 200 });
+  const groupId = `kronos-battery-readback-${crypto.randomUUID()}`;
+  // The start offsets are committed for the new group before it joins, rather than sought after `run()`: a seek is
+  // lost when the consumer restarts (it does after a crash, e.g. a coordinator that is not ready yet right after a
+  // broker restart), and a seek made while it restarts throws.
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: [...to].map(([partition, end]) => ({
+        partition,
+        offset: String(pending.has(partition) ? (from.get(partition) ?? 0n) : end),
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {
     finish = resolve;
   });
+  // A record read twice (the consumer restarted before its commit) is counted once: duplicates are other offsets.
+  const seen = new Set<string>();
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: false });
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
-      autoCommit: false,
       eachBatch: async ({ batch }) => {
         const end = to.get(batch.partition) ?? 0n;
         for (const message of batch.messages) {
           if (BigInt(message.offset) >= end) break;
+          const key = `${batch.partition}:${message.offset}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
           const id = message.headers?.["message-id"]?.toString();
           if (id?.startsWith(prefix)) ledger.readBack(id);
           else ledger.foreign();
@@ -66,9 +88,6 @@ export async function readKafkaBack(options: {
         }
       },
     });
-    for (const partition of pending) {
-      consumer.seek({ topic, partition, offset: String(from.get(partition) ?? 0n) });
-    }
     await Promise.race([done, new Promise((resolve) => setTimeout(resolve, options.timeoutMs))]);
   } finally {
     await consumer.disconnect().catch(() => undefined);
