@@ -22,8 +22,8 @@ import { toHttpError } from "../queues/errors.js";
 import type { SubscribeConfig } from "./config.js";
 import { parseCursor } from "./cursor.js";
 import { parseFilter } from "./filters.js";
-import { type HandleEnd, HandleRegistry, type HeldDelivery } from "./handles.js";
-import { createSubscribeMetrics, type SettleAction } from "./metrics.js";
+import { HandleRegistry } from "./handles.js";
+import { createSubscribeMetrics } from "./metrics.js";
 import {
   ACK_RESPONSES,
   HandleParams,
@@ -35,6 +35,7 @@ import {
   SubscribeQuery,
 } from "./schemas.js";
 import { type DecodedMessage, type DecodeFailure, SubscriptionSession } from "./session.js";
+import { Settler } from "./settle.js";
 import { resolveSource } from "./source.js";
 import { SseStream } from "./sse.js";
 
@@ -246,41 +247,17 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     },
   );
 
+  const settler = new Settler({
+    handles,
+    metrics,
+    logger,
+    defaultRetryDelayMs: options.retryTiersMs[0] ?? 1000,
+  });
+
   /** Before the body is read: the handle must be open and the caller's (404, 409, 403 otherwise). */
   async function ownHandle(request: FastifyRequest): Promise<void> {
     const { messageId } = request.params as { messageId?: string };
-    if (messageId !== undefined) handles.check(messageId, request.principal?.identity ?? "");
-  }
-
-  /** Takes the handle's delivery, runs `settle`, records how it ended; puts the delivery back if it failed. */
-  async function settle<T>(
-    request: FastifyRequest,
-    handle: string,
-    action: SettleAction,
-    run: (held: HeldDelivery) => Promise<T>,
-    endOf: (result: T) => HandleEnd,
-  ): Promise<{ held: HeldDelivery; result: T }> {
-    // By identity, not id: a JWT whose sub equals an API key's principal id is someone else.
-    const held = handles.take(handle, request.principal?.identity ?? "");
-    let result: T;
-    try {
-      result = await run(held);
-    } catch (error) {
-      if (error instanceof TransportError && error.code === "ALREADY_SETTLED") {
-        throw new HttpError(409, "ALREADY_SETTLED", `delivery "${handle}" was settled already`);
-      }
-      handles.restore(held);
-      request.log.warn({ err: error, handle }, "settling a delivery failed; the client may try again");
-      // The broker's or library's text is in the log line above, never in the answer.
-      throw new HttpError(
-        503,
-        "SETTLE_FAILED",
-        `could not ${action} delivery "${handle}" right now: the broker did not confirm it; try again`,
-      );
-    }
-    handles.ended(handle, endOf(result));
-    metrics.settled(held.delivery.broker, action);
-    return { held, result };
+    if (messageId !== undefined) handles.check(messageId, identityOf(request));
   }
 
   app.post(
@@ -299,13 +276,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     },
     async (request, reply) => {
       rejectInvalid(request);
-      await settle(
-        request,
-        request.params.messageId,
-        "ack",
-        (held) => held.delivery.ack(),
-        () => "acked",
-      );
+      await settler.ack(identityOf(request), request.params.messageId);
       return reply.code(204).send(null);
     },
   );
@@ -327,19 +298,13 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     },
     async (request, reply) => {
       rejectInvalid(request);
-      const body = request.body ?? {};
-      const delayMs = body.delayMs ?? options.retryTiersMs[0] ?? 1000;
-      const { held, result } = await settle(
-        request,
-        request.params.messageId,
-        "retry",
-        (h) => h.delivery.retry({ delayMs, reason: body.reason ?? "retry requested by the client" }),
-        (outcome) => outcome,
-      );
-      if (result === "dead-lettered") metrics.settled(held.delivery.broker, "dead_letter");
-      return reply
-        .code(202)
-        .send({ messageId: held.delivery.messageId ?? null, outcome: result, attempt: held.delivery.attempt });
+      const { delayMs, reason } = request.body ?? {};
+      const settled = await settler.retry(identityOf(request), {
+        handle: request.params.messageId,
+        ...(delayMs === undefined ? {} : { delayMs }),
+        ...(reason === undefined ? {} : { reason }),
+      });
+      return reply.code(202).send(settled);
     },
   );
 
@@ -360,20 +325,20 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     },
     async (request, reply) => {
       rejectInvalid(request);
-      const reason = request.body?.reason ?? "rejected by the client";
-      const { held } = await settle(
-        request,
-        request.params.messageId,
-        "reject",
-        (h) => h.delivery.deadLetter("rejected", { code: "CLIENT_REJECTED", message: reason }),
-        () => "dead-lettered" as const,
-      );
-      return reply
-        .code(202)
-        .send({ messageId: held.delivery.messageId ?? null, outcome: "dead-lettered", attempt: held.delivery.attempt });
+      const reason = request.body?.reason;
+      const settled = await settler.reject(identityOf(request), {
+        handle: request.params.messageId,
+        ...(reason === undefined ? {} : { reason }),
+      });
+      return reply.code(202).send(settled);
     },
   );
 };
+
+/** The caller's identity (by identity, not id: a JWT whose sub equals an API key's principal id is someone else). */
+function identityOf(request: FastifyRequest): string {
+  return request.principal?.identity ?? "";
+}
 
 function lastEventCursor(header: string | string[] | undefined): Map<number, string> | undefined {
   if (typeof header !== "string" || header === "") return undefined;
