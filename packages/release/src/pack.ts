@@ -41,13 +41,11 @@ export function pack(dir: string, destination: string): Packed {
 export function contentProblems(files: readonly string[], read: (path: string) => string): string[] {
   const problems: string[] = [];
   const inside = new Set(files.map((file) => normalize(file)));
-  for (const file of files) {
-    if (/(^|\/)(test|tests|__tests__)\//.test(file) || /\.(test|spec)\.[cm]?[jt]s(\.map)?$/.test(file)) {
-      problems.push(`${file} is a test file`);
-    }
-  }
+  const isTest = (file: string) =>
+    /(^|\/)(test|tests|__tests__)\//.test(file) || /\.(test|spec)\.[cm]?[jt]s(\.map)?$/.test(file);
+  for (const file of files.filter(isTest)) problems.push(`${file} is a test file`);
   if (!files.includes("package.json")) problems.push("package.json is missing");
-  if (!files.some((file) => file.startsWith("dist/") && file.endsWith(".js"))) {
+  if (!files.some((file) => file.startsWith("dist/") && file.endsWith(".js") && !isTest(file))) {
     problems.push("there is no compiled code (dist/*.js): build the package before packing it");
   }
   for (const file of files.filter((f) => f.endsWith(".map"))) {

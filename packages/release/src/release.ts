@@ -48,6 +48,17 @@ function major(version: string): number {
   return Number(version.split(".")[0]);
 }
 
+/**
+ * The planned publications that break compatibility (schema review's bump is major) without a new major version
+ * above the registry's newest: a consumer on `^<major>` would get a version it cannot read.
+ */
+export function notMajor(plan: readonly PlannedPackage[]): PlannedPackage[] {
+  return plan.filter(
+    (p) =>
+      p.action === "publish" && p.bump === "major" && p.latest !== undefined && major(p.version) <= major(p.latest),
+  );
+}
+
 /** The newest of `versions` (semver order, prereleases after their release's predecessors: enough here). */
 function newest(versions: readonly string[]): string | undefined {
   const key = (v: string) => v.split(/[.-]/).slice(0, 3).map(Number);

@@ -83,20 +83,20 @@ export const npmRegistryService: StackService = {
   },
 
   async down(settings) {
-    const { configFile, pidFile } = paths(settings);
+    const { pidFile } = paths(settings);
     const pid = runningPid(pidFile, "npm-registry", markers(settings));
     if (pid !== undefined) await stopProcess(pid, pidFile);
   },
 
   async kill(settings) {
-    const { configFile, pidFile } = paths(settings);
+    const { pidFile } = paths(settings);
     const pid = runningPid(pidFile, "npm-registry", markers(settings));
     if (pid !== undefined) await killProcess(pid);
     return pid;
   },
 
   async status(settings): Promise<ServiceStatus> {
-    const { configFile, pidFile, logFile } = paths(settings);
+    const { pidFile, logFile } = paths(settings);
     const pid = runningPid(pidFile, "npm-registry", markers(settings));
     return {
       name: "npm-registry",
