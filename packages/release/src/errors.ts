@@ -7,7 +7,8 @@ export type ReleaseErrorCode =
   | "BAD_CONTENTS"
   | "PACK_FAILED"
   | "BUILD_FAILED"
-  | "PUBLISH_FAILED";
+  | "PUBLISH_FAILED"
+  | "SCHEMAS_REFUSED";
 
 /** A release that cannot go on; the message says what is wrong and what to do. */
 export class ReleaseError extends Error {

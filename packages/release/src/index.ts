@@ -6,5 +6,6 @@ export { changelogEntry, type EventChanges, prependChangelog } from "./changelog
 export { ReleaseError, type ReleaseErrorCode } from "./errors.js";
 export { type NpmRegistry, npmPublish, publishedVersions, registryUrl } from "./npm-registry.js";
 export { checkContents, contentProblems, type Packed, pack } from "./pack.js";
+export { registerSchemas, writePins } from "./pins.js";
 export { type PlannedPackage, type ReleaseOptions, type ReleaseResult, release } from "./release.js";
 export { type PublishablePackage, publishablePackages } from "./workspace.js";

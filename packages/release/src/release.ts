@@ -6,7 +6,8 @@ import { type Review, runReview } from "@kronos/schema-review";
 import { changelogEntry, type EventChanges, prependChangelog } from "./changelog.js";
 import { ReleaseError } from "./errors.js";
 import { type NpmRegistry, npmPublish, publishedVersions } from "./npm-registry.js";
-import { checkContents, pack } from "./pack.js";
+import { checkContents, type Packed, pack } from "./pack.js";
+import { registerSchemas, writePins } from "./pins.js";
 import { type PublishablePackage, publishablePackages } from "./workspace.js";
 
 /** What to release. */
@@ -14,6 +15,8 @@ export interface ReleaseOptions {
   /** The workspace root. */
   readonly root: string;
   readonly registry: NpmRegistry;
+  /** The schema registry the catalog is registered in and the packages' events are pinned to. */
+  readonly schemaRegistry: string;
   /** A git ref: schema review against it sets the versions (`review --write`) and writes the changelogs. */
   readonly base?: string | undefined;
   /** Build, pack and check what would be published, and print it; write no version or changelog, publish nothing. */
@@ -136,19 +139,25 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
     if (build.status !== 0)
       throw new ReleaseError("BUILD_FAILED", "the build failed (see above): nothing was published");
   }
+  if (!dryRun) {
+    const subjects = await registerSchemas(options.root, options.schemaRegistry);
+    log(`registered the catalog in ${options.schemaRegistry} (${subjects} subjects, idempotent)`);
+  }
   const destination = mkdtempSync(join(tmpdir(), "kronos-release-packs-"));
   const published: string[] = [];
   try {
     // Everything is packed and checked before anything is published: one bad package stops the whole release.
-    const packs = toPublish.map((p) => {
+    const packs: Packed[] = [];
+    for (const p of toPublish) {
       if (review !== undefined && !dryRun) {
         prependChangelog(p.dir, p.name, changelogEntry(p.version, new Date().toISOString().slice(0, 10), p.events));
       }
+      if (!dryRun && p.name.startsWith("@kronos/events-")) await writePins(p.dir, options.schemaRegistry);
       const packed = pack(p.dir, destination);
       checkContents(p.dir, packed);
       log(`  ${packed.name}@${packed.version}: ${packed.files.length} files, contents checked`);
-      return packed;
-    });
+      packs.push(packed);
+    }
     if (dryRun) return { dryRun, packages: plan, published: [] };
     for (const packed of packs) {
       npmPublish(options.registry, packed.tarball);

@@ -15,6 +15,7 @@ import { release } from "../src/release.js";
 import { publishablePackages } from "../src/workspace.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
+const schemaRegistry = testEndpoints().registryUrl;
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   const result = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, ...env }, timeout: 300_000 });
@@ -43,7 +44,7 @@ describe("npm run release, and a service outside the workspace installing what i
   });
 
   it("a dry run packs and checks every package and publishes nothing", async () => {
-    const result = await release({ root, registry, dryRun: true, build: false });
+    const result = await release({ root, registry, schemaRegistry, dryRun: true, build: false });
     expect(result.packages.filter((p) => p.action === "publish").map((p) => `${p.name}@${p.version}`)).toEqual(
       expected,
     );
@@ -52,12 +53,12 @@ describe("npm run release, and a service outside the workspace installing what i
   });
 
   it("publishes every package, contracts first, and a second run publishes nothing", async () => {
-    const first = await release({ root, registry, build: false });
+    const first = await release({ root, registry, schemaRegistry, build: false });
     expect(first.published).toEqual(expected);
     for (const pkg of publishablePackages(root)) {
       expect(await publishedVersions(registry, pkg.name)).toEqual([pkg.version]);
     }
-    const again = await release({ root, registry, build: false });
+    const again = await release({ root, registry, schemaRegistry, build: false });
     expect(again.published).toEqual([]);
     expect(again.packages.every((p) => p.action === "already-published")).toBe(true);
   });
@@ -83,6 +84,18 @@ describe("npm run release, and a service outside the workspace installing what i
       const read = JSON.parse(line.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
       expect(read).toMatchObject({ topic, subject: "kronos.gaia.CriticalAlert", severity: "CRITICAL" });
       expect(read.labels).toEqual({ rule: "auth-brute-force", region: "eu-west-1" });
+      // The installed package knows which registered version of each event it was released against, and the
+      // registry's latest is readable by it.
+      const report = run(
+        "npx",
+        ["--no-install", "kronos-check-registry", "--json", "--registry", registryUrl],
+        service,
+      );
+      const checks = JSON.parse(report) as Array<{ event: string; pinned: number; latest: number; readable: boolean }>;
+      const alert = checks.find((check) => check.event === "kronos.gaia.CriticalAlert");
+      expect(alert?.readable).toBe(true);
+      expect(alert?.pinned).toBeTypeOf("number");
+      expect(alert?.latest).toBeGreaterThanOrEqual(alert?.pinned ?? Number.POSITIVE_INFINITY);
     } finally {
       rmSync(service, { recursive: true, force: true });
     }
