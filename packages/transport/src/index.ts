@@ -39,6 +39,14 @@ export type {
 } from "./admin/topology-model.js";
 export { type BackoffOptions, backoffDelay } from "./backoff.js";
 export {
+  CLOUDEVENTS_PREFIX,
+  CLOUDEVENTS_SPEC_VERSION,
+  type CloudEventAttributes,
+  cloudEventHeaders,
+  isCloudEventsHeader,
+  readCloudEvent,
+} from "./cloudevents.js";
+export {
   attemptOf,
   DEAD_LETTER_HEADERS,
   DEAD_LETTER_REASONS,
