@@ -20,6 +20,7 @@ import { decodeBody } from "../messages/index.js";
 import { checkDestination, checkName } from "../names.js";
 import { toHttpError } from "../queues/errors.js";
 import type { SubscribeConfig } from "./config.js";
+import { bulkSettleRoutes } from "./bulk-routes.js";
 import { parseCursor } from "./cursor.js";
 import { parseFilter } from "./filters.js";
 import { HandleRegistry } from "./handles.js";
@@ -34,6 +35,7 @@ import {
   SubscribeParams,
   SubscribeQuery,
 } from "./schemas.js";
+import { identityOf, rejectInvalid } from "./request.js";
 import { type DecodedMessage, type DecodeFailure, SubscriptionSession } from "./session.js";
 import { Settler } from "./settle.js";
 import { resolveSource } from "./source.js";
@@ -51,19 +53,6 @@ const READY_TIMEOUT_MS = 30_000;
 const RECONNECT_MS = 2000;
 /** Consumer groups of gateway clients are prefixed, so a client can never join (and steal from) a service's group. */
 export const GROUP_PREFIX = "gateway.";
-
-const CODE_BY_PART: Readonly<Record<string, string>> = {
-  body: "INVALID_REQUEST",
-  params: "INVALID_HANDLE",
-  querystring: "INVALID_QUERY",
-};
-
-function rejectInvalid(request: FastifyRequest): void {
-  const error = request.validationError;
-  if (!error) return;
-  const part = (error as { validationContext?: string }).validationContext ?? "body";
-  throw new HttpError(400, CODE_BY_PART[part] ?? "INVALID_REQUEST", error.message);
-}
 
 /**
  * Subscribing over HTTP with per-message settlement (each needs a principal; see README.md, "Subscribing"):
@@ -253,6 +242,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     logger,
     defaultRetryDelayMs: options.retryTiersMs[0] ?? 1000,
   });
+  await app.register(bulkSettleRoutes, { settler, metrics, maxSettleItems: options.maxSettleItems });
 
   /** Before the body is read: the handle must be open and the caller's (404, 409, 403 otherwise). */
   async function ownHandle(request: FastifyRequest): Promise<void> {
@@ -334,11 +324,6 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     },
   );
 };
-
-/** The caller's identity (by identity, not id: a JWT whose sub equals an API key's principal id is someone else). */
-function identityOf(request: FastifyRequest): string {
-  return request.principal?.identity ?? "";
-}
 
 function lastEventCursor(header: string | string[] | undefined): Map<number, string> | undefined {
   if (typeof header !== "string" || header === "") return undefined;
