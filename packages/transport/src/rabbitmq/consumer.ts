@@ -235,7 +235,12 @@ class AmqpSubscription implements Subscription {
     }
     // Retries and dead letters in flight get their originals acked before the channel goes.
     await Promise.allSettled([...this.#inFlight]);
-    if (state?.open) await state.channel.close().catch(() => {});
+    if (state?.open) {
+      // amqplib drops an ack on a closing channel (IllegalOperationError): from here its deliveries count as given
+      // back, so a late ack is refused as such rather than answered as done while the broker requeues the message.
+      state.open = false;
+      await state.channel.close().catch(() => {});
+    }
     state?.ledger.abandonAll();
     this.#current = undefined;
     await this.#context.retryPath.close();
