@@ -43,7 +43,12 @@ describe("a gateway killed in the middle of a bulk settle", () => {
 
     // Even items ack, odd items retry (a confirmed copy each: the request takes a while); the last 200 stay out.
     const items = held.slice(0, IN_REQUEST).map((m, i) => ({ handle: m.id, action: i % 2 === 0 ? "ack" : "retry" }));
-    const askedAck = new Set(held.slice(0, IN_REQUEST).filter((_, i) => i % 2 === 0).map((m) => m.data.messageId));
+    const askedAck = new Set(
+      held
+        .slice(0, IN_REQUEST)
+        .filter((_, i) => i % 2 === 0)
+        .map((m) => m.data.messageId),
+    );
     const notAsked = held.slice(IN_REQUEST).map((m) => m.data.messageId);
     const answer = fetch(`${base}/settle`, {
       method: "POST",
@@ -98,7 +103,9 @@ describe("a gateway killed in the middle of a bulk settle", () => {
     for (const id of seen.keys()) expect(sent).toContain(id);
     expect(answered === undefined || answered.status === 200).toBe(true);
     const ackedBeforeKill = [...askedAck].filter((id) => !seen.has(id ?? "")).length;
-    console.info(`answer: ${answered?.status ?? "none (killed first)"}; asked-for acks applied before the kill: ${ackedBeforeKill} of ${askedAck.size}`);
+    console.info(
+      `answer: ${answered?.status ?? "none (killed first)"}; asked-for acks applied before the kill: ${ackedBeforeKill} of ${askedAck.size}`,
+    );
   });
 });
 

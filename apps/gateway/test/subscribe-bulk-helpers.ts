@@ -1,7 +1,7 @@
 // Shared by the bulk-settlement tests: the bulk and cumulative routes, and publishing many alerts quickly.
 
-import type { listeningGateway } from "./subscribe-helpers.js";
 import { criticalAlert } from "./publish-helpers.js";
+import type { listeningGateway } from "./subscribe-helpers.js";
 
 type Gateway = Awaited<ReturnType<typeof listeningGateway>>;
 

@@ -76,7 +76,13 @@ describe("settling Kafka deliveries in bulk", () => {
     );
     expect(results.map((r) => r.handle)).toEqual(held.map((m) => m.id));
     expect(results.filter((r) => r.status !== 204)).toEqual([]);
-    expect(results[999]).toEqual({ handle: held[999]?.id, status: 204, outcome: "acked", messageId: "p0-999", attempt: 1 });
+    expect(results[999]).toEqual({
+      handle: held[999]?.id,
+      status: 204,
+      outcome: "acked",
+      messageId: "p0-999",
+      attempt: 1,
+    });
     await until(async () => (await committed(group, name))[0] === "1000", "the group to commit offset 1000");
     stream.close();
     const again = await gateway.subscribe(name, { group, from: "earliest" });

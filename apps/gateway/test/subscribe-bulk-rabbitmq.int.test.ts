@@ -1,6 +1,5 @@
 import { addPrincipal } from "@kronos/app-kit";
-import { uniqueName } from "@kronos/testkit";
-import { testEndpoints } from "@kronos/testkit";
+import { testEndpoints, uniqueName } from "@kronos/testkit";
 import amqplib, { type Channel, type ChannelModel } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ackAll, ackThrough, type ItemResult, publishAlerts, settleBulk } from "./subscribe-bulk-helpers.js";
@@ -15,7 +14,10 @@ describe("settling RabbitMQ deliveries in bulk", () => {
   const created: string[] = [];
 
   beforeAll(async () => {
-    gateway = await listeningGateway({ GATEWAY_SUBSCRIBE_MAX_PREFETCH: "2000", GATEWAY_SUBSCRIBE_MAX_SETTLE_ITEMS: "1500" });
+    gateway = await listeningGateway({
+      GATEWAY_SUBSCRIBE_MAX_PREFETCH: "2000",
+      GATEWAY_SUBSCRIBE_MAX_SETTLE_ITEMS: "1500",
+    });
     connection = await amqplib.connect(testEndpoints().rabbitmqUrl);
     channel = await connection.createChannel();
   });
@@ -38,7 +40,12 @@ describe("settling RabbitMQ deliveries in bulk", () => {
       method: "POST",
       url: "/queues/create",
       headers: gateway.auth,
-      payload: { name: queue, broker: "rabbitmq", deadLetter: true, bindings: [{ exchange: CRITICAL, routingKey: key }] },
+      payload: {
+        name: queue,
+        broker: "rabbitmq",
+        deadLetter: true,
+        bindings: [{ exchange: CRITICAL, routingKey: key }],
+      },
     });
     expect(response.statusCode, response.body).toBe(201);
     created.push(queue);
@@ -56,9 +63,15 @@ describe("settling RabbitMQ deliveries in bulk", () => {
     const { queue, key } = await alertQueue();
     await publishAlerts(gateway, CRITICAL, key, 1200);
     // The transport holds at most 1,000 unacked deliveries a channel: two streams of 600.
-    const streams = [await gateway.subscribe(queue, { prefetch: 600 }), await gateway.subscribe(queue, { prefetch: 600 })];
+    const streams = [
+      await gateway.subscribe(queue, { prefetch: 600 }),
+      await gateway.subscribe(queue, { prefetch: 600 }),
+    ];
     for (const stream of streams) expect(stream.status, stream.errorBody).toBe(200);
-    const held = [...(await streams[0]?.messages(600, 60_000) ?? []), ...(await streams[1]?.messages(600, 60_000) ?? [])];
+    const held = [
+      ...((await streams[0]?.messages(600, 60_000)) ?? []),
+      ...((await streams[1]?.messages(600, 60_000)) ?? []),
+    ];
     const results = await ackAll(
       gateway,
       held.map((m) => m.id),
@@ -121,7 +134,9 @@ describe("settling RabbitMQ deliveries in bulk", () => {
     const retried = await mine.nextMessage();
     expect(retried.data).toMatchObject({ messageId: b.data.messageId, attempt: 2 });
     await until(async () => (await depth(`${queue}.dlq`)) === 1, "the dead letter");
-    expect((await gateway.app.inject({ method: "POST", url: `/ack/${d.id}`, headers: { "x-api-key": apiKey } })).statusCode).toBe(204);
+    expect(
+      (await gateway.app.inject({ method: "POST", url: `/ack/${d.id}`, headers: { "x-api-key": apiKey } })).statusCode,
+    ).toBe(204);
     expect((await gateway.settle("ack", retried.id)).statusCode).toBe(204);
     mine.close();
     theirs.close();
@@ -135,7 +150,15 @@ describe("settling RabbitMQ deliveries in bulk", () => {
     const cases: Array<[unknown, string]> = [
       [{ items: { handle: id, action: "ack" } }, "INVALID_REQUEST"],
       [{ items: [] }, "INVALID_REQUEST"],
-      [{ items: [{ handle: id, action: "ack" }, { handle: id, action: "nack" }] }, "INVALID_REQUEST"],
+      [
+        {
+          items: [
+            { handle: id, action: "ack" },
+            { handle: id, action: "nack" },
+          ],
+        },
+        "INVALID_REQUEST",
+      ],
       [{ items: Array.from({ length: 1501 }, () => ({ handle: id, action: "ack" })) }, "TOO_MANY_SETTLEMENTS"],
       [[{ handle: id, action: "ack" }], "INVALID_REQUEST"],
     ];

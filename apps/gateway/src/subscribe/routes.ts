@@ -19,12 +19,13 @@ import type { FastifyRequest } from "fastify";
 import { decodeBody } from "../messages/index.js";
 import { checkDestination, checkName } from "../names.js";
 import { toHttpError } from "../queues/errors.js";
-import type { SubscribeConfig } from "./config.js";
 import { bulkSettleRoutes } from "./bulk-routes.js";
+import type { SubscribeConfig } from "./config.js";
 import { parseCursor } from "./cursor.js";
 import { parseFilter } from "./filters.js";
 import { HandleRegistry } from "./handles.js";
 import { createSubscribeMetrics } from "./metrics.js";
+import { identityOf, rejectInvalid } from "./request.js";
 import {
   ACK_RESPONSES,
   HandleParams,
@@ -35,7 +36,6 @@ import {
   SubscribeParams,
   SubscribeQuery,
 } from "./schemas.js";
-import { identityOf, rejectInvalid } from "./request.js";
 import { type DecodedMessage, type DecodeFailure, SubscriptionSession } from "./session.js";
 import { Settler } from "./settle.js";
 import { resolveSource } from "./source.js";

@@ -151,9 +151,7 @@ export const SettleItemResult = Type.Object(
   {
     handle: Type.String(),
     status: Type.Integer({ description: "204 acked, 202 retried or dead-lettered; else 403, 404, 409 or 503." }),
-    outcome: Type.Optional(
-      Type.Union([Type.Literal("acked"), Type.Literal("retried"), Type.Literal("dead-lettered")]),
-    ),
+    outcome: Type.Optional(Type.Union([Type.Literal("acked"), Type.Literal("retried"), Type.Literal("dead-lettered")])),
     messageId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     attempt: Type.Optional(Type.Integer()),
     code: Type.Optional(Type.String({ description: "The single route's error code, e.g. `ALREADY_ACKED`." })),

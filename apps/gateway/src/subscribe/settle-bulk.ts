@@ -1,6 +1,6 @@
 import { HttpError } from "@kronos/app-kit";
 import type { FastifyBaseLogger } from "fastify";
-import type { Settled, SettleCommand, Settler } from "./settle.js";
+import type { SettleCommand, Settled, Settler } from "./settle.js";
 
 /** What became of one item of a bulk settle: the status and code the single-handle route would have answered. */
 export interface BulkItemResult {
