@@ -55,7 +55,10 @@ describe("a gateway killed in the middle of a bulk settle", () => {
       headers: { ...headers, "content-type": "application/json" },
       body: JSON.stringify({ items }),
     }).then(
-      async (response) => ({ status: response.status, body: await response.json() }),
+      async (response) => ({
+        status: response.status,
+        body: (await response.json()) as { results?: Array<{ status: number; handle: string }> },
+      }),
       () => undefined,
     );
     await new Promise((resolve) => setTimeout(resolve, 40));
