@@ -63,6 +63,12 @@ describe("settling RabbitMQ deliveries in bulk", () => {
     const { queue, key } = await alertQueue();
     await publishAlerts(gateway, CRITICAL, key, 1200);
     // The transport holds at most 1,000 unacked deliveries a channel: two streams of 600.
+    // Asking for more (the setting allows 2,000) gets 1,000 on RabbitMQ, not a 500.
+    const capped = await gateway.subscribe(queue, { prefetch: 1500 });
+    expect(capped.status, capped.errorBody).toBe(200);
+    expect(capped.headers["x-kronos-prefetch"]).toBe("1000");
+    capped.close();
+    await streamsClosed(queue);
     const streams = [
       await gateway.subscribe(queue, { prefetch: 600 }),
       await gateway.subscribe(queue, { prefetch: 600 }),

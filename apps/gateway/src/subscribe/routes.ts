@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
 import { isContractError } from "@kronos/contracts";
 import {
+  AMQP_MAX_PREFETCH,
   createAmqpSubscription,
   createConsumeMetrics,
   createKafkaSubscription,
@@ -147,9 +148,11 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
           `"${topic}" is a RabbitMQ queue: group and from apply to Kafka topics`,
         );
       }
+      // RabbitMQ holds at most AMQP_MAX_PREFETCH unacked deliveries a channel, whatever the setting allows.
       const prefetch = Math.min(
         query.prefetch === undefined ? options.prefetch : Number(query.prefetch),
         options.maxPrefetch,
+        source.broker === "rabbitmq" ? AMQP_MAX_PREFETCH : Number.MAX_SAFE_INTEGER,
       );
       const leaseMs = Math.min(
         query.leaseMs === undefined ? options.leaseMs : Number(query.leaseMs),

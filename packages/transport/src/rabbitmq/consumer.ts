@@ -47,7 +47,9 @@ export interface AmqpSubscriptionOptions {
 /** The consume policy's defaults, re-exported where the RabbitMQ options name them. */
 export { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_TIERS_MS };
 
-const MAX_PREFETCH = 1000;
+/** The largest `prefetch` of a RabbitMQ subscription (unacked deliveries on its channel). */
+export const AMQP_MAX_PREFETCH = 1000;
+const MAX_PREFETCH = AMQP_MAX_PREFETCH;
 // Re-opening the consumer after its channel closed while the connection stayed up (e.g. the queue was deleted).
 const REOPEN_BACKOFF: BackoffOptions = { initialDelayMs: 500, maxDelayMs: 30_000 };
 
