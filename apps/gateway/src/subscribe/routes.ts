@@ -65,6 +65,7 @@ export const GROUP_PREFIX = "gateway.";
  * - `POST /ack/:messageId` → 204. `POST /retry/:messageId` `{ delayMs?, reason? }` → 202 (dead-lettered instead
  *   once the destination's attempts are used up). `POST /reject/:messageId` `{ reason? }` → 202, dead-lettered
  *   with reason `rejected`. Unknown or expired handle 404, settled before 409, another principal's 403.
+ * - `POST /settle` (many at once) and `POST /ack-through/:messageId` (cumulative): see bulk-routes.ts.
  *
  * The client's deliveries go back to the broker when their lease expires or the stream closes.
  */
