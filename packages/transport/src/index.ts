@@ -148,7 +148,7 @@ export {
   type AmqpState,
   redactAmqpUrl,
 } from "./rabbitmq/connection-manager.js";
-export { type AmqpSubscriptionOptions, createAmqpSubscription } from "./rabbitmq/consumer.js";
+export { AMQP_MAX_PREFETCH, type AmqpSubscriptionOptions, createAmqpSubscription } from "./rabbitmq/consumer.js";
 export { ORIGINAL_ROUTE_HEADERS } from "./rabbitmq/consumer-message.js";
 export {
   type AmqpTableJson,

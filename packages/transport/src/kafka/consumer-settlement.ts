@@ -77,6 +77,9 @@ export function kafkaDelivery(record: HeldRecord, redelivered: boolean, settleme
     attempt: record.attempt,
     position: { partition: record.original.partition, offset: record.original.offset },
     timestampMs: record.original.timestampMs,
+    get returned() {
+      return settlement.returned;
+    },
     ack: () => settlement.ack(),
     release: () => settlement.release(),
     retry: (options) => settlement.retry(options),

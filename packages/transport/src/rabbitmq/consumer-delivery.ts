@@ -97,6 +97,10 @@ export class AmqpDelivery implements Delivery {
     );
   }
 
+  get returned(): boolean {
+    return this.settlement.returned;
+  }
+
   ack(): Promise<void> {
     return this.settlement.ack();
   }
