@@ -1,41 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
-import { testEndpoints, uniqueName } from "@kronos/testkit";
-import { type Admin, Kafka, logLevel, type Producer } from "kafkajs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { uniqueName } from "@kronos/testkit";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ackAll, ackThrough, type ItemResult, settleBulk } from "./subscribe-bulk-helpers.js";
-import { listeningGateway, until } from "./subscribe-helpers.js";
+import { kafkaSubscribeFixture, until } from "./subscribe-helpers.js";
 
 // Records are written with a plain producer, framed by the registry serde like the gateway's, with its headers.
 describe("settling Kafka deliveries in bulk", () => {
-  let gateway: Awaited<ReturnType<typeof listeningGateway>>;
-  let admin: Admin;
-  let producer: Producer;
-  const kafka = new Kafka({
-    clientId: "gw-bulk-test",
-    brokers: testEndpoints().kafkaBrokers.split(","),
-    logLevel: logLevel.NOTHING,
-  });
-  const serde = new RegistrySerde({ url: testEndpoints().registryUrl, autoRegister: true });
-  const topics: string[] = [];
-
-  beforeAll(async () => {
-    gateway = await listeningGateway({ GATEWAY_MAX_ATTEMPTS: "1" });
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer();
-    await producer.connect();
-  });
-  afterAll(async () => {
-    await gateway?.app.close();
-    const existing = new Set(await admin.listTopics());
-    const doomed = topics
-      .flatMap((t) => [t, `${t}.dlq`, `${t}.retry.300`, `${t}.retry.1000`])
-      .filter((t) => existing.has(t));
-    if (doomed.length > 0) await admin.deleteTopics({ topics: doomed }).catch(() => {});
-    await producer?.disconnect();
-    await admin?.disconnect();
+  const fixture = kafkaSubscribeFixture("gw-bulk-test");
+  const { serde, topics, admin, producer } = fixture;
+  let gateway: typeof fixture.gateway;
+  beforeAll(() => {
+    gateway = fixture.gateway;
   });
 
   async function topic(partitions = 1): Promise<string> {

@@ -1,59 +1,39 @@
 import { addPrincipal } from "@kronos/app-kit";
-import { testEndpoints, uniqueName } from "@kronos/testkit";
-import amqplib, { type Channel, type ChannelModel } from "amqplib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { uniqueName } from "@kronos/testkit";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ackAll, ackThrough, type ItemResult, publishAlerts, settleBulk } from "./subscribe-bulk-helpers.js";
-import { listeningGateway, until } from "./subscribe-helpers.js";
+import { rabbitSubscribeFixture, until } from "./subscribe-helpers.js";
 
 const CRITICAL = "kronos.gaia.critical";
 
 describe("settling RabbitMQ deliveries in bulk", () => {
-  let gateway: Awaited<ReturnType<typeof listeningGateway>>;
-  let connection: ChannelModel;
-  let channel: Channel;
-  const created: string[] = [];
-
-  beforeAll(async () => {
-    gateway = await listeningGateway({
-      GATEWAY_SUBSCRIBE_MAX_PREFETCH: "2000",
-      GATEWAY_SUBSCRIBE_MAX_SETTLE_ITEMS: "1500",
-    });
-    connection = await amqplib.connect(testEndpoints().rabbitmqUrl);
-    channel = await connection.createChannel();
+  const fixture = rabbitSubscribeFixture(CRITICAL, "gw-bulk", {
+    GATEWAY_SUBSCRIBE_MAX_PREFETCH: "2000",
+    GATEWAY_SUBSCRIBE_MAX_SETTLE_ITEMS: "1500",
   });
-  afterAll(async () => {
-    for (const queue of created) {
-      for (const name of [queue, `${queue}.dlq`, `${queue}.retry.300`, `${queue}.retry.1000`]) {
-        await channel.deleteQueue(name).catch(() => {});
-      }
-      await channel.deleteExchange(`${queue}.dlx`).catch(() => {});
-    }
-    await connection?.close().catch(() => {});
-    await gateway?.app.close();
+  const { alertQueue } = fixture;
+  let gateway: typeof fixture.gateway;
+  let channel: typeof fixture.channel;
+  beforeAll(() => {
+    ({ gateway, channel } = fixture);
   });
-
-  /** A queue with dead letters, bound to the critical-alerts exchange with a key of its own. */
-  async function alertQueue(): Promise<{ queue: string; key: string }> {
-    const queue = uniqueName("gw-bulk");
-    const key = `test.${queue}`;
-    const response = await gateway.app.inject({
-      method: "POST",
-      url: "/queues/create",
-      headers: gateway.auth,
-      payload: {
-        name: queue,
-        broker: "rabbitmq",
-        deadLetter: true,
-        bindings: [{ exchange: CRITICAL, routingKey: key }],
-      },
-    });
-    expect(response.statusCode, response.body).toBe(201);
-    created.push(queue);
-    return { queue, key };
-  }
 
   /** Messages ready plus unacknowledged, as the management API would count them once the consumers are gone. */
   const depth = async (queue: string) => (await channel.checkQueue(queue)).messageCount;
+
+  /**
+   * The depth once it stopped moving (the same in two reads 300 ms apart): a closed channel's unacked messages go
+   * back to the queue a moment after its consumer is gone, so one read right then can see only some of them.
+   */
+  async function settledDepth(queue: string): Promise<number> {
+    let last = await depth(queue);
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const now = await depth(queue);
+      if (now === last) return now;
+      last = now;
+    }
+  }
 
   /** Waits until `queue` has no consumer (the streams' channels are closed: their unacked messages are back). */
   const streamsClosed = (queue: string) =>
@@ -96,7 +76,7 @@ describe("settling RabbitMQ deliveries in bulk", () => {
     expect(metrics).toMatch(/gateway_settle_batch_items_count\{[^}]*kind="settle"[^}]*\} 1\n/);
     for (const stream of streams) stream.close();
     await streamsClosed(queue);
-    expect(await depth(queue)).toBe(0);
+    expect(await settledDepth(queue)).toBe(0);
     const again = await gateway.subscribe(queue);
     await expect(again.nextMessage(1500)).rejects.toThrow();
     again.close();
@@ -198,7 +178,7 @@ describe("settling RabbitMQ deliveries in bulk", () => {
     expect((await gateway.settle("ack", ids[0] ?? "")).json()).toMatchObject({ code: "ALREADY_ACKED" });
     stream.close();
     await streamsClosed(queue);
-    expect(await depth(queue)).toBe(2);
+    expect(await settledDepth(queue)).toBe(2);
   });
 
   it("a settle racing the end of its stream is 204 (acked, gone) or 404 HANDLE_EXPIRED (comes again), never 503", async () => {
@@ -231,5 +211,6 @@ describe("settling RabbitMQ deliveries in bulk", () => {
     const expired = answers.filter((a) => a.status === 404).length;
     const retried = answers.filter((a) => a.status === 202).length;
     await until(async () => (await depth(queue)) === expired + retried, `${expired + retried} messages back`, 10_000);
+    expect(await settledDepth(queue)).toBe(expired + retried);
   });
 });

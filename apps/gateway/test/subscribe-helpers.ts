@@ -1,6 +1,10 @@
 // Shared setup of the subscribe tests: a listening gateway (SSE needs a real socket, not inject) and its clients.
 
-import { SseClient } from "@kronos/testkit";
+import { RegistrySerde } from "@kronos/contracts";
+import { SseClient, testEndpoints, uniqueName } from "@kronos/testkit";
+import amqplib, { type Channel, type ChannelModel } from "amqplib";
+import { Kafka, logLevel } from "kafkajs";
+import { afterAll, beforeAll } from "vitest";
 import { tempPrincipalsFile, testGateway } from "./helpers.js";
 import { bearer } from "./publish-helpers.js";
 
@@ -51,4 +55,90 @@ export async function until(condition: () => Promise<boolean> | boolean, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+type ListeningGateway = Awaited<ReturnType<typeof listeningGateway>>;
+
+/**
+ * The Kafka side of a subscribe test file, set up in its `beforeAll` and torn down in its `afterAll` (call it inside
+ * the `describe`): a listening gateway (`env` on top of the defaults), a plain kafkajs admin and producer, a serde
+ * that registers, and `topics`, whose topics (with their retry and dead-letter topics) are deleted at the end.
+ */
+export function kafkaSubscribeFixture(clientId: string, env: Record<string, string> = { GATEWAY_MAX_ATTEMPTS: "1" }) {
+  const kafka = new Kafka({ clientId, brokers: testEndpoints().kafkaBrokers.split(","), logLevel: logLevel.NOTHING });
+  const fixture = {
+    kafka,
+    serde: new RegistrySerde({ url: testEndpoints().registryUrl, autoRegister: true }),
+    topics: [] as string[],
+    gateway: undefined as unknown as ListeningGateway,
+    admin: kafka.admin(),
+    producer: kafka.producer(),
+  };
+  beforeAll(async () => {
+    fixture.gateway = await listeningGateway(env);
+    await fixture.admin.connect();
+    await fixture.producer.connect();
+  });
+  afterAll(async () => {
+    await fixture.gateway?.app.close();
+    const existing = new Set(await fixture.admin.listTopics());
+    const doomed = fixture.topics
+      .flatMap((t) => [t, `${t}.dlq`, `${t}.retry.300`, `${t}.retry.1000`])
+      .filter((t) => existing.has(t));
+    if (doomed.length > 0) await fixture.admin.deleteTopics({ topics: doomed }).catch(() => {});
+    await fixture.producer.disconnect();
+    await fixture.admin.disconnect();
+  });
+  return fixture;
+}
+
+/**
+ * The RabbitMQ side of a subscribe test file, set up in its `beforeAll` and torn down in its `afterAll` (call it
+ * inside the `describe`): a listening gateway (`env` on top of the defaults), a plain amqplib channel, and
+ * `alertQueue`, which creates a queue with dead letters through the gateway, bound to `exchange` with a key of its
+ * own (the queue, its retry queues, dead letters and dead-letter exchange are deleted at the end).
+ */
+export function rabbitSubscribeFixture(exchange: string, prefix: string, env: Record<string, string> = {}) {
+  const created: string[] = [];
+  const fixture = {
+    gateway: undefined as unknown as ListeningGateway,
+    connection: undefined as unknown as ChannelModel,
+    channel: undefined as unknown as Channel,
+    /** A new queue bound to the exchange (`options` go into the `POST /queues/create` body); its name and key. */
+    async alertQueue(options: Record<string, unknown> = {}): Promise<{ queue: string; key: string }> {
+      const queue = uniqueName(prefix);
+      const key = `test.${queue}`;
+      const response = await fixture.gateway.app.inject({
+        method: "POST",
+        url: "/queues/create",
+        headers: fixture.gateway.auth,
+        payload: {
+          name: queue,
+          broker: "rabbitmq",
+          deadLetter: true,
+          bindings: [{ exchange, routingKey: key }],
+          ...options,
+        },
+      });
+      if (response.statusCode !== 201) throw new Error(`POST /queues/create: ${response.statusCode} ${response.body}`);
+      created.push(queue);
+      return { queue, key };
+    },
+  };
+  beforeAll(async () => {
+    fixture.gateway = await listeningGateway(env);
+    fixture.connection = await amqplib.connect(testEndpoints().rabbitmqUrl);
+    fixture.channel = await fixture.connection.createChannel();
+  });
+  afterAll(async () => {
+    for (const queue of created) {
+      for (const name of [queue, `${queue}.dlq`, `${queue}.retry.300`, `${queue}.retry.1000`]) {
+        await fixture.channel.deleteQueue(name).catch(() => {});
+      }
+      await fixture.channel.deleteExchange(`${queue}.dlx`).catch(() => {});
+    }
+    await fixture.connection?.close().catch(() => {});
+    await fixture.gateway?.app.close();
+  });
+  return fixture;
 }

@@ -1,42 +1,18 @@
 import { randomUUID } from "node:crypto";
-import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
-import { testEndpoints, uniqueName } from "@kronos/testkit";
+import { uniqueName } from "@kronos/testkit";
 import { readDeadLetter } from "@kronos/transport";
-import { type Admin, Kafka, logLevel, type Producer } from "kafkajs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listeningGateway, until } from "./subscribe-helpers.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { kafkaSubscribeFixture, until } from "./subscribe-helpers.js";
 
 // Test topics are the gateway's own (a subscription may read any topic the principal may consume); records are
 // written with a plain producer, framed by the registry serde like the gateway's, with the gateway's headers.
 describe("subscribing to a Kafka topic over SSE", () => {
-  let gateway: Awaited<ReturnType<typeof listeningGateway>>;
-  let admin: Admin;
-  let producer: Producer;
-  const kafka = new Kafka({
-    clientId: "gw-subscribe-test",
-    brokers: testEndpoints().kafkaBrokers.split(","),
-    logLevel: logLevel.NOTHING,
-  });
-  const serde = new RegistrySerde({ url: testEndpoints().registryUrl, autoRegister: true });
-  const topics: string[] = [];
-
-  beforeAll(async () => {
-    gateway = await listeningGateway({ GATEWAY_MAX_ATTEMPTS: "1" });
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer();
-    await producer.connect();
-  });
-  afterAll(async () => {
-    await gateway?.app.close();
-    const existing = new Set(await admin.listTopics());
-    const doomed = topics
-      .flatMap((t) => [t, `${t}.dlq`, `${t}.retry.300`, `${t}.retry.1000`])
-      .filter((t) => existing.has(t));
-    if (doomed.length > 0) await admin.deleteTopics({ topics: doomed }).catch(() => {});
-    await producer?.disconnect();
-    await admin?.disconnect();
+  const fixture = kafkaSubscribeFixture("gw-subscribe-test");
+  const { serde, topics, admin, producer, kafka } = fixture;
+  let gateway: typeof fixture.gateway;
+  beforeAll(() => {
+    gateway = fixture.gateway;
   });
 
   /** Waits until the gateway has no Kafka stream open (it closes a stream once it sees the client gone). */

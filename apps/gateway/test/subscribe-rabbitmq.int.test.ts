@@ -4,56 +4,22 @@ import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { testEndpoints, uniqueName } from "@kronos/testkit";
 import { DEAD_LETTER_HEADERS, readDeadLetter } from "@kronos/transport";
-import amqplib, { type Channel, type ChannelModel, type GetMessage } from "amqplib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GetMessage } from "amqplib";
+import { beforeAll, describe, expect, it } from "vitest";
 import { bearer, criticalAlert } from "./publish-helpers.js";
-import { listeningGateway, until } from "./subscribe-helpers.js";
+import { listeningGateway, rabbitSubscribeFixture, until } from "./subscribe-helpers.js";
 
 const CRITICAL = "kronos.gaia.critical";
 
 describe("subscribing to a RabbitMQ queue over SSE", () => {
-  let gateway: Awaited<ReturnType<typeof listeningGateway>>;
-  let connection: ChannelModel;
-  let channel: Channel;
-  const created: string[] = [];
+  const fixture = rabbitSubscribeFixture(CRITICAL, "gw-sub");
+  const { alertQueue } = fixture;
+  let gateway: typeof fixture.gateway;
+  let channel: typeof fixture.channel;
+  beforeAll(() => {
+    ({ gateway, channel } = fixture);
+  });
   const serde = new RegistrySerde({ url: testEndpoints().registryUrl, autoRegister: true });
-
-  beforeAll(async () => {
-    gateway = await listeningGateway();
-    connection = await amqplib.connect(testEndpoints().rabbitmqUrl);
-    channel = await connection.createChannel();
-  });
-  afterAll(async () => {
-    for (const queue of created) {
-      for (const name of [queue, `${queue}.dlq`, `${queue}.retry.300`, `${queue}.retry.1000`]) {
-        await channel.deleteQueue(name).catch(() => {});
-      }
-      await channel.deleteExchange(`${queue}.dlx`).catch(() => {});
-    }
-    await connection?.close().catch(() => {});
-    await gateway?.app.close();
-  });
-
-  /** A queue with dead letters, bound to the critical-alerts exchange with a key of its own; its name and key. */
-  async function alertQueue(options: Record<string, unknown> = {}): Promise<{ queue: string; key: string }> {
-    const queue = uniqueName("gw-sub");
-    const key = `test.${queue}`;
-    const response = await gateway.app.inject({
-      method: "POST",
-      url: "/queues/create",
-      headers: gateway.auth,
-      payload: {
-        name: queue,
-        broker: "rabbitmq",
-        deadLetter: true,
-        bindings: [{ exchange: CRITICAL, routingKey: key }],
-        ...options,
-      },
-    });
-    expect(response.statusCode, response.body).toBe(201);
-    created.push(queue);
-    return { queue, key };
-  }
 
   const publishAlert = (key: string, overrides: Record<string, unknown> = {}) =>
     gateway.publish({ topic: CRITICAL, key, payload: criticalAlert(overrides) });
