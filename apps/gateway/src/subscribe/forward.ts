@@ -1,0 +1,231 @@
+import { randomUUID } from "node:crypto";
+import { HttpError } from "@kronos/app-kit";
+import type { FastifyBaseLogger } from "fastify";
+import { Redis } from "ioredis";
+import type { SettleCommand, Settled } from "./settle.js";
+
+/** Default `GATEWAY_FORWARD_TIMEOUT_MS`: longest wait for the instance holding a handle to answer a settlement. */
+export const DEFAULT_FORWARD_TIMEOUT_MS = 5000;
+
+/** Options of {@link SettleForwarder}. */
+export interface SettleForwarderOptions {
+  /** The Redis every gateway instance shares (`REDIS_URL`). */
+  readonly redisUrl: string;
+  /** This instance's id (the first part of its handles). */
+  readonly instanceId: string;
+  /** Longest wait for the owner's answer, in ms; past it, 404 `HANDLE_EXPIRED`. */
+  readonly timeoutMs: number;
+  readonly logger: FastifyBaseLogger;
+}
+
+/** Settles a command on this instance (the owner's side of a forwarded settlement). */
+export type LocalSettle = (identity: string, command: SettleCommand) => Promise<Settled>;
+
+interface ForwardRequest {
+  readonly id: string;
+  /** The instance waiting for the answer. */
+  readonly replyTo: string;
+  readonly identity: string;
+  readonly command: SettleCommand;
+}
+
+type ForwardReply =
+  | { readonly id: string; readonly ok: true; readonly settled: Settled }
+  | { readonly id: string; readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
+
+interface Pending {
+  readonly resolve: (settled: Settled) => void;
+  readonly reject: (error: HttpError) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+const CHANNEL = "kronos:gateway:settle:";
+/** Longest a starting gateway waits for its Redis subscription. */
+const START_WAIT_MS = 2000;
+const REPLY_CHANNEL = "kronos:gateway:settled:";
+
+/**
+ * Settlement across gateway instances: a handle lives in the memory of the instance that delivered it, so a
+ * settlement that reaches another instance (a load balancer that is not sticky) is sent to the owner over Redis,
+ * which settles it with its own {@link Settler} — checking the caller's identity as for its own requests — and
+ * answers; the caller gets exactly the owner's status, code and message.
+ *
+ * Redis pub/sub rather than streams: a handle exists only in its owner's memory, so a request kept for an owner that
+ * is gone could never be served (its deliveries went back to the broker when it died) and durability buys nothing;
+ * `PUBLISH` answers how many instances received the request, so a dead or unknown owner is known at once (0: 404
+ * `UNKNOWN_HANDLE`) rather than after a timeout; and nothing is left in Redis to trim. Each instance listens on
+ * `kronos:gateway:settle:<instance>` and gets its answers on `kronos:gateway:settled:<instance>`.
+ *
+ * Guarantee: the caller never waits past `timeoutMs` (then 404 `HANDLE_EXPIRED`: the owner did not answer, and if it
+ * died its deliveries go back to the broker), and never gets a 5xx for an owner that is gone. A reply lost after the
+ * owner settled is a settlement the caller believes expired: it sees at most a redelivery it did not get, never a
+ * message settled that it did not ask for. Redis unreachable: 503 `SETTLE_FAILED` (the delivery is still held; try
+ * again). Redis must be private to the gateways: whoever can publish there can settle any handle as any identity.
+ */
+export class SettleForwarder {
+  readonly #options: SettleForwarderOptions;
+  readonly #publisher: Redis;
+  readonly #subscriber: Redis;
+  readonly #pending = new Map<string, Pending>();
+  #serve: LocalSettle | undefined;
+  #closed = false;
+
+  constructor(options: SettleForwarderOptions) {
+    this.#options = options;
+    const redisOptions = {
+      lazyConnect: false,
+      // Fail at once while Redis is unreachable (never queue a settlement for later): the caller answers 503.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      retryStrategy: (times: number) => Math.min(100 * 2 ** times, 2000),
+    };
+    this.#publisher = new Redis(options.redisUrl, redisOptions);
+    // The subscriber keeps its subscriptions across reconnects (ioredis resubscribes), so it may queue offline.
+    this.#subscriber = new Redis(options.redisUrl, { ...redisOptions, enableOfflineQueue: true });
+    let down = false;
+    const onError = (error: Error) => {
+      if (down) return;
+      down = true;
+      options.logger.warn({ err: error }, "Redis unreachable: settlements of other instances' handles fail (503)");
+    };
+    this.#publisher.on("error", onError);
+    this.#subscriber.on("error", onError);
+    this.#publisher.on("ready", () => {
+      if (down) options.logger.info("Redis reachable again: settlements are forwarded between instances");
+      down = false;
+    });
+    this.#subscriber.on("messageBuffer", (channel: Buffer, message: Buffer) => this.#onMessage(String(channel), message));
+  }
+
+  /**
+   * Listens for this instance's requests (settled with `serve`) and answers. Waits for the subscription at most
+   * {@link START_WAIT_MS}: a gateway whose Redis is down still starts (it subscribes once Redis is back).
+   */
+  async start(serve: LocalSettle): Promise<void> {
+    this.#serve = serve;
+    const { instanceId, logger } = this.#options;
+    const subscribed = this.#subscriber.subscribe(CHANNEL + instanceId, REPLY_CHANNEL + instanceId).then(
+      () => true,
+      (error: unknown) => {
+        logger.warn({ err: error }, "could not listen for forwarded settlements on Redis");
+        return false;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), START_WAIT_MS);
+    });
+    const ok = await Promise.race([subscribed, late]);
+    clearTimeout(timer);
+    if (!ok) logger.warn("Redis is not answering: this instance serves other instances' settlements once it does");
+  }
+
+  /**
+   * Has `owner` settle `command` for `identity`; resolves to the owner's {@link Settled} or throws the owner's
+   * {@link HttpError}. Throws 404 `UNKNOWN_HANDLE` at once when no instance `owner` listens, 404 `HANDLE_EXPIRED`
+   * after `timeoutMs` without an answer, 503 `SETTLE_FAILED` when Redis is unreachable.
+   */
+  async forward(owner: string, identity: string, command: SettleCommand): Promise<Settled> {
+    if (this.#closed) throw new HttpError(503, "SETTLE_FAILED", "this gateway is shutting down; try again");
+    const id = randomUUID();
+    const request: ForwardRequest = { id, replyTo: this.#options.instanceId, identity, command };
+    const answer = new Promise<Settled>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(
+          new HttpError(
+            404,
+            "HANDLE_EXPIRED",
+            `delivery "${command.handle}" belongs to gateway instance "${owner}", which did not answer within ${this.#options.timeoutMs} ms: if it stopped, the message went back to the broker and will be delivered again`,
+          ),
+        );
+      }, this.#options.timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+    });
+    let receivers: number;
+    try {
+      receivers = await this.#publisher.publish(CHANNEL + owner, JSON.stringify(request));
+    } catch (error) {
+      this.#settle(id, undefined);
+      answer.catch(() => {});
+      this.#options.logger.warn({ err: error, handle: command.handle, owner }, "could not forward a settlement");
+      throw new HttpError(
+        503,
+        "SETTLE_FAILED",
+        `could not ${command.action} delivery "${command.handle}" right now: gateway instance "${owner}" holds it and Redis, which connects the instances, is unreachable; try again`,
+      );
+    }
+    if (receivers === 0) {
+      this.#settle(id, undefined);
+      answer.catch(() => {});
+      throw new HttpError(
+        404,
+        "UNKNOWN_HANDLE",
+        `delivery "${command.handle}" belongs to gateway instance "${owner}", which is not running (no gateway of that id is connected to Redis): its deliveries went back to the broker`,
+      );
+    }
+    return answer;
+  }
+
+  /** Stops listening; waiting forwards end with 503 `SETTLE_FAILED`. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const [id] of this.#pending) {
+      this.#settle(id, new HttpError(503, "SETTLE_FAILED", "this gateway is shutting down; try again"));
+    }
+    this.#publisher.disconnect();
+    this.#subscriber.disconnect();
+  }
+
+  #settle(id: string, error: HttpError | undefined, settled?: Settled): void {
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return;
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    if (settled !== undefined) pending.resolve(settled);
+    else if (error !== undefined) pending.reject(error);
+  }
+
+  #onMessage(channel: string, message: Buffer): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(message.toString("utf8"));
+    } catch {
+      this.#options.logger.warn({ channel }, "ignored a message on a gateway channel that is not JSON");
+      return;
+    }
+    if (channel.startsWith(REPLY_CHANNEL)) {
+      const reply = parsed as ForwardReply;
+      if (reply.ok) this.#settle(reply.id, undefined, reply.settled);
+      else this.#settle(reply.id, new HttpError(reply.status, reply.code, reply.message));
+      return;
+    }
+    void this.#answer(parsed as ForwardRequest);
+  }
+
+  async #answer(request: ForwardRequest): Promise<void> {
+    let reply: ForwardReply;
+    try {
+      if (this.#serve === undefined) throw new Error("not started");
+      reply = { id: request.id, ok: true, settled: await this.#serve(request.identity, request.command) };
+    } catch (error) {
+      reply =
+        error instanceof HttpError
+          ? { id: request.id, ok: false, status: error.statusCode, code: error.code, message: error.message }
+          : {
+              id: request.id,
+              ok: false,
+              status: 503,
+              code: "SETTLE_FAILED",
+              message: `could not ${request.command.action} delivery "${request.command.handle}" right now; try again`,
+            };
+      if (!(error instanceof HttpError)) {
+        this.#options.logger.error({ err: error, handle: request.command.handle }, "a forwarded settlement failed");
+      }
+    }
+    await this.#publisher.publish(REPLY_CHANNEL + request.replyTo, JSON.stringify(reply)).catch((error: unknown) => {
+      this.#options.logger.warn({ err: error, handle: request.command.handle }, "could not answer a forwarded settlement");
+    });
+  }
+}
