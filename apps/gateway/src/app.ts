@@ -54,6 +54,7 @@ export async function buildApp(config: Config): Promise<KronosApp> {
   await app.register(principalRateLimitPlugin, {
     perMinute: config.rateLimitPerMinute,
     redisUrl: config.publish.redisUrl,
+    syncMs: config.rateLimitSyncMs,
   });
 
   await app.register(healthRoutes);

@@ -19,6 +19,9 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 /** Default `GATEWAY_RATE_LIMIT_PER_MINUTE`: requests per principal per minute. */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000;
 
+/** Default `GATEWAY_RATE_LIMIT_SYNC_MS`: how often instances sharing Redis sync their rate-limit counters. */
+export const DEFAULT_RATE_LIMIT_SYNC_MS = 100;
+
 /** Default `GATEWAY_HEADERS_TIMEOUT_MS`: longest time to receive a request's headers. */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 
@@ -34,6 +37,11 @@ export interface Config extends ServiceConfig {
   readonly bodyLimitBytes: number;
   /** Requests allowed per principal per minute (`GATEWAY_RATE_LIMIT_PER_MINUTE`, default 6000); more: 429. */
   readonly rateLimitPerMinute: number;
+  /**
+   * With `REDIS_URL`: how often each instance syncs its rate-limit counters with the others'
+   * (`GATEWAY_RATE_LIMIT_SYNC_MS`, default 100; see src/security/fixed-window.ts, SharedWindowCounter).
+   */
+  readonly rateLimitSyncMs: number;
   /**
    * Longest time to receive a request's headers (`GATEWAY_HEADERS_TIMEOUT_MS`, default 10 s) and the whole request
    * with its body (`GATEWAY_REQUEST_TIMEOUT_MS`, default 15 s); slower: 408 `REQUEST_TIMEOUT`, connection closed.
@@ -70,6 +78,7 @@ export function loadConfig(env: Env = process.env): Config {
   const service = loadServiceConfig(SERVICE, env, reader);
   const bodyLimitBytes = reader.integer("GATEWAY_BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT_BYTES, 1, 1024 ** 3);
   const rateLimitPerMinute = reader.integer("GATEWAY_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE, 1, 1e9);
+  const rateLimitSyncMs = reader.integer("GATEWAY_RATE_LIMIT_SYNC_MS", DEFAULT_RATE_LIMIT_SYNC_MS, 10, 10_000);
   const headersMs = reader.integer("GATEWAY_HEADERS_TIMEOUT_MS", DEFAULT_HEADERS_TIMEOUT_MS, 100, 3_600_000);
   const requestMs = reader.integer("GATEWAY_REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_TIMEOUT_MS, 100, 3_600_000);
 
@@ -100,6 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
     tls,
     bodyLimitBytes,
     rateLimitPerMinute,
+    rateLimitSyncMs,
     timeouts: { headersMs, requestMs },
     queues,
     publish,

@@ -169,15 +169,32 @@ describe("two gateway instances sharing Redis", () => {
   });
 
   it("shares the per-principal rate limit: half the budget spent on C, half on D, the next request is 429", async () => {
-    const limits = { REDIS_URL, GATEWAY_RATE_LIMIT_PER_MINUTE: "6" };
+    const limits = { REDIS_URL, GATEWAY_RATE_LIMIT_PER_MINUTE: "6", GATEWAY_RATE_LIMIT_SYNC_MS: "20" };
     const c = await testGateway(tempPrincipalsFile(), limits);
     const d = await testGateway(tempPrincipalsFile(), limits);
     try {
-      const headers = await bearer(`limited-${randomUUID()}`, ["consume:*"]);
+      const sub = `limited-${randomUUID()}`;
+      const headers = await bearer(sub, ["consume:*"]);
+      // Aligned one-minute windows: start right after one begins, so the six requests share it.
+      const intoWindow = Date.now() % 60_000;
+      if (intoWindow > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoWindow + 100));
       for (const gateway of [c, c, c, d, d, d]) {
         const response = await gateway.inject({ url: "/whoami", headers });
         expect(response.statusCode, response.body).toBe(200);
       }
+      // Each instance counts in memory and syncs every 20 ms: wait until Redis holds all six, then five intervals
+      // more, so both have read the total back.
+      const redis = new Redis(REDIS_URL);
+      try {
+        await until(async () => {
+          const keys = await redis.keys(`kronos:gateway:ratelimit:*${sub}*`);
+          const values = keys.length === 0 ? [] : await redis.mget(keys);
+          return values.reduce((sum, value) => sum + Number(value ?? 0), 0) === 6;
+        }, "the six requests in Redis");
+      } finally {
+        redis.disconnect();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
       const over = await c.inject({ url: "/whoami", headers });
       expect(over.statusCode).toBe(429);
       expect(over.json()).toMatchObject({ code: "RATE_LIMITED" });

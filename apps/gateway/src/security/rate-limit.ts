@@ -1,7 +1,7 @@
 import { HttpError } from "@kronos/app-kit";
 import type { FastifyReply } from "fastify";
 import fp from "fastify-plugin";
-import { FixedWindowCounter, RedisWindowCounter, type WindowHit } from "./fixed-window.js";
+import { FixedWindowCounter, SharedWindowCounter, type WindowHit } from "./fixed-window.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -20,6 +20,8 @@ export interface PrincipalRateLimitOptions {
   readonly perMinute: number;
   /** Set: the counters are shared by every instance through this Redis (`REDIS_URL`); unset: kept in memory. */
   readonly redisUrl?: string | undefined;
+  /** With `redisUrl`: how often each instance syncs its counters with the others', in ms. Default 100. */
+  readonly syncMs?: number;
 }
 
 /**
@@ -27,33 +29,33 @@ export interface PrincipalRateLimitOptions {
  * id never share a budget) may make `perMinute` requests per fixed one-minute window; past it, 429 `RATE_LIMITED`
  * with `Retry-After` (seconds until the window resets). Answers carry `X-RateLimit-Limit` and
  * `X-RateLimit-Remaining`. Public routes and unknown routes (which have their own IP-based limit) are not counted.
- * With `redisUrl`, the counters live in Redis and every gateway instance shares them ({@link RedisWindowCounter}:
- * one round trip a request; while Redis is unreachable each instance counts alone, logged once each way). Without
- * it they live in memory, per instance ({@link FixedWindowCounter}: synchronous, one map lookup a request). Register
+ * With `redisUrl`, every gateway instance shares the counters ({@link SharedWindowCounter}: counted in memory,
+ * synced through Redis every `syncMs`, no Redis call on a request; while Redis is unreachable each instance counts
+ * alone, logged once each way). Without it they live in memory, per instance ({@link FixedWindowCounter}). Both are
+ * synchronous: one map lookup a request. Register
  * after the auth plugin: its hook needs `request.principal`. Plugin name: `kronos-gateway-rate-limit`.
  */
 export const principalRateLimitPlugin = fp<PrincipalRateLimitOptions>(
   async (app, options) => {
-    const local = new FixedWindowCounter(options.perMinute, 60_000);
-    let shared: RedisWindowCounter | undefined;
+    let counter: { hit(key: string): WindowHit } = new FixedWindowCounter(options.perMinute, 60_000);
     if (options.redisUrl !== undefined) {
       const logger = app.log.child({ component: "rate-limit" });
-      shared = new RedisWindowCounter(options.perMinute, 60_000, {
+      const shared = new SharedWindowCounter(options.perMinute, 60_000, {
         redisUrl: options.redisUrl,
+        ...(options.syncMs === undefined ? {} : { syncMs: options.syncMs }),
         onState: (state, error) => {
           if (state === "down") {
             logger.warn({ err: error }, "Redis unreachable: each instance counts the rate limits alone until it is back");
           } else logger.info("Redis reachable: the rate limits are shared by every instance");
         },
       });
-      const counter = shared;
-      app.addHook("onClose", async () => counter.close());
+      app.addHook("onClose", async () => shared.close());
+      counter = shared;
     }
     app.addHook("onRequest", (request, reply, done) => {
       const principal = request.principal;
       if (principal === null || request.routeOptions.config.principalRateLimit === false) return done();
-      if (shared === undefined) return done(limited(reply, principal.id, local.hit(principal.identity)));
-      shared.hit(principal.identity).then((result) => done(limited(reply, principal.id, result)), done);
+      done(limited(reply, principal.id, counter.hit(principal.identity)));
     });
   },
   { name: "kronos-gateway-rate-limit", fastify: "5.x", dependencies: ["kronos-errors", "kronos-auth"] },
