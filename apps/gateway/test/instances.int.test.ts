@@ -6,8 +6,8 @@ import amqplib, { type Channel, type ChannelModel } from "amqplib";
 import { Redis } from "ioredis";
 import { type Admin, Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, criticalAlert } from "./publish-helpers.js";
 import { tempPrincipalsFile, testGateway } from "./helpers.js";
+import { bearer, criticalAlert } from "./publish-helpers.js";
 import { listeningGateway, until } from "./subscribe-helpers.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
@@ -59,7 +59,9 @@ describe("two gateway instances sharing Redis", () => {
     await a?.app.close();
     await b?.app.close();
     const existing = new Set(await admin.listTopics());
-    const doomed = topics.flatMap((t) => [t, `${t}.dlq`, `${t}.retry.300`, `${t}.retry.1000`]).filter((t) => existing.has(t));
+    const doomed = topics
+      .flatMap((t) => [t, `${t}.dlq`, `${t}.retry.300`, `${t}.retry.1000`])
+      .filter((t) => existing.has(t));
     if (doomed.length > 0) await admin.deleteTopics({ topics: doomed }).catch(() => {});
     await producer?.disconnect();
     await admin?.disconnect();
@@ -72,7 +74,13 @@ describe("two gateway instances sharing Redis", () => {
         partition: 0,
         key: title,
         value: await serde.encode(CriticalAlertEvent, {
-          meta: { eventId: randomUUID(), occurredAt: new Date(), producer: "test", correlationId: null, traceparent: null },
+          meta: {
+            eventId: randomUUID(),
+            occurredAt: new Date(),
+            producer: "test",
+            correlationId: null,
+            traceparent: null,
+          },
           alertId: randomUUID(),
           severity: "CRITICAL" as const,
           sourceService: "auth",
@@ -134,7 +142,12 @@ describe("two gateway instances sharing Redis", () => {
       method: "POST",
       url: "/queues/create",
       headers: a.auth,
-      payload: { name: queue, broker: "rabbitmq", deadLetter: true, bindings: [{ exchange: CRITICAL, routingKey: key }] },
+      payload: {
+        name: queue,
+        broker: "rabbitmq",
+        deadLetter: true,
+        bindings: [{ exchange: CRITICAL, routingKey: key }],
+      },
     });
     expect(created.statusCode, created.body).toBe(201);
     queues.push(queue);

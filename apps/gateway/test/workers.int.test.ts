@@ -65,7 +65,10 @@ describe("GATEWAY_WORKERS=2", () => {
     expect(first.size).toBe(2);
 
     // One /metrics for the cluster: the primary sums every worker's counters, whichever worker is scraped.
-    const served = server.stdout().split("\n").filter((line) => line.includes('"request completed"')).length;
+    const served = server
+      .stdout()
+      .split("\n")
+      .filter((line) => line.includes('"request completed"')).length;
     const whoamis = (text: string) =>
       Number(/http_request_duration_seconds_count\{[^}]*route="\/whoami"[^}]*\} (\d+)/.exec(text)?.[1] ?? -1);
     for (let i = 0; i < 2; i++) {

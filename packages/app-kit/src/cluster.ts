@@ -22,7 +22,15 @@ const MAX_RESTART_DELAY_MS = 30_000;
 /** One JSON log line in the apps' (pino's) shape, for the primary, which has no Fastify logger. */
 function log(app: string, level: "info" | "warn" | "error", msg: string, fields: Record<string, unknown> = {}): void {
   const levels = { info: 30, warn: 40, error: 50 };
-  const line = JSON.stringify({ level: levels[level], time: new Date().toISOString(), pid: process.pid, app, role: "primary", ...fields, msg });
+  const line = JSON.stringify({
+    level: levels[level],
+    time: new Date().toISOString(),
+    pid: process.pid,
+    app,
+    role: "primary",
+    ...fields,
+    msg,
+  });
   process.stdout.write(`${line}\n`);
 }
 

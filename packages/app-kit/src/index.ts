@@ -6,6 +6,7 @@
  */
 export { createFastify, type KronosApp, type ServerOptions } from "./app.js";
 export * from "./auth/index.js";
+export { clusterMetrics, type PrimaryOptions, runPrimary, setUpWorker } from "./cluster.js";
 export {
   ConfigError,
   DEFAULTS,
@@ -27,6 +28,5 @@ export { type ReadinessPluginOptions, readinessPlugin } from "./plugins/readines
 export { registryPlugin } from "./plugins/registry.js";
 export { type CheckResult, Readiness, type ReadinessCheck, type ReadinessReport } from "./readiness.js";
 export { createSchemaRegistryProbe, type SchemaRegistryProbe } from "./schema-registry.js";
-export { clusterMetrics, type PrimaryOptions, runPrimary, setUpWorker } from "./cluster.js";
 export { type ServerSpec, startServer } from "./server.js";
 export { typeBoxValidatorCompiler } from "./validation.js";

@@ -90,7 +90,13 @@ const [one, two, nullMemory, nullRedis, nullTwo] = await Promise.all([
 ]);
 
 const auth = { "content-type": "application/json", "x-api-key": apiKey };
-const kafka = (origin: string): HttpTarget => ({ origin, path: "/publish", headers: auth, bodies: logBodies, expect: 202 });
+const kafka = (origin: string): HttpTarget => ({
+  origin,
+  path: "/publish",
+  headers: auth,
+  bodies: logBodies,
+  expect: 202,
+});
 const rabbit = (origin: string): HttpTarget => ({ ...kafka(origin), bodies: alertBodies });
 const C = `${CONCURRENCY} conn`;
 const contenders: Contender[] = [
@@ -110,12 +116,21 @@ console.log(
   `${contenders.length} contenders, ${ROUNDS} rounds (+1 warm-up) of ${TURN_MS / 1000} s turns each, in the same ` +
     `order every round (the warm-up also lets the second worker of each cluster get ready)`,
 );
-const results = await harness.runRounds(contenders, { rounds: ROUNDS, turnMs: TURN_MS, maxPerTurn: MAX_PER_TURN }, started);
+const results = await harness.runRounds(
+  contenders,
+  { rounds: ROUNDS, turnMs: TURN_MS, maxPerTurn: MAX_PER_TURN },
+  started,
+);
 const rate = (name: string) => results.get(name) ?? [];
 printRates(contenders, rate);
 
 const rows: RatioRow[] = [
-  { label: `2 workers ÷ 1 worker (${cores} cores)`, a: `kafka, 2 workers, ${C}`, b: `kafka, 1 worker, ${C}`, target: Number.NaN },
+  {
+    label: `2 workers ÷ 1 worker (${cores} cores)`,
+    a: `kafka, 2 workers, ${C}`,
+    b: `kafka, 1 worker, ${C}`,
+    target: Number.NaN,
+  },
   { label: "", a: `rabbitmq, 2 workers, ${C}`, b: `rabbitmq, 1 worker, ${C}`, target: Number.NaN },
   { label: "", a: `null sink, 2 workers, ${C}`, b: `null sink, 1 worker, ${C}`, target: Number.NaN },
   {

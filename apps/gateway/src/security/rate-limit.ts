@@ -45,7 +45,10 @@ export const principalRateLimitPlugin = fp<PrincipalRateLimitOptions>(
         ...(options.syncMs === undefined ? {} : { syncMs: options.syncMs }),
         onState: (state, error) => {
           if (state === "down") {
-            logger.warn({ err: error }, "Redis unreachable: each instance counts the rate limits alone until it is back");
+            logger.warn(
+              { err: error },
+              "Redis unreachable: each instance counts the rate limits alone until it is back",
+            );
           } else logger.info("Redis reachable: the rate limits are shared by every instance");
         },
       });

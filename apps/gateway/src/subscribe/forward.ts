@@ -31,7 +31,13 @@ interface ForwardRequest {
 
 type ForwardReply =
   | { readonly id: string; readonly ok: true; readonly settled: Settled }
-  | { readonly id: string; readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
+  | {
+      readonly id: string;
+      readonly ok: false;
+      readonly status: number;
+      readonly code: string;
+      readonly message: string;
+    };
 
 interface Pending {
   readonly resolve: (settled: Settled) => void;
@@ -95,7 +101,9 @@ export class SettleForwarder {
       if (down) options.logger.info("Redis reachable again: settlements are forwarded between instances");
       down = false;
     });
-    this.#subscriber.on("messageBuffer", (channel: Buffer, message: Buffer) => this.#onMessage(String(channel), message));
+    this.#subscriber.on("messageBuffer", (channel: Buffer, message: Buffer) =>
+      this.#onMessage(String(channel), message),
+    );
   }
 
   /**
@@ -225,7 +233,10 @@ export class SettleForwarder {
       }
     }
     await this.#publisher.publish(REPLY_CHANNEL + request.replyTo, JSON.stringify(reply)).catch((error: unknown) => {
-      this.#options.logger.warn({ err: error, handle: request.command.handle }, "could not answer a forwarded settlement");
+      this.#options.logger.warn(
+        { err: error, handle: request.command.handle },
+        "could not answer a forwarded settlement",
+      );
     });
   }
 }
