@@ -13,6 +13,7 @@ export interface PrimaryOptions {
   readonly restartDelayMs?: number;
 }
 
+const SHUTDOWN = "kronos:cluster-shutdown";
 const METRICS_REQUEST = "kronos:cluster-metrics-request";
 const METRICS_RESPONSE = "kronos:cluster-metrics-response";
 /** A worker that lived this long before it died counts as healthy: the next crash restarts at the first delay. */
@@ -38,10 +39,12 @@ function log(app: string, level: "info" | "warn" | "error", msg: string, fields:
  * Runs this process as the primary of a node:cluster of `workers` processes that share the listening port (the
  * primary accepts connections and hands them to the workers round-robin; Node 20 has no `reusePort`, which came in
  * 22.12). The primary serves nothing itself. It:
+ * - exits 1 when a worker exits before any worker listened (it cannot start: port taken, broken build);
  * - restarts a worker that exits on its own, after a delay doubling per crash in a row (500 ms, 1 s, … 30 s), and
  *   logs it;
- * - on SIGTERM or SIGINT, sends SIGTERM to every worker (each drains as a single process does), waits for them,
- *   and exits 0 (1 if one had to be killed after `shutdownTimeoutMs` or exited with an error);
+ * - on SIGTERM or SIGINT, tells every worker to stop (an IPC message: each drains as a single process does on
+ *   SIGTERM), waits for them, and exits 0 (1 if one had to be killed after `shutdownTimeoutMs` or exited with an
+ *   error);
  * - answers the workers' `/metrics`: it collects every worker's registry with prom-client's
  *   {@link AggregatorRegistry} (counters and histograms summed, gauges summed or averaged as each metric says) and
  *   sends the text back to the asking worker (see {@link clusterMetrics}).
@@ -53,6 +56,12 @@ export function runPrimary(options: PrimaryOptions): void {
   const startedAt = new Map<Worker, number>();
   let crashesInARow = 0;
   let stopping = false;
+  // Until a first worker listens, a worker that exits cannot start at all (port taken, broken build): stop then
+  // rather than restart it for ever.
+  let anyListened = false;
+  cluster.on("listening", () => {
+    anyListened = true;
+  });
   let exitCode = 0;
 
   const fork = (): void => {
@@ -76,6 +85,16 @@ export function runPrimary(options: PrimaryOptions): void {
       if (startedAt.size === 0) process.exit(exitCode);
       return;
     }
+    if (!anyListened) {
+      log(app, "error", "a worker exited before any worker could listen: stopping (see the worker's output above)", {
+        worker: worker.process.pid,
+        code,
+        signal,
+      });
+      exitCode = 1;
+      stop("a worker could not start");
+      return;
+    }
     crashesInARow = lived >= HEALTHY_AFTER_MS ? 1 : crashesInARow + 1;
     const delay = Math.min(MAX_RESTART_DELAY_MS, firstDelay * 2 ** (crashesInARow - 1));
     log(app, "error", `worker exited on its own after ${lived} ms; starting another in ${delay} ms`, {
@@ -89,12 +108,14 @@ export function runPrimary(options: PrimaryOptions): void {
     }, delay).unref();
   });
 
-  const stop = (signal: NodeJS.Signals): void => {
+  const stop = (reason: string): void => {
     if (stopping) return;
     stopping = true;
-    log(app, "info", `${signal}: stopping ${startedAt.size} workers`, { signal });
-    if (startedAt.size === 0) process.exit(0);
-    for (const worker of startedAt.keys()) worker.process.kill("SIGTERM");
+    log(app, "info", `${reason}: stopping ${startedAt.size} workers`);
+    if (startedAt.size === 0) process.exit(exitCode);
+    // A message, not a signal: the workers ignore signals, which a service manager may send the whole process
+    // group (systemd does) on top of the primary's, and a second signal would abort their drain.
+    for (const worker of startedAt.keys()) worker.send({ type: SHUTDOWN });
     setTimeout(() => {
       log(app, "error", `workers still running ${options.shutdownTimeoutMs} ms after SIGTERM: killing them`);
       for (const worker of startedAt.keys()) worker.process.kill("SIGKILL");
@@ -108,17 +129,45 @@ export function runPrimary(options: PrimaryOptions): void {
   for (let i = 0; i < options.workers; i++) fork();
 }
 
+/** The signals a cluster worker ignores: it stops when its primary says so (see {@link joinCluster}). */
+export const WORKER_IGNORED_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
+/** What a cluster worker's start-up hands to {@link joinCluster}'s result once the app is built. */
+export interface WorkerLink {
+  /**
+   * `registry` is what the primary collects for the cluster's `/metrics`; `shutdown` (a graceful stop) is called
+   * when the primary says so or is gone, at once if that happened while the app was being built.
+   */
+  attach(registry: Registry, shutdown: () => void): void;
+}
+
 /**
- * Prepares a cluster worker: its `registry` is what the primary collects for the cluster's `/metrics`; SIGINT is
- * ignored (a Ctrl-C in a terminal reaches every process of the group: the primary stops the workers with SIGTERM,
- * and a second signal would abort their drain); a worker whose primary is gone shuts down gracefully.
+ * Makes this process a well-behaved cluster worker, first thing at start: it ignores SIGINT and SIGTERM (a Ctrl-C in
+ * a terminal, or a service manager, signals every process of the group: the primary stops the workers, and a second
+ * signal would abort their drain) and stops when its primary says so (or is gone), through {@link WorkerLink}.
  */
-export function setUpWorker(registry: Registry): void {
-  AggregatorRegistry.setRegistries([registry]);
-  // prom-client answers the primary's collection requests once an AggregatorRegistry exists in the process.
-  new AggregatorRegistry();
-  process.on("SIGINT", () => {});
-  process.on("disconnect", () => process.kill(process.pid, "SIGTERM"));
+export function joinCluster(): WorkerLink {
+  for (const signal of WORKER_IGNORED_SIGNALS) process.on(signal, () => {});
+  let asked = false;
+  let shutdown: (() => void) | undefined;
+  const stop = () => {
+    if (asked) return;
+    asked = true;
+    shutdown?.();
+  };
+  process.on("message", (message: unknown) => {
+    if (isMessage(message, SHUTDOWN)) stop();
+  });
+  process.on("disconnect", stop);
+  return {
+    attach(registry, onShutdown) {
+      AggregatorRegistry.setRegistries([registry]);
+      // prom-client answers the primary's collection requests once an AggregatorRegistry exists in the process.
+      new AggregatorRegistry();
+      shutdown = onShutdown;
+      if (asked) onShutdown();
+    },
+  };
 }
 
 let nextRequest = 0;

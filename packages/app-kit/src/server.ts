@@ -1,7 +1,7 @@
 import cluster from "node:cluster";
 import closeWithGrace from "close-with-grace";
 import type { FastifyInstance } from "fastify";
-import { runPrimary, setUpWorker } from "./cluster.js";
+import { joinCluster, runPrimary, WORKER_IGNORED_SIGNALS } from "./cluster.js";
 import { ConfigError, type Env, type ServiceConfig } from "./config.js";
 
 /** What {@link startServer} needs from an app. */
@@ -46,14 +46,14 @@ export async function startServer<C extends ServiceConfig>(spec: ServerSpec<C>):
     return undefined;
   }
 
+  const worker = cluster.isWorker ? joinCluster() : undefined;
   const app = await spec.buildApp(config);
-  if (cluster.isWorker) setUpWorker(app.metrics.registry);
 
-  closeWithGrace(
+  const grace = closeWithGrace(
     {
       delay: shutdownTimeoutMs,
-      // A worker stops on its primary's SIGTERM only (see setUpWorker).
-      ...(cluster.isWorker ? { skip: ["SIGINT"] } : {}),
+      // A worker stops when its primary says so, never on a signal (see joinCluster).
+      ...(cluster.isWorker ? { skip: [...WORKER_IGNORED_SIGNALS] } : {}),
       logger: { error: (message: unknown) => app.log.error(message) },
     },
     async ({ signal, err }) => {
@@ -63,6 +63,8 @@ export async function startServer<C extends ServiceConfig>(spec: ServerSpec<C>):
       app.log.info("stopped");
     },
   );
+
+  worker?.attach(app.metrics.registry, () => void grace.close());
 
   try {
     await app.listen({ host: config.host, port: config.port });

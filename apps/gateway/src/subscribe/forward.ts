@@ -155,8 +155,7 @@ export class SettleForwarder {
     try {
       receivers = await this.#publisher.publish(CHANNEL + owner, JSON.stringify(request));
     } catch (error) {
-      this.#settle(id, undefined);
-      answer.catch(() => {});
+      this.#take(id);
       this.#options.logger.warn({ err: error, handle: command.handle, owner }, "could not forward a settlement");
       throw new HttpError(
         503,
@@ -165,8 +164,7 @@ export class SettleForwarder {
       );
     }
     if (receivers === 0) {
-      this.#settle(id, undefined);
-      answer.catch(() => {});
+      this.#take(id);
       throw new HttpError(
         404,
         "UNKNOWN_HANDLE",
@@ -180,19 +178,19 @@ export class SettleForwarder {
   async close(): Promise<void> {
     this.#closed = true;
     for (const [id] of this.#pending) {
-      this.#settle(id, new HttpError(503, "SETTLE_FAILED", "this gateway is shutting down; try again"));
+      this.#take(id)?.reject(new HttpError(503, "SETTLE_FAILED", "this gateway is shutting down; try again"));
     }
     this.#publisher.disconnect();
     this.#subscriber.disconnect();
   }
 
-  #settle(id: string, error: HttpError | undefined, settled?: Settled): void {
+  /** Stops waiting for the answer to request `id` (its promise then never settles unless the caller does). */
+  #take(id: string): Pending | undefined {
     const pending = this.#pending.get(id);
-    if (pending === undefined) return;
+    if (pending === undefined) return undefined;
     this.#pending.delete(id);
     clearTimeout(pending.timer);
-    if (settled !== undefined) pending.resolve(settled);
-    else if (error !== undefined) pending.reject(error);
+    return pending;
   }
 
   #onMessage(channel: string, message: Buffer): void {
@@ -205,8 +203,9 @@ export class SettleForwarder {
     }
     if (channel.startsWith(REPLY_CHANNEL)) {
       const reply = parsed as ForwardReply;
-      if (reply.ok) this.#settle(reply.id, undefined, reply.settled);
-      else this.#settle(reply.id, new HttpError(reply.status, reply.code, reply.message));
+      const pending = this.#take(reply.id);
+      if (reply.ok) pending?.resolve(reply.settled);
+      else pending?.reject(new HttpError(reply.status, reply.code, reply.message));
       return;
     }
     void this.#answer(parsed as ForwardRequest);
