@@ -124,6 +124,10 @@ describe("two gateway instances sharing Redis", () => {
     expect(rejected.json()).toMatchObject({ outcome: "dead-lettered", messageId: "k3" });
     expect((await b.settle("ack", again.id)).statusCode).toBe(204);
     stream.close();
+    const forwarded = (await b.app.inject({ url: "/metrics" })).body;
+    expect(forwarded).toMatch(/gateway_forwarded_settlements_total\{result="answered"[^}]*\} [5-9]/);
+    const served = (await a.app.inject({ url: "/metrics" })).body;
+    expect(served).toMatch(/gateway_forwarded_settlements_total\{result="served"[^}]*\} [5-9]/);
 
     // Everything was settled through B: the group's next member (on B) starts after k3 and sees only k4.
     const next = await b.subscribe(name, { group, from: "earliest" });

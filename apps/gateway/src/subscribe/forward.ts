@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { HttpError } from "@kronos/app-kit";
 import type { FastifyBaseLogger } from "fastify";
 import { Redis } from "ioredis";
+import { Counter, type Registry } from "prom-client";
 import type { SettleCommand, Settled } from "./settle.js";
 
 /** Default `GATEWAY_FORWARD_TIMEOUT_MS`: longest wait for the instance holding a handle to answer a settlement. */
@@ -16,7 +17,16 @@ export interface SettleForwarderOptions {
   /** Longest wait for the owner's answer, in ms; past it, 404 `HANDLE_EXPIRED`. */
   readonly timeoutMs: number;
   readonly logger: FastifyBaseLogger;
+  /**
+   * Where `gateway_forwarded_settlements_total{result}` is registered: `answered` (the owner answered, whatever its
+   * status), `no_instance`, `timeout`, `redis_unavailable` (forwarded by this instance), and `served` (another
+   * instance's request settled here). Omitted: no metrics.
+   */
+  readonly registry?: Registry;
 }
+
+/** The `result` label of `gateway_forwarded_settlements_total`. */
+type ForwardResult = "answered" | "no_instance" | "timeout" | "redis_unavailable" | "served";
 
 /** Settles a command on this instance (the owner's side of a forwarded settlement). */
 export type LocalSettle = (identity: string, command: SettleCommand) => Promise<Settled>;
@@ -73,11 +83,22 @@ export class SettleForwarder {
   readonly #publisher: Redis;
   readonly #subscriber: Redis;
   readonly #pending = new Map<string, Pending>();
+  readonly #count: (result: ForwardResult) => void;
   #serve: LocalSettle | undefined;
   #closed = false;
 
   constructor(options: SettleForwarderOptions) {
     this.#options = options;
+    const counter =
+      options.registry === undefined
+        ? undefined
+        : new Counter({
+            name: "gateway_forwarded_settlements_total",
+            help: "Settlements of another gateway instance's handles: forwarded (by result) or served here.",
+            labelNames: ["result"] as const,
+            registers: [options.registry],
+          });
+    this.#count = (result) => counter?.inc({ result });
     const redisOptions = {
       lazyConnect: false,
       // Fail at once while Redis is unreachable (never queue a settlement for later): the caller answers 503.
@@ -141,6 +162,7 @@ export class SettleForwarder {
     const answer = new Promise<Settled>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
+        this.#count("timeout");
         reject(
           new HttpError(
             404,
@@ -156,6 +178,7 @@ export class SettleForwarder {
       receivers = await this.#publisher.publish(CHANNEL + owner, JSON.stringify(request));
     } catch (error) {
       this.#take(id);
+      this.#count("redis_unavailable");
       this.#options.logger.warn({ err: error, handle: command.handle, owner }, "could not forward a settlement");
       throw new HttpError(
         503,
@@ -165,6 +188,7 @@ export class SettleForwarder {
     }
     if (receivers === 0) {
       this.#take(id);
+      this.#count("no_instance");
       throw new HttpError(
         404,
         "UNKNOWN_HANDLE",
@@ -204,6 +228,7 @@ export class SettleForwarder {
     if (channel.startsWith(REPLY_CHANNEL)) {
       const reply = parsed as ForwardReply;
       const pending = this.#take(reply.id);
+      if (pending !== undefined) this.#count("answered");
       if (reply.ok) pending?.resolve(reply.settled);
       else pending?.reject(new HttpError(reply.status, reply.code, reply.message));
       return;
@@ -212,6 +237,7 @@ export class SettleForwarder {
   }
 
   async #answer(request: ForwardRequest): Promise<void> {
+    this.#count("served");
     let reply: ForwardReply;
     try {
       if (this.#serve === undefined) throw new Error("not started");

@@ -269,6 +269,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
             instanceId: options.instanceId,
             timeoutMs: options.forwardTimeoutMs,
             logger,
+            registry: app.metrics.registry,
           }),
         }),
   });
