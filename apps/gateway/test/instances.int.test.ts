@@ -185,6 +185,65 @@ describe("two gateway instances sharing Redis", () => {
     await until(async () => (await depth(`${queue}.dlq`)) === 1, "one dead letter", 20_000);
   });
 
+  it("POST /settle and POST /ack-through through B settle A's deliveries, each item as A answers it", async () => {
+    const queue = uniqueName("gw-inst-b");
+    const key = `test.${queue}`;
+    const created = await a.app.inject({
+      method: "POST",
+      url: "/queues/create",
+      headers: a.auth,
+      payload: {
+        name: queue,
+        broker: "rabbitmq",
+        deadLetter: true,
+        bindings: [{ exchange: CRITICAL, routingKey: key }],
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    queues.push(queue);
+    const stream = await a.subscribe(queue);
+    expect(stream.status, stream.errorBody).toBe(200);
+    for (let i = 0; i < 5; i++) await a.publish({ topic: CRITICAL, key, payload: criticalAlert({ title: `b${i}` }) });
+    const held = [];
+    for (let i = 0; i < 5; i++) held.push(await stream.nextMessage());
+    const [m0, m1, m2, m3, m4] = held.map((message) => message.id) as [string, string, string, string, string];
+
+    const bulk = await b.app.inject({
+      method: "POST",
+      url: "/settle",
+      headers: b.auth,
+      payload: {
+        items: [
+          { handle: m0, action: "ack" },
+          { handle: m1, action: "reject", reason: "bad" },
+          { handle: m0, action: "ack" },
+          { handle: "gone1234.0123456789abcdef.1", action: "ack" },
+        ],
+      },
+    });
+    expect(bulk.statusCode, bulk.body).toBe(200);
+    expect(bulk.json()).toMatchObject({
+      succeeded: 2,
+      failed: 2,
+      results: [
+        { handle: m0, status: 204 },
+        { handle: m1, status: 202, outcome: "dead-lettered" },
+        { handle: m0, status: 409, code: "ALREADY_ACKED" },
+        { status: 404, code: "UNKNOWN_HANDLE" },
+      ],
+    });
+    const through = await b.app.inject({
+      method: "POST",
+      url: `/ack-through/${encodeURIComponent(m3)}`,
+      headers: b.auth,
+    });
+    expect(through.statusCode, through.body).toBe(200);
+    expect(through.json()).toEqual({ acked: 2, handles: [m3, m2] });
+    expect((await b.settle("ack", m4)).statusCode).toBe(204);
+    stream.close();
+    await until(async () => (await channel.checkQueue(queue)).messageCount === 0, "the queue to be empty", 20_000);
+  });
+
   it("shares the per-principal rate limit: half the budget spent on C, half on D, the next request is 429", async () => {
     const limits = { REDIS_URL, GATEWAY_RATE_LIMIT_PER_MINUTE: "6", GATEWAY_RATE_LIMIT_SYNC_MS: "20" };
     const c = await testGateway(tempPrincipalsFile(), limits);

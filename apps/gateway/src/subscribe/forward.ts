@@ -28,19 +28,25 @@ export interface SettleForwarderOptions {
 /** The `result` label of `gateway_forwarded_settlements_total`. */
 type ForwardResult = "answered" | "no_instance" | "timeout" | "redis_unavailable" | "served";
 
-/** Settles a command on this instance (the owner's side of a forwarded settlement). */
-export type LocalSettle = (identity: string, command: SettleCommand) => Promise<Settled>;
+/** What one instance asks another: a settlement of one handle, or a cumulative ack through one (`POST /ack-through`). */
+export type ForwardedCommand = SettleCommand | { readonly handle: string; readonly action: "ack-through" };
+
+/**
+ * Runs a command on this instance (the owner's side of a forwarded settlement): resolves to what the local route
+ * would answer ({@link Settled}, or the acked handles of an ack-through) or throws its {@link HttpError}.
+ */
+export type LocalSettle = (identity: string, command: ForwardedCommand) => Promise<unknown>;
 
 interface ForwardRequest {
   readonly id: string;
   /** The instance waiting for the answer. */
   readonly replyTo: string;
   readonly identity: string;
-  readonly command: SettleCommand;
+  readonly command: ForwardedCommand;
 }
 
 type ForwardReply =
-  | { readonly id: string; readonly ok: true; readonly settled: Settled }
+  | { readonly id: string; readonly ok: true; readonly result: unknown }
   | {
       readonly id: string;
       readonly ok: false;
@@ -50,7 +56,7 @@ type ForwardReply =
     };
 
 interface Pending {
-  readonly resolve: (settled: Settled) => void;
+  readonly resolve: (result: unknown) => void;
   readonly reject: (error: HttpError) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -151,15 +157,16 @@ export class SettleForwarder {
   }
 
   /**
-   * Has `owner` settle `command` for `identity`; resolves to the owner's {@link Settled} or throws the owner's
+   * Has `owner` run `command` for `identity`; resolves to the owner's result (a {@link Settled} for a settlement)
+   * or throws the owner's
    * {@link HttpError}. Throws 404 `UNKNOWN_HANDLE` at once when no instance `owner` listens, 404 `HANDLE_EXPIRED`
    * after `timeoutMs` without an answer, 503 `SETTLE_FAILED` when Redis is unreachable.
    */
-  async forward(owner: string, identity: string, command: SettleCommand): Promise<Settled> {
+  async forward(owner: string, identity: string, command: ForwardedCommand): Promise<unknown> {
     if (this.#closed) throw new HttpError(503, "SETTLE_FAILED", "this gateway is shutting down; try again");
     const id = randomUUID();
     const request: ForwardRequest = { id, replyTo: this.#options.instanceId, identity, command };
-    const answer = new Promise<Settled>((resolve, reject) => {
+    const answer = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         this.#count("timeout");
@@ -229,7 +236,7 @@ export class SettleForwarder {
       const reply = parsed as ForwardReply;
       const pending = this.#take(reply.id);
       if (pending !== undefined) this.#count("answered");
-      if (reply.ok) pending?.resolve(reply.settled);
+      if (reply.ok) pending?.resolve(reply.result);
       else pending?.reject(new HttpError(reply.status, reply.code, reply.message));
       return;
     }
@@ -241,7 +248,7 @@ export class SettleForwarder {
     let reply: ForwardReply;
     try {
       if (this.#serve === undefined) throw new Error("not started");
-      reply = { id: request.id, ok: true, settled: await this.#serve(request.identity, request.command) };
+      reply = { id: request.id, ok: true, result: await this.#serve(request.identity, request.command) };
     } catch (error) {
       reply =
         error instanceof HttpError
