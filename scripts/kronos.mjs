@@ -23,8 +23,9 @@ const USAGE = `Usage: node scripts/kronos.mjs <command>
 
 Commands:
   start            Install dependencies if missing, bring the local stack up, build, create the
-                   gateway's development API key (principal "dev", once), and run gateway (:3000),
-                   relay (:3001) and dlq-manager (:3002) in the foreground.
+                   gateway's development API key (principal "dev", once), and run gateway (:3000,
+                   one worker per core: GATEWAY_WORKERS=auto, REDIS_URL the stack's), relay (:3001)
+                   and dlq-manager (:3002) in the foreground.
   test             Install dependencies (and promtool, for the alert rules) if missing, bring the
                    local stack up, then lint, typecheck and run every test (unit, integration,
                    then the disruptive ones).
@@ -211,7 +212,13 @@ function start() {
   const devRights = "produce:*,consume:*,admin,dlq:read,dlq:replay,dlq:discard";
   run(process.execPath, [PRINCIPALS_CLI, "add", "dev", "--acl", devRights, "--if-missing"]);
   step("Starting the apps (Ctrl-C stops them; the stack keeps running: `npm run stack -- down` stops it)");
-  const child = spawn(process.execPath, [join(root, "scripts", "run-apps.mjs")], { stdio: "inherit", cwd: root });
+  // The gateway runs one worker per core; its workers share deliveries and rate limits through the stack's Redis.
+  const env = {
+    ...process.env,
+    GATEWAY_WORKERS: process.env.GATEWAY_WORKERS || "auto",
+    REDIS_URL: process.env.REDIS_URL || "redis://127.0.0.1:6379",
+  };
+  const child = spawn(process.execPath, [join(root, "scripts", "run-apps.mjs")], { stdio: "inherit", cwd: root, env });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
 }

@@ -51,7 +51,11 @@ export async function buildApp(config: Config): Promise<KronosApp> {
 
   await app.register(limitsPlugin, { https: config.tls !== undefined });
   await app.register(authPlugin, { ...config.auth, realm: "kronos-gateway" });
-  await app.register(principalRateLimitPlugin, { perMinute: config.rateLimitPerMinute });
+  await app.register(principalRateLimitPlugin, {
+    perMinute: config.rateLimitPerMinute,
+    redisUrl: config.publish.redisUrl,
+    syncMs: config.rateLimitSyncMs,
+  });
 
   await app.register(healthRoutes);
   await app.register(rootRoutes);
@@ -62,6 +66,9 @@ export async function buildApp(config: Config): Promise<KronosApp> {
   await app.register(subscribeRoutes, {
     ...config.subscribe,
     rabbitmqManagementUrl: config.queues.rabbitmqManagementUrl,
+    instanceId: config.instanceId,
+    redisUrl: config.publish.redisUrl,
+    forwardTimeoutMs: config.forwardTimeoutMs,
   });
   return app;
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { availableParallelism, homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "@kronos/app-kit";
 import { describe, expect, it } from "vitest";
@@ -137,5 +137,21 @@ describe("gateway configuration", () => {
       'GATEWAY_TLS_CERT="/no/c.pem" cannot be read (ENOENT)',
       'GATEWAY_TLS_KEY="/no/k.pem" cannot be read (ENOENT)',
     ]);
+  });
+
+  it("runs one worker by default; auto is the cores; several need REDIS_URL", () => {
+    expect(loadConfig({})).toMatchObject({ workers: 1, forwardTimeoutMs: 5000 });
+    expect(loadConfig({ GATEWAY_WORKERS: "auto", REDIS_URL: "redis://127.0.0.1:6379" }).workers).toBe(
+      availableParallelism(),
+    );
+    expect(loadConfig({ GATEWAY_WORKERS: "3", REDIS_URL: "redis://127.0.0.1:6379" }).workers).toBe(3);
+    expect(problemsOf({ GATEWAY_WORKERS: "2" })).toEqual([expect.stringMatching(/^GATEWAY_WORKERS=2 .*REDIS_URL/)]);
+    expect(problemsOf({ GATEWAY_WORKERS: "many" })).toEqual([expect.stringContaining('GATEWAY_WORKERS="many"')]);
+  });
+
+  it("takes GATEWAY_INSTANCE_ID as the instance id, or makes a random one per start", () => {
+    expect(loadConfig({ GATEWAY_INSTANCE_ID: "gw-eu_1" }).instanceId).toBe("gw-eu_1");
+    expect(loadConfig({}).instanceId).not.toBe(loadConfig({}).instanceId);
+    expect(problemsOf({ GATEWAY_INSTANCE_ID: "a.b" })).toEqual([expect.stringContaining('GATEWAY_INSTANCE_ID="a.b"')]);
   });
 });

@@ -7,6 +7,14 @@
 export { createFastify, type KronosApp, type ServerOptions } from "./app.js";
 export * from "./auth/index.js";
 export {
+  clusterMetrics,
+  joinCluster,
+  type PrimaryOptions,
+  runPrimary,
+  WORKER_IGNORED_SIGNALS,
+  type WorkerLink,
+} from "./cluster.js";
+export {
   ConfigError,
   DEFAULTS,
   type Env,

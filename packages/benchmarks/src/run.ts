@@ -1,10 +1,10 @@
-// `pnpm bench [codec|publish|subscribe|request|relay|dlq ...]`: runs the named benchmarks (all when none is named),
+// `pnpm bench [codec|publish|subscribe|request|relay|dlq|workers ...]`: runs the named benchmarks (all when none is named),
 // each in its own process so one cannot warm or load the other. Exit code: the first failing benchmark's.
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const BENCHMARKS = ["codec", "publish", "subscribe", "request", "relay", "dlq"] as const;
+const BENCHMARKS = ["codec", "publish", "subscribe", "request", "relay", "dlq", "workers"] as const;
 const here = dirname(fileURLToPath(import.meta.url));
 // Options (`--count 5000`) go to every benchmark named.
 const args = process.argv.slice(2).filter((arg) => arg !== "--");

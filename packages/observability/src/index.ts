@@ -3,7 +3,7 @@
  * registry (default Node.js metrics + an HTTP duration histogram) and the same structured-log options.
  */
 
-export type { Registry } from "prom-client";
+export { AggregatorRegistry, type Registry } from "prom-client";
 export {
   isLogLevel,
   type KronosLoggerOptions,

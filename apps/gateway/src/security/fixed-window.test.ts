@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FixedWindowCounter } from "./fixed-window.js";
+import { FixedWindowCounter, SharedWindowCounter } from "./fixed-window.js";
 
 function clock(start = 1_000_000) {
   let now = start;
@@ -51,5 +51,28 @@ describe("FixedWindowCounter", () => {
     time.advance(1_000);
     counter.hit("fresh");
     expect(counter.size).toBe(1);
+  });
+});
+
+describe("SharedWindowCounter while Redis is unreachable", () => {
+  it("fails open to counting in this process, and says so once", async () => {
+    const states: string[] = [];
+    const counter = new SharedWindowCounter(3, 60_000, {
+      redisUrl: "redis://127.0.0.1:1",
+      syncMs: 10,
+      onState: (state) => states.push(state),
+    });
+    try {
+      const hits = [1, 2, 3, 4].map(() => counter.hit("p"));
+      expect(hits.map((hit) => hit.exceeded)).toEqual([false, false, false, true]);
+      expect(hits[3]).toMatchObject({ max: 3, remaining: 0 });
+      await counter.sync();
+      await counter.sync();
+      expect(states).toEqual(["down"]);
+      expect(counter.hit("p").exceeded).toBe(true);
+      expect(counter.hit("q").exceeded).toBe(false);
+    } finally {
+      counter.close();
+    }
   });
 });

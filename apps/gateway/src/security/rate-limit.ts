@@ -1,6 +1,7 @@
 import { HttpError } from "@kronos/app-kit";
+import type { FastifyReply } from "fastify";
 import fp from "fastify-plugin";
-import { FixedWindowCounter } from "./fixed-window.js";
+import { FixedWindowCounter, SharedWindowCounter, type WindowHit } from "./fixed-window.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -17,6 +18,10 @@ declare module "fastify" {
 export interface PrincipalRateLimitOptions {
   /** Requests each principal may make per minute. */
   readonly perMinute: number;
+  /** Set: the counters are shared by every instance through this Redis (`REDIS_URL`); unset: kept in memory. */
+  readonly redisUrl?: string | undefined;
+  /** With `redisUrl`: how often each instance syncs its counters with the others', in ms. Default 100. */
+  readonly syncMs?: number;
 }
 
 /**
@@ -24,29 +29,50 @@ export interface PrincipalRateLimitOptions {
  * id never share a budget) may make `perMinute` requests per fixed one-minute window; past it, 429 `RATE_LIMITED`
  * with `Retry-After` (seconds until the window resets). Answers carry `X-RateLimit-Limit` and
  * `X-RateLimit-Remaining`. Public routes and unknown routes (which have their own IP-based limit) are not counted.
- * The counters live in memory, per gateway instance ({@link FixedWindowCounter}: synchronous, one map lookup a
- * request; `@fastify/rate-limit`'s store cost a few µs and two promises per request). Register after the auth
- * plugin: its hook needs `request.principal`. Plugin name: `kronos-gateway-rate-limit`.
+ * With `redisUrl`, every gateway instance shares the counters ({@link SharedWindowCounter}: counted in memory,
+ * synced through Redis every `syncMs`, no Redis call on a request; while Redis is unreachable each instance counts
+ * alone, logged once each way). Without it they live in memory, per instance ({@link FixedWindowCounter}). Both are
+ * synchronous: one map lookup a request. Register
+ * after the auth plugin: its hook needs `request.principal`. Plugin name: `kronos-gateway-rate-limit`.
  */
 export const principalRateLimitPlugin = fp<PrincipalRateLimitOptions>(
   async (app, options) => {
-    const counter = new FixedWindowCounter(options.perMinute, 60_000);
+    let counter: { hit(key: string): WindowHit } = new FixedWindowCounter(options.perMinute, 60_000);
+    if (options.redisUrl !== undefined) {
+      const logger = app.log.child({ component: "rate-limit" });
+      const shared = new SharedWindowCounter(options.perMinute, 60_000, {
+        redisUrl: options.redisUrl,
+        ...(options.syncMs === undefined ? {} : { syncMs: options.syncMs }),
+        onState: (state, error) => {
+          if (state === "down") {
+            logger.warn(
+              { err: error },
+              "Redis unreachable: each instance counts the rate limits alone until it is back",
+            );
+          } else logger.info("Redis reachable: the rate limits are shared by every instance");
+        },
+      });
+      app.addHook("onClose", async () => shared.close());
+      counter = shared;
+    }
     app.addHook("onRequest", (request, reply, done) => {
       const principal = request.principal;
       if (principal === null || request.routeOptions.config.principalRateLimit === false) return done();
-      const result = counter.hit(principal.identity);
-      reply.header("x-ratelimit-limit", result.max);
-      reply.header("x-ratelimit-remaining", result.remaining);
-      if (!result.exceeded) return done();
-      reply.header("retry-after", result.resetInSeconds);
-      done(
-        new HttpError(
-          429,
-          "RATE_LIMITED",
-          `Principal "${principal.id}" exceeded ${result.max} requests per minute; retry in ${result.resetInSeconds} s`,
-        ),
-      );
+      done(limited(reply, principal.id, counter.hit(principal.identity)));
     });
   },
   { name: "kronos-gateway-rate-limit", fastify: "5.x", dependencies: ["kronos-errors", "kronos-auth"] },
 );
+
+/** Sets the rate-limit headers of `result`; the 429 to answer when it is exceeded. */
+function limited(reply: FastifyReply, principalId: string, result: WindowHit): HttpError | undefined {
+  reply.header("x-ratelimit-limit", result.max);
+  reply.header("x-ratelimit-remaining", result.remaining);
+  if (!result.exceeded) return undefined;
+  reply.header("retry-after", result.resetInSeconds);
+  return new HttpError(
+    429,
+    "RATE_LIMITED",
+    `Principal "${principalId}" exceeded ${result.max} requests per minute; retry in ${result.resetInSeconds} s`,
+  );
+}

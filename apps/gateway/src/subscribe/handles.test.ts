@@ -1,6 +1,6 @@
 import type { Delivery } from "@kronos/transport";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { HandleRegistry } from "./handles.js";
+import { HandleRegistry, handleInstance, INSTANCE_ID_PATTERN, newInstanceId, newSubscriptionId } from "./handles.js";
 
 function fakeDelivery(): Delivery & { released: number } {
   const delivery = {
@@ -80,5 +80,32 @@ describe("HandleRegistry", () => {
     for (const handle of ["h1", "h2", "h3"]) registry.ended(handle, "acked");
     expect(() => registry.take("h1", "x")).toThrow(expect.objectContaining({ code: "UNKNOWN_HANDLE" }));
     expect(() => registry.take("h3", "x")).toThrow(expect.objectContaining({ code: "ALREADY_ACKED" }));
+  });
+});
+
+describe("handle format", () => {
+  it("names the instance before the first dot; a cursor after ~ does not change it", () => {
+    const id = newSubscriptionId("k3Jx9_aQ");
+    expect(id).toMatch(/^k3Jx9_aQ\.[0-9a-f]{16}$/);
+    expect(handleInstance(`${id}.42`)).toBe("k3Jx9_aQ");
+    expect(handleInstance(`${id}.42~0-17_1-3`)).toBe("k3Jx9_aQ");
+    expect(newInstanceId()).toMatch(INSTANCE_ID_PATTERN);
+  });
+
+  it("finds no instance in a handle no gateway issued", () => {
+    for (const handle of ["nope.1", "abc", ".x.1", "a~b.c.1", "bad!id.0123.1"]) {
+      expect(handleInstance(handle)).toBeUndefined();
+    }
+  });
+
+  it("without shared instances, another instance's handle is 404 UNKNOWN_HANDLE naming it and REDIS_URL", () => {
+    const registry = new HandleRegistry({ instanceId: "here", shared: false });
+    expect(() => registry.check("there.0123456789abcdef.1", "me")).toThrow(
+      expect.objectContaining({
+        statusCode: 404,
+        code: "UNKNOWN_HANDLE",
+        message: expect.stringMatching(/gateway instance "there", not this one \("here"\).*REDIS_URL/),
+      }),
+    );
   });
 });

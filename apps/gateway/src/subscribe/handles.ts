@@ -1,5 +1,40 @@
+import { randomBytes } from "node:crypto";
 import { HttpError } from "@kronos/app-kit";
 import type { Delivery } from "@kronos/transport";
+
+/**
+ * The handle format. A handle names the gateway instance holding its delivery, the subscription, and the delivery's
+ * place in it: `<instance>.<subscription>.<sequence>` (a Kafka tail adds `~<cursor>`, see cursor.ts), for instance
+ * `k3Jx9_aQ.5f0c2e9a1b7d4c36.42`. Every part is URL-safe and free of `.` and `~`, so the instance is the text before
+ * the first dot. An instance id is 8 random base64url characters (or `GATEWAY_INSTANCE_ID`), so a handle stays
+ * short: about 30 characters before any cursor, far below `MAX_EVENT_ID_LENGTH`.
+ */
+export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** A fresh random instance id: 8 base64url characters (48 bits). */
+export function newInstanceId(): string {
+  return randomBytes(6).toString("base64url");
+}
+
+/** A new subscription id on `instance`: `<instance>.<16 hex digits>`; its handles are `<id>.<sequence>`. */
+export function newSubscriptionId(instance: string): string {
+  return `${instance}.${randomBytes(8).toString("hex")}`;
+}
+
+/**
+ * The gateway instance a handle names, or `undefined` when it names none (not `<instance>.<subscription>.<n>`: a
+ * handle no gateway issued).
+ */
+export function handleInstance(handle: string): string | undefined {
+  const first = handle.indexOf(".");
+  if (first <= 0) return undefined;
+  const second = handle.indexOf(".", first + 1);
+  if (second < 0) return undefined;
+  const tilde = handle.indexOf("~");
+  if (tilde >= 0 && tilde < second) return undefined;
+  const instance = handle.slice(0, first);
+  return INSTANCE_ID_PATTERN.test(instance) ? instance : undefined;
+}
 
 /** How a handle ended: what `POST /ack` and `POST /retry` answer for a handle that is no longer open. */
 export type HandleEnd = "acked" | "retried" | "dead-lettered" | "expired" | "released";
@@ -33,6 +68,10 @@ export interface HandleRegistryOptions {
   readonly onExpired?: (held: HeldDelivery) => void;
   /** Called when giving back a delivery failed (it will come back anyway once its channel or group closes). */
   readonly onReleaseError?: (held: HeldDelivery, error: unknown) => void;
+  /** This gateway instance's id: an unknown handle of another instance gets a 404 saying so. */
+  readonly instanceId?: string;
+  /** Whether instances settle each other's handles (over Redis); named in the 404 of another instance's handle. */
+  readonly shared?: boolean;
 }
 
 /**
@@ -41,8 +80,9 @@ export interface HandleRegistryOptions {
  * cannot hold a message for ever. Ended handles are remembered for a while, so a late or repeated ack is a clear
  * 409 (already acked) or 404 (expired) instead of a bare "unknown".
  *
- * Handles live in this gateway instance's memory: with several instances, a client acks on the instance it
- * subscribed on (sticky sessions), which it does anyway since its stream is there.
+ * Handles live in this gateway instance's memory. With several instances sharing `REDIS_URL`, a settlement that
+ * reaches another instance is forwarded to the one the handle names (see forward.ts); without it, a client must
+ * settle on the instance it subscribed on.
  */
 export class HandleRegistry {
   readonly #open = new Map<string, HeldDelivery>();
@@ -169,6 +209,18 @@ export class HandleRegistry {
   #notOpen(handle: string): HttpError {
     const ended = this.#ended.get(handle);
     if (ended === undefined) {
+      const owner = handleInstance(handle);
+      const here = this.#options.instanceId;
+      if (owner !== undefined && here !== undefined && owner !== here) {
+        const how = this.#options.shared
+          ? "it could not be reached"
+          : "instances settle each other's deliveries only when every one has REDIS_URL set";
+        return new HttpError(
+          404,
+          "UNKNOWN_HANDLE",
+          `delivery "${handle}" belongs to gateway instance "${owner}", not this one ("${here}"), and ${how}`,
+        );
+      }
       return new HttpError(404, "UNKNOWN_HANDLE", `no delivery "${handle}" is held on this gateway`);
     }
     switch (ended.end) {

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
 import { isContractError } from "@kronos/contracts";
@@ -24,7 +23,8 @@ import { bulkSettleRoutes } from "./bulk-routes.js";
 import type { SubscribeConfig } from "./config.js";
 import { parseCursor } from "./cursor.js";
 import { parseFilter } from "./filters.js";
-import { HandleRegistry } from "./handles.js";
+import { SettleForwarder } from "./forward.js";
+import { HandleRegistry, newSubscriptionId } from "./handles.js";
 import { createSubscribeMetrics } from "./metrics.js";
 import { identityOf, rejectInvalid } from "./request.js";
 import {
@@ -46,6 +46,12 @@ import { SseStream } from "./sse.js";
 export interface SubscribeRoutesOptions extends SubscribeConfig {
   /** RabbitMQ management API, to tell queues from topics and to find a queue's dead-letter exchange. */
   readonly rabbitmqManagementUrl: string;
+  /** This gateway instance's id: the first part of every handle it issues. */
+  readonly instanceId: string;
+  /** Set: a settlement of another instance's handle is forwarded to it over this Redis (see forward.ts). */
+  readonly redisUrl: string | undefined;
+  /** Longest wait for another instance to answer a forwarded settlement, in ms. */
+  readonly forwardTimeoutMs: number;
 }
 
 /** How long a subscription may take to start (a Kafka group join takes seconds), in ms. */
@@ -74,6 +80,8 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
   const management = new RabbitManagementClient({ url: options.rabbitmqManagementUrl });
   const logger = app.log.child({ component: "subscribe" });
   const handles: HandleRegistry = new HandleRegistry({
+    instanceId: options.instanceId,
+    shared: options.redisUrl !== undefined,
     onExpired: (held) => metrics.settled(held.delivery.broker, "lease_expired"),
     onReleaseError: (held, error) =>
       logger.warn({ err: error, handle: held.handle }, "could not give back an expired delivery; its broker will"),
@@ -162,7 +170,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
       const tail = source.broker === "kafka" && query.group === undefined;
       const startOffsets = tail ? lastEventCursor(request.headers["last-event-id"]) : undefined;
 
-      const id = randomBytes(8).toString("hex");
+      const id = newSubscriptionId(options.instanceId);
       const session = new SubscriptionSession(
         { id, identity: principal.identity, source, leaseMs, filter, withCursor: tail },
         { handles, decode, metrics, logger },
@@ -245,13 +253,27 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     metrics,
     logger,
     defaultRetryDelayMs: options.retryTiersMs[0] ?? 1000,
+    instanceId: options.instanceId,
+    ...(options.redisUrl === undefined
+      ? {}
+      : {
+          forwarder: new SettleForwarder({
+            redisUrl: options.redisUrl,
+            instanceId: options.instanceId,
+            timeoutMs: options.forwardTimeoutMs,
+            logger,
+            registry: app.metrics.registry,
+          }),
+        }),
   });
+  app.addHook("onReady", () => settler.start());
+  app.addHook("onClose", () => settler.close());
   await app.register(bulkSettleRoutes, { settler, metrics, maxSettleItems: options.maxSettleItems });
 
   /** Before the body is read: the handle must be open and the caller's (404, 409, 403 otherwise). */
   async function ownHandle(request: FastifyRequest): Promise<void> {
     const { messageId } = request.params as { messageId?: string };
-    if (messageId !== undefined) handles.check(messageId, identityOf(request));
+    if (messageId !== undefined) settler.check(identityOf(request), messageId);
   }
 
   app.post(

@@ -1,7 +1,8 @@
 import { HttpError } from "@kronos/app-kit";
 import { TransportError } from "@kronos/transport";
 import type { FastifyBaseLogger } from "fastify";
-import type { HandleEnd, HandleRegistry, HeldDelivery } from "./handles.js";
+import type { SettleForwarder } from "./forward.js";
+import { type HandleEnd, type HandleRegistry, type HeldDelivery, handleInstance } from "./handles.js";
 import type { SubscribeMetrics } from "./metrics.js";
 
 /** What a client asks of one held delivery. */
@@ -28,17 +29,49 @@ export interface SettlerOptions {
   readonly logger: FastifyBaseLogger;
   /** The delay of a retry that names none, in ms. */
   readonly defaultRetryDelayMs: number;
+  /** This gateway instance's id (the first part of the handles it issues). */
+  readonly instanceId?: string;
+  /**
+   * Sends the settlement of another instance's handle to that instance (`REDIS_URL` set); `undefined`: such a
+   * handle is 404 `UNKNOWN_HANDLE` naming its instance. Started by {@link Settler.start}.
+   */
+  readonly forwarder?: SettleForwarder;
 }
 
 /**
  * Settles the deliveries clients hold, one command at a time: the one place where a handle becomes an ack, a retry or
- * a dead letter (the single-handle routes use it; so does anything that settles several handles).
+ * a dead letter (the single-handle routes use it; so does anything that settles several handles). A handle of another
+ * gateway instance is settled by that instance, through the forwarder when there is one (see forward.ts): every
+ * method below answers the same for it as the owner would.
  */
 export class Settler {
   readonly #options: SettlerOptions;
 
   constructor(options: SettlerOptions) {
     this.#options = options;
+  }
+
+  /** Starts serving other instances' forwarded settlements (no-op without a forwarder). */
+  async start(): Promise<void> {
+    await this.#options.forwarder?.start((identity, command) =>
+      command.action === "ack-through"
+        ? this.ackThrough(identity, command.handle)
+        : this.#settleHere(identity, command),
+    );
+  }
+
+  /** Stops the forwarder (no-op without one). */
+  async close(): Promise<void> {
+    await this.#options.forwarder?.close();
+  }
+
+  /**
+   * Checks, without settling, that `identity` may settle `handle` here: throws like {@link HandleRegistry.check} for
+   * a handle of this instance (or of another one when there is no forwarder); a handle the forwarder sends on is
+   * checked by its owner when settled.
+   */
+  check(identity: string, handle: string): void {
+    if (this.#ownerElsewhere(handle) === undefined) this.#options.handles.check(handle, identity);
   }
 
   /**
@@ -49,6 +82,22 @@ export class Settler {
    * then, so the client may try again).
    */
   async settle(identity: string, command: SettleCommand): Promise<Settled> {
+    const owner = this.#ownerElsewhere(command.handle);
+    if (owner !== undefined) {
+      return (await (this.#options.forwarder as SettleForwarder).forward(owner, identity, command)) as Settled;
+    }
+    return this.#settleHere(identity, command);
+  }
+
+  /** The instance to forward `handle` to: another instance's, when a forwarder exists; else `undefined`. */
+  #ownerElsewhere(handle: string): string | undefined {
+    const { forwarder, instanceId } = this.#options;
+    if (forwarder === undefined || instanceId === undefined) return undefined;
+    const owner = handleInstance(handle);
+    return owner === undefined || owner === instanceId ? undefined : owner;
+  }
+
+  async #settleHere(identity: string, command: SettleCommand): Promise<Settled> {
     switch (command.action) {
       case "ack":
         return this.ack(identity, command.handle);
@@ -61,6 +110,9 @@ export class Settler {
 
   /** Acks `handle` (see {@link settle}). */
   async ack(identity: string, handle: string): Promise<Settled & { readonly outcome: "acked" }> {
+    if (this.#ownerElsewhere(handle) !== undefined) {
+      return (await this.settle(identity, { handle, action: "ack" })) as Settled & { readonly outcome: "acked" };
+    }
     const held = await this.#run(identity, { handle, action: "ack" }, async (h) => {
       await h.delivery.ack();
       return "acked" as const;
@@ -73,6 +125,11 @@ export class Settler {
     identity: string,
     command: Omit<SettleCommand, "action">,
   ): Promise<Settled & { readonly outcome: "retried" | "dead-lettered" }> {
+    if (this.#ownerElsewhere(command.handle) !== undefined) {
+      return (await this.settle(identity, { ...command, action: "retry" })) as Settled & {
+        readonly outcome: "retried" | "dead-lettered";
+      };
+    }
     const delayMs = command.delayMs ?? this.#options.defaultRetryDelayMs;
     const reason = command.reason ?? "retry requested by the client";
     const outcome: { value: "retried" | "dead-lettered" } = { value: "retried" };
@@ -89,6 +146,11 @@ export class Settler {
     identity: string,
     command: Omit<SettleCommand, "action" | "delayMs">,
   ): Promise<Settled & { readonly outcome: "dead-lettered" }> {
+    if (this.#ownerElsewhere(command.handle) !== undefined) {
+      return (await this.settle(identity, { ...command, action: "reject" })) as Settled & {
+        readonly outcome: "dead-lettered";
+      };
+    }
     const message = command.reason ?? "rejected by the client";
     const held = await this.#run(identity, { ...command, action: "reject" }, async (h) => {
       await h.delivery.deadLetter("rejected", { code: "CLIENT_REJECTED", message });
@@ -105,6 +167,14 @@ export class Settler {
    * that cannot be (its subscription ended meanwhile) is left out of the answer. Resolves to the handles acked.
    */
   async ackThrough(identity: string, handle: string): Promise<{ readonly acked: number; readonly handles: string[] }> {
+    const owner = this.#ownerElsewhere(handle);
+    if (owner !== undefined) {
+      const forwarder = this.#options.forwarder as SettleForwarder;
+      return (await forwarder.forward(owner, identity, { handle, action: "ack-through" })) as {
+        readonly acked: number;
+        readonly handles: string[];
+      };
+    }
     const { handles, metrics } = this.#options;
     const named = handles.check(handle, identity);
     const position = named.delivery.position;

@@ -1,5 +1,7 @@
+import cluster from "node:cluster";
 import { createHttpMetrics, createMetricsRegistry, type HttpMetrics, type Registry } from "@kronos/observability";
 import fp from "fastify-plugin";
+import { clusterMetrics } from "../cluster.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -13,7 +15,9 @@ export const UNMATCHED_ROUTE = "unmatched";
 
 /**
  * Creates the app's own metrics registry (default Node metrics + `http_request_duration_seconds` by method, route
- * pattern and status code), times every response, and serves `GET /metrics` in the Prometheus text format.
+ * pattern and status code), times every response, and serves `GET /metrics` in the Prometheus text format. In a
+ * cluster worker (see `startServer`'s `workers`), `/metrics` answers for the whole cluster: every worker's registry,
+ * aggregated by the primary, whichever worker the scrape reaches.
  * Plugin name: `kronos-metrics`.
  */
 export const metricsPlugin = fp(
@@ -35,7 +39,7 @@ export const metricsPlugin = fp(
 
     app.get("/metrics", { logLevel: "warn" }, async (_request, reply) => {
       reply.type(registry.contentType);
-      return registry.metrics();
+      return cluster.isWorker ? clusterMetrics() : registry.metrics();
     });
   },
   { name: "kronos-metrics", fastify: "5.x", dependencies: ["kronos-config"] },

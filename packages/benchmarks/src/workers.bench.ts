@@ -1,0 +1,147 @@
+// Gateway workers benchmark (issue #17, "Past one process"): POST /publish through the gateway with
+// GATEWAY_WORKERS=2 against the same gateway with one worker, side by side in one run, on both brokers; and the
+// per-request cost of the shared (Redis) rate limit: a null-sink gateway counting in Redis against one counting in
+// memory. Prints ratios (the result), messages/s (context) and the machine's core count: 2 workers can at best
+// double a gateway whose cores are free, and the brokers, Redis and this load generator share the same cores.
+//   npm run bench -- workers      (from the repository root: set-up, stack up, build, then this)
+import { randomUUID } from "node:crypto";
+import { availableParallelism } from "node:os";
+import { BenchHarness, type HttpTarget, printRates, printRatios, type RatioRow } from "./harness.js";
+import { type Contender, medianRatio } from "./measure.js";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const TURN_MS = Number(process.env.BENCH_TURN_MS ?? 2000);
+const MAX_PER_TURN = 200_000;
+const CONCURRENCY = 64;
+const PAYLOADS = 1000;
+const KAFKA_TOPIC = "kronos.log.entries";
+const EXCHANGE = "kronos.gaia.critical";
+const HARD_LIMIT_MS = 6 * 60_000;
+const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
+
+const harness = new BenchHarness("workers benchmark", HARD_LIMIT_MS);
+
+const now = new Date().toISOString();
+const logBodies = Array.from({ length: PAYLOADS }, (_, i) =>
+  JSON.stringify({
+    topic: KAFKA_TOPIC,
+    payload: {
+      meta: { eventId: randomUUID(), occurredAt: now, producer: "bench", correlationId: null, traceparent: null },
+      timestamp: now,
+      level: "INFO",
+      service: "bench",
+      instance: `bench-${i % 4}`,
+      logger: "bench.workers",
+      message: `request ${i} served in ${i % 97} ms`,
+      attributes: { route: "/orders", status: "200" },
+      traceId: null,
+      spanId: null,
+    },
+  }),
+);
+// WARNING alerts: routed by the benchmark queue only (bound with "#", deleted at the end), as in publish.bench.ts.
+const ROUTING_KEY = "alert.WARNING.bench";
+const BENCH_QUEUE = `kronos.bench.workers.${process.pid}`;
+const alertBodies = Array.from({ length: PAYLOADS }, (_, i) =>
+  JSON.stringify({
+    topic: EXCHANGE,
+    key: ROUTING_KEY,
+    payload: {
+      meta: { eventId: randomUUID(), occurredAt: now, producer: "gaia", correlationId: null, traceparent: null },
+      alertId: randomUUID(),
+      severity: "WARNING",
+      sourceService: "bench",
+      fingerprint: `fp-${i}`,
+      title: "Login failures above 50/min",
+      description: "Gaia saw 73 failed logins in the last minute.",
+      labels: { region: "eu" },
+      raisedAt: now,
+      runbookUrl: null,
+    },
+  }),
+);
+
+const amqpConnection = await harness.amqplib();
+const setupChannel = await amqpConnection.createChannel();
+await setupChannel.assertExchange(EXCHANGE, "topic", { durable: true });
+await setupChannel.assertQueue(BENCH_QUEUE, { durable: true, autoDelete: false });
+await setupChannel.bindQueue(BENCH_QUEUE, EXCHANGE, "#");
+harness.onCleanup(async () => {
+  const channel = await amqpConnection.createChannel();
+  await channel.purgeQueue(BENCH_QUEUE);
+  await channel.deleteQueue(BENCH_QUEUE);
+});
+
+const { apiKey, principalsFile } = harness.principal("produce:*");
+const started = performance.now();
+const cores = availableParallelism();
+console.log(`${cores} cores (os.availableParallelism()). Starting five gateways as child processes...`);
+const shared = { REDIS_URL };
+const [one, two, nullMemory, nullRedis, nullTwo] = await Promise.all([
+  harness.gateway("gateway, 1 worker", principalsFile, { ...shared, GATEWAY_WORKERS: "1" }),
+  harness.gateway("gateway, 2 workers", principalsFile, { ...shared, GATEWAY_WORKERS: "2" }),
+  harness.gateway("null-sink gateway, memory limit", principalsFile, { GATEWAY_BENCH_NULL_SINK: "1" }),
+  harness.gateway("null-sink gateway, Redis limit", principalsFile, { ...shared, GATEWAY_BENCH_NULL_SINK: "1" }),
+  harness.gateway("null-sink gateway, 2 workers", principalsFile, {
+    ...shared,
+    GATEWAY_BENCH_NULL_SINK: "1",
+    GATEWAY_WORKERS: "2",
+  }),
+]);
+
+const auth = { "content-type": "application/json", "x-api-key": apiKey };
+const kafka = (origin: string): HttpTarget => ({
+  origin,
+  path: "/publish",
+  headers: auth,
+  bodies: logBodies,
+  expect: 202,
+});
+const rabbit = (origin: string): HttpTarget => ({ ...kafka(origin), bodies: alertBodies });
+const C = `${CONCURRENCY} conn`;
+const contenders: Contender[] = [
+  harness.httpContender(`kafka, 1 worker, ${C}`, kafka(one), CONCURRENCY),
+  harness.httpContender(`kafka, 2 workers, ${C}`, kafka(two), CONCURRENCY),
+  harness.httpContender(`rabbitmq, 1 worker, ${C}`, rabbit(one), CONCURRENCY),
+  harness.httpContender(`rabbitmq, 2 workers, ${C}`, rabbit(two), CONCURRENCY),
+  harness.httpContender(`null sink, 1 worker, ${C}`, kafka(nullRedis), CONCURRENCY),
+  harness.httpContender(`null sink, 2 workers, ${C}`, kafka(nullTwo), CONCURRENCY),
+  harness.httpContender("null sink, memory limit, 1 conn", kafka(nullMemory), 1),
+  harness.httpContender("null sink, Redis limit, 1 conn", kafka(nullRedis), 1),
+  harness.httpContender(`null sink, memory limit, ${C}`, kafka(nullMemory), CONCURRENCY),
+  harness.httpContender(`null sink, Redis limit, ${C}`, kafka(nullRedis), CONCURRENCY),
+];
+
+console.log(
+  `${contenders.length} contenders, ${ROUNDS} rounds (+1 warm-up) of ${TURN_MS / 1000} s turns each, in the same ` +
+    `order every round (the warm-up also lets the second worker of each cluster get ready)`,
+);
+const results = await harness.runRounds(
+  contenders,
+  { rounds: ROUNDS, turnMs: TURN_MS, maxPerTurn: MAX_PER_TURN },
+  started,
+);
+const rate = (name: string) => results.get(name) ?? [];
+printRates(contenders, rate);
+
+const rows: RatioRow[] = [
+  {
+    label: `2 workers ÷ 1 worker (${cores} cores)`,
+    a: `kafka, 2 workers, ${C}`,
+    b: `kafka, 1 worker, ${C}`,
+    target: Number.NaN,
+  },
+  { label: "", a: `rabbitmq, 2 workers, ${C}`, b: `rabbitmq, 1 worker, ${C}`, target: Number.NaN },
+  { label: "", a: `null sink, 2 workers, ${C}`, b: `null sink, 1 worker, ${C}`, target: Number.NaN },
+  {
+    label: "shared (Redis) ÷ in-memory rate limit",
+    a: "null sink, Redis limit, 1 conn",
+    b: "null sink, memory limit, 1 conn",
+    target: Number.NaN,
+  },
+  { label: "", a: `null sink, Redis limit, ${C}`, b: `null sink, memory limit, ${C}`, target: Number.NaN },
+];
+printRatios(rows, (a, b) => medianRatio(rate(a), rate(b)));
+harness.printFailures("requests did not get the expected status");
+console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
+await harness.finish(harness.failures > 0 ? 1 : 0);
