@@ -26,6 +26,8 @@ export interface HttpTarget {
   /** The request bodies, sent in turn. */
   readonly bodies: readonly string[];
   readonly expect: number;
+  /** Messages each request carries (a batch route): a request that answers `expect` counts this many. Default 1. */
+  readonly messagesPerRequest?: number;
 }
 
 /** How many failure samples {@link BenchHarness.failed} keeps. */
@@ -128,10 +130,12 @@ export class BenchHarness {
         : new Pool(target.origin, { connections, pipelining: 1 });
     this.onCleanup(() => dispatcher.close());
     let next = 0;
+    const per = target.messagesPerRequest ?? 1;
     return {
       name,
-      run: (until, max) =>
-        runLanes(connections, until, max, async () => {
+      run: async (until, max) =>
+        per *
+        (await runLanes(connections, until, Math.ceil(max / per), async () => {
           const body = target.bodies[next++ % target.bodies.length] as string;
           const response = await dispatcher.request({
             method: "POST",
@@ -145,7 +149,7 @@ export class BenchHarness {
           if (response.statusCode === target.expect) return true;
           this.failed(`${name}: ${response.statusCode} ${text.slice(0, 300)}`);
           return false;
-        }),
+        })),
     };
   }
 
@@ -337,6 +341,19 @@ export async function waitFor(url: string, what: string, timeoutMs = 60_000): Pr
   throw new Error(`${what} not ready after ${timeoutMs / 1000} s: ${last}`);
 }
 
+/**
+ * `BENCH_ONLY=<regular expression>`: the contenders whose names match it (all when unset), for a quicker run while
+ * working on one path; the ratio rows whose two contenders did not run are left out.
+ */
+export function selected<T extends { readonly name: string }>(contenders: readonly T[]): T[] {
+  const only = process.env.BENCH_ONLY;
+  if (only === undefined || only === "") return [...contenders];
+  const pattern = new RegExp(only, "i");
+  const kept = contenders.filter((contender) => pattern.test(contender.name));
+  if (kept.length === 0) throw new Error(`BENCH_ONLY=${only} matches no contender`);
+  return kept;
+}
+
 /** One line of the ratio table: contender `a`'s rate ÷ contender `b`'s, and its target (NaN: context only). */
 export interface RatioRow {
   readonly label: string;
@@ -348,12 +365,17 @@ export interface RatioRow {
 /** Prints the table of ratios: each row numerator ÷ denominator, its value and whether its target is met. */
 export function printRatios(rows: readonly RatioRow[], ratioOf: (a: string, b: string) => number): void {
   console.log("\nratios (median of per-round ratios)");
-  console.log(`  ${"ratio".padEnd(38)}${"numerator ÷ denominator".padEnd(58)}${"ratio".padStart(8)}  target`);
+  let heading = ""; // a left-out row's label goes on the next row printed
+  console.log(`  ${"ratio".padEnd(38)}${"numerator ÷ denominator".padEnd(66)}${"ratio".padStart(8)}  target`);
   for (const row of rows) {
+    if (row.label !== "") heading = row.label;
     const value = ratioOf(row.a, row.b);
+    if (Number.isNaN(value)) continue;
+    const label = heading;
+    heading = "";
     const target = Number.isNaN(row.target) ? "" : `≥ ${row.target}×  ${value >= row.target ? "met" : "MISSED"}`;
     console.log(
-      `  ${row.label.padEnd(38)}${`${row.a} ÷ ${row.b}`.padEnd(58)}${`${value.toFixed(2)}×`.padStart(8)}  ${target}`,
+      `  ${label.padEnd(38)}${`${row.a} ÷ ${row.b}`.padEnd(66)}${`${value.toFixed(2)}×`.padStart(8)}  ${target}`,
     );
   }
 }
