@@ -234,7 +234,12 @@ const [gateway, nullSinkGateway, echo] = await Promise.all([startGateway(false),
 const auth = { "content-type": "application/json", "x-api-key": apiKey };
 const gatewayKafka: HttpTarget = { origin: gateway, path: "/publish", headers: auth, bodies: logBodies, expect: 202 };
 const gatewayRabbit: HttpTarget = { ...gatewayKafka, bodies: alertBodies };
-const batchKafka: HttpTarget = { ...gatewayKafka, path: "/publish/batch", bodies: logBatchBodies, messagesPerRequest: BATCH };
+const batchKafka: HttpTarget = {
+  ...gatewayKafka,
+  path: "/publish/batch",
+  bodies: logBatchBodies,
+  messagesPerRequest: BATCH,
+};
 const batchRabbit: HttpTarget = { ...batchKafka, bodies: alertBatchBodies };
 const nullSink: HttpTarget = { ...gatewayKafka, origin: nullSinkGateway };
 const echoTarget: HttpTarget = {
@@ -322,7 +327,12 @@ const rows: RatioRow[] = [
   { label: "", a: `gateway kafka ${B64}`, b: `kafkajs batches of ${BATCH}`, target: 0.6 },
   { label: "", a: `gateway rabbitmq ${B8}`, b: "amqplib window 200", target: 0.6 },
   { label: "", a: `gateway rabbitmq ${B64}`, b: "amqplib window 200", target: 0.6 },
-  { label: "(context) gateway ÷ raw best", a: `gateway kafka, ${C}`, b: `kafkajs batches of ${BATCH}`, target: Number.NaN },
+  {
+    label: "(context) gateway ÷ raw best",
+    a: `gateway kafka, ${C}`,
+    b: `kafkajs batches of ${BATCH}`,
+    target: Number.NaN,
+  },
   { label: "", a: `gateway rabbitmq, ${C}`, b: "amqplib window 200", target: Number.NaN },
   {
     label: "(context) same confirms in flight",
