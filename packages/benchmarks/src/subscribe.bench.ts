@@ -256,9 +256,14 @@ async function gatewayBulk(
     if (failures++ < 3) console.error(`${name}: ${what}`);
   };
   let pending: SseDelivery[] = [];
+  // Cumulative acks go one round at a time: a later one overtaking an earlier one would settle its handle first
+  // (and the earlier would answer 409).
+  let inFlight = 0;
   const post = (requestPath: string, body: string | null, count: (answer: Record<string, number>) => number) => {
+    inFlight++;
     pool
       .request({ method: "POST", path: requestPath, headers: body === null ? emptyHeaders : jsonHeaders, body })
+      .finally(() => inFlight--)
       .then(async (response) => {
         const answer = (await response.body.json()) as Record<string, number>;
         if (response.statusCode !== 200) return fail(`${requestPath} answered ${response.statusCode}`);
@@ -268,7 +273,7 @@ async function gatewayBulk(
       .catch((error: unknown) => fail(`${requestPath} failed: ${String(error)}`));
   };
   const flush = () => {
-    if (pending.length === 0) return;
+    if (pending.length === 0 || (mode === "ackThrough" && inFlight > 0)) return;
     const batch = pending;
     pending = [];
     if (mode === "settle") {
