@@ -120,7 +120,9 @@ function startGateway(nullSink: boolean): Promise<string> {
 async function startEcho(): Promise<string> {
   const child = harness.startChild("echo server", ["--import", "tsx", join(here, "echo-server.ts")], process.env, here);
   const [, port] = await waitForOutput(child, /"port":(\d+)/, "echo server");
-  return `http://127.0.0.1:${port}`;
+  const origin = `http://127.0.0.1:${port}`;
+  harness.server(origin, child.pid);
+  return origin;
 }
 
 // ---------------------------------------------------------------- brokers (raw clients and the benchmark queue)
@@ -342,6 +344,7 @@ const rows: RatioRow[] = [
   },
 ];
 printRatios(rows, (a, b) => medianRatio(rate(a), rate(b)));
+harness.printServerCpu();
 harness.printFailures("requests did not get the expected status");
 console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
 await harness.finish(harness.failures > 0 ? 1 : 0);
