@@ -124,7 +124,7 @@ export class MessageCore {
     return withTimeout(
       this.#options.serde.encode(message.route.event, message.value),
       left(deadline),
-      `encoding ${message.route.event.name} (schema registry)`,
+      encodingOf(message),
     );
   }
 
@@ -184,9 +184,10 @@ export class MessageCore {
       const first = states.findIndex((state) => state?.status === "fulfilled" && state.value === pendingMark);
       return states.map((state, i): PromiseSettledResult<Buffer> => {
         if (i !== first) return state as PromiseSettledResult<Buffer>;
-        const what = `encoding ${(messages[i] as CheckedMessage).route.event.name} (schema registry)`;
+        const what = encodingOf(messages[i] as CheckedMessage);
         return {
           status: "rejected",
+          // withTimeout's message, as encode() gives it.
           reason: new TransportError("TIMEOUT", `${what} timed out after ${timeoutMs} ms`),
         };
       });
@@ -279,6 +280,11 @@ export class MessageCore {
     const seconds = (performance.now() - clock.started) / 1000;
     this.#options.recorder.outcome(message.destination.name, message.route.broker, outcome, seconds);
   }
+}
+
+/** What encoding `message` is called in a timeout's message. */
+function encodingOf(message: CheckedMessage): string {
+  return `encoding ${message.route.event.name} (schema registry)`;
 }
 
 /** What is left until `deadline`, at least 1 ms. */
