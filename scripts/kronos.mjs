@@ -37,6 +37,10 @@ Commands:
   battery [names]  Bring the stack up, build, and run the reliability battery: scenarios that kill
                    and restart the stack's brokers under load through the real apps and count what
                    was lost (npm run battery -- kafka-kill --short; --help lists them).
+  release [opts]   Publish the typed event packages and @kronos/contracts whose versions are not in
+                   the npm registry yet: the local stack's (started if needed) unless --registry
+                   says otherwise; --base <ref> lets schema review set versions and changelogs;
+                   --dry-run prints what it would publish (npm run release -- --help).
   help             This text.
 
 Environment: KRONOS_CACHE_DIR (downloads, default ~/.cache/kronos), KRONOS_STATE_DIR
@@ -212,6 +216,26 @@ function start() {
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
 }
 
+const RELEASE_CLI = join(root, "packages", "release", "bin", "kronos-release.js");
+
+function release(args) {
+  setup();
+  if (args.some((arg) => arg === "--help" || arg === "-h")) {
+    run("pnpm", ["turbo", "run", "build", "--filter=@kronos/release", "--output-logs=errors-only"]);
+    run(process.execPath, [RELEASE_CLI, "--help"]);
+    return;
+  }
+  // The stack's npm registry is the default destination; another registry needs no stack.
+  if (!args.includes("--registry") && !process.env.KRONOS_NPM_REGISTRY_URL) {
+    step("Bringing the local stack up (its npm registry receives the release)");
+    stack(["up"]);
+  }
+  step("Building the packages to publish");
+  run("pnpm", ["turbo", "run", "build", "--filter=@kronos/release...", "--output-logs=errors-only"]);
+  step("Releasing");
+  run(process.execPath, [RELEASE_CLI, "--no-build", ...args]);
+}
+
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case "start":
@@ -233,6 +257,9 @@ switch (command) {
     stack(["up"]);
     run("pnpm", ["turbo", "run", "build", "--filter=@kronos/benchmarks...", "--output-logs=errors-only"]);
     run("pnpm", ["--filter", "@kronos/benchmarks", "--silent", "bench", ...rest]);
+    break;
+  case "release":
+    release(rest);
     break;
   case "battery":
     if (rest.some((arg) => arg === "--help" || arg === "-h")) {

@@ -79,6 +79,11 @@ export const GATEWAY_ERRORS = {
     retriable: false,
     meaning: "the JSON body nests arrays and objects deeper than 64 levels",
   },
+  TOO_MANY_SETTLEMENTS: {
+    status: 400,
+    retriable: false,
+    meaning: "a bulk settle lists more deliveries than `GATEWAY_SUBSCRIBE_MAX_SETTLE_ITEMS`",
+  },
   INVALID_UTF8: { status: 400, retriable: false, meaning: "the request body is not valid UTF-8" },
   INTERNAL_DESTINATION: {
     status: 403,

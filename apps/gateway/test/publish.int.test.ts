@@ -98,6 +98,15 @@ describe("POST /publish", () => {
       tenant: "acme",
     });
     expect(Number(record.headers.timestamp)).toBeGreaterThan(Date.now() - 60_000);
+    // CloudEvents, Kafka binding, binary mode: the same values again under ce_*.
+    expect(record.headers).toMatchObject({
+      ce_specversion: "1.0",
+      ce_id: body.messageId,
+      ce_type: "kronos.gaia.CriticalAlert",
+      ce_source: "/kronos/producers/gaia-service",
+      ce_time: new Date(Number(record.headers.timestamp)).toISOString(),
+      ce_traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    });
   });
 
   it("RabbitMQ: 202 after the confirm; the message carries the frame, AMQP properties and headers", async () => {
@@ -120,7 +129,13 @@ describe("POST /publish", () => {
     expect(message.properties.headers).toMatchObject({
       producer: "gaia-service",
       "event-type": "kronos.gaia.CriticalAlert",
+      // CloudEvents, AMQP binding, binary mode (its JMS-compatible prefix): the same values again.
+      cloudEvents_specversion: "1.0",
+      cloudEvents_id: messageId,
+      cloudEvents_type: "kronos.gaia.CriticalAlert",
+      cloudEvents_source: "/kronos/producers/gaia-service",
     });
+    expect(message.properties.headers?.cloudEvents_time).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(message.fields.routingKey).toBe(key);
     expect(message.content[0]).toBe(0);
     const decoded = await serde.decode(CriticalAlertEvent, message.content);

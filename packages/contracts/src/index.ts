@@ -4,6 +4,7 @@
  * one error type.
  */
 export { type AvroTypeOptions, createAvroType, kronosAvroOptions } from "./avro.js";
+export { CHECK_REGISTRY_USAGE, checkRegistryMain } from "./check-registry-cli.js";
 export { type DecodeLimits, MalformedAvroError } from "./decode-guard.js";
 export {
   CONTRACT_ERROR_CODES,
@@ -27,6 +28,15 @@ export {
   TimestampMillisType,
   UuidType,
 } from "./logical-types.js";
+export {
+  checkAgainstRegistry,
+  type EventRegistryCheck,
+  type InstalledEventsPackage,
+  installedEventsPackages,
+  REGISTRY_PINS_FILE,
+  type RegistryPin,
+  type RegistryPins,
+} from "./registry-check.js";
 export {
   type CompatibilityLevel,
   ConfluentRegistryClient,

@@ -107,6 +107,25 @@ export class ConfluentRegistryClient implements SchemaRegistryClient {
     }
   }
 
+  /**
+   * The version and id under which exactly `schema` (JSON text) is registered in `subject`, or `undefined` when it
+   * is not (the registry compares canonical forms, so key order and whitespace do not matter).
+   */
+  async versionOf(subject: string, schema: string): Promise<{ version: number; id: number } | undefined> {
+    const response = await this.#http("POST", `/subjects/${encodeURIComponent(subject)}`, { schema });
+    if (response.status === 404) return undefined;
+    const body = (await response.json()) as { version: number; id: number };
+    return { version: body.version, id: body.id };
+  }
+
+  /** The latest version of `subject` (its number and schema id), or `undefined` when the subject does not exist. */
+  async latestVersion(subject: string): Promise<{ version: number; id: number } | undefined> {
+    const response = await this.#http("GET", `/subjects/${encodeURIComponent(subject)}/versions/latest`);
+    if (response.status === 404) return undefined;
+    const body = (await response.json()) as { version: number; id: number };
+    return { version: body.version, id: body.id };
+  }
+
   /** The subject's compatibility level (or the global one for `undefined`); `undefined` when not set. */
   async #config(subject: string | undefined): Promise<CompatibilityLevel | undefined> {
     const path = subject === undefined ? "/config" : `/config/${encodeURIComponent(subject)}`;

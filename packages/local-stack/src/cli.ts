@@ -17,7 +17,7 @@ import {
   stopStack,
 } from "./stack.js";
 
-const USAGE = `kronos-stack: Kafka, Apicurio Registry and RabbitMQ as local processes (no Docker)
+const USAGE = `kronos-stack: Kafka, Apicurio Registry, RabbitMQ and an npm registry as local processes (no Docker)
 
 Usage: kronos-stack <command>        (from the repository root: npm run stack -- <command>)
 
@@ -29,14 +29,15 @@ Commands:
                           --kafka-nodes 3 (3 to 5): Kafka as a cluster of that many KRaft nodes, each its
                           own process and ports (node i on KRONOS_KAFKA_PORT + 10 × i), with replication;
                           the same as KRONOS_KAFKA_NODES=3, which status, kill and down then need too.
-  down                    Stop the processes 'up' started (Kafka, the registry, and RabbitMQ only if 'up'
-                          started it). Data is kept.
+  down                    Stop the processes 'up' started (Kafka, the registry, the npm registry, and
+                          RabbitMQ only if 'up' started it). Data is kept.
   status                  What runs where. Exit code 0 when every service answers, 1 otherwise.
   logs [service] [-n N] [-f]
                           Show the last N (default 50) lines of a service's log; -f follows it.
-  restart <service>       Stop then start one service: kafka | registry.
+  restart <service>       Stop then start one service: kafka | registry | npm-registry.
   kill <service> [--node N]
-                          SIGKILL one service's process, as a crash would (kafka | registry | rabbitmq);
+                          SIGKILL one service's process, as a crash would (kafka | registry | rabbitmq |
+                          npm-registry);
                           'up' starts it again. For fault tests. --node N: only Kafka node N of a cluster.
   help                    This text.
 
@@ -46,6 +47,8 @@ Environment:
   KRONOS_KAFKA_PORT       Kafka's listener (default 9092); KRONOS_KAFKA_CONTROLLER_PORT (default 9093)
   KRONOS_KAFKA_NODES      Kafka's nodes: 1 (default), or 3 to 5 for a cluster with replication
   KRONOS_REGISTRY_PORT    Apicurio Registry (default 8081)
+  KRONOS_NPM_REGISTRY_PORT
+                          the npm registry, Verdaccio (default 4873): npm run release publishes there
   KRONOS_JAVA_HEAP        maximum heap of each Java service (default 768m)
   RABBITMQ_URL            default amqp://guest:guest@127.0.0.1:5672
   RABBITMQ_MANAGEMENT_URL default http://guest:guest@127.0.0.1:15672
@@ -59,6 +62,7 @@ Kafka                  ${e.kafkaBrokers}
 Schema registry        ${e.registryUrl}   (Confluent-compatible API of Apicurio Registry)
 RabbitMQ               ${e.rabbitmqUrl.replace(/:[^:@/]+@/, ":***@")}
 RabbitMQ management    ${e.rabbitmqManagementUrl.replace(/:[^:@/]+@/, ":***@")}
+npm registry           ${e.npmRegistryUrl}   (Verdaccio: @kronos/* packages, the rest proxied)
 Logs and data          ${settings.stateDir}`);
 }
 
@@ -67,7 +71,7 @@ async function status(): Promise<number> {
   for (const row of rows) {
     const state = row.ready ? "ready" : row.pid !== undefined ? "not answering" : "stopped";
     const owner = row.managed ? `started by the stack${row.pid !== undefined ? `, pid ${row.pid}` : ""}` : "machine's";
-    console.log(`${row.name.padEnd(9)} ${state.padEnd(14)} ${row.endpoint.padEnd(44)} ${row.detail ?? ""} (${owner})`);
+    console.log(`${row.name.padEnd(12)} ${state.padEnd(14)} ${row.endpoint.padEnd(44)} ${row.detail ?? ""} (${owner})`);
   }
   return rows.every((row) => row.ready) ? 0 : 1;
 }
@@ -86,7 +90,7 @@ function logs(args: string[]): void {
       continue;
     }
     const file = logFileOf(name);
-    if (!file) throw new StackError(`unknown service "${name}": choose kafka or registry.`);
+    if (!file) throw new StackError(`unknown service "${name}": choose kafka, registry or npm-registry.`);
     if (existsSync(file)) files.push(file);
     else console.log(`${name}: no log yet (${file}); it appears after the first 'up'.`);
   }
@@ -129,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
     case "restart": {
       const name = args[0] as ServiceName | undefined;
       if (!name || !services.some((s) => s.name === name) || name === "rabbitmq") {
-        throw new StackError("restart needs a service: kafka or registry.");
+        throw new StackError("restart needs a service: kafka, registry or npm-registry.");
       }
       await stopService(name);
       await startService(name);
@@ -144,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
       });
       const name = positionals[0] as ServiceName | undefined;
       if (!name || !services.some((s) => s.name === name) || name === "postgres") {
-        throw new StackError("kill needs a service: kafka, registry or rabbitmq.");
+        throw new StackError("kill needs a service: kafka, registry, rabbitmq or npm-registry.");
       }
       if (values.node !== undefined && name !== "kafka") throw new StackError("--node is for kafka only.");
       const pid =

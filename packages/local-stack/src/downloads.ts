@@ -108,3 +108,31 @@ export function ensureApicurio(settings: StackSettings): string {
   }
   return join(finalDir, runner);
 }
+
+/**
+ * The Verdaccio entry script (`verdaccio/bin/verdaccio`) of `versions.verdaccio`, installed once with npm from the
+ * npm registry into the cache (`<cacheDir>/verdaccio-<version>`).
+ * @throws StackError when npm cannot install it
+ */
+export function ensureVerdaccio(settings: StackSettings): string {
+  const version = settings.versions.verdaccio;
+  const finalDir = join(settings.cacheDir, `verdaccio-${version}`);
+  const entry = join(finalDir, "node_modules", "verdaccio", "bin", "verdaccio");
+  if (existsSync(entry)) return entry;
+  console.log(`  installing Verdaccio ${version} from the npm registry (once) into ${finalDir}`);
+  atomically(finalDir, (partial) => {
+    const npm = spawnSync(
+      "npm",
+      ["install", "--prefix", partial, "--no-audit", "--no-fund", "--loglevel=error", `verdaccio@${version}`],
+      { encoding: "utf8" },
+    );
+    if (npm.error || npm.status !== 0) {
+      const output = `${npm.stdout ?? ""}\n${npm.stderr ?? ""}`.trim().split("\n").slice(-10).join("\n");
+      throw new StackError(
+        `npm could not install Verdaccio ${version}: check this machine's access to the npm registry ` +
+          `(npm config get registry), then run the command again.\n${output}`,
+      );
+    }
+  });
+  return entry;
+}

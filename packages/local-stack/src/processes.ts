@@ -21,13 +21,20 @@ function commandLine(pid: number): string | undefined {
   }
 }
 
-/** The pid in `pidFile` if that process is alive and is the stack's `service`; otherwise undefined. */
-export function runningPid(pidFile: string, service: string): number | undefined {
+/**
+ * The pid in `pidFile` if that process is alive and is the stack's `service` (its command line holds one of
+ * `expected`, by default the service's {@link marker}); otherwise undefined.
+ */
+export function runningPid(
+  pidFile: string,
+  service: string,
+  expected: readonly string[] = [marker(service)],
+): number | undefined {
   if (!existsSync(pidFile)) return undefined;
   const pid = Number(readFileSync(pidFile, "utf8").trim());
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   const cmd = commandLine(pid);
-  return cmd?.includes(marker(service)) ? pid : undefined;
+  return cmd !== undefined && expected.some((text) => cmd.includes(text)) ? pid : undefined;
 }
 
 /**

@@ -14,6 +14,8 @@ export interface StackVersions {
   grafana: string;
   /** PostgreSQL's major version (the dlq-manager's store); the local stack uses the machine's server. */
   postgres: string;
+  /** Verdaccio, the stack's npm registry (6.8 is the newest that runs on Node 20). */
+  verdaccio: string;
 }
 
 /** Where things live and which ports they use. Built once from the environment by {@link loadSettings}. */
@@ -39,6 +41,8 @@ export interface StackSettings {
    */
   kafkaNodes: number;
   registryPort: number;
+  /** The npm registry (Verdaccio) that `npm run release` publishes the typed packages to. `KRONOS_NPM_REGISTRY_PORT`. */
+  npmRegistryPort: number;
   /** The RabbitMQ the stack checks (and starts, if installed and stopped). `RABBITMQ_URL`. */
   rabbitmqUrl: string;
   /** RabbitMQ's management API. `RABBITMQ_MANAGEMENT_URL`. */
@@ -98,6 +102,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): StackSetting
     kafkaControllerPort: port(env, "KRONOS_KAFKA_CONTROLLER_PORT", 9093),
     kafkaNodes: kafkaNodes(env.KRONOS_KAFKA_NODES),
     registryPort: port(env, "KRONOS_REGISTRY_PORT", 8081),
+    npmRegistryPort: port(env, "KRONOS_NPM_REGISTRY_PORT", 4873),
     rabbitmqUrl: env.RABBITMQ_URL || "amqp://guest:guest@127.0.0.1:5672",
     rabbitmqManagementUrl: env.RABBITMQ_MANAGEMENT_URL || "http://guest:guest@127.0.0.1:15672",
     javaHeap: env.KRONOS_JAVA_HEAP || "768m",
@@ -112,6 +117,7 @@ export function endpoints(settings: StackSettings) {
       (_, index) => `127.0.0.1:${kafkaNodePorts(settings, index).port}`,
     ).join(","),
     registryUrl: `http://127.0.0.1:${settings.registryPort}/apis/ccompat/v7`,
+    npmRegistryUrl: `http://127.0.0.1:${settings.npmRegistryPort}/`,
     rabbitmqUrl: settings.rabbitmqUrl,
     rabbitmqManagementUrl: settings.rabbitmqManagementUrl,
   };

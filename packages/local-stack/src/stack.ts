@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { withLock } from "./lock.js";
 import { kafkaService } from "./services/kafka.js";
+import { npmRegistryService } from "./services/npm-registry.js";
 import { postgresService } from "./services/postgres.js";
 import { rabbitmqService } from "./services/rabbitmq.js";
 import { registryService } from "./services/registry.js";
@@ -8,7 +9,13 @@ import type { ServiceStatus, StackService } from "./services/service.js";
 import { loadSettings, type StackSettings } from "./settings.js";
 
 /** The services in start order (the registry stores its schemas in Kafka, so Kafka comes first). */
-export const services: readonly StackService[] = [kafkaService, registryService, rabbitmqService, postgresService];
+export const services: readonly StackService[] = [
+  kafkaService,
+  registryService,
+  rabbitmqService,
+  postgresService,
+  npmRegistryService,
+];
 
 export type ServiceName = StackService["name"];
 

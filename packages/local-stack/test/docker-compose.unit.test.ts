@@ -153,6 +153,7 @@ describe("infra/docker-compose.yml", () => {
     expect(service("prometheus").image).toBe(`prom/prometheus:${versions.prometheus}`);
     expect(service("grafana").image).toBe(`grafana/grafana:${versions.grafana}`);
     expect(service("postgres").image).toBe(`postgres:${versions.postgres}`);
+    expect(service("npm-registry").image).toBe(`verdaccio/verdaccio:${versions.verdaccio}`);
 
     // Any other service (e.g. the one that creates the registry's topics) reuses one of these images.
     const allowed = new Set([
@@ -162,6 +163,7 @@ describe("infra/docker-compose.yml", () => {
       `prom/prometheus:${versions.prometheus}`,
       `grafana/grafana:${versions.grafana}`,
       `postgres:${versions.postgres}`,
+      `verdaccio/verdaccio:${versions.verdaccio}`,
     ]);
     for (const [name, { image }] of Object.entries(compose.services)) {
       expect(allowed.has(image ?? ""), `service "${name}" uses image "${image}"`).toBe(true);
@@ -169,7 +171,7 @@ describe("infra/docker-compose.yml", () => {
   });
 
   it("gives every long-running service a healthcheck", () => {
-    for (const name of ["kafka", "registry", "rabbitmq", "prometheus", "postgres"]) {
+    for (const name of ["kafka", "registry", "rabbitmq", "prometheus", "postgres", "npm-registry"]) {
       expect(healthcheckCommand(name), `healthcheck of ${name}`).not.toBe("");
     }
   });
@@ -220,6 +222,16 @@ describe("infra/docker-compose.yml", () => {
       expect(env.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe("false");
       expect(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe("1");
       expect(env.KAFKA_TRANSACTION_STATE_LOG_MIN_ISR).toBe("1");
+    });
+  });
+
+  describe("npm registry (Verdaccio)", () => {
+    it("serves on the local stack's port, 4873, with the local stack's configuration file", () => {
+      expect(settings.npmRegistryPort).toBe(4873);
+      expect(hostPorts("npm-registry")).toEqual([settings.npmRegistryPort]);
+      expect(publishedPorts("npm-registry")[0]?.containerPort).toBe(4873);
+      const volumes = (service("npm-registry").volumes ?? []).map(String);
+      expect(volumes).toContain("./local/verdaccio/config.yaml:/verdaccio/conf/config.yaml:ro");
     });
   });
 

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CatalogError, formatIssue, loadCatalog } from "@kronos/catalog";
 import { CodegenError } from "@kronos/codegen";
-import { DEFAULT_REGISTRY_URL, isContractError } from "@kronos/contracts";
+import { checkRegistryMain, DEFAULT_REGISTRY_URL, isContractError } from "@kronos/contracts";
 import { ReviewError, renderJson, renderMarkdown, runReview } from "@kronos/schema-review";
 import { generateDomain } from "./generate.js";
 import { findSchemasDir } from "./paths.js";
@@ -26,6 +26,10 @@ Commands:
                             compares with the registered versions and the registry's own verdict; --write sets
                             the generated packages' versions. Exit 0 nothing breaks, 1 a break or a lint error,
                             2 it could not run (bad ref, unparsable schema, unreachable registry).
+  check-registry [--dir <project>] [--registry <url>] [--json]
+                            In a service: can its installed @kronos/events-* packages read the registry's
+                            latest version of each of their events? Shows the version each was released
+                            against (the same as kronos-check-registry from @kronos/contracts).
   help                      This text.
 
 Options:
@@ -52,6 +56,8 @@ const console_: CliOutput = { out: (line) => console.log(line), err: (line) => c
  * @returns the exit code: 0 done, 1 invalid catalog or refused schema, 2 bad usage or registry unreachable
  */
 export async function main(argv: readonly string[], output: CliOutput = console_): Promise<number> {
+  // check-registry takes its own options (it is the same command as @kronos/contracts' kronos-check-registry).
+  if (argv[0] === "check-registry") return checkRegistryMain(argv.slice(1), output.out, output.err);
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);

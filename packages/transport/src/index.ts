@@ -39,6 +39,14 @@ export type {
 } from "./admin/topology-model.js";
 export { type BackoffOptions, backoffDelay } from "./backoff.js";
 export {
+  CLOUDEVENTS_PREFIX,
+  CLOUDEVENTS_SPEC_VERSION,
+  type CloudEventAttributes,
+  cloudEventHeaders,
+  isCloudEventsHeader,
+  readCloudEvent,
+} from "./cloudevents.js";
+export {
   attemptOf,
   DEAD_LETTER_HEADERS,
   DEAD_LETTER_REASONS,
@@ -140,7 +148,7 @@ export {
   type AmqpState,
   redactAmqpUrl,
 } from "./rabbitmq/connection-manager.js";
-export { type AmqpSubscriptionOptions, createAmqpSubscription } from "./rabbitmq/consumer.js";
+export { AMQP_MAX_PREFETCH, type AmqpSubscriptionOptions, createAmqpSubscription } from "./rabbitmq/consumer.js";
 export { ORIGINAL_ROUTE_HEADERS } from "./rabbitmq/consumer-message.js";
 export {
   type AmqpTableJson,

@@ -223,6 +223,23 @@ describe("createAmqpSubscription (real RabbitMQ)", () => {
     await subscription.close();
   });
 
+  it("a CloudEvent from outside Kronos (AMQP binding, binary mode) is named by its cloudEvents_id and _type", async () => {
+    const queue = await queueWith();
+    await send("", queue, BODY, {
+      headers: {
+        cloudEvents_specversion: "1.0",
+        cloudEvents_id: "ce-1",
+        cloudEvents_type: "com.example.Thing",
+        cloudEvents_source: "/elsewhere",
+      },
+    });
+    const box = inbox();
+    await subscribe(queue, box.handler).ready;
+    const delivery = await box.next();
+    expect(delivery).toMatchObject({ messageId: "ce-1", eventType: "com.example.Thing" });
+    await delivery.ack();
+  });
+
   it("rejects a second settle of the same delivery with ALREADY_SETTLED", async () => {
     const queue = await queueWith();
     await send("", queue, BODY);

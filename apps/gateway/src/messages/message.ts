@@ -1,13 +1,22 @@
 import { randomUUID } from "node:crypto";
 import { HttpError } from "@kronos/app-kit";
 import { checkPayload, type Violation } from "@kronos/contracts";
-import type { AmqpMessage, KafkaRecord, KafkaRequest } from "@kronos/transport";
+import {
+  type AmqpMessage,
+  cloudEventHeaders,
+  isCloudEventsHeader,
+  type KafkaRecord,
+  type KafkaRequest,
+} from "@kronos/transport";
 import { type Broker, type Destination, type Destinations, defaultKey, type Route } from "../contracts/index.js";
 
 /** The content type of every message the gateway writes: Avro in the Confluent wire format (0, schema id, Avro). */
 export const CONTENT_TYPE = "application/vnd.kronos.avro";
 
-/** Header names the gateway sets itself; a client may give `message-id`, `correlation-id` and `traceparent`. */
+/**
+ * Header names the gateway sets itself (and the CloudEvents headers, `ce_*` and `cloudEvents_*`); a client may give
+ * `message-id`, `correlation-id` and `traceparent`.
+ */
 export const RESERVED_HEADERS: readonly string[] = ["event-type", "content-type", "producer", "timestamp"];
 
 /** One message of a publish or request body, as the route schema accepts it. */
@@ -68,7 +77,7 @@ export function checkMessage(destinations: Destinations, input: MessageInput, co
   const { destination, route } = destinations.resolve(input);
   const given = input.headers ?? {};
   for (const name of Object.keys(given)) {
-    if (RESERVED_HEADERS.includes(name.toLowerCase())) {
+    if (RESERVED_HEADERS.includes(name.toLowerCase()) || isCloudEventsHeader(name)) {
       throw new HttpError(
         400,
         "RESERVED_HEADER",
@@ -97,6 +106,17 @@ export function checkMessage(destinations: Destinations, input: MessageInput, co
     timestamp: String(timestampMs),
   };
   if (traceparent) headers.traceparent = traceparent;
+  // The same values as CloudEvents attributes (binary mode of the broker's binding): see README.md, "CloudEvents".
+  Object.assign(
+    headers,
+    cloudEventHeaders(route.broker, {
+      id: messageId,
+      type: route.event.name,
+      source: `/kronos/producers/${context.principalId}`,
+      time: new Date(timestampMs).toISOString(),
+      traceparent: traceparent || undefined,
+    }),
+  );
   for (const name of ["message-id", "correlation-id", "traceparent"]) {
     // The client's spelling (e.g. Message-Id) is replaced by the canonical lower-case one.
     for (const key of Object.keys(given)) if (key !== name && key.toLowerCase() === name) delete headers[key];

@@ -10,7 +10,11 @@ export const SUBSCRIBE_DEFAULTS = {
   maxAttempts: 5,
   retryTiersMs: [1000, 5000, 30_000, 300_000] as readonly number[],
   maxSubscriptions: 1000,
+  maxSettleItems: 5000,
 } as const;
+
+/** The fewest items a bulk settle may be allowed (`GATEWAY_SUBSCRIBE_MAX_SETTLE_ITEMS` below it is refused). */
+export const MIN_SETTLE_ITEMS = 1000;
 
 /** What the subscribe, ack and retry routes need beyond the shared configuration. */
 export interface SubscribeConfig {
@@ -35,6 +39,8 @@ export interface SubscribeConfig {
   readonly retryTiersMs: readonly number[];
   /** Most concurrent subscriptions on this instance (`GATEWAY_SUBSCRIBE_MAX_STREAMS`); beyond it 503. */
   readonly maxSubscriptions: number;
+  /** Most items of one `POST /settle` (`GATEWAY_SUBSCRIBE_MAX_SETTLE_ITEMS`, at least 1000); beyond it 400. */
+  readonly maxSettleItems: number;
 }
 
 /**
@@ -50,6 +56,12 @@ export function readSubscribeConfig(env: Env, reader: EnvReader, problems: strin
   const heartbeatMs = reader.integer("GATEWAY_SUBSCRIBE_HEARTBEAT_MS", d.heartbeatMs, 100, 3_600_000);
   const maxAttempts = reader.integer("GATEWAY_MAX_ATTEMPTS", d.maxAttempts, 0, 1000);
   const maxSubscriptions = reader.integer("GATEWAY_SUBSCRIBE_MAX_STREAMS", d.maxSubscriptions, 1, 1_000_000);
+  const maxSettleItems = reader.integer(
+    "GATEWAY_SUBSCRIBE_MAX_SETTLE_ITEMS",
+    d.maxSettleItems,
+    MIN_SETTLE_ITEMS,
+    1_000_000,
+  );
   if (leaseMs > maxLeaseMs) {
     problems.push(`GATEWAY_SUBSCRIBE_LEASE_MS=${leaseMs} is above GATEWAY_SUBSCRIBE_MAX_LEASE_MS=${maxLeaseMs}`);
   }
@@ -66,6 +78,7 @@ export function readSubscribeConfig(env: Env, reader: EnvReader, problems: strin
     maxAttemptsByDestination: readAttemptsByDestination(env, problems),
     retryTiersMs: readTiers(env, problems),
     maxSubscriptions,
+    maxSettleItems,
   };
 }
 

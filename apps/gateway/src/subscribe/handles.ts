@@ -13,6 +13,11 @@ export interface HeldDelivery {
   readonly identity: string;
   /** Its lease, in ms (restarted when a failed settle puts it back). */
   readonly leaseMs: number;
+  /**
+   * The order its subscription received it in (counts up per subscription, before decoding): on RabbitMQ the
+   * delivery-tag order of its channel, what a cumulative ack goes by.
+   */
+  readonly order: number;
   /** Set once a settle (ack, retry) started, so a second request cannot race the first. */
   settling: boolean;
   timer: NodeJS.Timeout | undefined;
@@ -57,14 +62,15 @@ export class HandleRegistry {
     return this.#open.size;
   }
 
-  /** Holds `delivery` under `handle` for `leaseMs`. */
-  hold(handle: string, subscriptionId: string, identity: string, delivery: Delivery, leaseMs: number): void {
+  /** Holds `delivery` under `handle` for `leaseMs`; `order` is its place in its subscription (see {@link HeldDelivery}). */
+  hold(handle: string, subscriptionId: string, identity: string, delivery: Delivery, leaseMs: number, order = 0): void {
     const held: HeldDelivery = {
       handle,
       subscriptionId,
       identity,
       leaseMs,
       delivery,
+      order,
       settling: false,
       timer: undefined,
     };
@@ -103,7 +109,28 @@ export class HandleRegistry {
 
   /** Puts back a delivery whose settle failed before the broker had it (the client may try again). */
   restore(held: HeldDelivery): void {
-    this.hold(held.handle, held.subscriptionId, held.identity, held.delivery, held.leaseMs);
+    this.hold(held.handle, held.subscriptionId, held.identity, held.delivery, held.leaseMs, held.order);
+  }
+
+  /**
+   * Records that a taken delivery went back to its broker while it was being settled (its subscription ended in
+   * the meantime) and returns the 404 `HANDLE_EXPIRED` its handle answers from now on.
+   */
+  returned(held: HeldDelivery): HttpError {
+    this.ended(held.handle, "released");
+    return this.#notOpen(held.handle);
+  }
+
+  /**
+   * The open deliveries of subscription `subscriptionId` that `identity` may settle and `select` keeps, in the
+   * order the subscription received them (what a cumulative ack settles).
+   */
+  openOf(subscriptionId: string, identity: string, select: (held: HeldDelivery) => boolean): HeldDelivery[] {
+    const found: HeldDelivery[] = [];
+    for (const held of this.#open.values()) {
+      if (held.subscriptionId === subscriptionId && held.identity === identity && select(held)) found.push(held);
+    }
+    return found.sort((a, b) => a.order - b.order);
   }
 
   /** Records how `handle` ended. */

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { HttpError, typeBoxValidatorCompiler } from "@kronos/app-kit";
 import { isContractError } from "@kronos/contracts";
 import {
+  AMQP_MAX_PREFETCH,
   createAmqpSubscription,
   createConsumeMetrics,
   createKafkaSubscription,
@@ -19,11 +20,13 @@ import type { FastifyRequest } from "fastify";
 import { decodeBody } from "../messages/index.js";
 import { checkDestination, checkName } from "../names.js";
 import { toHttpError } from "../queues/errors.js";
+import { bulkSettleRoutes } from "./bulk-routes.js";
 import type { SubscribeConfig } from "./config.js";
 import { parseCursor } from "./cursor.js";
 import { parseFilter } from "./filters.js";
 import { HandleRegistry } from "./handles.js";
 import { createSubscribeMetrics } from "./metrics.js";
+import { identityOf, rejectInvalid } from "./request.js";
 import {
   ACK_RESPONSES,
   HandleParams,
@@ -52,19 +55,6 @@ const RECONNECT_MS = 2000;
 /** Consumer groups of gateway clients are prefixed, so a client can never join (and steal from) a service's group. */
 export const GROUP_PREFIX = "gateway.";
 
-const CODE_BY_PART: Readonly<Record<string, string>> = {
-  body: "INVALID_REQUEST",
-  params: "INVALID_HANDLE",
-  querystring: "INVALID_QUERY",
-};
-
-function rejectInvalid(request: FastifyRequest): void {
-  const error = request.validationError;
-  if (!error) return;
-  const part = (error as { validationContext?: string }).validationContext ?? "body";
-  throw new HttpError(400, CODE_BY_PART[part] ?? "INVALID_REQUEST", error.message);
-}
-
 /**
  * Subscribing over HTTP with per-message settlement (each needs a principal; see README.md, "Subscribing"):
  *
@@ -75,6 +65,7 @@ function rejectInvalid(request: FastifyRequest): void {
  * - `POST /ack/:messageId` → 204. `POST /retry/:messageId` `{ delayMs?, reason? }` → 202 (dead-lettered instead
  *   once the destination's attempts are used up). `POST /reject/:messageId` `{ reason? }` → 202, dead-lettered
  *   with reason `rejected`. Unknown or expired handle 404, settled before 409, another principal's 403.
+ * - `POST /settle` (many at once) and `POST /ack-through/:messageId` (cumulative): see bulk-routes.ts.
  *
  * The client's deliveries go back to the broker when their lease expires or the stream closes.
  */
@@ -158,9 +149,11 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
           `"${topic}" is a RabbitMQ queue: group and from apply to Kafka topics`,
         );
       }
+      // RabbitMQ holds at most AMQP_MAX_PREFETCH unacked deliveries a channel, whatever the setting allows.
       const prefetch = Math.min(
         query.prefetch === undefined ? options.prefetch : Number(query.prefetch),
         options.maxPrefetch,
+        source.broker === "rabbitmq" ? AMQP_MAX_PREFETCH : Number.MAX_SAFE_INTEGER,
       );
       const leaseMs = Math.min(
         query.leaseMs === undefined ? options.leaseMs : Number(query.leaseMs),
@@ -253,6 +246,7 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     logger,
     defaultRetryDelayMs: options.retryTiersMs[0] ?? 1000,
   });
+  await app.register(bulkSettleRoutes, { settler, metrics, maxSettleItems: options.maxSettleItems });
 
   /** Before the body is read: the handle must be open and the caller's (404, 409, 403 otherwise). */
   async function ownHandle(request: FastifyRequest): Promise<void> {
@@ -334,11 +328,6 @@ export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> 
     },
   );
 };
-
-/** The caller's identity (by identity, not id: a JWT whose sub equals an API key's principal id is someone else). */
-function identityOf(request: FastifyRequest): string {
-  return request.principal?.identity ?? "";
-}
 
 function lastEventCursor(header: string | string[] | undefined): Map<number, string> | undefined {
   if (typeof header !== "string" || header === "") return undefined;

@@ -118,3 +118,69 @@ export const SUBSCRIBE_RESPONSES = {
 export const ACK_RESPONSES = { 204: Type.Null(), ...errors };
 /** Responses of `POST /retry/:messageId` and `POST /reject/:messageId`. */
 export const SETTLE_RESPONSES = { 202: SettledBody, ...errors };
+
+/** One item of `POST /settle`. */
+export const SettleItem = Type.Object(
+  {
+    handle: Type.String({
+      minLength: 1,
+      maxLength: MAX_EVENT_ID_LENGTH,
+      description: "The `id` of the SSE event (a delivery handle).",
+    }),
+    action: Type.Union([Type.Literal("ack"), Type.Literal("retry"), Type.Literal("reject")]),
+    delayMs: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 86_400_000, description: "Retry only: as `POST /retry`'s `delayMs`." }),
+    ),
+    reason: Type.Optional(Type.String({ maxLength: 1024, description: "Retry and reject: as their `reason`." })),
+  },
+  { additionalProperties: false },
+);
+
+/** `POST /settle` body, at most `maxItems` items (`GATEWAY_SUBSCRIBE_MAX_SETTLE_ITEMS`). */
+export function settleBody(maxItems: number) {
+  return Type.Object(
+    { items: Type.Array(SettleItem, { minItems: 1, maxItems, description: "Settled in this order." }) },
+    { additionalProperties: false },
+  );
+}
+/** `POST /settle` body's type. */
+export type SettleBody = Static<ReturnType<typeof settleBody>>;
+
+/** One item's result of `POST /settle`: what its single-handle route would have answered. */
+export const SettleItemResult = Type.Object(
+  {
+    handle: Type.String(),
+    status: Type.Integer({ description: "204 acked, 202 retried or dead-lettered; else 403, 404, 409 or 503." }),
+    outcome: Type.Optional(Type.Union([Type.Literal("acked"), Type.Literal("retried"), Type.Literal("dead-lettered")])),
+    messageId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    attempt: Type.Optional(Type.Integer()),
+    code: Type.Optional(Type.String({ description: "The single route's error code, e.g. `ALREADY_ACKED`." })),
+    message: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+/** Responses of `POST /settle`. */
+export const BULK_SETTLE_RESPONSES = {
+  200: Type.Object(
+    {
+      results: Type.Array(SettleItemResult, { description: "One per item, in the items' order." }),
+      succeeded: Type.Integer(),
+      failed: Type.Integer(),
+    },
+    { additionalProperties: false },
+  ),
+  ...errorResponses(400, 401, 403, 413, 429, 500, 503),
+};
+
+/** Responses of `POST /ack-through/:messageId`. */
+export const ACK_THROUGH_RESPONSES = {
+  200: Type.Object(
+    {
+      acked: Type.Integer({ description: "Deliveries acked, the named one included." }),
+      handles: Type.Array(Type.String(), { description: "Their handles, the named one first." }),
+    },
+    { additionalProperties: false },
+  ),
+  ...errors,
+};

@@ -60,6 +60,7 @@ export class SubscriptionSession {
   #subscription: Subscription | undefined;
   #cursor: Map<number, string> | undefined;
   #sequence = 0;
+  #arrivals = 0;
   #closed = false;
   #pausedForDrain = false;
 
@@ -73,6 +74,8 @@ export class SubscriptionSession {
 
   /** The handler to give the broker subscription (deliveries wait until {@link start}). */
   readonly handle = async (delivery: Delivery): Promise<void> => {
+    // Counted before any await: the order the broker handed them over (a cumulative ack goes by it).
+    const order = ++this.#arrivals;
     await this.#opened;
     if (this.#closed || this.#stream === undefined || !this.#stream.open) {
       await delivery.release().catch(() => {});
@@ -102,7 +105,7 @@ export class SubscriptionSession {
       `${this.#options.id}.${++this.#sequence}`,
       this.#cursor === undefined ? undefined : formatCursor(this.#cursor),
     );
-    this.#deps.handles.hold(handle, this.#options.id, this.#options.identity, delivery, this.#options.leaseMs);
+    this.#deps.handles.hold(handle, this.#options.id, this.#options.identity, delivery, this.#options.leaseMs, order);
     const data = JSON.stringify({
       messageId: delivery.messageId ?? null,
       event: decoded.event,

@@ -44,8 +44,9 @@ export class Settler {
   /**
    * Settles `command.handle` for `identity` (the principal's `identity`, never its id: a JWT whose sub equals an
    * API key's principal id is someone else). Throws an {@link HttpError}: those of {@link HandleRegistry.take}, 409
-   * `ALREADY_SETTLED`, or 503 `SETTLE_FAILED` when the broker did not confirm (the delivery is held again then, so
-   * the client may try again).
+   * `ALREADY_SETTLED`, 404 `HANDLE_EXPIRED` when the delivery went back to its broker while it was being settled
+   * (its subscription ended), or 503 `SETTLE_FAILED` when the broker did not confirm (the delivery is held again
+   * then, so the client may try again).
    */
   async settle(identity: string, command: SettleCommand): Promise<Settled> {
     switch (command.action) {
@@ -96,7 +97,43 @@ export class Settler {
     return settled(held, "dead-lettered");
   }
 
-  /** Takes the handle's delivery, runs `run`, records how it ended; puts the delivery back if it failed. */
+  /**
+   * Acks, for `identity`, every delivery it holds on the subscription of `handle` up to and including that one:
+   * on Kafka those of the same partition whose offset is at most `handle`'s, on RabbitMQ those its subscription
+   * received no later than `handle`'s (the delivery-tag order of its channel). `handle` itself is acked first and
+   * throws like {@link ack} (nothing else is acked then); the others are acked one by one in their order, and one
+   * that cannot be (its subscription ended meanwhile) is left out of the answer. Resolves to the handles acked.
+   */
+  async ackThrough(identity: string, handle: string): Promise<{ readonly acked: number; readonly handles: string[] }> {
+    const { handles, metrics } = this.#options;
+    const named = handles.check(handle, identity);
+    const position = named.delivery.position;
+    const upTo = (held: HeldDelivery): boolean => {
+      if (held.handle === handle) return false;
+      if (position === undefined) return held.order <= named.order;
+      const other = held.delivery.position;
+      return other?.partition === position.partition && BigInt(other.offset) <= BigInt(position.offset);
+    };
+    const before = handles.openOf(named.subscriptionId, identity, upTo);
+    await this.ack(identity, handle);
+    const acked = [handle];
+    for (const held of before) {
+      try {
+        await this.ack(identity, held.handle);
+        acked.push(held.handle);
+      } catch {
+        // Settled by a request in the meantime, or gone back with its subscription: not acked here.
+      }
+    }
+    metrics.batch("ack_through", acked.length);
+    return { acked: acked.length, handles: acked };
+  }
+
+  /**
+   * Takes the handle's delivery, runs `run`, records how it ended; puts the delivery back if it failed. A delivery
+   * that went back to its broker meanwhile (its subscription ended, its channel closed) answers 404
+   * `HANDLE_EXPIRED`, as it will a moment later: never a 503 the client would retry in vain.
+   */
   async #run(
     identity: string,
     command: SettleCommand,
@@ -105,10 +142,15 @@ export class Settler {
     const { handles, metrics, logger } = this.#options;
     const { handle, action } = command;
     const held = handles.take(handle, identity);
+    // Checked before settling: a RabbitMQ ack on a closed channel would resolve as a no-op, yet the message comes again.
+    if (held.delivery.returned) throw handles.returned(held);
     let end: HandleEnd;
     try {
       end = await run(held);
     } catch (error) {
+      if (held.delivery.returned || (error instanceof TransportError && error.code === "CLOSED")) {
+        throw handles.returned(held);
+      }
       if (error instanceof TransportError && error.code === "ALREADY_SETTLED") {
         throw new HttpError(409, "ALREADY_SETTLED", `delivery "${handle}" was settled already`);
       }

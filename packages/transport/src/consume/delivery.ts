@@ -61,6 +61,13 @@ export interface Delivery {
   readonly position: KafkaPosition | undefined;
   /** Broker timestamp in ms since the epoch, when there is one. */
   readonly timestampMs: number | undefined;
+  /**
+   * True once the delivery went back to the broker unsettled (released; its RabbitMQ channel or its Kafka
+   * subscription closed, or is closing): the broker will deliver it again, and settling it now changes nothing (an
+   * ack or release resolves as a no-op or rejects, a retry or dead letter rejects). Read it to tell "gone back" from
+   * "failed, try again" when a settle fails.
+   */
+  readonly returned: boolean;
 
   /** Done with it: RabbitMQ `basic.ack`; Kafka marks the offset done (committed once all before it are done). */
   ack(): Promise<void>;

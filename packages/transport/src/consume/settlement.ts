@@ -90,6 +90,15 @@ export class Settlement {
     return this.#state === "pending" || this.#state === "settling";
   }
 
+  /**
+   * Whether the delivery went back to its broker unsettled: released, taken back (lost channel, subscription
+   * closed), or still pending on a channel or subscription that is closing. Settling it now cannot change anything.
+   */
+  get returned(): boolean {
+    if (this.#state === "gone" || this.#state === "released") return true;
+    return this.#state === "pending" && this.#broker.check("release") !== undefined;
+  }
+
   /** The delivery goes to the handler now: counted, and its lease (if the policy has one) starts. */
   handedOver(): void {
     this.#context.recorder.delivered();

@@ -1,8 +1,10 @@
 // Settlement of a Kafka subscription's deliveries: the records it holds, the deliveries made of them, and Kafka's
 // half of the shared settle state machine (consume/settlement.ts): mark the offset settled, hand the record over
 // again, write a retry copy to <topic>.retry.<tier>, write a dead letter to <topic>.dlq.
+
 import type { IHeaders, KafkaMessage } from "kafkajs";
 import type { TopicOptions } from "../admin/kafka-topics.js";
+import { readCloudEvent } from "../cloudevents.js";
 import { attemptOf } from "../consume/dead-letter.js";
 import type { Delivery } from "../consume/delivery.js";
 import type { BrokerSettlement, Settlement } from "../consume/settlement.js";
@@ -65,8 +67,9 @@ export function kafkaDelivery(record: HeldRecord, redelivered: boolean, settleme
     body: record.raw.value ?? Buffer.alloc(0),
     headers: record.headers,
     rawHeaders: kafkaRawHeaders(record.raw.headers),
-    messageId: record.headers["message-id"],
-    eventType: record.headers["event-type"],
+    // A record from outside Kronos that is a CloudEvent (binary mode) is named by its ce_id and ce_type.
+    messageId: record.headers["message-id"] ?? readCloudEvent(record.headers)?.id,
+    eventType: record.headers["event-type"] ?? readCloudEvent(record.headers)?.type,
     key: record.raw.key?.toString("utf8"),
     rawKey: record.raw.key,
     amqp: undefined,
@@ -74,6 +77,9 @@ export function kafkaDelivery(record: HeldRecord, redelivered: boolean, settleme
     attempt: record.attempt,
     position: { partition: record.original.partition, offset: record.original.offset },
     timestampMs: record.original.timestampMs,
+    get returned() {
+      return settlement.returned;
+    },
     ack: () => settlement.ack(),
     release: () => settlement.release(),
     retry: (options) => settlement.retry(options),

@@ -1,4 +1,5 @@
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
+import { readCloudEvent } from "../cloudevents.js";
 import { attemptOf, type DeadLetterReason } from "../consume/dead-letter.js";
 import type { AmqpView, DeadLetterError, Delivery, RawHeader, RetryOptions } from "../consume/delivery.js";
 import {
@@ -79,8 +80,9 @@ export class AmqpDelivery implements Delivery {
     this.headers = deliveryHeaders(message.properties);
     this.rawHeaders = deliveryRawHeaders(message.properties);
     this.amqp = { properties: message.properties };
-    this.messageId = this.headers["message-id"];
-    this.eventType = this.headers["event-type"];
+    // A message from outside Kronos that is a CloudEvent (binary mode) is named by its cloudEvents_id and _type.
+    this.messageId = this.headers["message-id"] ?? readCloudEvent(this.headers)?.id;
+    this.eventType = this.headers["event-type"] ?? readCloudEvent(this.headers)?.type;
     this.key = originalRoute(message).routingKey;
     this.redelivered = message.fields.redelivered;
     this.attempt = attemptOf(message.properties.headers ?? {});
@@ -93,6 +95,10 @@ export class AmqpDelivery implements Delivery {
       what,
       channel.ledger,
     );
+  }
+
+  get returned(): boolean {
+    return this.settlement.returned;
   }
 
   ack(): Promise<void> {

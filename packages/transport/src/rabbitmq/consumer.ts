@@ -47,7 +47,9 @@ export interface AmqpSubscriptionOptions {
 /** The consume policy's defaults, re-exported where the RabbitMQ options name them. */
 export { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_TIERS_MS };
 
-const MAX_PREFETCH = 1000;
+/** The largest `prefetch` of a RabbitMQ subscription (unacked deliveries on its channel). */
+export const AMQP_MAX_PREFETCH = 1000;
+const MAX_PREFETCH = AMQP_MAX_PREFETCH;
 // Re-opening the consumer after its channel closed while the connection stayed up (e.g. the queue was deleted).
 const REOPEN_BACKOFF: BackoffOptions = { initialDelayMs: 500, maxDelayMs: 30_000 };
 
@@ -235,7 +237,12 @@ class AmqpSubscription implements Subscription {
     }
     // Retries and dead letters in flight get their originals acked before the channel goes.
     await Promise.allSettled([...this.#inFlight]);
-    if (state?.open) await state.channel.close().catch(() => {});
+    if (state?.open) {
+      // amqplib drops an ack on a closing channel (IllegalOperationError): from here its deliveries count as given
+      // back, so a late ack is refused as such rather than answered as done while the broker requeues the message.
+      state.open = false;
+      await state.channel.close().catch(() => {});
+    }
     state?.ledger.abandonAll();
     this.#current = undefined;
     await this.#context.retryPath.close();

@@ -1,0 +1,58 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { loadCatalog } from "@kronos/catalog";
+import {
+  ConfluentRegistryClient,
+  type EventDescriptor,
+  REGISTRY_PINS_FILE,
+  type RegistryPin,
+  type RegistryPins,
+} from "@kronos/contracts";
+import { registerCatalog } from "@kronos/schema-cli";
+import { ReleaseError } from "./errors.js";
+
+/**
+ * Registers the catalog's schemas (idempotent; the registry refusing one stops the release, since the packages
+ * would write what the registry will not take) and returns how many subjects it holds.
+ */
+export async function registerSchemas(root: string, registryUrl: string): Promise<number> {
+  const catalog = await loadCatalog(join(root, "schemas"));
+  try {
+    return (await registerCatalog(catalog, registryUrl)).length;
+  } catch (error) {
+    throw new ReleaseError(
+      "SCHEMAS_REFUSED",
+      `the schema registry ${registryUrl} did not take the catalog's schemas, so nothing was published: ${(error as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Writes `kronos-registry.json` into the built package in `dir`: the subject, registered version and id of each
+ * event it exports, so a service knows which schema versions its installed package was released against
+ * (`kronos-check-registry` compares them with the registry's latest).
+ */
+export async function writePins(dir: string, registryUrl: string): Promise<RegistryPins> {
+  const client = new ConfluentRegistryClient({ url: registryUrl });
+  const exported = (await import(pathToFileURL(join(dir, "dist", "index.js")).href)) as Record<string, unknown>;
+  const events = Object.values(exported).filter(
+    (value): value is EventDescriptor<unknown> =>
+      typeof value === "object" && value !== null && "subject" in value && "schema" in value && "type" in value,
+  );
+  const pinned: Record<string, RegistryPin> = {};
+  for (const event of events) {
+    const found = await client.versionOf(event.subject, JSON.stringify(event.schema));
+    if (found === undefined) {
+      throw new ReleaseError(
+        "SCHEMAS_REFUSED",
+        `${event.name}'s schema is not registered under ${event.subject} in ${registryUrl} after registering the catalog: ` +
+          "the built package and schemas/ differ; rebuild and release again",
+      );
+    }
+    pinned[event.name] = { subject: event.subject, ...found };
+  }
+  const pins: RegistryPins = { registry: registryUrl, events: pinned };
+  writeFileSync(join(dir, REGISTRY_PINS_FILE), `${JSON.stringify(pins, null, 2)}\n`);
+  return pins;
+}

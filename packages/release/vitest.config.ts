@@ -1,0 +1,3 @@
+import { kronosVitestConfig } from "@kronos/testkit/vitest";
+
+export default kronosVitestConfig();
