@@ -21,6 +21,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TURN_MS = Number(process.env.BENCH_TURN_MS ?? 2000);
 const MAX_PER_TURN = Number(process.env.BENCH_MAX_PER_TURN ?? 20_000);
 const PREFETCH = 200;
+/** The prefetch of the context row that settles in bulk with more deliveries outstanding (Kafka). */
+const WIDE_PREFETCH = 1000;
 /** Connections the SSE client acks over (each ack is one POST /ack). */
 const ACK_CONNECTIONS = 32;
 /** Deliveries settled by one bulk request (`POST /settle` items; deliveries between two `POST /ack-through`s). */
@@ -36,7 +38,7 @@ const GATEWAY_QUEUE = `kronos.bench.subscribe.gateway.${RUN}`;
 const BULK_QUEUE = `kronos.bench.subscribe.bulk.${RUN}`;
 const TOPIC = `kronos.bench.subscribe.${RUN}`;
 // Every contender may consume up to MAX_PER_TURN in each of its turns (warm-up included).
-const PER_SOURCE = (ROUNDS + 1) * MAX_PER_TURN + PREFETCH;
+const PER_SOURCE = (ROUNDS + 1) * MAX_PER_TURN + WIDE_PREFETCH;
 
 const harness = new BenchHarness("subscribe benchmark", HARD_LIMIT_MS);
 const started = performance.now();
@@ -336,7 +338,10 @@ async function gatewaySse(name: string, origin: string, path: string, apiKey: st
 
 console.log("Starting the gateway as a child process...");
 const { apiKey, principalsFile } = harness.principal("consume:*");
-const gateway = await harness.gateway("gateway", principalsFile, { GATEWAY_SUBSCRIBE_MAX_PREFETCH: String(PREFETCH) });
+// Every subscription but the wide one asks for PREFETCH itself.
+const gateway = await harness.gateway("gateway", principalsFile, {
+  GATEWAY_SUBSCRIBE_MAX_PREFETCH: String(WIDE_PREFETCH),
+});
 const query = `prefetch=${PREFETCH}&leaseMs=600000`;
 const bulk = (await gatewayServes(
   gateway,
@@ -356,6 +361,15 @@ const bulk = (await gatewayServes(
         "gateway SSE kafka (group) + POST /settle",
         gateway,
         `/subscribe/${TOPIC}?${query}&group=bench-settle-${RUN}&from=earliest`,
+        apiKey,
+        "settle",
+      ),
+      // Context: a bulk client with two settlements of 100 in flight is bounded by their round trip; with more
+      // deliveries outstanding it is not.
+      await gatewayBulk(
+        `gateway SSE kafka (group) + POST /settle, prefetch ${WIDE_PREFETCH}`,
+        gateway,
+        `/subscribe/${TOPIC}?prefetch=${WIDE_PREFETCH}&leaseMs=600000&group=bench-wide-${RUN}&from=earliest`,
         apiKey,
         "settle",
       ),
@@ -422,6 +436,12 @@ const rows: RatioRow[] = [
   },
   { label: "", a: "gateway SSE kafka (group) + POST /settle", b: "kafkajs consumer, eachBatch", target: 0.3 },
   { label: "", a: "gateway SSE kafka (group) + ack-through", b: "kafkajs consumer, eachBatch", target: 0.3 },
+  {
+    label: "(context) wider prefetch",
+    a: `gateway SSE kafka (group) + POST /settle, prefetch ${WIDE_PREFETCH}`,
+    b: "kafkajs consumer, eachBatch",
+    target: Number.NaN,
+  },
 ];
 printRatios(rows, (a, b) => medianRatio(rate(a), rate(b)));
 console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
