@@ -1,7 +1,7 @@
 // What the broker benchmarks share: child processes that are always stopped, clean-up steps that always run (also
 // on failure, Ctrl-C or a hard time limit), a temporary gateway principal, and the built gateway as a child process.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -26,6 +26,8 @@ export interface HttpTarget {
   /** The request bodies, sent in turn. */
   readonly bodies: readonly string[];
   readonly expect: number;
+  /** Messages each request carries (a batch route): a request that answers `expect` counts this many. Default 1. */
+  readonly messagesPerRequest?: number;
 }
 
 /** How many failure samples {@link BenchHarness.failed} keeps. */
@@ -40,6 +42,10 @@ export class BenchHarness {
   readonly #cleanups: Array<() => Promise<unknown>> = [];
   readonly #hardLimit: NodeJS.Timeout;
   #cleanedUp = false;
+  /** The process id of each server started here, by origin (for {@link serverCpu}). */
+  readonly #servers = new Map<string, number>();
+  /** Per HTTP contender whose server is known: its server's CPU µs and the messages done, over every turn. */
+  readonly #cpu = new Map<string, { micros: number; messages: number }>();
 
   /** Stops everything and exits 1 after `hardLimitMs`, on an uncaught error, or exits 130 on SIGINT/SIGTERM. */
   constructor(name: string, hardLimitMs: number) {
@@ -128,25 +134,60 @@ export class BenchHarness {
         : new Pool(target.origin, { connections, pipelining: 1 });
     this.onCleanup(() => dispatcher.close());
     let next = 0;
+    const per = target.messagesPerRequest ?? 1;
+    const pid = this.#servers.get(target.origin);
+    const cpu = { micros: 0, messages: 0 };
+    if (pid !== undefined) this.#cpu.set(name, cpu);
+    const run = async (until: number, max: number) =>
+      per *
+      (await runLanes(connections, until, Math.ceil(max / per), async () => {
+        const body = target.bodies[next++ % target.bodies.length] as string;
+        const response = await dispatcher.request({
+          method: "POST",
+          path: target.path,
+          headers: target.headers,
+          body,
+          headersTimeout: 15_000,
+          bodyTimeout: 15_000,
+        });
+        const text = await response.body.text();
+        if (response.statusCode === target.expect) return true;
+        this.failed(`${name}: ${response.statusCode} ${text.slice(0, 300)}`);
+        return false;
+      }));
     return {
       name,
-      run: (until, max) =>
-        runLanes(connections, until, max, async () => {
-          const body = target.bodies[next++ % target.bodies.length] as string;
-          const response = await dispatcher.request({
-            method: "POST",
-            path: target.path,
-            headers: target.headers,
-            body,
-            headersTimeout: 15_000,
-            bodyTimeout: 15_000,
-          });
-          const text = await response.body.text();
-          if (response.statusCode === target.expect) return true;
-          this.failed(`${name}: ${response.statusCode} ${text.slice(0, 300)}`);
-          return false;
-        }),
+      run: async (until, max) => {
+        const before = pid === undefined ? undefined : processCpuMicros(pid);
+        const done = await run(until, max);
+        const after = pid === undefined ? undefined : processCpuMicros(pid);
+        if (before !== undefined && after !== undefined) {
+          cpu.micros += after - before;
+          cpu.messages += done;
+        }
+        return done;
+      },
     };
+  }
+
+  /** Records that the server answering at `origin` is process `pid`, so contenders against it count its CPU. */
+  server(origin: string, pid: number | undefined): void {
+    if (pid !== undefined) this.#servers.set(origin, pid);
+  }
+
+  /**
+   * Prints, for every HTTP contender whose server was started here, that server process's CPU time (user + system,
+   * from /proc, in 10 ms ticks, every turn including the warm-up) per message: less noisy than rates when the
+   * machine is shared, since a process waiting for a core uses no CPU.
+   */
+  printServerCpu(): void {
+    const measured = [...this.#cpu].filter(([, { messages }]) => messages > 0);
+    if (measured.length === 0) return;
+    console.log("\nserver CPU µs per message (user + system from /proc, all turns; context)");
+    const width = Math.max(...measured.map(([name]) => name.length)) + 2;
+    for (const [name, { micros, messages }] of measured) {
+      console.log(`  ${name.padEnd(width)} ${(micros / messages).toFixed(1).padStart(9)}`);
+    }
   }
 
   /** Counts a failed operation (it counts as not done); the first few are kept as samples to print. */
@@ -235,8 +276,9 @@ export class BenchHarness {
     // request's time goes; profiling slows them, so the ratios of such a run mean nothing).
     const profileDir = process.env.BENCH_GATEWAY_CPU_PROF;
     const profiling = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-    this.startChild(name, [...profiling, gatewayServer], gatewayEnv(port, principalsFile, env));
+    const child = this.startChild(name, [...profiling, gatewayServer], gatewayEnv(port, principalsFile, env));
     const origin = `http://127.0.0.1:${port}`;
+    this.server(origin, child.pid);
     await waitFor(`${origin}/readyz`, name);
     return origin;
   }
@@ -282,6 +324,21 @@ function stopped(child: ChildProcess): Promise<void> {
       resolve();
     });
   });
+}
+
+/** Clock ticks a second of /proc's CPU times (`getconf CLK_TCK`: 100 on Linux builds for every common platform). */
+const CLOCK_TICKS = 100;
+
+/** The CPU time (user + system) process `pid` used so far, in µs, from /proc; undefined where there is none. */
+export function processCpuMicros(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // After the command name (in parentheses, which may hold spaces): state, ..., utime (14th), stime (15th).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -337,6 +394,19 @@ export async function waitFor(url: string, what: string, timeoutMs = 60_000): Pr
   throw new Error(`${what} not ready after ${timeoutMs / 1000} s: ${last}`);
 }
 
+/**
+ * `BENCH_ONLY=<regular expression>`: the contenders whose names match it (all when unset), for a quicker run while
+ * working on one path; the ratio rows whose two contenders did not run are left out.
+ */
+export function selected<T extends { readonly name: string }>(contenders: readonly T[]): T[] {
+  const only = process.env.BENCH_ONLY;
+  if (only === undefined || only === "") return [...contenders];
+  const pattern = new RegExp(only, "i");
+  const kept = contenders.filter((contender) => pattern.test(contender.name));
+  if (kept.length === 0) throw new Error(`BENCH_ONLY=${only} matches no contender`);
+  return kept;
+}
+
 /** One line of the ratio table: contender `a`'s rate ÷ contender `b`'s, and its target (NaN: context only). */
 export interface RatioRow {
   readonly label: string;
@@ -348,12 +418,17 @@ export interface RatioRow {
 /** Prints the table of ratios: each row numerator ÷ denominator, its value and whether its target is met. */
 export function printRatios(rows: readonly RatioRow[], ratioOf: (a: string, b: string) => number): void {
   console.log("\nratios (median of per-round ratios)");
-  console.log(`  ${"ratio".padEnd(38)}${"numerator ÷ denominator".padEnd(58)}${"ratio".padStart(8)}  target`);
+  let heading = ""; // a left-out row's label goes on the next row printed
+  console.log(`  ${"ratio".padEnd(38)}${"numerator ÷ denominator".padEnd(66)}${"ratio".padStart(8)}  target`);
   for (const row of rows) {
+    if (row.label !== "") heading = row.label;
     const value = ratioOf(row.a, row.b);
+    if (Number.isNaN(value)) continue;
+    const label = heading;
+    heading = "";
     const target = Number.isNaN(row.target) ? "" : `≥ ${row.target}×  ${value >= row.target ? "met" : "MISSED"}`;
     console.log(
-      `  ${row.label.padEnd(38)}${`${row.a} ÷ ${row.b}`.padEnd(58)}${`${value.toFixed(2)}×`.padStart(8)}  ${target}`,
+      `  ${label.padEnd(38)}${`${row.a} ÷ ${row.b}`.padEnd(66)}${`${value.toFixed(2)}×`.padStart(8)}  ${target}`,
     );
   }
 }

@@ -240,6 +240,7 @@ async function main(): Promise<void> {
     },
   ];
   printRatios(rows, (a, b) => medianRatio(rate(a), rate(b)));
+  harness.printServerCpu();
   harness.printFailures("round trips failed");
   console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
   await harness.finish(harness.failures > 0 ? 1 : 0);

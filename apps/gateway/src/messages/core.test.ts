@@ -69,6 +69,29 @@ describe("MessageCore.publishAll", () => {
     expect("encodeFailure" in timedOut && timedOut.encodeFailure.message).toContain('Kafka topic "kronos.gaia.alerts"');
   });
 
+  it("times the encodes out together, failing the first message still encoding when the deadline passes", async () => {
+    const recorded: MessageOutcome[] = [];
+    const serde = {
+      // The registry answers the log entry's schema, never the alert's.
+      encode: (event: { name: string }) =>
+        event.name === "kronos.gaia.CriticalAlert"
+          ? new Promise(() => {})
+          : Promise.resolve(Buffer.from([0, 0, 0, 0, 1])),
+    } as unknown as RegistrySerde;
+    const core = new MessageCore({
+      contracts,
+      serde,
+      publishers: { kafka: {} as KafkaPublisher, amqp: {} as AmqpPublisher },
+      recorder: { outcome: (_t, _b, outcome) => recorded.push(outcome) },
+    });
+    const messages = checkAll(core);
+    const result = await core.publishAll([messages[0], messages[1], messages[1]] as CheckedMessage[], clockOf(50));
+    expect(result).toMatchObject({ index: 1, encodeFailure: { statusCode: 503, code: "TIMEOUT", retryAfter: 5 } });
+    const failure = "encodeFailure" in result ? result.encodeFailure : undefined;
+    expect(failure?.message).toContain('Kafka topic "kronos.gaia.alerts"');
+    expect(recorded).toEqual(["timeout", "timeout", "timeout"]);
+  });
+
   it("sends every message when all encode, each with its ack, and counts them accepted", async () => {
     const fine = coreFailingOn("none", new Error("unused"));
     const result = await fine.core.publishAll(checkAll(fine.core), clockOf(1000));

@@ -1,5 +1,11 @@
 import { avroToJson, type EventDescriptor, type RegistrySerde } from "@kronos/contracts";
-import { type AmqpPublisher, type KafkaPublisher, type RequestReply, withTimeout } from "@kronos/transport";
+import {
+  type AmqpPublisher,
+  type KafkaPublisher,
+  type RequestReply,
+  TransportError,
+  withTimeout,
+} from "@kronos/transport";
 import type { FastifyInstance } from "fastify";
 import type { Broker, Destinations } from "../contracts/index.js";
 
@@ -118,7 +124,7 @@ export class MessageCore {
     return withTimeout(
       this.#options.serde.encode(message.route.event, message.value),
       left(deadline),
-      `encoding ${message.route.event.name} (schema registry)`,
+      encodingOf(message),
     );
   }
 
@@ -142,7 +148,7 @@ export class MessageCore {
     messages: readonly CheckedMessage[],
     clock: Clock,
   ): Promise<{ readonly sent: Sent[] } | { readonly encodeFailure: MessageFailure; readonly index: number }> {
-    const encoded = await Promise.allSettled(messages.map((message) => this.encode(message, clock.deadline)));
+    const encoded = await this.#encodeAll(messages, clock.deadline);
     const index = encoded.findIndex((result) => result.status === "rejected");
     if (index >= 0) {
       const message = messages[index] as CheckedMessage;
@@ -156,6 +162,36 @@ export class MessageCore {
       messages.map((message, i) => this.#send(message, (encoded[i] as PromiseFulfilledResult<Buffer>).value, clock)),
     );
     return { sent };
+  }
+
+  /**
+   * {@link encode} of every message, under one timer for them all (a timer per message cost the batch route
+   * about a tenth of its time): when `deadline` passes first, the first message not encoded by then fails with the
+   * `TIMEOUT` that {@link encode} would have given it.
+   */
+  async #encodeAll(messages: readonly CheckedMessage[], deadline: number): Promise<PromiseSettledResult<Buffer>[]> {
+    const { serde } = this.#options;
+    const timeoutMs = left(deadline);
+    const pending = messages.map((message) => serde.encode(message.route.event, message.value));
+    try {
+      return await withTimeout(Promise.allSettled(pending), timeoutMs, "encoding");
+    } catch {
+      // Settled ones win a race against an already resolved promise; the rest are still pending.
+      const pendingMark = Symbol("pending");
+      const states = await Promise.all(
+        pending.map((promise) => Promise.allSettled([Promise.race([promise, pendingMark])]).then(([state]) => state)),
+      );
+      const first = states.findIndex((state) => state?.status === "fulfilled" && state.value === pendingMark);
+      return states.map((state, i): PromiseSettledResult<Buffer> => {
+        if (i !== first) return state as PromiseSettledResult<Buffer>;
+        const what = encodingOf(messages[i] as CheckedMessage);
+        return {
+          status: "rejected",
+          // withTimeout's message, as encode() gives it.
+          reason: new TransportError("TIMEOUT", `${what} timed out after ${timeoutMs} ms`),
+        };
+      });
+    }
   }
 
   /**
@@ -244,6 +280,11 @@ export class MessageCore {
     const seconds = (performance.now() - clock.started) / 1000;
     this.#options.recorder.outcome(message.destination.name, message.route.broker, outcome, seconds);
   }
+}
+
+/** What encoding `message` is called in a timeout's message. */
+function encodingOf(message: CheckedMessage): string {
+  return `encoding ${message.route.event.name} (schema registry)`;
 }
 
 /** What is left until `deadline`, at least 1 ms. */

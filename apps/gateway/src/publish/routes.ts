@@ -271,8 +271,14 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
     async (request, replyTo) => {
       rejectInvalid(request);
       const { messages } = request.body;
-      // Names before the rights compare them; the message says which one.
+      // Names before the rights compare them, each (name, broker) once; the message says which one came first.
+      const topics = new Set<string>();
+      const named = new Set<string>();
       messages.forEach((message, index) => {
+        topics.add(message.topic);
+        const pair = `${message.broker ?? ""}\u0000${message.topic}`;
+        if (named.has(pair)) return;
+        named.add(pair);
         try {
           checkName(message.topic, message.broker);
         } catch (error) {
@@ -280,7 +286,7 @@ export const publishRoutes: FastifyPluginAsyncTypebox<PublishRoutesOptions> = as
           throw new HttpError(statusCode, code, `messages[${index}]: ${text}`);
         }
       });
-      for (const topic of new Set(messages.map((m) => m.topic))) app.authorize(request, "produce", topic);
+      for (const topic of topics) app.authorize(request, "produce", topic);
       const answer = await idempotent(request, replyTo, async () => {
         const clock = clockOf(options.timeoutMs);
         const context = contextOf(request);

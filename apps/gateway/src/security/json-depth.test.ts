@@ -20,4 +20,12 @@ describe("JSON nesting depth", () => {
   it("counts depth, not brackets: siblings do not add up", () => {
     expect(jsonDepthExceeds(`[${Array.from({ length: 1000 }, () => "[]").join(",")}]`, 2)).toBe(false);
   });
+
+  it("ends a string at a quote after an even number of backslashes only", () => {
+    // "x\\" ends after its two escaped backslashes; "y\"[[" does not end at the escaped quote.
+    const text = JSON.stringify({ a: "x\\", b: [[1]], c: 'y\\"[[[[', d: "\\\\" });
+    expect(jsonDepthExceeds(text, 3)).toBe(false);
+    expect(jsonDepthExceeds(text, 2)).toBe(true);
+    expect(jsonDepthExceeds('["unterminated [[[[', 1)).toBe(false);
+  });
 });
