@@ -17,8 +17,16 @@ import { publishablePackages } from "../src/workspace.js";
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const schemaRegistry = testEndpoints().registryUrl;
 
+/**
+ * The environment of a user's shell: without the `npm_config_*` variables npm sets for the scripts it runs (under
+ * `npm test`, `npm_config_registry` would override the example's .npmrc and send its install to the public registry).
+ */
+const shellEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith("npm_config_")),
+);
+
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, ...env }, timeout: 300_000 });
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...shellEnv, ...env }, timeout: 300_000 });
   const output = `${result.stdout ?? ""}\n${result.stderr ?? ""}`;
   if (result.status !== 0)
     throw new Error(`${command} ${args.join(" ")} failed (${result.status}):\n${output.slice(-3000)}`);
