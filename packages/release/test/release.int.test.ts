@@ -78,7 +78,10 @@ describe("npm run release, and a service outside the workspace installing what i
         recursive: true,
         filter: (source) => !/node_modules|dist/.test(source.slice(root.length)),
       });
-      writeFileSync(join(service, ".npmrc"), `registry=${registry.url}\n`);
+      // As a service's repository would (the root README's quick start): @kronos/* from the Kronos registry, the rest
+      // from the public one through npm's own cache (a fresh Verdaccio would fetch every packument again, e.g. the
+      // megabytes of @types/node, on each run).
+      writeFileSync(join(service, ".npmrc"), `@kronos:registry=${registry.url}\n`);
       run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], service);
       // skipLibCheck is off in the example: a package shipping a broken or missing declaration fails here.
       run("npx", ["tsc", "-p", "."], service);
