@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { RegistrySerde } from "@kronos/contracts";
-import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { testEndpoints, uniqueName } from "@kronos/testkit";
 import amqplib, { type Channel, type ChannelModel } from "amqplib";
 import { Redis } from "ioredis";
@@ -8,7 +7,14 @@ import { type Admin, Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempPrincipalsFile, testGateway } from "./helpers.js";
 import { bearer, criticalAlert } from "./publish-helpers.js";
-import { listeningGateway, until } from "./subscribe-helpers.js";
+import {
+  createAlertQueue,
+  deleteQueues,
+  deleteTopics,
+  listeningGateway,
+  until,
+  writeAlerts,
+} from "./subscribe-helpers.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const CRITICAL = "kronos.gaia.critical";
@@ -49,53 +55,16 @@ describe("two gateway instances sharing Redis", () => {
     await producer.connect();
   });
   afterAll(async () => {
-    for (const queue of queues) {
-      for (const name of [queue, `${queue}.dlq`, `${queue}.retry.300`, `${queue}.retry.1000`]) {
-        await channel.deleteQueue(name).catch(() => {});
-      }
-      await channel.deleteExchange(`${queue}.dlx`).catch(() => {});
-    }
+    if (channel) await deleteQueues(channel, queues);
     await connection?.close().catch(() => {});
     await a?.app.close();
     await b?.app.close();
-    const existing = new Set(await admin.listTopics());
-    const doomed = topics
-      .flatMap((t) => [t, `${t}.dlq`, `${t}.retry.300`, `${t}.retry.1000`])
-      .filter((t) => existing.has(t));
-    if (doomed.length > 0) await admin.deleteTopics({ topics: doomed }).catch(() => {});
+    await deleteTopics(admin, topics);
     await producer?.disconnect();
     await admin?.disconnect();
   });
 
-  async function write(name: string, titles: string[]): Promise<void> {
-    const messages = [];
-    for (const title of titles) {
-      messages.push({
-        partition: 0,
-        key: title,
-        value: await serde.encode(CriticalAlertEvent, {
-          meta: {
-            eventId: randomUUID(),
-            occurredAt: new Date(),
-            producer: "test",
-            correlationId: null,
-            traceparent: null,
-          },
-          alertId: randomUUID(),
-          severity: "CRITICAL" as const,
-          sourceService: "auth",
-          fingerprint: `fp-${title}`,
-          title,
-          description: "two instances test",
-          labels: {},
-          raisedAt: new Date(),
-          runbookUrl: null,
-        }),
-        headers: { "message-id": title, "event-type": CriticalAlertEvent.name, producer: "kafka-test" },
-      });
-    }
-    await producer.send({ topic: name, acks: -1, messages });
-  }
+  const write = (name: string, titles: string[]) => writeAlerts(producer, serde, name, titles, "two instances test");
 
   it("Kafka: subscribed through A, acked, retried and rejected through B; the acked records are committed", async () => {
     const name = uniqueName("gw-inst-k");
@@ -140,21 +109,7 @@ describe("two gateway instances sharing Redis", () => {
   });
 
   it("RabbitMQ: subscribed through A, acked, retried and rejected through B; another principal gets the owner's 403", async () => {
-    const queue = uniqueName("gw-inst-r");
-    const key = `test.${queue}`;
-    const created = await a.app.inject({
-      method: "POST",
-      url: "/queues/create",
-      headers: a.auth,
-      payload: {
-        name: queue,
-        broker: "rabbitmq",
-        deadLetter: true,
-        bindings: [{ exchange: CRITICAL, routingKey: key }],
-      },
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    queues.push(queue);
+    const { queue, key } = await createAlertQueue(a, CRITICAL, "gw-inst-r", queues);
     const stream = await a.subscribe(queue);
     expect(stream.status, stream.errorBody).toBe(200);
     await a.publish({ topic: CRITICAL, key, payload: criticalAlert({ title: "r1" }) });
@@ -186,21 +141,7 @@ describe("two gateway instances sharing Redis", () => {
   });
 
   it("POST /settle and POST /ack-through through B settle A's deliveries, each item as A answers it", async () => {
-    const queue = uniqueName("gw-inst-b");
-    const key = `test.${queue}`;
-    const created = await a.app.inject({
-      method: "POST",
-      url: "/queues/create",
-      headers: a.auth,
-      payload: {
-        name: queue,
-        broker: "rabbitmq",
-        deadLetter: true,
-        bindings: [{ exchange: CRITICAL, routingKey: key }],
-      },
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    queues.push(queue);
+    const { queue, key } = await createAlertQueue(a, CRITICAL, "gw-inst-b", queues);
     const stream = await a.subscribe(queue);
     expect(stream.status, stream.errorBody).toBe(200);
     for (let i = 0; i < 5; i++) await a.publish({ topic: CRITICAL, key, payload: criticalAlert({ title: `b${i}` }) });

@@ -27,6 +27,25 @@ export function criticalAlert(overrides: Record<string, unknown> = {}): Record<s
   };
 }
 
+/**
+ * A valid `kronos.gaia.CriticalAlert` as the Avro JS value the serde encodes (dates as Date), titled `title`, with
+ * fingerprint `fp-<title>` and unique ids.
+ */
+export function alertValue(title: string, description = "test alert") {
+  return {
+    meta: { eventId: randomUUID(), occurredAt: new Date(), producer: "test", correlationId: null, traceparent: null },
+    alertId: randomUUID(),
+    severity: "CRITICAL" as const,
+    sourceService: "auth",
+    fingerprint: `fp-${title}`,
+    title,
+    description,
+    labels: {},
+    raisedAt: new Date(),
+    runbookUrl: null,
+  };
+}
+
 /** A valid `kronos.router.AsyncRequest` for `toService` as JSON. */
 export function asyncRequest(toService: string, body = "aGVsbG8="): Record<string, unknown> {
   return {

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { freePort, type ServerProcess } from "@kronos/app-kit/testing";
 import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
@@ -6,6 +5,7 @@ import { SseClient, testEndpoints, uniqueName } from "@kronos/testkit";
 import amqplib from "amqplib";
 import { afterAll, describe, expect, it } from "vitest";
 import { addPrincipal, startGatewayProcess, tempPrincipalsFile } from "./helpers.js";
+import { alertValue } from "./publish-helpers.js";
 
 // The built gateway as a process it starts itself, killed with SIGKILL while a bulk settle of 800 of the 1,000
 // deliveries a client holds is in flight (half acks, half retries). Only what the client asked for may be settled,
@@ -121,18 +121,7 @@ async function fill(queue: string): Promise<string[]> {
   const sent: string[] = [];
   for (let i = 0; i < COUNT; i++) {
     const id = `bulk-crash-${i}`;
-    const bytes = await serde.encode(CriticalAlertEvent, {
-      meta: { eventId: randomUUID(), occurredAt: new Date(), producer: "test", correlationId: null, traceparent: null },
-      alertId: randomUUID(),
-      severity: "CRITICAL",
-      sourceService: "auth",
-      fingerprint: id,
-      title: id,
-      description: "bulk crash test",
-      labels: {},
-      raisedAt: new Date(),
-      runbookUrl: null,
-    });
+    const bytes = await serde.encode(CriticalAlertEvent, alertValue(id, "bulk crash test"));
     channel.sendToQueue(queue, bytes, { persistent: true, messageId: id, type: CriticalAlertEvent.name });
     sent.push(id);
   }

@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { uniqueName } from "@kronos/testkit";
 import { beforeAll, describe, expect, it } from "vitest";
+import { alertValue } from "./publish-helpers.js";
 import { ackAll, ackThrough, type ItemResult, settleBulk } from "./subscribe-bulk-helpers.js";
 import { kafkaSubscribeFixture, until } from "./subscribe-helpers.js";
 
@@ -23,7 +23,7 @@ describe("settling Kafka deliveries in bulk", () => {
 
   /** Writes `count` alerts to `partition` of `name`, message ids `<prefix><i>`. */
   async function write(name: string, count: number, partition = 0, prefix = `p${partition}-`): Promise<void> {
-    const value = await serde.encode(CriticalAlertEvent, alert());
+    const value = await serde.encode(CriticalAlertEvent, alertValue("bulk", "kafka bulk settle test"));
     const messages = Array.from({ length: count }, (_, i) => ({
       partition,
       key: `${prefix}${i}`,
@@ -176,18 +176,3 @@ describe("settling Kafka deliveries in bulk", () => {
     again.close();
   });
 });
-
-function alert() {
-  return {
-    meta: { eventId: randomUUID(), occurredAt: new Date(), producer: "test", correlationId: null, traceparent: null },
-    alertId: randomUUID(),
-    severity: "CRITICAL" as const,
-    sourceService: "auth",
-    fingerprint: "fp-bulk",
-    title: "bulk",
-    description: "kafka bulk settle test",
-    labels: {},
-    raisedAt: new Date(),
-    runbookUrl: null,
-  };
-}

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { freePort, type ServerProcess } from "@kronos/app-kit/testing";
 import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
@@ -6,6 +5,7 @@ import { SseClient, testEndpoints, uniqueName } from "@kronos/testkit";
 import amqplib from "amqplib";
 import { afterAll, describe, expect, it } from "vitest";
 import { addPrincipal, startGatewayProcess, tempPrincipalsFile } from "./helpers.js";
+import { alertValue } from "./publish-helpers.js";
 
 // The built gateway as a process, killed with SIGKILL while a client holds 100 unacked deliveries: nothing it held
 // may be lost, since only the client's ack removes a message from the queue.
@@ -34,24 +34,7 @@ describe("a gateway killed while a client holds deliveries", () => {
     const sent = new Set<string>();
     for (let i = 0; i < 100; i++) {
       const id = `crash-${i}`;
-      const bytes = await serde.encode(CriticalAlertEvent, {
-        meta: {
-          eventId: randomUUID(),
-          occurredAt: new Date(),
-          producer: "test",
-          correlationId: null,
-          traceparent: null,
-        },
-        alertId: randomUUID(),
-        severity: "CRITICAL",
-        sourceService: "auth",
-        fingerprint: id,
-        title: id,
-        description: "crash test",
-        labels: {},
-        raisedAt: new Date(),
-        runbookUrl: null,
-      });
+      const bytes = await serde.encode(CriticalAlertEvent, alertValue(id, "crash test"));
       channel.sendToQueue(queue, bytes, { persistent: true, messageId: id, type: CriticalAlertEvent.name });
       sent.add(id);
     }

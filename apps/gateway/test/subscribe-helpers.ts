@@ -1,12 +1,13 @@
 // Shared setup of the subscribe tests: a listening gateway (SSE needs a real socket, not inject) and its clients.
 
 import { RegistrySerde } from "@kronos/contracts";
+import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { SseClient, testEndpoints, uniqueName } from "@kronos/testkit";
 import amqplib, { type Channel, type ChannelModel } from "amqplib";
-import { Kafka, logLevel } from "kafkajs";
+import { type Admin, Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll } from "vitest";
 import { tempPrincipalsFile, testGateway } from "./helpers.js";
-import { bearer } from "./publish-helpers.js";
+import { alertValue, bearer } from "./publish-helpers.js";
 
 /** A gateway listening on a free port, with a principal that may produce to and consume from everything. */
 export async function listeningGateway(env: Record<string, string> = {}) {
@@ -59,6 +60,75 @@ export async function until(condition: () => Promise<boolean> | boolean, what: s
 
 type ListeningGateway = Awaited<ReturnType<typeof listeningGateway>>;
 
+/** Writes alerts titled `titles` to partition 0 of `topic`, in order, message id = title, with the gateway's headers. */
+export async function writeAlerts(
+  producer: Producer,
+  serde: RegistrySerde,
+  topic: string,
+  titles: readonly string[],
+  description = "kafka subscribe test",
+): Promise<void> {
+  const messages = [];
+  for (const title of titles) {
+    messages.push({
+      partition: 0,
+      key: title,
+      value: await serde.encode(CriticalAlertEvent, alertValue(title, description)),
+      headers: { "message-id": title, "event-type": CriticalAlertEvent.name, producer: "kafka-test" },
+    });
+  }
+  await producer.send({ topic, acks: -1, messages });
+}
+
+/**
+ * Creates a RabbitMQ queue with dead letters through `gateway` (`POST /queues/create`), bound to `exchange` with a key
+ * of its own, and records it in `created` for {@link deleteQueues}; its name and key.
+ */
+export async function createAlertQueue(
+  gateway: ListeningGateway,
+  exchange: string,
+  prefix: string,
+  created: string[],
+  options: Record<string, unknown> = {},
+): Promise<{ queue: string; key: string }> {
+  const queue = uniqueName(prefix);
+  const key = `test.${queue}`;
+  const response = await gateway.app.inject({
+    method: "POST",
+    url: "/queues/create",
+    headers: gateway.auth,
+    payload: {
+      name: queue,
+      broker: "rabbitmq",
+      deadLetter: true,
+      bindings: [{ exchange, routingKey: key }],
+      ...options,
+    },
+  });
+  if (response.statusCode !== 201) throw new Error(`POST /queues/create: ${response.statusCode} ${response.body}`);
+  created.push(queue);
+  return { queue, key };
+}
+
+/** Deletes each of `queues` with its retry queues, dead letters and dead-letter exchange. */
+export async function deleteQueues(channel: Channel, queues: readonly string[]): Promise<void> {
+  for (const queue of queues) {
+    for (const name of [queue, `${queue}.dlq`, `${queue}.retry.300`, `${queue}.retry.1000`]) {
+      await channel.deleteQueue(name).catch(() => {});
+    }
+    await channel.deleteExchange(`${queue}.dlx`).catch(() => {});
+  }
+}
+
+/** Deletes each of `topics` that exists, with its retry and dead-letter topics. */
+export async function deleteTopics(admin: Admin, topics: readonly string[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const doomed = topics
+    .flatMap((t) => [t, `${t}.dlq`, `${t}.retry.300`, `${t}.retry.1000`])
+    .filter((t) => existing.has(t));
+  if (doomed.length > 0) await admin.deleteTopics({ topics: doomed }).catch(() => {});
+}
+
 /**
  * The Kafka side of a subscribe test file, set up in its `beforeAll` and torn down in its `afterAll` (call it inside
  * the `describe`): a listening gateway (`env` on top of the defaults), a plain kafkajs admin and producer, a serde
@@ -81,11 +151,7 @@ export function kafkaSubscribeFixture(clientId: string, env: Record<string, stri
   });
   afterAll(async () => {
     await fixture.gateway?.app.close();
-    const existing = new Set(await fixture.admin.listTopics());
-    const doomed = fixture.topics
-      .flatMap((t) => [t, `${t}.dlq`, `${t}.retry.300`, `${t}.retry.1000`])
-      .filter((t) => existing.has(t));
-    if (doomed.length > 0) await fixture.admin.deleteTopics({ topics: doomed }).catch(() => {});
+    await deleteTopics(fixture.admin, fixture.topics);
     await fixture.producer.disconnect();
     await fixture.admin.disconnect();
   });
@@ -105,24 +171,8 @@ export function rabbitSubscribeFixture(exchange: string, prefix: string, env: Re
     connection: undefined as unknown as ChannelModel,
     channel: undefined as unknown as Channel,
     /** A new queue bound to the exchange (`options` go into the `POST /queues/create` body); its name and key. */
-    async alertQueue(options: Record<string, unknown> = {}): Promise<{ queue: string; key: string }> {
-      const queue = uniqueName(prefix);
-      const key = `test.${queue}`;
-      const response = await fixture.gateway.app.inject({
-        method: "POST",
-        url: "/queues/create",
-        headers: fixture.gateway.auth,
-        payload: {
-          name: queue,
-          broker: "rabbitmq",
-          deadLetter: true,
-          bindings: [{ exchange, routingKey: key }],
-          ...options,
-        },
-      });
-      if (response.statusCode !== 201) throw new Error(`POST /queues/create: ${response.statusCode} ${response.body}`);
-      created.push(queue);
-      return { queue, key };
+    alertQueue(options: Record<string, unknown> = {}): Promise<{ queue: string; key: string }> {
+      return createAlertQueue(fixture.gateway, exchange, prefix, created, options);
     },
   };
   beforeAll(async () => {
@@ -131,12 +181,7 @@ export function rabbitSubscribeFixture(exchange: string, prefix: string, env: Re
     fixture.channel = await fixture.connection.createChannel();
   });
   afterAll(async () => {
-    for (const queue of created) {
-      for (const name of [queue, `${queue}.dlq`, `${queue}.retry.300`, `${queue}.retry.1000`]) {
-        await fixture.channel.deleteQueue(name).catch(() => {});
-      }
-      await fixture.channel.deleteExchange(`${queue}.dlx`).catch(() => {});
-    }
+    if (fixture.channel) await deleteQueues(fixture.channel, created);
     await fixture.connection?.close().catch(() => {});
     await fixture.gateway?.app.close();
   });

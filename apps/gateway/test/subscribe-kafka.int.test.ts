@@ -1,9 +1,9 @@
-import { randomUUID } from "node:crypto";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
 import { uniqueName } from "@kronos/testkit";
 import { readDeadLetter } from "@kronos/transport";
 import { beforeAll, describe, expect, it } from "vitest";
-import { kafkaSubscribeFixture, until } from "./subscribe-helpers.js";
+import { alertValue } from "./publish-helpers.js";
+import { kafkaSubscribeFixture, until, writeAlerts } from "./subscribe-helpers.js";
 
 // Test topics are the gateway's own (a subscription may read any topic the principal may consume); records are
 // written with a plain producer, framed by the registry serde like the gateway's, with the gateway's headers.
@@ -31,18 +31,7 @@ describe("subscribing to a Kafka topic over SSE", () => {
   }
 
   /** Writes alerts titled `titles` to partition 0 of `name`, in order. */
-  async function write(name: string, titles: string[]): Promise<void> {
-    const messages = [];
-    for (const title of titles) {
-      messages.push({
-        partition: 0,
-        key: title,
-        value: await serde.encode(CriticalAlertEvent, alert(title)),
-        headers: { "message-id": title, "event-type": CriticalAlertEvent.name, producer: "kafka-test" },
-      });
-    }
-    await producer.send({ topic: name, acks: -1, messages });
-  }
+  const write = (name: string, titles: string[]) => writeAlerts(producer, serde, name, titles);
 
   it("with a group, commits only up to the lowest unacked message: acked 3 before 1, 1 comes back after a restart", async () => {
     const name = await topic();
@@ -89,7 +78,7 @@ describe("subscribing to a Kafka topic over SSE", () => {
       messages: [
         {
           partition: 2,
-          value: await serde.encode(CriticalAlertEvent, alert("e")),
+          value: await serde.encode(CriticalAlertEvent, alertValue("e", "kafka subscribe test")),
           headers: { "message-id": "e", "event-type": CriticalAlertEvent.name },
         },
       ],
@@ -215,18 +204,3 @@ describe("subscribing to a Kafka topic over SSE", () => {
     return records;
   }
 });
-
-function alert(title: string) {
-  return {
-    meta: { eventId: randomUUID(), occurredAt: new Date(), producer: "test", correlationId: null, traceparent: null },
-    alertId: randomUUID(),
-    severity: "CRITICAL" as const,
-    sourceService: "auth",
-    fingerprint: `fp-${title}`,
-    title,
-    description: "kafka subscribe test",
-    labels: {},
-    raisedAt: new Date(),
-    runbookUrl: null,
-  };
-}

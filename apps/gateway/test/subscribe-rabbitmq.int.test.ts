@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { addPrincipal } from "@kronos/app-kit";
 import { RegistrySerde } from "@kronos/contracts";
 import { CriticalAlertEvent } from "@kronos/events-gaia";
@@ -6,7 +5,7 @@ import { testEndpoints, uniqueName } from "@kronos/testkit";
 import { DEAD_LETTER_HEADERS, readDeadLetter } from "@kronos/transport";
 import type { GetMessage } from "amqplib";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bearer, criticalAlert } from "./publish-helpers.js";
+import { alertValue, bearer, criticalAlert } from "./publish-helpers.js";
 import { listeningGateway, rabbitSubscribeFixture, until } from "./subscribe-helpers.js";
 
 const CRITICAL = "kronos.gaia.critical";
@@ -203,7 +202,7 @@ describe("subscribing to a RabbitMQ queue over SSE", () => {
   it("delivers higher priorities first on a priority queue (prefetch 1)", async () => {
     const { queue, key } = await alertQueue({ maxPriority: 10 });
     for (const priority of [1, 9, 5]) {
-      const bytes = await serde.encode(CriticalAlertEvent, alertValue(`p${priority}`));
+      const bytes = await serde.encode(CriticalAlertEvent, alertValue(`p${priority}`, "priority test"));
       channel.publish(CRITICAL, key, bytes, { priority, messageId: `p${priority}`, type: "kronos.gaia.CriticalAlert" });
     }
     await until(async () => (await depth(queue)) === 3, "three messages queued");
@@ -267,19 +266,3 @@ describe("subscribing to a RabbitMQ queue over SSE", () => {
     expect(JSON.parse(invalid.errorBody)).toMatchObject({ code: "INVALID_QUERY" });
   });
 });
-
-/** A CriticalAlert value (Avro JS representation) with message id `id` in its title. */
-function alertValue(id: string) {
-  return {
-    meta: { eventId: randomUUID(), occurredAt: new Date(), producer: "test", correlationId: null, traceparent: null },
-    alertId: randomUUID(),
-    severity: "CRITICAL" as const,
-    sourceService: "auth",
-    fingerprint: `fp-${id}`,
-    title: id,
-    description: "priority test",
-    labels: {},
-    raisedAt: new Date(),
-    runbookUrl: null,
-  };
-}
