@@ -24,6 +24,7 @@ import {
   waitForOutput,
 } from "./harness.js";
 import { type Contender, medianRatio, runLanes } from "./measure.js";
+import { benchAlertQueue, benchAlertValues, benchLogValues } from "./payloads.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TURN_MS = Number(process.env.BENCH_TURN_MS ?? 2000);
@@ -53,30 +54,8 @@ const harness = new BenchHarness("publish benchmark", HARD_LIMIT_MS);
 // ---------------------------------------------------------------- payloads (the same for every contender)
 
 const now = Date.now();
-const logValues = Array.from({ length: PAYLOADS }, (_, i) => ({
-  meta: { eventId: randomUUID(), occurredAt: new Date(now), producer: "bench", correlationId: null, traceparent: null },
-  timestamp: new Date(now),
-  level: "INFO" as const,
-  service: "bench",
-  instance: `bench-${i % 4}`,
-  logger: "bench.publish",
-  message: `request ${i} served in ${i % 97} ms`,
-  attributes: { route: "/orders", status: "200" },
-  traceId: null,
-  spanId: null,
-}));
-const alertValues = Array.from({ length: PAYLOADS }, (_, i) => ({
-  meta: { eventId: randomUUID(), occurredAt: new Date(now), producer: "gaia", correlationId: null, traceparent: null },
-  alertId: randomUUID(),
-  severity: "WARNING" as const,
-  sourceService: "bench",
-  fingerprint: `fp-${i}`,
-  title: "Login failures above 50/min",
-  description: "Gaia saw 73 failed logins in the last minute.",
-  labels: { region: "eu" },
-  raisedAt: new Date(now),
-  runbookUrl: null,
-}));
+const logValues = benchLogValues(PAYLOADS, "bench.publish", now);
+const alertValues = benchAlertValues(PAYLOADS, now);
 // JSON.stringify turns the Dates into ISO strings, which the gateway reads back as timestamp-millis.
 const logBodies = logValues.map((payload) => JSON.stringify({ topic: KAFKA_TOPIC, payload }));
 const alertBodies = alertValues.map((payload) => JSON.stringify({ topic: EXCHANGE, payload }));
@@ -128,15 +107,7 @@ async function startEcho(): Promise<string> {
 // ---------------------------------------------------------------- brokers (raw clients and the benchmark queue)
 
 const amqpConnection = await harness.amqplib();
-const setupChannel = await amqpConnection.createChannel();
-await setupChannel.assertExchange(EXCHANGE, "topic", { durable: true });
-await setupChannel.assertQueue(BENCH_QUEUE, { durable: true, autoDelete: false });
-await setupChannel.bindQueue(BENCH_QUEUE, EXCHANGE, "#");
-harness.onCleanup(async () => {
-  const channel = await amqpConnection.createChannel();
-  await channel.purgeQueue(BENCH_QUEUE);
-  await channel.deleteQueue(BENCH_QUEUE);
-});
+await benchAlertQueue(harness, amqpConnection, BENCH_QUEUE);
 const confirmChannel = await amqpConnection.createConfirmChannel();
 confirmChannel.on("return", (message: { fields: { routingKey: string } }) => {
   harness.failed(`amqplib: returned unroutable (${message.fields.routingKey})`);

@@ -1,13 +1,7 @@
-// Gateway workers benchmark (issue #17, "Past one process"): POST /publish through the gateway with
-// GATEWAY_WORKERS=2 against the same gateway with one worker, side by side in one run, on both brokers; and the
-// per-request cost of the shared (Redis) rate limit: a null-sink gateway counting in Redis against one counting in
-// memory. Prints ratios (the result), messages/s (context) and the machine's core count: 2 workers can at best
-// double a gateway whose cores are free, and the brokers, Redis and this load generator share the same cores.
-//   npm run bench -- workers      (from the repository root: set-up, stack up, build, then this)
-import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { BenchHarness, type HttpTarget, printRates, printRatios, type RatioRow } from "./harness.js";
 import { type Contender, medianRatio } from "./measure.js";
+import { benchAlertQueue, benchAlertValues, benchLogValues } from "./payloads.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TURN_MS = Number(process.env.BENCH_TURN_MS ?? 2000);
@@ -21,56 +15,18 @@ const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 
 const harness = new BenchHarness("workers benchmark", HARD_LIMIT_MS);
 
-const now = new Date().toISOString();
-const logBodies = Array.from({ length: PAYLOADS }, (_, i) =>
-  JSON.stringify({
-    topic: KAFKA_TOPIC,
-    payload: {
-      meta: { eventId: randomUUID(), occurredAt: now, producer: "bench", correlationId: null, traceparent: null },
-      timestamp: now,
-      level: "INFO",
-      service: "bench",
-      instance: `bench-${i % 4}`,
-      logger: "bench.workers",
-      message: `request ${i} served in ${i % 97} ms`,
-      attributes: { route: "/orders", status: "200" },
-      traceId: null,
-      spanId: null,
-    },
-  }),
+const logBodies = benchLogValues(PAYLOADS, "bench.workers").map((payload) =>
+  JSON.stringify({ topic: KAFKA_TOPIC, payload }),
 );
 // WARNING alerts: routed by the benchmark queue only (bound with "#", deleted at the end), as in publish.bench.ts.
 const ROUTING_KEY = "alert.WARNING.bench";
 const BENCH_QUEUE = `kronos.bench.workers.${process.pid}`;
-const alertBodies = Array.from({ length: PAYLOADS }, (_, i) =>
-  JSON.stringify({
-    topic: EXCHANGE,
-    key: ROUTING_KEY,
-    payload: {
-      meta: { eventId: randomUUID(), occurredAt: now, producer: "gaia", correlationId: null, traceparent: null },
-      alertId: randomUUID(),
-      severity: "WARNING",
-      sourceService: "bench",
-      fingerprint: `fp-${i}`,
-      title: "Login failures above 50/min",
-      description: "Gaia saw 73 failed logins in the last minute.",
-      labels: { region: "eu" },
-      raisedAt: now,
-      runbookUrl: null,
-    },
-  }),
+const alertBodies = benchAlertValues(PAYLOADS).map((payload) =>
+  JSON.stringify({ topic: EXCHANGE, key: ROUTING_KEY, payload }),
 );
 
 const amqpConnection = await harness.amqplib();
-const setupChannel = await amqpConnection.createChannel();
-await setupChannel.assertExchange(EXCHANGE, "topic", { durable: true });
-await setupChannel.assertQueue(BENCH_QUEUE, { durable: true, autoDelete: false });
-await setupChannel.bindQueue(BENCH_QUEUE, EXCHANGE, "#");
-harness.onCleanup(async () => {
-  const channel = await amqpConnection.createChannel();
-  await channel.purgeQueue(BENCH_QUEUE);
-  await channel.deleteQueue(BENCH_QUEUE);
-});
+await benchAlertQueue(harness, amqpConnection, BENCH_QUEUE);
 
 const { apiKey, principalsFile } = harness.principal("produce:*");
 const started = performance.now();
