@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, EnvReader, loadServiceConfig } from "./config.js";
 
@@ -83,5 +86,56 @@ describe("EnvReader", () => {
     loadServiceConfig(demo, {}, reader);
     reader.integer("DEMO_BATCH", 10, 1, 100);
     expect(() => reader.finish()).toThrow(/DEMO_BATCH="0" is not an integer from 1 to 100/);
+  });
+});
+
+describe("EnvReader secrets and files", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kronos-config-"));
+  const secretFile = join(dir, "secret");
+  writeFileSync(secretFile, "s3cret-from-file\n");
+  const emptyFile = join(dir, "empty");
+  writeFileSync(emptyFile, "");
+
+  function read<T>(env: Record<string, string>, get: (reader: EnvReader) => T): { value: T; problems: string[] } {
+    const reader = new EnvReader("demo", env);
+    const value = get(reader);
+    try {
+      reader.finish();
+      return { value, problems: [] };
+    } catch (e) {
+      return { value, problems: [...(e as ConfigError).problems] };
+    }
+  }
+
+  it("takes a secret from its variable or from the file <name>_FILE names, without the trailing newline", () => {
+    expect(read({ DEMO_PASSWORD: "direct" }, (r) => r.secret("DEMO_PASSWORD"))).toEqual({
+      value: "direct",
+      problems: [],
+    });
+    expect(read({ DEMO_PASSWORD_FILE: secretFile }, (r) => r.secret("DEMO_PASSWORD")).value).toBe("s3cret-from-file");
+    expect(read({}, (r) => r.secret("DEMO_PASSWORD")).value).toBeUndefined();
+  });
+
+  it("names the variable, never the secret, when both are set or the file is missing or empty", () => {
+    const both = read({ DEMO_PASSWORD: "direct-value", DEMO_PASSWORD_FILE: secretFile }, (r) =>
+      r.secret("DEMO_PASSWORD"),
+    );
+    expect(both.problems).toEqual(["DEMO_PASSWORD and DEMO_PASSWORD_FILE are both set: set one of them"]);
+    const missing = read({ DEMO_PASSWORD_FILE: join(dir, "nope") }, (r) => r.secret("DEMO_PASSWORD"));
+    expect(missing.problems[0]).toMatch(/^DEMO_PASSWORD_FILE=".*nope" cannot be read \(ENOENT\)$/);
+    const empty = read({ DEMO_PASSWORD_FILE: emptyFile }, (r) => r.secret("DEMO_PASSWORD"));
+    expect(empty.problems[0]).toContain("is an empty file");
+    for (const p of [...both.problems, ...missing.problems, ...empty.problems]) expect(p).not.toContain("s3cret");
+  });
+
+  it("checks that a file setting names a readable file, and that a choice is one of its values", () => {
+    expect(read({ DEMO_CA_FILE: secretFile }, (r) => r.readableFile("DEMO_CA_FILE")).value).toBe(secretFile);
+    expect(read({ DEMO_CA_FILE: join(dir, "nope") }, (r) => r.readableFile("DEMO_CA_FILE")).problems[0]).toContain(
+      "is not a readable file (ENOENT)",
+    );
+    expect(read({ DEMO_MODE: "b" }, (r) => r.choice("DEMO_MODE", ["a", "b"], "a")).value).toBe("b");
+    expect(read({ DEMO_MODE: "c" }, (r) => r.choice("DEMO_MODE", ["a", "b"], "a")).problems).toEqual([
+      'DEMO_MODE="c" is not one of a, b',
+    ]);
   });
 });

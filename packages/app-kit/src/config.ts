@@ -1,3 +1,5 @@
+import { accessSync, constants, readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "@kronos/observability";
 import { type AuthConfig, readAuthConfig } from "./auth/config.js";
 
@@ -126,6 +128,67 @@ export class EnvReader {
       return fallback.split(",");
     }
     return brokers;
+  }
+
+  /**
+   * A secret: `name`'s value, or the contents of the file `<name>_FILE` names (Docker and Kubernetes secrets; one
+   * trailing newline dropped). Setting both is a problem (which one wins would be a guess), as is a `_FILE` that
+   * cannot be read or is empty. `undefined` when neither is set. Problems quote the variable's name, never the secret.
+   */
+  secret(name: string): string | undefined {
+    const direct = this.#raw(name);
+    const fileVariable = `${name}_FILE`;
+    const file = this.#raw(fileVariable);
+    if (file === undefined) return direct;
+    if (direct !== undefined) {
+      this.#problems.push(`${name} and ${fileVariable} are both set: set one of them`);
+      return direct;
+    }
+    let value: string;
+    try {
+      value = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+    } catch (error) {
+      this.#problem(fileVariable, file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+      return undefined;
+    }
+    if (value === "") {
+      this.#problem(fileVariable, file, "is an empty file: put the secret in it");
+      return undefined;
+    }
+    return value;
+  }
+
+  /**
+   * The path of a file that must exist and be readable (a CA bundle, a certificate, a key), made absolute against
+   * the working directory; `undefined` when unset.
+   */
+  readableFile(name: string): string | undefined {
+    const raw = this.#raw(name);
+    if (raw === undefined) return undefined;
+    const path = isAbsolute(raw) ? raw : resolve(raw);
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (error) {
+      this.#problem(name, raw, `is not a readable file (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+      return undefined;
+    }
+    return path;
+  }
+
+  /** One of `choices` (compared as written), or `fallback` when unset. */
+  choice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+    const raw = this.#raw(name);
+    if (raw === undefined) return fallback;
+    if (!(choices as readonly string[]).includes(raw)) {
+      this.#problem(name, raw, `is not one of ${choices.join(", ")}`);
+      return fallback;
+    }
+    return raw as T;
+  }
+
+  /** Records a problem of the app's own (a combination of variables that does not work), reported by {@link finish}. */
+  problem(sentence: string): void {
+    this.#problems.push(sentence);
   }
 
   /** A log level, one of {@link LOG_LEVELS}. */

@@ -17,3 +17,4 @@ export {
   stopService,
   stopStack,
 } from "./stack.js";
+export { ensureLocalTls, type LocalTls, localTlsPaths } from "./tls.js";
