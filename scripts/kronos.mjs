@@ -73,7 +73,6 @@ function run(command, args, options = {}) {
   }
 }
 
-
 /**
  * Finds pnpm at the version package.json names, or installs it with npm into the cache (corepack's
  * signature check fails on our machines, and a global install would touch the user's system).
@@ -248,7 +247,8 @@ function release(args) {
 
 const [command, ...rest] = process.argv.slice(2);
 // On a Node older than NODE_MAJOR this runs the same command again under Node NODE_VERSION and ends with it.
-if (!["help", "--help", "-h", undefined].includes(command)) await ensureNode({ version: NODE_VERSION, cacheDir, step, fail });
+if (!["help", "--help", "-h", undefined].includes(command))
+  await ensureNode({ version: NODE_VERSION, cacheDir, step, fail });
 switch (command) {
   case "start":
     start();

@@ -146,7 +146,8 @@ export async function ensureNode({ version, cacheDir, step, fail }) {
     if (!existsSync(binary)) fail(`KRONOS_NODE=${override}: no such file; point it at a Node ${wanted}+ binary.`);
     const running = realpathSync(binary) === realpathSync(process.execPath);
     const ran = running ? { version: current } : versionOf(binary);
-    if (!ran.version) fail(`KRONOS_NODE=${override} does not run (${ran.problem}); point it at a Node ${wanted}+ binary.`);
+    if (!ran.version)
+      fail(`KRONOS_NODE=${override} does not run (${ran.problem}); point it at a Node ${wanted}+ binary.`);
     if (majorOf(ran.version) < wanted)
       fail(`KRONOS_NODE=${override} is Node ${ran.version}; Kronos runs on Node ${wanted} or newer.`);
     if (running) return;
