@@ -8,6 +8,8 @@ import { delimiter, dirname, join, resolve } from "node:path";
 
 /** The signals a re-run command receives from whoever signals this process (npm, CI, `kill`). */
 const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
+/** Set in the environment of a command run again: it never runs itself again (a shim as KRONOS_NODE would loop). */
+const RERUN_MARK = "KRONOS_NODE_RERUN";
 
 function majorOf(version) {
   return Number(String(version).replace(/^v/, "").split(".")[0]);
@@ -104,6 +106,7 @@ function rerunUnder(binary) {
   const env = { ...process.env, PATH: `${dirname(binary)}${delimiter}${process.env.PATH ?? ""}` };
   // npm exports its own Node to the scripts it runs (NODE, npm_node_execpath, and `nodedir` from the user's npmrc as
   // npm_config_nodedir): point them at the Node the command now runs on.
+  env[RERUN_MARK] = binary;
   env.NODE = binary;
   if (env.npm_node_execpath) env.npm_node_execpath = binary;
   const headers = headersDirOf(binary);
@@ -141,6 +144,11 @@ export async function ensureNode({ version, cacheDir, step, fail }) {
   const wanted = majorOf(version);
   const current = process.versions.node;
   const override = process.env.KRONOS_NODE;
+  const rerunUnderBinary = process.env[RERUN_MARK];
+  if (rerunUnderBinary) {
+    if (majorOf(current) >= wanted) return;
+    fail(`${rerunUnderBinary} runs Node ${current}; Kronos runs on Node ${wanted} or newer.`);
+  }
   if (override) {
     const binary = resolve(override);
     if (!existsSync(binary)) fail(`KRONOS_NODE=${override}: no such file; point it at a Node ${wanted}+ binary.`);
