@@ -20,13 +20,16 @@ afterAll(() => {
   for (const dir of temps) rmSync(dir, { recursive: true, force: true });
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests edit the parsed YAML freely, as a person edits the file.
+type Manifest = Record<string, any>;
+
 /** A copy of `from` (named `schemas`) whose manifest `edit` changed; returns the folder and the manifest's text. */
-function variant(from: string, edit: (manifest: Record<string, any>) => void): { dir: string; text: string } {
+function variant(from: string, edit: (manifest: Manifest) => void): { dir: string; text: string } {
   const root = mkdtempSync(join(tmpdir(), "kronos-subjects-"));
   temps.push(root);
   const dir = join(root, "schemas");
   cpSync(from, dir, { recursive: true });
-  const manifest = parse(readFileSync(join(dir, "asyncapi.yaml"), "utf8")) as Record<string, any>;
+  const manifest = parse(readFileSync(join(dir, "asyncapi.yaml"), "utf8")) as Manifest;
   edit(manifest);
   const text = stringify(manifest, { lineWidth: 0 });
   writeFileSync(join(dir, "asyncapi.yaml"), text);
