@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadCatalog, selfContainedSchema, type SubjectNaming } from "@kronos/catalog";
+import { loadCatalog, type SubjectNaming, selfContainedSchema } from "@kronos/catalog";
 import { defineEvent, RegistrySerde, unframe } from "@kronos/contracts";
 import { testEndpoints } from "@kronos/testkit";
 import { afterAll, describe, expect, it } from "vitest";
@@ -69,9 +69,9 @@ describe.each<[SubjectNaming, (topic: string, record: string) => string]>([
     });
     const serde = new RegistrySerde({ url: registryUrl });
     const bytes = await serde.encode(event, { id: "a" }, { topic });
-    const id = (await (
-      await fetch(`${registryUrl}/subjects/${encodeURIComponent(subject)}/versions/1`)
-    ).json()) as { id: number };
+    const id = (await (await fetch(`${registryUrl}/subjects/${encodeURIComponent(subject)}/versions/1`)).json()) as {
+      id: number;
+    };
     expect(unframe(bytes).schemaId).toBe(id.id);
     expect(await new RegistrySerde({ url: registryUrl }).decode(event, bytes)).toEqual({ id: "a" });
     // The record-name subject is not registered: a serde looking there (no autoRegister) would refuse.
@@ -85,14 +85,23 @@ describe.each<[SubjectNaming, (topic: string, record: string) => string]>([
   it("review compares with the versions of the topic's subject", async () => {
     repo.write([...v1, { name: "note", type: "string", doc: "A note.", default: "" }]);
     const ok = capture();
-    expect(await main(["review", "--schemas", repo.schemas, "--base", "HEAD", "--registry", registryUrl, "--json"], ok)).toBe(0);
+    expect(
+      await main(["review", "--schemas", repo.schemas, "--base", "HEAD", "--registry", registryUrl, "--json"], ok),
+    ).toBe(0);
     const good = JSON.parse(ok.text()) as { events: Array<{ subjects: string[]; history: string; registry: object }> };
     expect(good.events[0]).toMatchObject({ subjects: [subject], history: "registry" });
-    expect(good.events[0]?.registry).toMatchObject({ subject, registered: true, versions: [1], registryCompatible: true });
+    expect(good.events[0]?.registry).toMatchObject({
+      subject,
+      registered: true,
+      versions: [1],
+      registryCompatible: true,
+    });
 
     repo.write([...v1, { name: "count", type: "int", doc: "A new field without a default." }]);
     const bad = capture();
-    expect(await main(["review", "--schemas", repo.schemas, "--base", "HEAD", "--registry", registryUrl, "--json"], bad)).toBe(1);
+    expect(
+      await main(["review", "--schemas", repo.schemas, "--base", "HEAD", "--registry", registryUrl, "--json"], bad),
+    ).toBe(1);
     const refused = JSON.parse(bad.text()) as { events: Array<{ registry: object; breaking: boolean }> };
     expect(refused.events[0]).toMatchObject({ breaking: true });
     expect(refused.events[0]?.registry).toMatchObject({ subject, registryCompatible: false, ourCompatible: false });
