@@ -11,6 +11,8 @@ import {
   parseManifest,
 } from "./manifest.js";
 import { readSchemas, type SchemaFile } from "./schemas.js";
+import { checkSubjects } from "./subject-checks.js";
+import { DEFAULT_SUBJECT_NAMING, type EventSubjects } from "./subjects.js";
 import {
   type Catalog,
   type CatalogEvent,
@@ -29,8 +31,8 @@ import {
 } from "./types.js";
 
 export { MANIFEST_FILE };
-/** The only subject naming strategy the catalog supports (subject = the record's full name). */
-export const SUBJECT_NAMING = "RecordNameStrategy";
+/** The default subject naming strategy (subject = the record's full name); see `subjects.ts` for the others. */
+export const SUBJECT_NAMING = DEFAULT_SUBJECT_NAMING;
 /** Payload `schemaFormat` prefix the manifest's messages must use. */
 export const AVRO_SCHEMA_FORMAT = "application/vnd.apache.avro";
 
@@ -40,6 +42,7 @@ const OWNER_PATTERN = /^[a-z][a-z0-9-]*$/;
 interface ManifestMessage {
   id: string;
   entry: string;
+  raw: JsonObject;
   schemaFile: SchemaFile;
   compatibility: Compatibility;
   owner: string;
@@ -75,11 +78,13 @@ export function loadCatalogSync(schemasDir: string): Catalog {
 
   // ---- the manifest document
   let manifest: JsonObject = {};
+  let manifestText = "";
   const manifestPath = join(dir, MANIFEST_FILE);
   if (!existsSync(manifestPath)) {
     issue("(file)", "the contract manifest does not exist");
   } else {
-    const read = parseManifest(readFileSync(manifestPath, "utf8"));
+    manifestText = readFileSync(manifestPath, "utf8");
+    const read = parseManifest(manifestText);
     for (const problem of read.problems) issue("(file)", problem);
     manifest = read.manifest;
   }
@@ -89,10 +94,6 @@ export function loadCatalogSync(schemasDir: string): Catalog {
         "asyncapi",
         `must be an AsyncAPI 3 document (asyncapi: 3.0.0), got ${JSON.stringify(manifest.asyncapi ?? null)}`,
       );
-    }
-    const naming = manifest["x-kronos-subject-naming"];
-    if (naming !== undefined && naming !== SUBJECT_NAMING) {
-      issue("x-kronos-subject-naming", `must be ${SUBJECT_NAMING}, got ${JSON.stringify(naming)}`);
     }
   }
 
@@ -166,6 +167,7 @@ export function loadCatalogSync(schemasDir: string): Catalog {
     messages.set(id, {
       id,
       entry,
+      raw,
       schemaFile,
       compatibility: compatibility as Compatibility,
       owner: typeof owner === "string" ? owner : "",
@@ -334,13 +336,21 @@ export function loadCatalogSync(schemasDir: string): Catalog {
     }
   }
 
+  const subjects = checkSubjects(
+    manifest,
+    manifestText,
+    manifestLabel,
+    [...messages.values()].map((m) => ({ id: m.id, name: m.schemaFile.name, raw: m.raw, bindings: m.bindings })),
+    issues,
+  );
+
   if (issues.length > 0) throw new CatalogError(issues);
 
   const events: CatalogEvent[] = [...messages.values()].map((m) => ({
     name: m.schemaFile.name,
     namespace: m.schemaFile.name.slice(0, m.schemaFile.name.lastIndexOf(".")),
     domain: m.schemaFile.domain,
-    subject: m.schemaFile.name,
+    ...subjectsOf(subjects.get(m.id) as EventSubjects),
     messageId: m.id,
     file: m.schemaFile.file,
     schema: m.schemaFile.schema,
@@ -375,6 +385,10 @@ export async function loadCatalog(schemasDir: string): Promise<Catalog> {
 }
 
 type Report = (entry: string, message: string) => void;
+
+function subjectsOf(s: EventSubjects): Pick<CatalogEvent, "subject" | "subjectNaming" | "topicSubjects" | "subjects"> {
+  return { subject: s.subject, subjectNaming: s.naming, topicSubjects: s.topicSubjects, subjects: s.subjects };
+}
 
 function describe(destination: Destination): string {
   return destination.broker === "kafka" ? `Kafka topic ${destination.name}` : `exchange ${destination.name}`;
