@@ -92,6 +92,7 @@ describe("explainRabbitmqFailure", () => {
     ["certificate-name", /does not name the host of RABBITMQ_URL/],
     ["tls-file", /check RABBITMQ_SSL_CA_FILE, RABBITMQ_SSL_CERT_FILE and RABBITMQ_SSL_KEY_FILE/],
     ["tls-handshake", /RABBITMQ_URL's port speaks TLS/],
+    ["client-certificate-refused", /refused the client certificate: check RABBITMQ_SSL_CERT_FILE/],
   ] as const)("%s names the setting to check", (kind, text) => {
     expect(explain({ kind, detail: "x" })).toMatch(text);
   });

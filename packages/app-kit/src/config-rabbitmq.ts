@@ -96,6 +96,8 @@ export function explainRabbitmqFailure(config: RabbitmqConfig): (failure: AmqpCo
         return "RabbitMQ's TLS certificate is expired or not valid yet: renew the server's certificate";
       case "tls-file":
         return "a RabbitMQ TLS file cannot be read: check RABBITMQ_SSL_CA_FILE, RABBITMQ_SSL_CERT_FILE and RABBITMQ_SSL_KEY_FILE";
+      case "client-certificate-refused":
+        return "RabbitMQ's TLS server refused the client certificate: check RABBITMQ_SSL_CERT_FILE and RABBITMQ_SSL_KEY_FILE (a certificate its CA signed)";
       case "tls-handshake":
         return "the TLS handshake with RabbitMQ failed: check that RABBITMQ_URL's port speaks TLS, and RABBITMQ_SSL_CERT_FILE / RABBITMQ_SSL_KEY_FILE if the server wants a client certificate";
       default:

@@ -14,7 +14,9 @@ describe("classifyAmqpConnectError", () => {
     [coded("Hostname/IP does not match certificate's altnames", "ERR_TLS_CERT_ALTNAME_INVALID"), "certificate-name"],
     [coded("certificate has expired", "CERT_HAS_EXPIRED"), "certificate-expired"],
     [coded("ENOENT: no such file or directory, open '/x/ca.crt'", "ENOENT", { syscall: "open" }), "tls-file"],
+    [coded("x509 certificate routines::key values mismatch", "ERR_OSSL_X509_KEY_VALUES_MISMATCH"), "tls-file"],
     [coded("wrong version number", "ERR_SSL_WRONG_VERSION_NUMBER"), "tls-handshake"],
+    [coded("tlsv1 alert unknown ca", "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA"), "client-certificate-refused"],
     [coded("connect ECONNREFUSED 127.0.0.1:5671", "ECONNREFUSED", { syscall: "connect" }), "network"],
     [
       new Error(

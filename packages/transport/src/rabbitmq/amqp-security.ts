@@ -52,8 +52,10 @@ export type AmqpConnectFailureKind =
   | "certificate-name"
   /** The server's certificate is expired or not yet valid. */
   | "certificate-expired"
-  /** A TLS file (CA, certificate, key) could not be read. */
+  /** A TLS file (CA, certificate, key) could not be read or parsed, or the key does not match the certificate. */
   | "tls-file"
+  /** The server refused the client certificate (unknown CA, bad certificate) or wanted one and got none. */
+  | "client-certificate-refused"
   /** The TLS handshake failed otherwise (no TLS on that port, client certificate refused, protocol mismatch). */
   | "tls-handshake"
   /** Nothing usable answered (refused, reset, timed out, DNS). */
@@ -94,8 +96,11 @@ export function classifyAmqpConnectError(error: unknown): AmqpConnectFailure {
     if (UNTRUSTED.has(code)) return { kind: "certificate-untrusted", detail };
     if (EXPIRED.has(code)) return { kind: "certificate-expired", detail };
     if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return { kind: "certificate-name", detail };
-    if (syscall === "open" || code === "ENOENT" || code === "EACCES" || code === "EISDIR") {
+    if (syscall === "open" || code === "ENOENT" || code === "EACCES" || code === "EISDIR" || code.startsWith("ERR_OSSL_")) {
       return { kind: "tls-file", detail };
+    }
+    if (/^ERR_SSL_(TLSV1_ALERT_UNKNOWN_CA|SSLV3_ALERT_BAD_CERTIFICATE|TLSV13_ALERT_CERTIFICATE_REQUIRED|SSLV3_ALERT_HANDSHAKE_FAILURE|TLSV1_ALERT_ACCESS_DENIED)$/.test(code)) {
+      return { kind: "client-certificate-refused", detail };
     }
     if (code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_")) return { kind: "tls-handshake", detail };
     if (NETWORK.has(code)) return { kind: "network", detail };
