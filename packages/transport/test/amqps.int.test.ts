@@ -10,6 +10,7 @@ import {
   type AmqpConnectionOptions,
   classifyAmqpConnectError,
   createAmqpPublisher,
+  declareQueue,
   RabbitManagementClient,
   redactAmqpUrl,
   TransportError,
@@ -174,11 +175,11 @@ describe("RabbitMQ over amqps with each app's own user (real broker through the 
   it("a name outside the app's permissions is refused, naming the queue or exchange and the user", async () => {
     const user = stack.users["dlq-manager"];
     const amqp = await connected({ credentials: { username: user.username, password: user.password } });
-    const channel = await amqp.connection().createChannel();
-    channel.on("error", () => undefined);
     const queue = uniqueName("kronos.amqps-refused");
-    await expect(channel.assertQueue(queue, { durable: false })).rejects.toThrow(
-      new RegExp(`ACCESS_REFUSED - access to queue '${queue.replaceAll(".", "\\.")}' in vhost '/' refused for user 'kronos-dlq-manager'`),
+    const refused = await declareQueue(amqp, queue, {}).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "ACCESS_REFUSED", retriable: false });
+    expect((refused as Error).message).toContain(
+      `access to queue '${queue}' in vhost '/' refused for user 'kronos-dlq-manager'. Grant that RabbitMQ user`,
     );
 
     const gateway = stack.users.gateway;

@@ -32,7 +32,7 @@ export interface RabbitManagementOptions {
    * CA bundle (PEM file) an `https:` URL's certificate must chain to, read once here. Default: Node's public CAs.
    * The certificate must name the URL's host; there is no switch to skip that check.
    */
-  caFile?: string;
+  caFile?: string | undefined;
 }
 
 interface RawQueue {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
-import { amqpReplyCode, amqpReplyText } from "../admin/amqp-channel.js";
+import { accessRefused, amqpReplyCode, amqpReplyText } from "../admin/amqp-channel.js";
 import type { RabbitManagementClient } from "../admin/rabbitmq-management.js";
 import { type BackoffOptions, backoffDelay } from "../backoff.js";
 import type { DeliveryHandler, Subscription } from "../consume/delivery.js";
@@ -384,6 +384,7 @@ function consumeError(queue: string, error: unknown): TransportError {
       { cause: error },
     );
   }
+  if (code === 403) return accessRefused(error, `consuming RabbitMQ queue "${queue}"`);
   const reply = code === undefined ? describeError(error) : `${code} ${amqpReplyText(error)}`;
   return unavailable(`could not consume RabbitMQ queue "${queue}": ${reply}`, error);
 }
