@@ -117,7 +117,8 @@ describe("RabbitMQ over amqps with each app's own user (real broker through the 
       const channel = await amqp.connection().createChannel();
       const got = await channel.get(queue, { noAck: true });
       await channel.close();
-      expect(got && got.content.toString()).toBe(`over TLS as ${user.username}`);
+      if (!got) throw new Error(`nothing on ${queue}`);
+      expect(got.content.toString()).toBe(`over TLS as ${user.username}`);
     },
   );
 
@@ -159,8 +160,14 @@ describe("RabbitMQ over amqps with each app's own user (real broker through the 
     const dir = mkdtempSync(join(tmpdir(), "kronos-amqps-stranger-"));
     const made = spawnSync(
       "openssl",
-      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"]
-        .concat(["-subj", "/CN=stranger", "-keyout", join(dir, "k.pem"), "-out", join(dir, "c.pem")]),
+      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"].concat([
+        "-subj",
+        "/CN=stranger",
+        "-keyout",
+        join(dir, "k.pem"),
+        "-out",
+        join(dir, "c.pem"),
+      ]),
       { encoding: "utf8" },
     );
     expect(made.status, made.stderr).toBe(0);

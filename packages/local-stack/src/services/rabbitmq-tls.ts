@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { connect as tlsConnect } from "node:tls";
 import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
 import { StackError } from "../errors.js";
 import { assertPortFree, waitUntil } from "../ports.js";
 import { isAlive, killProcess, runningPid, startDetached, stopProcess } from "../processes.js";
@@ -113,7 +113,8 @@ export const rabbitmqTlsService: StackService = {
       if (await waitUntil(ready, 15_000)) return;
       throw new StackError(`stunnel (RabbitMQ's TLS front) is running but does not answer TLS. See ${logFile}.`);
     }
-    if (!stunnelInstalled()) throw new StackError(`stunnel is missing: RabbitMQ's amqps listener needs it. ${HOW_TO_INSTALL}`);
+    if (!stunnelInstalled())
+      throw new StackError(`stunnel is missing: RabbitMQ's amqps listener needs it. ${HOW_TO_INSTALL}`);
     ensureLocalTls(settings);
     await assertPortFree(settings.rabbitmqTlsPort, "RabbitMQ's amqps listener (stunnel)", "KRONOS_RABBITMQ_TLS_PORT");
     await assertPortFree(

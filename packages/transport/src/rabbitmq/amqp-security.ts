@@ -96,10 +96,20 @@ export function classifyAmqpConnectError(error: unknown): AmqpConnectFailure {
     if (UNTRUSTED.has(code)) return { kind: "certificate-untrusted", detail };
     if (EXPIRED.has(code)) return { kind: "certificate-expired", detail };
     if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return { kind: "certificate-name", detail };
-    if (syscall === "open" || code === "ENOENT" || code === "EACCES" || code === "EISDIR" || code.startsWith("ERR_OSSL_")) {
+    if (
+      syscall === "open" ||
+      code === "ENOENT" ||
+      code === "EACCES" ||
+      code === "EISDIR" ||
+      code.startsWith("ERR_OSSL_")
+    ) {
       return { kind: "tls-file", detail };
     }
-    if (/^ERR_SSL_(TLSV1_ALERT_UNKNOWN_CA|SSLV3_ALERT_BAD_CERTIFICATE|TLSV13_ALERT_CERTIFICATE_REQUIRED|SSLV3_ALERT_HANDSHAKE_FAILURE|TLSV1_ALERT_ACCESS_DENIED)$/.test(code)) {
+    if (
+      /^ERR_SSL_(TLSV1_ALERT_UNKNOWN_CA|SSLV3_ALERT_BAD_CERTIFICATE|TLSV13_ALERT_CERTIFICATE_REQUIRED|SSLV3_ALERT_HANDSHAKE_FAILURE|TLSV1_ALERT_ACCESS_DENIED)$/.test(
+        code,
+      )
+    ) {
       return { kind: "client-certificate-refused", detail };
     }
     if (code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_")) return { kind: "tls-handshake", detail };
@@ -110,7 +120,9 @@ export function classifyAmqpConnectError(error: unknown): AmqpConnectFailure {
   }
   const vhost = /access to vhost '([^']*)' refused/.exec(detail)?.[1];
   if (vhost !== undefined) return { kind: "vhost-refused", detail, vhost };
-  if (/Client network socket disconnected before secure TLS connection was established|wrong version number/i.test(detail)) {
+  if (
+    /Client network socket disconnected before secure TLS connection was established|wrong version number/i.test(detail)
+  ) {
     return { kind: "tls-handshake", detail };
   }
   if (/timeout|timed out|Socket closed abruptly/i.test(detail)) return { kind: "network", detail };
