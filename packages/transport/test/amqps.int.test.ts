@@ -12,7 +12,6 @@ import {
   createAmqpPublisher,
   declareQueue,
   RabbitManagementClient,
-  redactAmqpUrl,
   TransportError,
 } from "../src/index.js";
 
@@ -222,11 +221,5 @@ describe("RabbitMQ over amqps with each app's own user (real broker through the 
     const error = await untrusted.getQueue(queue).catch((e: unknown) => e);
     expect((error as TransportError).code).toBe("MANAGEMENT_UNAVAILABLE");
     expect((error as TransportError).message).not.toContain(user.password);
-  });
-
-  it("the redacted URL hides an amqps password", () => {
-    expect(redactAmqpUrl("amqps://kronos-gateway:s3cret@localhost:5671/vh")).toBe(
-      "amqps://kronos-gateway:***@localhost:5671/vh",
-    );
   });
 });

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { join } from "node:path";
 import { StackError } from "../errors.js";
 import type { StackSettings } from "../settings.js";
-import { redact } from "./rabbitmq.js";
+import { managementRequest, redact } from "./rabbitmq.js";
 
 /** The apps that get a RabbitMQ user of their own. */
 export type RabbitmqApp = "gateway" | "relay" | "dlq-manager";
@@ -95,22 +95,13 @@ function ensurePassword(user: RabbitmqAppUser): string {
   return password;
 }
 
-/** Sends one request to the management API with the URL's own (administrator) credentials. */
-async function manage(managementUrl: string, method: "PUT" | "GET", path: string, body?: unknown): Promise<Response> {
-  const url = new URL(path, managementUrl);
-  const authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}`;
-  url.username = "";
-  url.password = "";
+/** PUTs `body` to `path` of the management API with the URL's own (administrator) credentials. */
+async function put(managementUrl: string, path: string, body: unknown): Promise<Response> {
   try {
-    return await fetch(url, {
-      method,
-      headers: { authorization, "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(10_000),
-    });
+    return await managementRequest(managementUrl, path, { method: "PUT", body, timeoutMs: 10_000 });
   } catch (error) {
     throw new StackError(
-      `RabbitMQ's management API at ${redact(managementUrl)} did not answer ${method} ${path}: ${(error as Error).message}`,
+      `RabbitMQ's management API at ${redact(managementUrl)} did not answer PUT ${path}: ${(error as Error).message}`,
     );
   }
 }
@@ -133,7 +124,7 @@ export async function ensureRabbitmqAppUsers(settings: StackSettings): Promise<r
       [`/api/users/${name}`, { password, tags: "management" }],
       [`/api/permissions/%2F/${name}`, { configure, write, read }],
     ] as const) {
-      const response = await manage(settings.rabbitmqManagementUrl, "PUT", path, body);
+      const response = await put(settings.rabbitmqManagementUrl, path, body);
       if (!response.ok) {
         const text = (await response.text().catch(() => "")).slice(0, 200);
         throw new StackError(

@@ -3,6 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { amqpSocketOptions, classifyAmqpConnectError } from "./amqp-security.js";
+import { redactAmqpUrl } from "./connection-manager.js";
+
+describe("redactAmqpUrl", () => {
+  it("hides the password of amqps URLs as of amqp ones", () => {
+    expect(redactAmqpUrl("amqps://kronos-gateway:s3cret@localhost:5671/vh")).toBe(
+      "amqps://kronos-gateway:***@localhost:5671/vh",
+    );
+    expect(redactAmqpUrl("amqp://guest:guest@127.0.0.1:5672")).toBe("amqp://guest:***@127.0.0.1:5672");
+  });
+});
 
 const coded = (message: string, code: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(message), { code, ...extra });
