@@ -67,8 +67,7 @@ export const GATEWAY_ERRORS = {
   ACCESS_REFUSED: {
     status: 403,
     retriable: false,
-    meaning:
-      "the gateway's RabbitMQ user has no permission on that queue or exchange (its configure/write/read regexes)",
+    meaning: "the gateway's RabbitMQ user has no permission on that queue or exchange",
   },
   MANAGEMENT_UNAUTHORIZED: {
     status: 502,
