@@ -23,6 +23,7 @@ export {
   type ServiceConfig,
   type ServiceDefinition,
 } from "./config.js";
+export { explainRabbitmqFailure, type RabbitmqConfig, readRabbitmqConfig } from "./config-rabbitmq.js";
 export { CODE_BY_STATUS, ErrorBody, HttpError, toClientError } from "./http-error.js";
 export { registerInfrastructure } from "./infrastructure.js";
 export { type AmqpPluginOptions, amqpPlugin } from "./plugins/amqp.js";

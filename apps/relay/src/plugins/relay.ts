@@ -59,6 +59,7 @@ export const relayPlugin = fp<RelayPluginOptions>(
       kafka: app.kafka,
       kafkaBrokers: options.config.kafkaBrokers,
       amqp: app.amqp,
+      managementCaFile: options.config.rabbitmq.tls?.caFile,
       serde: new RegistrySerde({ url: options.config.schemaRegistryUrl }),
       redis,
       metrics: new RelayMetrics(app.metrics.registry),
