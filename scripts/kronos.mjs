@@ -10,10 +10,14 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureNode } from "./node-runtime.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const rootPackage = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const PNPM_VERSION = String(rootPackage.packageManager).replace(/^pnpm@/, "");
+// The Node the product runs on: .nvmrc (also read by nvm, fnm and actions/setup-node) pins the exact version.
+const NODE_VERSION = readFileSync(join(root, ".nvmrc"), "utf8").trim().replace(/^v/, "");
+const NODE_MAJOR = Number(NODE_VERSION.split(".")[0]);
 const cacheDir = process.env.KRONOS_CACHE_DIR || join(homedir(), ".cache", "kronos");
 const STACK_CLI = join(root, "packages", "local-stack", "dist", "cli.js");
 const SCHEMAS_CLI = join(root, "packages", "schema-cli", "bin", "kronos-schemas.js");
@@ -45,8 +49,12 @@ Commands:
                    --dry-run prints what it would publish (npm run release -- --help).
   help             This text.
 
+Every command runs on Node ${NODE_MAJOR}: on an older Node (20 at least, with npm) it installs Node ${NODE_VERSION}
+from the npm registry into the cache once and runs itself again under it.
+
 Environment: KRONOS_CACHE_DIR (downloads, default ~/.cache/kronos), KRONOS_STATE_DIR
-(stack data, logs and pid files, default ~/.local/state/kronos).`;
+(stack data, logs and pid files, default ~/.local/state/kronos), KRONOS_NODE (a Node ${NODE_MAJOR}+ binary
+to use instead of installing one).`;
 
 function fail(message) {
   console.error(`\n✖ ${message}`);
@@ -64,11 +72,6 @@ function run(command, args, options = {}) {
   if (result.status !== 0) {
     process.exit(result.status ?? 1);
   }
-}
-
-function checkNode() {
-  const major = Number(process.versions.node.split(".")[0]);
-  if (major < 20) fail(`Node ${process.versions.node} is too old: install Node 20 or newer.`);
 }
 
 /**
@@ -177,7 +180,6 @@ function schemas(args) {
 }
 
 function setup() {
-  checkNode();
   ensurePnpm();
   ensureStunnel();
   install();
@@ -268,6 +270,9 @@ function release(args) {
 }
 
 const [command, ...rest] = process.argv.slice(2);
+// On a Node older than NODE_MAJOR this runs the same command again under Node NODE_VERSION and ends with it.
+if (!["help", "--help", "-h", undefined].includes(command))
+  await ensureNode({ version: NODE_VERSION, cacheDir, step, fail });
 switch (command) {
   case "start":
     start();

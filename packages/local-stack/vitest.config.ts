@@ -26,7 +26,8 @@ export default defineConfig({
           name: "disruptive",
           include: ["test/**/*.disruptive.test.ts"],
           globalSetup,
-          poolOptions: { forks: { singleFork: true } },
+          // Disruptive files run one after another.
+          fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 300_000,
         },

@@ -37,8 +37,8 @@ function log(app: string, level: "info" | "warn" | "error", msg: string, fields:
 
 /**
  * Runs this process as the primary of a node:cluster of `workers` processes that share the listening port (the
- * primary accepts connections and hands them to the workers round-robin; Node 20 has no `reusePort`, which came in
- * 22.12). The primary serves nothing itself. It:
+ * primary accepts connections and hands them to the workers round-robin; built when Node 20 had no `reusePort`, which
+ * came in 22.12). The primary serves nothing itself. It:
  * - exits 1 when a worker exits before any worker listened (it cannot start: port taken, broken build);
  * - restarts a worker that exits on its own, after a delay doubling per crash in a row (500 ms, 1 s, … 30 s), and
  *   logs it;

@@ -44,8 +44,8 @@ export function kronosVitestConfig(overrides: ViteUserConfig["test"] = {}): Vite
             name: "disruptive",
             include: ["test/**/*.disruptive.test.ts"],
             globalSetup: [globalSetup],
-            // One fork for every file: disruptive files run one after another.
-            poolOptions: { forks: { singleFork: true } },
+            // Disruptive files run one after another (one worker; each file still gets a fresh one).
+            fileParallelism: false,
             testTimeout: 300_000,
             hookTimeout: 300_000,
           },

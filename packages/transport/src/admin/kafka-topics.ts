@@ -308,7 +308,7 @@ export async function describeTopics(connection: KafkaConnection, names?: string
         { throwaway: true },
       );
     } catch (error) {
-      if (attempt >= VANISHED_ATTEMPTS || !isVanishedTopic(error)) throw error;
+      if (attempt >= VANISHED_ATTEMPTS || !isTopicSetChanging(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       continue;
     }
@@ -327,6 +327,16 @@ const VANISHED_ATTEMPTS = 5;
  */
 function isVanishedTopic(error: unknown): boolean {
   return kafkaErrorMeaning(error) === "not-found" || hasTypeError(error);
+}
+
+/**
+ * Whether a description failed because the set of topics changed under it: a vanished topic, or
+ * NOT_LEADER_FOR_PARTITION, which Kafka 4 answers for the partitions of a topic whose deletion is under way (its
+ * metadata still lists them). Worth describing again from a fresh listing; a leader that stays away still fails the
+ * last attempt. (On Node 24 the gateway's topic-churn test hit that window every run; on Node 20 it rarely did.)
+ */
+function isTopicSetChanging(error: unknown): boolean {
+  return isVanishedTopic(error) || kafkaErrorTypes(error).has("NOT_LEADER_FOR_PARTITION");
 }
 
 /**
