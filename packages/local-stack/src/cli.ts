@@ -62,7 +62,9 @@ async function printEndpoints(): Promise<void> {
   console.log(`
 Kafka                  ${e.kafkaBrokers}
 Kafka SASL_SSL         ${e.kafkaSecure.brokers}   (SCRAM-SHA-512/256, CA ${e.kafkaSecure.caFile})
-Kafka users            ${Object.values(e.kafkaSecure.users).map((u) => u.username).join(", ")}, ${e.kafkaSecure.admin.username} (admin); passwords in ${dirname(e.kafkaSecure.admin.passwordFile)}
+Kafka users            ${Object.values(e.kafkaSecure.users)
+    .map((u) => u.username)
+    .join(", ")}, ${e.kafkaSecure.admin.username} (admin); passwords in ${dirname(e.kafkaSecure.admin.passwordFile)}
 Schema registry        ${e.registryUrl}   (Confluent-compatible API of Apicurio Registry)
 RabbitMQ               ${e.rabbitmqUrl.replace(/:[^:@/]+@/, ":***@")}
 RabbitMQ management    ${e.rabbitmqManagementUrl.replace(/:[^:@/]+@/, ":***@")}

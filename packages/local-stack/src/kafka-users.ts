@@ -27,7 +27,14 @@ export interface KafkaAppAccess {
 }
 
 /** Kafka ACL operations used by {@link KAFKA_APP_ACCESS}. */
-export type KafkaOperation = "READ" | "WRITE" | "CREATE" | "DELETE" | "DESCRIBE" | "DESCRIBE_CONFIGS" | "IDEMPOTENT_WRITE";
+export type KafkaOperation =
+  | "READ"
+  | "WRITE"
+  | "CREATE"
+  | "DELETE"
+  | "DESCRIBE"
+  | "DESCRIBE_CONFIGS"
+  | "IDEMPOTENT_WRITE";
 
 const CONTRACT_TOPICS = "kronos.";
 const TOPIC_USE: readonly KafkaOperation[] = ["READ", "WRITE", "CREATE", "DESCRIBE", "DESCRIBE_CONFIGS"];

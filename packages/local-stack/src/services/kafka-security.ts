@@ -69,7 +69,11 @@ function runKafkaTool(settings: StackSettings, libs: string, args: string[]): Pr
     });
     child.once("error", reject);
     // Its log lines (the client's whole configuration) hide the one line that says what failed: keep the last few.
-    const gist = () => output.split("\n").filter((line) => line.trim() !== "" && !line.includes(" INFO ")).slice(-3);
+    const gist = () =>
+      output
+        .split("\n")
+        .filter((line) => line.trim() !== "" && !line.includes(" INFO "))
+        .slice(-3);
     child.once("close", (code) => (code === 0 ? resolve(output) : reject(new Error(gist().join("\n")))));
   });
 }
