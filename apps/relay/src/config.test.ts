@@ -25,6 +25,7 @@ describe("relay configuration", () => {
       port: 3001,
       logLevel: "info",
       kafkaBrokers: ["127.0.0.1:9092"],
+      kafkaSecurity: { protocol: "PLAINTEXT" },
       schemaRegistryUrl: "http://127.0.0.1:8081/apis/ccompat/v7",
       rabbitmqUrl: "amqp://guest:guest@127.0.0.1:5672",
     });
