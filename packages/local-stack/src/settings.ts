@@ -138,6 +138,8 @@ export function endpoints(settings: StackSettings) {
     kafkaSecure: {
       brokers: nodes.map((node) => `127.0.0.1:${node.saslPort}`).join(","),
       caFile: localTlsPaths(settings).caFile,
+      /** A CA that signed nothing the stack serves: for tests of an untrusted broker certificate. */
+      untrustedCaFile: localTlsPaths(settings).untrustedCaFile,
       users: Object.fromEntries(KAFKA_APPS.map((app) => [app, kafkaUserPaths(settings, app)])) as Record<
         (typeof KAFKA_APPS)[number],
         { username: string; passwordFile: string }

@@ -140,8 +140,13 @@ export function kafkaFailure(
   sasl: KafkaSaslOptions | undefined,
 ): TransportError {
   const security = kafkaSecurityFailure(error);
-  const advice = security === undefined ? "" : `${kafkaSecurityAdvice(security, sasl)} (${describeError(error)})`;
-  return new TransportError(kafkaErrorCode(error, operation), `${what} failed: ${advice || describeError(error)}`, {
-    cause: error,
-  });
+  let text = describeError(error);
+  if (security !== undefined) text = `${kafkaSecurityAdvice(security, sasl)} (${text})`;
+  // kafkajs drops GROUP_AUTHORIZATION_FAILED while looking for the coordinator (cluster/index.js keeps only "Failed
+  // to find group coordinator"), so an ACL-refused group cannot be told from a coordinator that is not there yet:
+  // the code stays retriable, the message says what to check.
+  else if (sasl !== undefined && (error as { name?: unknown } | null)?.name === "KafkaJSGroupCoordinatorNotFound") {
+    text += `; with SASL this is also what Kafka answers when its ACLs refuse user ${sasl.username} the consumer group: check them`;
+  }
+  return new TransportError(kafkaErrorCode(error, operation), `${what} failed: ${text}`, { cause: error });
 }
