@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ServiceConfig } from "../config.js";
 import { type AppTestSpec, freePort, pollReadyz, startServerProcess, waitForHttp } from "./helpers.js";
+import { describeKafkaSecurityIntegration } from "./integration-kafka-security.js";
 
 /** What {@link describeAppIntegration} needs: the app, its env prefix and its built server. */
 export interface AppIntegrationSpec<C extends ServiceConfig = ServiceConfig> extends AppTestSpec<C> {
@@ -21,7 +22,8 @@ export interface AppIntegrationSpec<C extends ServiceConfig = ServiceConfig> ext
  * The integration suite every app passes, against the real stack: `/readyz` 200 with the stack up (app-kit's three
  * checks plus the app's {@link AppIntegrationSpec.extraChecks}, no more, no fewer) and 503 naming
  * the broken dependency (each pointed at a closed port), `/metrics` with the HTTP histogram, a 404 body, and the
- * built server's graceful shutdown (SIGTERM → exit 0) and config errors (exit 1, variable named, no stack trace).
+ * built server's graceful shutdown (SIGTERM → exit 0) and config errors (exit 1, variable named, no stack trace);
+ * and the same app over the local Kafka's SASL_SSL listener with its own user ({@link describeKafkaSecurityIntegration}).
  */
 export function describeAppIntegration<C extends ServiceConfig>(spec: AppIntegrationSpec<C>): void {
   const endpoints = testEndpoints();
@@ -100,6 +102,8 @@ export function describeAppIntegration<C extends ServiceConfig>(spec: AppIntegra
       expect(response.json()).toEqual({ code: "NOT_FOUND", message: "Route GET /no/such/route not found" });
     });
   });
+
+  describeKafkaSecurityIntegration(spec);
 
   describe(`${spec.app} built server`, () => {
     it("logs JSON lines carrying the app name, and exits 0 on SIGTERM", async () => {
