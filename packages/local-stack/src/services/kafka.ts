@@ -128,9 +128,11 @@ function clusterIdOf(settings: StackSettings, libs: string): string {
     const id = /^cluster\.id=(.+)$/m.exec(readFileSync(meta, "utf8"))?.[1]?.trim();
     if (id) return id;
   }
-  return spawnSync("java", java(settings, libs, "kafka.tools.StorageTool", ["random-uuid"]), {
+  const output = spawnSync("java", java(settings, libs, "kafka.tools.StorageTool", ["random-uuid"]), {
     encoding: "utf8",
-  }).stdout.trim();
+  }).stdout;
+  // Kafka's log lines go to stdout too (infra/local/kafka/log4j2.properties): the id is the last line.
+  return output.trim().split("\n").pop()?.trim() ?? "";
 }
 
 const nodeName = (settings: StackSettings, index: number) =>
