@@ -29,6 +29,7 @@ Commands:
   test             Install dependencies (and promtool, for the alert rules) if missing, bring the
                    local stack up, then lint, typecheck and run every test (unit, integration,
                    then the disruptive ones).
+                   start and test install stunnel (Debian's stunnel4: RabbitMQ's TLS front) if missing.
   stack <args>     The local stack command: up | down | status | logs [service] | restart <service>.
   schemas <args>   The schema catalog command: validate | generate | register (see \`schemas help\`).
   bench [names]    Bring the stack up, build, and run the benchmarks: all of them (codec, publish,
@@ -116,23 +117,45 @@ function ensurePromtool() {
     "promtool (Prometheus' rule checker) is missing: install Debian's prometheus package " +
     "(sudo apt-get install --no-install-recommends prometheus) or put promtool from " +
     "https://prometheus.io/download/ on PATH, then run this again.";
-  if (process.getuid?.() !== 0 || !runs("apt-get", ["--version"])) fail(manual);
-  step("Installing promtool (apt-get install --no-install-recommends prometheus)");
-  const aptInstall = () =>
-    spawnSync("apt-get", ["install", "-y", "--no-install-recommends", "prometheus"], {
-      stdio: "inherit",
-      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    }).status === 0;
-  if (!aptInstall()) {
-    step("apt-get update (the package lists may be missing)");
-    spawnSync("apt-get", ["update"], { stdio: "inherit" });
-    if (!aptInstall()) fail(`apt-get could not install the prometheus package. ${manual}`);
-  }
+  aptInstall("prometheus", "promtool", manual);
   // Only the rule checker is wanted: stop the server the package may have started.
   if (runs("systemctl", ["is-active", "--quiet", "prometheus"])) spawnSync("systemctl", ["stop", "prometheus"]);
   else spawnSync("service", ["prometheus", "stop"], { stdio: "ignore" });
   if (!runs("promtool", ["--version"]))
     fail(`the prometheus package is installed but promtool does not run. ${manual}`);
+}
+
+/**
+ * Installs Debian package `pkg` (for `what`) with apt-get when we are root (`apt-get update` first if the install
+ * fails for lack of package lists); otherwise, or if apt-get cannot, stops with `manual` (how to install it).
+ */
+function aptInstall(pkg, what, manual) {
+  if (process.getuid?.() !== 0 || !runs("apt-get", ["--version"])) fail(manual);
+  step(`Installing ${what} (apt-get install --no-install-recommends ${pkg})`);
+  const install = () =>
+    spawnSync("apt-get", ["install", "-y", "--no-install-recommends", pkg], {
+      stdio: "inherit",
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    }).status === 0;
+  if (!install()) {
+    step("apt-get update (the package lists may be missing)");
+    spawnSync("apt-get", ["update"], { stdio: "inherit" });
+    if (!install()) fail(`apt-get could not install the ${pkg} package. ${manual}`);
+  }
+}
+
+/**
+ * Makes sure `stunnel` is on PATH: the local stack's amqps listener (RabbitMQ over TLS, service `rabbitmq-tls`) is
+ * Debian's stunnel in front of the machine's RabbitMQ. Installed from the `stunnel4` package like promtool; the
+ * package runs nothing by itself (no configuration in /etc/stunnel).
+ */
+function ensureStunnel() {
+  if (runs("stunnel", ["-version"])) return;
+  const manual =
+    "stunnel (the TLS front of the local stack's RabbitMQ) is missing: install Debian's stunnel4 package " +
+    "(sudo apt-get install --no-install-recommends stunnel4; macOS: brew install stunnel), then run this again.";
+  aptInstall("stunnel4", "stunnel, RabbitMQ's TLS front", manual);
+  if (!runs("stunnel", ["-version"])) fail(`the stunnel4 package is installed but stunnel does not run. ${manual}`);
 }
 
 function install() {
@@ -156,6 +179,7 @@ function schemas(args) {
 function setup() {
   checkNode();
   ensurePnpm();
+  ensureStunnel();
   install();
   buildStackTool();
 }

@@ -5,6 +5,7 @@
 // No dependencies on purpose: plain Node ESM.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -36,6 +37,24 @@ function urlOf(app) {
   return `http://${reachable}:${port}`;
 }
 
+/**
+ * RabbitMQ for `app`: unless RABBITMQ_URL is set, the local stack's amqps front with the app's own least-privilege
+ * user (`kronos-<app>`, password file and CA under the stack's state directory, as `npm run stack -- up` made them).
+ */
+function rabbitmqEnv(app) {
+  if (process.env.RABBITMQ_URL) return {};
+  const state = process.env.KRONOS_STATE_DIR || join(homedir(), ".local", "state", "kronos");
+  const caFile = join(state, "tls", "ca.crt");
+  const passwordFile = join(state, "rabbitmq", "users", `kronos-${app.name}.password`);
+  if (!existsSync(caFile) || !existsSync(passwordFile)) return {};
+  return {
+    RABBITMQ_URL: `amqps://localhost:${process.env.KRONOS_RABBITMQ_TLS_PORT || "5671"}`,
+    RABBITMQ_SSL_CA_FILE: caFile,
+    RABBITMQ_USERNAME: `kronos-${app.name}`,
+    RABBITMQ_PASSWORD_FILE: passwordFile,
+  };
+}
+
 let stopping = false;
 let sentSignal;
 let exitCode = 0;
@@ -55,9 +74,12 @@ function start(app) {
   }
   // Own process group: a Ctrl-C in the terminal reaches this script only, which forwards it once. (Reaching the
   // apps twice, directly and forwarded, would count as a second signal and abort their graceful shutdown.)
+  const rabbitmq = rabbitmqEnv(app);
+  if (rabbitmq.RABBITMQ_URL)
+    say(`${app.name}: RabbitMQ over ${rabbitmq.RABBITMQ_URL} as ${rabbitmq.RABBITMQ_USERNAME}`);
   const child = spawn(process.execPath, [server], {
     cwd: root,
-    env: process.env,
+    env: { ...process.env, ...rabbitmq },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

@@ -15,6 +15,7 @@ describe("dlq-manager configuration", () => {
       kafkaSecurity: { protocol: "PLAINTEXT" },
       schemaRegistryUrl: "http://127.0.0.1:8081/apis/ccompat/v7",
       rabbitmqUrl: "amqp://guest:guest@127.0.0.1:5672",
+      rabbitmq: { passwordSource: "RABBITMQ_URL", username: "guest" },
       databaseUrl: "postgres://postgres@127.0.0.1:5432/kronos_dlq",
       consumerGroup: "kronos-dlq-manager",
       sources: {

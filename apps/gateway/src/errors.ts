@@ -64,6 +64,11 @@ export const GATEWAY_ERRORS = {
   TOPIC_CONFLICT: { status: 409, retriable: false, meaning: "the topic exists with other settings" },
   QUEUE_NOT_EMPTY: { status: 409, retriable: false, meaning: "the queue holds messages and `ifEmpty` was set" },
   ALREADY_SETTLED: { status: 409, retriable: false, meaning: "the delivery was settled before" },
+  ACCESS_REFUSED: {
+    status: 403,
+    retriable: false,
+    meaning: "the gateway's RabbitMQ user has no permission on that queue or exchange",
+  },
   MANAGEMENT_UNAUTHORIZED: {
     status: 502,
     retriable: false,

@@ -43,6 +43,7 @@ describe("loadServiceConfig", () => {
       kafkaSecurity: { protocol: "PLAINTEXT" },
       schemaRegistryUrl: "https://registry.example/apis/ccompat/v7",
       rabbitmqUrl: "amqps://u:p@rabbit.example:5671/vh",
+      rabbitmq: { tls: {}, username: "u", passwordSource: "RABBITMQ_URL" },
       auth: {
         jwt: expect.objectContaining({ algorithms: ["HS256"] }),
         principalsFile: "/etc/kronos/demo.json",
@@ -61,7 +62,7 @@ describe("loadServiceConfig", () => {
   it("names the variable and its value in the message, with the password hidden", () => {
     const e = error({ DEMO_PORT: "abc", RABBITMQ_URL: "amqp://u:secret@host:5672x" });
     expect(e.message).toContain("demo: invalid configuration");
-    expect(e.problems).toEqual([
+    expect([...e.problems].sort()).toEqual([
       'DEMO_PORT="abc" is not a port (an integer from 0 to 65535)',
       'RABBITMQ_URL="amqp://u:***@host:5672x" is not an amqp:// or amqps:// URL',
     ]);

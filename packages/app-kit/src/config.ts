@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "@kronos/observability";
 import { type AuthConfig, readAuthConfig } from "./auth/config.js";
 import { type KafkaSecurityConfig, readKafkaSecurity } from "./config-kafka.js";
+import { type RabbitmqConfig, readRabbitmqConfig } from "./config-rabbitmq.js";
 
 /** Defaults of the shared variables: the local stack (`npm run stack -- up`). */
 export const DEFAULTS = {
@@ -62,6 +63,11 @@ export class EnvReader {
 
   #problem(name: string, value: string, what: string): void {
     this.#problems.push(`${name}="${redact(value)}" ${what}`);
+  }
+
+  /** A free-text value (trimmed), or `undefined` when unset or empty. */
+  optional(name: string): string | undefined {
+    return this.#raw(name);
   }
 
   /** A TCP port, 0-65535 (0: any free port). */
@@ -249,12 +255,14 @@ export interface ServiceConfig {
   readonly schemaRegistryUrl: string;
   /** RabbitMQ URL (`RABBITMQ_URL`, default amqp://guest:guest@127.0.0.1:5672). */
   readonly rabbitmqUrl: string;
+  /** RabbitMQ's TLS files and login (`RABBITMQ_SSL_*`, `RABBITMQ_USERNAME`, `RABBITMQ_PASSWORD[_FILE]`). */
+  readonly rabbitmq: RabbitmqConfig;
   /** Authentication: `<PREFIX>_JWT_*` and `<PREFIX>_PRINCIPALS_FILE` (see `authPlugin`, `readAuthConfig`). */
   readonly auth: AuthConfig;
 }
 
 /**
- * Reads the shared variables (`KAFKA_BROKERS`, `SCHEMA_REGISTRY_URL`, `RABBITMQ_URL`, `LOG_LEVEL`) and the app's
+ * Reads the shared variables (`KAFKA_BROKERS`, `SCHEMA_REGISTRY_URL`, `RABBITMQ_URL` and its `RABBITMQ_*` companions, `LOG_LEVEL`) and the app's
  * own `<PREFIX>_HOST` / `<PREFIX>_PORT` / `<PREFIX>_JWT_*` / `<PREFIX>_PRINCIPALS_FILE` from `env` (default `process.env`). Apps with more variables pass their
  * own {@link EnvReader} and read them before calling `finish()`. Throws a {@link ConfigError} naming every invalid
  * variable (unless `reader` is given: then the caller's `finish()` throws).
@@ -266,6 +274,7 @@ export function loadServiceConfig(
 ): ServiceConfig {
   const read = reader ?? new EnvReader(definition.app, env);
   const prefix = definition.envPrefix;
+  const rabbitmqUrl = read.url("RABBITMQ_URL", DEFAULTS.RABBITMQ_URL, ["amqp:", "amqps:"]);
   const config: ServiceConfig = {
     app: definition.app,
     host: read.host(`${prefix}_HOST`, DEFAULTS.HOST),
@@ -274,7 +283,8 @@ export function loadServiceConfig(
     kafkaBrokers: read.brokers("KAFKA_BROKERS", DEFAULTS.KAFKA_BROKERS),
     kafkaSecurity: readKafkaSecurity(read, env),
     schemaRegistryUrl: read.url("SCHEMA_REGISTRY_URL", DEFAULTS.SCHEMA_REGISTRY_URL, ["http:", "https:"]),
-    rabbitmqUrl: read.url("RABBITMQ_URL", DEFAULTS.RABBITMQ_URL, ["amqp:", "amqps:"]),
+    rabbitmqUrl,
+    rabbitmq: readRabbitmqConfig(read, rabbitmqUrl),
     auth: read.auth(prefix),
   };
   if (!reader) read.finish();

@@ -30,6 +30,7 @@ export {
   type KafkaSecurityProtocol,
   readKafkaSecurity,
 } from "./config-kafka.js";
+export { explainRabbitmqFailure, type RabbitmqConfig, readRabbitmqConfig } from "./config-rabbitmq.js";
 export { CODE_BY_STATUS, ErrorBody, HttpError, toClientError } from "./http-error.js";
 export { registerInfrastructure } from "./infrastructure.js";
 export { type AmqpPluginOptions, amqpPlugin } from "./plugins/amqp.js";

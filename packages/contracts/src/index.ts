@@ -14,7 +14,7 @@ export {
   isContractError,
   type Violation,
 } from "./errors.js";
-export { defineEvent, type EventDefinition, type EventDescriptor } from "./event.js";
+export { defineEvent, type EventDefinition, type EventDescriptor, type SubjectNaming } from "./event.js";
 export { frame, HEADER_LENGTH, MAGIC_BYTE, unframe } from "./framing.js";
 export { avroToJson, type Conversion, checkPayload, jsonToAvro } from "./json.js";
 export {
@@ -44,5 +44,5 @@ export {
   DEFAULT_REGISTRY_URL,
   type SchemaRegistryClient,
 } from "./registry-client.js";
-export { type DecodedAny, RegistrySerde, type RegistrySerdeOptions } from "./serde.js";
+export { type DecodedAny, type EncodeOptions, RegistrySerde, type RegistrySerdeOptions } from "./serde.js";
 export { validateValue } from "./validate.js";

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { StackError } from "./errors.js";
 import { killKafkaNode } from "./services/kafka.js";
@@ -17,6 +17,7 @@ import {
   stopService,
   stopStack,
 } from "./stack.js";
+import { localTlsPaths } from "./tls.js";
 
 const USAGE = `kronos-stack: Kafka, Apicurio Registry, RabbitMQ and an npm registry as local processes (no Docker)
 
@@ -35,10 +36,10 @@ Commands:
   status                  What runs where. Exit code 0 when every service answers, 1 otherwise.
   logs [service] [-n N] [-f]
                           Show the last N (default 50) lines of a service's log; -f follows it.
-  restart <service>       Stop then start one service: kafka | registry | npm-registry.
+  restart <service>       Stop then start one service: kafka | registry | rabbitmq-tls | npm-registry.
   kill <service> [--node N]
                           SIGKILL one service's process, as a crash would (kafka | registry | rabbitmq |
-                          npm-registry);
+                          rabbitmq-tls | npm-registry);
                           'up' starts it again. For fault tests. --node N: only Kafka node N of a cluster.
   help                    This text.
 
@@ -53,7 +54,11 @@ Environment:
                           the npm registry, Verdaccio (default 4873): npm run release publishes there
   KRONOS_JAVA_HEAP        maximum heap of each Java service (default 768m)
   RABBITMQ_URL            default amqp://guest:guest@127.0.0.1:5672
-  RABBITMQ_MANAGEMENT_URL default http://guest:guest@127.0.0.1:15672
+  RABBITMQ_MANAGEMENT_URL default http://guest:guest@127.0.0.1:15672 (an administrator: up makes the apps' users)
+  KRONOS_RABBITMQ_TLS_PORT
+                          RabbitMQ's amqps listener, stunnel in front of RABBITMQ_URL (default 5671)
+  KRONOS_RABBITMQ_MANAGEMENT_TLS_PORT
+                          HTTPS in front of the management API, same stunnel (default 15671)
   DLQ_DATABASE_URL        the PostgreSQL checked (default postgres://postgres@127.0.0.1:5432/kronos_dlq)`;
 
 async function printEndpoints(): Promise<void> {
@@ -68,6 +73,8 @@ Kafka users            ${Object.values(e.kafkaSecure.users)
 Schema registry        ${e.registryUrl}   (Confluent-compatible API of Apicurio Registry)
 RabbitMQ               ${e.rabbitmqUrl.replace(/:[^:@/]+@/, ":***@")}
 RabbitMQ management    ${e.rabbitmqManagementUrl.replace(/:[^:@/]+@/, ":***@")}
+RabbitMQ over TLS      ${e.rabbitmqTlsUrl}   (CA ${localTlsPaths(settings).caFile}; users kronos-<app>, passwords in ${join(settings.stateDir, "rabbitmq", "users")})
+RabbitMQ mgmt (HTTPS)  ${e.rabbitmqManagementTlsUrl}
 npm registry           ${e.npmRegistryUrl}   (Verdaccio: @kronos/* packages, the rest proxied)
 Logs and data          ${settings.stateDir}`);
 }
@@ -139,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
     case "restart": {
       const name = args[0] as ServiceName | undefined;
       if (!name || !services.some((s) => s.name === name) || name === "rabbitmq") {
-        throw new StackError("restart needs a service: kafka, registry or npm-registry.");
+        throw new StackError("restart needs a service: kafka, registry, rabbitmq-tls or npm-registry.");
       }
       await stopService(name);
       await startService(name);
@@ -154,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
       });
       const name = positionals[0] as ServiceName | undefined;
       if (!name || !services.some((s) => s.name === name) || name === "postgres") {
-        throw new StackError("kill needs a service: kafka, registry, rabbitmq or npm-registry.");
+        throw new StackError("kill needs a service: kafka, registry, rabbitmq, rabbitmq-tls or npm-registry.");
       }
       if (values.node !== undefined && name !== "kafka") throw new StackError("--node is for kafka only.");
       const pid =

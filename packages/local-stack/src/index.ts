@@ -4,6 +4,16 @@
  */
 export { StackError } from "./errors.js";
 export { killKafkaNode, renderKafkaConfig } from "./services/kafka.js";
+export { renderStunnelConfig } from "./services/rabbitmq-tls.js";
+export {
+  ensureRabbitmqAppUsers,
+  RABBITMQ_APP_PERMISSIONS,
+  type RabbitmqApp,
+  type RabbitmqAppUser,
+  type RabbitmqPermissions,
+  rabbitmqAppPassword,
+  rabbitmqAppUser,
+} from "./services/rabbitmq-users.js";
 export type { ServiceStatus } from "./services/service.js";
 export { endpoints, kafkaNodePorts, loadSettings, type StackSettings, type StackVersions } from "./settings.js";
 export {

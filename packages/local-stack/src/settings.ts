@@ -54,6 +54,10 @@ export interface StackSettings {
   rabbitmqUrl: string;
   /** RabbitMQ's management API. `RABBITMQ_MANAGEMENT_URL`. */
   rabbitmqManagementUrl: string;
+  /** The amqps listener (stunnel in front of {@link rabbitmqUrl}). `KRONOS_RABBITMQ_TLS_PORT`, default 5671. */
+  rabbitmqTlsPort: number;
+  /** HTTPS in front of the management API (same stunnel). `KRONOS_RABBITMQ_MANAGEMENT_TLS_PORT`, default 15671. */
+  rabbitmqManagementTlsPort: number;
   /** Maximum heap of each Java service, e.g. `768m`. `KRONOS_JAVA_HEAP`. */
   javaHeap: string;
 }
@@ -121,6 +125,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): StackSetting
     npmRegistryPort: port(env, "KRONOS_NPM_REGISTRY_PORT", 4873),
     rabbitmqUrl: env.RABBITMQ_URL || "amqp://guest:guest@127.0.0.1:5672",
     rabbitmqManagementUrl: env.RABBITMQ_MANAGEMENT_URL || "http://guest:guest@127.0.0.1:15672",
+    rabbitmqTlsPort: port(env, "KRONOS_RABBITMQ_TLS_PORT", 5671),
+    rabbitmqManagementTlsPort: port(env, "KRONOS_RABBITMQ_MANAGEMENT_TLS_PORT", 15671),
     javaHeap: env.KRONOS_JAVA_HEAP || "768m",
   };
 }
@@ -151,5 +157,9 @@ export function endpoints(settings: StackSettings) {
     npmRegistryUrl: `http://127.0.0.1:${settings.npmRegistryPort}/`,
     rabbitmqUrl: settings.rabbitmqUrl,
     rabbitmqManagementUrl: settings.rabbitmqManagementUrl,
+    /** amqps through the stack's TLS terminator, no login: each app's user is in {@link rabbitmqAppUser}. */
+    rabbitmqTlsUrl: `amqps://localhost:${settings.rabbitmqTlsPort}`,
+    /** The management API over HTTPS, no login. */
+    rabbitmqManagementTlsUrl: `https://localhost:${settings.rabbitmqManagementTlsPort}`,
   };
 }

@@ -4,6 +4,7 @@ import { kafkaService } from "./services/kafka.js";
 import { npmRegistryService } from "./services/npm-registry.js";
 import { postgresService } from "./services/postgres.js";
 import { rabbitmqService } from "./services/rabbitmq.js";
+import { rabbitmqTlsService } from "./services/rabbitmq-tls.js";
 import { registryService } from "./services/registry.js";
 import type { ServiceStatus, StackService } from "./services/service.js";
 import { loadSettings, type StackSettings } from "./settings.js";
@@ -13,6 +14,7 @@ export const services: readonly StackService[] = [
   kafkaService,
   registryService,
   rabbitmqService,
+  rabbitmqTlsService,
   postgresService,
   npmRegistryService,
 ];

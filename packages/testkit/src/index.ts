@@ -11,6 +11,7 @@ export {
   startFaultProxy,
 } from "./fault-proxy.js";
 export { uniqueName } from "./names.js";
+export { type TestRabbitmqUser, testRabbitmqTls } from "./rabbitmq-tls.js";
 export { type RelayManifestOptions, writeRelayManifest } from "./relay-manifest.js";
 export { TestResources } from "./resources.js";
 export { type MessageData, SseClient, type SseEvent } from "./sse-client.js";

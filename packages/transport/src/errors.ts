@@ -31,6 +31,11 @@ export type TransportErrorCode =
   | "INVALID_OPTIONS"
   /** The RabbitMQ management API did not answer, timed out or failed (5xx). */
   | "MANAGEMENT_UNAVAILABLE"
+  /**
+   * RabbitMQ refused a channel operation on a name the connection's user has no permission for (AMQP 403
+   * ACCESS_REFUSED: its configure, write or read regex does not match): grant it, or use another name.
+   */
+  | "ACCESS_REFUSED"
   /** The RabbitMQ management API refused the credentials (401/403). */
   | "MANAGEMENT_UNAUTHORIZED"
   /** A delivery was acked, released, retried or dead-lettered already (each delivery is settled once). */
@@ -56,6 +61,7 @@ export const RETRIABLE: Readonly<Record<TransportErrorCode, boolean>> = {
   QUEUE_NOT_EMPTY: false,
   TOPIC_CONFLICT: false,
   INVALID_OPTIONS: false,
+  ACCESS_REFUSED: false,
   MANAGEMENT_UNAVAILABLE: true,
   MANAGEMENT_UNAUTHORIZED: false,
   ALREADY_SETTLED: false,

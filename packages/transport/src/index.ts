@@ -151,6 +151,14 @@ export {
   rabbitmqNameProblem,
 } from "./names.js";
 export {
+  type AmqpConnectFailure,
+  type AmqpConnectFailureKind,
+  type AmqpCredentials,
+  type AmqpTlsOptions,
+  amqpSocketOptions,
+  classifyAmqpConnectError,
+} from "./rabbitmq/amqp-security.js";
+export {
   AmqpConnectionManager,
   type AmqpConnectionOptions,
   type AmqpState,

@@ -21,6 +21,7 @@ export const ADMIN_TRANSPORT_CODES: ReadonlySet<TransportErrorCode> = new Set<Tr
   "TIMEOUT",
   "CLOSED",
   "MANAGEMENT_UNAUTHORIZED",
+  "ACCESS_REFUSED",
   "ALREADY_SETTLED",
 ]);
 

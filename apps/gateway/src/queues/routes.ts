@@ -141,7 +141,11 @@ function deadLetterNames(name: string, options: QueueOptions): CreateQueueReply[
 export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async (app, options) => {
   const managed = app.contracts.managed;
   const guard: Protected = { manifest: managed, replyTopic: options.replyTopic };
-  const management = new RabbitManagementClient({ url: options.rabbitmqManagementUrl });
+  // An https management API is trusted with the AMQP connection's CA bundle (RABBITMQ_SSL_CA_FILE).
+  const management = new RabbitManagementClient({
+    url: options.rabbitmqManagementUrl,
+    caFile: app.config.rabbitmq.tls?.caFile,
+  });
   const vhost = vhostOf(app.config.rabbitmqUrl);
 
   // TypeBox's own validator: Fastify's Ajv would silently drop unknown options (removeAdditional) instead of 400.

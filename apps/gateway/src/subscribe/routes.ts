@@ -77,7 +77,11 @@ export const GROUP_PREFIX = "gateway.";
  */
 export const subscribeRoutes: FastifyPluginAsyncTypebox<SubscribeRoutesOptions> = async (app, options) => {
   const { events: eventsByName, managed: sources } = app.contracts;
-  const management = new RabbitManagementClient({ url: options.rabbitmqManagementUrl });
+  // An https management API is trusted with the AMQP connection's CA bundle (RABBITMQ_SSL_CA_FILE).
+  const management = new RabbitManagementClient({
+    url: options.rabbitmqManagementUrl,
+    caFile: app.config.rabbitmq.tls?.caFile,
+  });
   const logger = app.log.child({ component: "subscribe" });
   const handles: HandleRegistry = new HandleRegistry({
     instanceId: options.instanceId,

@@ -60,6 +60,7 @@ export const relayPlugin = fp<RelayPluginOptions>(
       kafkaBrokers: options.config.kafkaBrokers,
       kafkaSecurity: options.config.kafkaSecurity,
       amqp: app.amqp,
+      managementCaFile: options.config.rabbitmq.tls?.caFile,
       serde: new RegistrySerde({ url: options.config.schemaRegistryUrl }),
       redis,
       metrics: new RelayMetrics(app.metrics.registry),

@@ -32,6 +32,8 @@ export interface RelayDeps {
   /** TLS and SASL of the app's Kafka connection (`config.kafkaSecurity`). */
   readonly kafkaSecurity?: KafkaSecurity | undefined;
   readonly amqp: AmqpConnectionManager;
+  /** CA bundle of an https `RABBITMQ_MANAGEMENT_URL`: the AMQP connection's (`RABBITMQ_SSL_CA_FILE`). */
+  readonly managementCaFile?: string | undefined;
   readonly serde: RegistrySerde;
   readonly redis: Redis;
   readonly metrics: RelayMetrics;
@@ -61,7 +63,11 @@ export class Relay {
     );
     // A claim outlives the longest publish, so a slow copy is never claimed twice; a dead instance's claims expire soon after.
     const dedup = new Dedup(deps.redis, { claimMs: settings.publishTimeoutMs + 1000 });
-    const management = new RabbitManagementClient({ url: settings.managementUrl, timeoutMs: 2000 });
+    const management = new RabbitManagementClient({
+      url: settings.managementUrl,
+      timeoutMs: 2000,
+      caFile: deps.managementCaFile,
+    });
     for (const route of deps.routes) {
       this.routes.set(
         route.id,

@@ -1,5 +1,6 @@
 import { AmqpConnectionManager } from "@kronos/transport";
 import fp from "fastify-plugin";
+import { explainRabbitmqFailure } from "../config-rabbitmq.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -25,6 +26,9 @@ export const amqpPlugin = fp<AmqpPluginOptions>(
       url: app.config.rabbitmqUrl,
       name: app.config.app,
       logger: app.log.child({ component: "rabbitmq" }),
+      ...(app.config.rabbitmq.tls ? { tls: app.config.rabbitmq.tls } : {}),
+      ...(app.config.rabbitmq.credentials ? { credentials: app.config.rabbitmq.credentials } : {}),
+      explain: explainRabbitmqFailure(app.config.rabbitmq),
     });
     app.decorate("amqp", amqp);
     app.readiness.add("rabbitmq", (timeoutMs) => amqp.checkHealth(timeoutMs));

@@ -31,23 +31,36 @@ export async function amqpAnswers(url: string, timeoutMs = 2000): Promise<boolea
   }
 }
 
+/**
+ * Sends `path` to the management API at `managementUrl` with the URL's own credentials (fetch refuses credentials
+ * inside a URL: they move to a header). Rejects as fetch does (unreachable, `timeoutMs` passed).
+ */
+export function managementRequest(
+  managementUrl: string,
+  path: string,
+  init: { method?: string; body?: unknown; timeoutMs?: number } = {},
+): Promise<Response> {
+  const url = new URL(path, managementUrl);
+  const auth = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString(
+    "base64",
+  );
+  url.username = "";
+  url.password = "";
+  return fetch(url, {
+    method: init.method ?? "GET",
+    headers: { authorization: `Basic ${auth}`, "content-type": "application/json" },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    signal: AbortSignal.timeout(init.timeoutMs ?? 2000),
+  });
+}
+
 /** The management API's view of the server (`/api/overview`), or undefined when it does not answer. */
 export async function managementOverview(
   managementUrl: string,
   timeoutMs = 2000,
 ): Promise<{ rabbitmq_version?: string } | undefined> {
   try {
-    const url = new URL("/api/overview", managementUrl);
-    // fetch refuses credentials inside a URL: move them to a header.
-    const auth = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString(
-      "base64",
-    );
-    url.username = "";
-    url.password = "";
-    const response = await fetch(url, {
-      headers: { authorization: `Basic ${auth}` },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    const response = await managementRequest(managementUrl, "/api/overview", { timeoutMs });
     return response.ok ? ((await response.json()) as { rabbitmq_version?: string }) : undefined;
   } catch {
     return undefined;

@@ -15,7 +15,7 @@ export interface ServiceStatus {
 
 /** One service of the local stack. `up` is idempotent; `down` stops only what `up` started. */
 export interface StackService {
-  readonly name: "kafka" | "registry" | "rabbitmq" | "postgres" | "npm-registry";
+  readonly name: "kafka" | "registry" | "rabbitmq" | "rabbitmq-tls" | "postgres" | "npm-registry";
   up(settings: StackSettings): Promise<void>;
   down(settings: StackSettings): Promise<void>;
   status(settings: StackSettings): Promise<ServiceStatus>;

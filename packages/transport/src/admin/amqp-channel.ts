@@ -79,8 +79,25 @@ export async function exchangeExists(manager: AmqpConnectionManager, name: strin
   }
 }
 
-/** An AMQP reply nobody expected (e.g. 403 ACCESS_REFUSED) as a TransportError; TransportErrors pass through. */
+/**
+ * An AMQP reply nobody expected as a TransportError: 403 is `ACCESS_REFUSED` (the user's permissions), anything
+ * else `RABBITMQ_UNAVAILABLE`. TransportErrors pass through.
+ */
 export function unexpectedReply(error: unknown, what: string): TransportError {
   if (error instanceof TransportError) return error;
+  if (amqpReplyCode(error) === 403) return accessRefused(error, what);
   return new TransportError("RABBITMQ_UNAVAILABLE", `${what} failed: ${amqpReplyText(error)}`, { cause: error });
+}
+
+/**
+ * The `ACCESS_REFUSED` error of a 403 reply to `what`: RabbitMQ's own text (it names the queue or exchange, the
+ * vhost and the user, never a password), then what to do.
+ */
+export function accessRefused(error: unknown, what: string): TransportError {
+  return new TransportError(
+    "ACCESS_REFUSED",
+    `${what} refused: ${amqpReplyText(error)}. Grant that RabbitMQ user configure/write/read permissions matching ` +
+      "the name (rabbitmqctl set_permissions), or use a name its permissions cover",
+    { cause: error },
+  );
 }

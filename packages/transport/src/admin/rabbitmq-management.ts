@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { Agent, fetch } from "undici";
 import { describeError, TransportError } from "../errors.js";
 
 /** A RabbitMQ queue as the management API reports it (figures lag the broker by a few seconds). */
@@ -26,6 +28,11 @@ export interface RabbitManagementOptions {
   url: string;
   /** Time limit of one request, in ms. Default: 5000. */
   timeoutMs?: number;
+  /**
+   * CA bundle (PEM file) an `https:` URL's certificate must chain to, read once here. Default: Node's public CAs.
+   * The certificate must name the URL's host; there is no switch to skip that check.
+   */
+  caFile?: string | undefined;
 }
 
 interface RawQueue {
@@ -71,8 +78,12 @@ export class RabbitManagementClient {
   readonly #redacted: string;
   readonly #authorization: string | undefined;
   readonly #timeoutMs: number;
+  readonly #dispatcher: Agent | undefined;
 
-  /** Throws a TypeError when `options.url` is not a valid URL. Sends nothing until the first call. */
+  /**
+   * Throws a TypeError when `options.url` is not a valid URL, the file system's error when `options.caFile` cannot
+   * be read. Sends nothing until the first call.
+   */
   constructor(options: RabbitManagementOptions) {
     const url = new URL(options.url);
     this.#authorization = url.username
@@ -83,6 +94,9 @@ export class RabbitManagementClient {
     this.#base = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
     this.#redacted = this.#base;
     this.#timeoutMs = options.timeoutMs ?? 5000;
+    // undici's own fetch and Agent (Node's global fetch takes no CA): the Agent carries the CA bundle.
+    this.#dispatcher =
+      options.caFile === undefined ? undefined : new Agent({ connect: { ca: readFileSync(options.caFile) } });
   }
 
   /** Every queue of `vhost` (every vhost when omitted), sorted by vhost and name. */
@@ -103,11 +117,12 @@ export class RabbitManagementClient {
   /** GETs `path`: the parsed JSON, or undefined on 404. */
   async #get(path: string): Promise<unknown> {
     const what = `RabbitMQ management API GET ${this.#redacted}${path.split("?")[0]}`;
-    let response: Response;
+    let response: Awaited<ReturnType<typeof fetch>>;
     try {
       response = await fetch(`${this.#base}${path}`, {
         headers: this.#authorization ? { authorization: this.#authorization } : {},
         signal: AbortSignal.timeout(this.#timeoutMs),
+        ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
       });
     } catch (error) {
       const timedOut = (error as { name?: string } | null)?.name === "TimeoutError";

@@ -3,6 +3,13 @@ import { type BackoffOptions, backoffDelay } from "../backoff.js";
 import { describeError, TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { withTimeout } from "../timeout.js";
+import {
+  type AmqpConnectFailure,
+  type AmqpCredentials,
+  type AmqpTlsOptions,
+  amqpSocketOptions,
+  classifyAmqpConnectError,
+} from "./amqp-security.js";
 
 /** Options of {@link AmqpConnectionManager}. */
 export interface AmqpConnectionOptions {
@@ -18,6 +25,15 @@ export interface AmqpConnectionOptions {
   readonly connectTimeoutMs?: number;
   /** Backoff between reconnection attempts. Defaults: see {@link BackoffOptions}. */
   readonly reconnect?: BackoffOptions;
+  /** CA bundle and client certificate of an `amqps:` URL (see {@link AmqpTlsOptions}). Default: Node's public CAs. */
+  readonly tls?: AmqpTlsOptions;
+  /** The login, instead of the URL's userinfo. Default: the URL's (amqplib's default: guest). */
+  readonly credentials?: AmqpCredentials;
+  /**
+   * Says what to fix for a failed connection attempt (e.g. "check RABBITMQ_PASSWORD"): appended to the attempt's
+   * log line and to the `RABBITMQ_UNAVAILABLE` errors while not connected. Default: the failure's own message only.
+   */
+  readonly explain?: (failure: AmqpConnectFailure) => string | undefined;
 }
 
 /** Where an {@link AmqpConnectionManager} is: `idle` before `start()`, `closed` after `close()`. */
@@ -173,7 +189,7 @@ export class AmqpConnectionManager {
   }
 
   #unavailable(): TransportError {
-    const reason = this.#lastError ? `: ${describeError(this.#lastError)}` : "";
+    const reason = this.#lastError ? `: ${this.#describe(this.#lastError)}` : "";
     return new TransportError(
       "RABBITMQ_UNAVAILABLE",
       `RabbitMQ at ${this.#redactedUrl} is not connected (${this.#state}${reason})`,
@@ -191,11 +207,15 @@ export class AmqpConnectionManager {
   async #connectUntilOpen(): Promise<void> {
     for (let attempt = 1; this.#state !== "closed"; attempt++) {
       try {
-        const connection = await connect(this.#url, {
+        const base = {
           noDelay: true,
           timeout: this.#options.connectTimeoutMs ?? 5000,
           clientProperties: { connection_name: this.#options.name },
-        });
+        };
+        const connection = await connect(
+          this.#url,
+          amqpSocketOptions(base, this.#options.tls, this.#options.credentials),
+        );
         if (this.#isClosed()) {
           await connection.close().catch(() => {});
           return;
@@ -208,11 +228,18 @@ export class AmqpConnectionManager {
         const delay = backoffDelay(attempt, this.#options.reconnect);
         this.#logger.warn(
           { err: this.#lastError, attempt, retryInMs: delay, url: this.#redactedUrl },
-          "RabbitMQ connection attempt failed",
+          `RabbitMQ connection attempt failed: ${this.#describe(this.#lastError)}`,
         );
         await this.#sleep(delay);
       }
     }
+  }
+
+  /** The error's message, followed by what to fix when {@link AmqpConnectionOptions.explain} knows. */
+  #describe(error: Error): string {
+    const failure = classifyAmqpConnectError(error);
+    const hint = this.#options.explain?.(failure);
+    return hint ? `${hint} (${failure.detail})` : failure.detail;
   }
 
   // A method so TypeScript does not narrow #state across the awaits above.

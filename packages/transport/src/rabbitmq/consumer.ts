@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
-import { amqpReplyCode, amqpReplyText } from "../admin/amqp-channel.js";
+import { accessRefused, amqpReplyCode, amqpReplyText } from "../admin/amqp-channel.js";
 import type { RabbitManagementClient } from "../admin/rabbitmq-management.js";
 import { type BackoffOptions, backoffDelay } from "../backoff.js";
 import type { DeliveryHandler, Subscription } from "../consume/delivery.js";
@@ -107,8 +107,9 @@ export function subscriptionSettings(options: AmqpSubscriptionOptions): AmqpSubs
  *
  * - Its own channel with `basic.qos(prefetch)` and manual acks; `ready` resolves once `basic.consume` is ok. It
  *   rejects with a {@link TransportError}: `DESTINATION_NOT_FOUND` when the queue does not exist,
- *   `RABBITMQ_UNAVAILABLE` when the manager is not connected (call `manager.waitForConnection` first to wait) or
- *   RabbitMQ refused the channel or the consumer (403, 405: exclusive queue, ...), `CLOSED` when the manager or the
+ *   `ACCESS_REFUSED` when the user's read permission does not cover the queue (403), `RABBITMQ_UNAVAILABLE` when
+ *   the manager is not connected (call `manager.waitForConnection` first to wait) or RabbitMQ refused the channel or
+ *   the consumer otherwise (405: exclusive queue, ...), `CLOSED` when the manager or the
  *   subscription was closed first. A subscription whose `ready` rejected is closed.
  * - Retries and dead letters are published on a separate confirm channel (an {@link AmqpPublisher}); see
  *   {@link createRetryPath} for delay queues and the dead-letter target (`deadLetter`, else the queue's own DLX
@@ -384,6 +385,7 @@ function consumeError(queue: string, error: unknown): TransportError {
       { cause: error },
     );
   }
+  if (code === 403) return accessRefused(error, `consuming RabbitMQ queue "${queue}"`);
   const reply = code === undefined ? describeError(error) : `${code} ${amqpReplyText(error)}`;
   return unavailable(`could not consume RabbitMQ queue "${queue}": ${reply}`, error);
 }
