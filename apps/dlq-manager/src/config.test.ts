@@ -12,8 +12,10 @@ describe("dlq-manager configuration", () => {
       port: 3002,
       logLevel: "info",
       kafkaBrokers: ["127.0.0.1:9092"],
+      kafkaSecurity: { protocol: "PLAINTEXT" },
       schemaRegistryUrl: "http://127.0.0.1:8081/apis/ccompat/v7",
       rabbitmqUrl: "amqp://guest:guest@127.0.0.1:5672",
+      rabbitmq: { passwordSource: "RABBITMQ_URL", username: "guest" },
       databaseUrl: "postgres://postgres@127.0.0.1:5432/kronos_dlq",
       consumerGroup: "kronos-dlq-manager",
       sources: {

@@ -74,6 +74,11 @@ export const GATEWAY_ERRORS = {
     retriable: false,
     meaning: "the management API refuses the gateway's credentials",
   },
+  KAFKA_ACCESS_DENIED: {
+    status: 502,
+    retriable: false,
+    meaning: "Kafka refuses the gateway's credentials, certificate trust or ACLs (its KAFKA_SASL_*, KAFKA_SSL_*)",
+  },
   INVALID_NAME: {
     status: 400,
     retriable: false,

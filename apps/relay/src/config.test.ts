@@ -25,8 +25,10 @@ describe("relay configuration", () => {
       port: 3001,
       logLevel: "info",
       kafkaBrokers: ["127.0.0.1:9092"],
+      kafkaSecurity: { protocol: "PLAINTEXT" },
       schemaRegistryUrl: "http://127.0.0.1:8081/apis/ccompat/v7",
       rabbitmqUrl: "amqp://guest:guest@127.0.0.1:5672",
+      rabbitmq: { passwordSource: "RABBITMQ_URL", username: "guest" },
     });
     expect(relay).toMatchObject({
       routes: [],

@@ -40,6 +40,7 @@ describe("loadServiceConfig", () => {
       port: 0,
       logLevel: "debug",
       kafkaBrokers: ["k1:9092", "k2:19092"],
+      kafkaSecurity: { protocol: "PLAINTEXT" },
       schemaRegistryUrl: "https://registry.example/apis/ccompat/v7",
       rabbitmqUrl: "amqps://u:p@rabbit.example:5671/vh",
       rabbitmq: { tls: {}, username: "u", passwordSource: "RABBITMQ_URL" },

@@ -2,6 +2,7 @@ import { accessSync, constants, readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "@kronos/observability";
 import { type AuthConfig, readAuthConfig } from "./auth/config.js";
+import { type KafkaSecurityConfig, readKafkaSecurity } from "./config-kafka.js";
 import { type RabbitmqConfig, readRabbitmqConfig } from "./config-rabbitmq.js";
 
 /** Defaults of the shared variables: the local stack (`npm run stack -- up`). */
@@ -248,6 +249,8 @@ export interface ServiceConfig {
   readonly logLevel: LogLevel;
   /** Kafka bootstrap brokers (`KAFKA_BROKERS`, default 127.0.0.1:9092). */
   readonly kafkaBrokers: readonly string[];
+  /** How the app reaches Kafka: `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`, `KAFKA_SSL_*` (see `readKafkaSecurity`). */
+  readonly kafkaSecurity: KafkaSecurityConfig;
   /** Confluent-compatible registry base URL (`SCHEMA_REGISTRY_URL`), no trailing slash. */
   readonly schemaRegistryUrl: string;
   /** RabbitMQ URL (`RABBITMQ_URL`, default amqp://guest:guest@127.0.0.1:5672). */
@@ -278,6 +281,7 @@ export function loadServiceConfig(
     port: read.port(`${prefix}_PORT`, definition.defaultPort),
     logLevel: read.logLevel("LOG_LEVEL", DEFAULTS.LOG_LEVEL),
     kafkaBrokers: read.brokers("KAFKA_BROKERS", DEFAULTS.KAFKA_BROKERS),
+    kafkaSecurity: readKafkaSecurity(read, env),
     schemaRegistryUrl: read.url("SCHEMA_REGISTRY_URL", DEFAULTS.SCHEMA_REGISTRY_URL, ["http:", "https:"]),
     rabbitmqUrl,
     rabbitmq: readRabbitmqConfig(read, rabbitmqUrl),

@@ -23,6 +23,13 @@ export {
   type ServiceConfig,
   type ServiceDefinition,
 } from "./config.js";
+export {
+  KAFKA_SECURITY_PROTOCOLS,
+  KAFKA_SECURITY_VARIABLES,
+  type KafkaSecurityConfig,
+  type KafkaSecurityProtocol,
+  readKafkaSecurity,
+} from "./config-kafka.js";
 export { explainRabbitmqFailure, type RabbitmqConfig, readRabbitmqConfig } from "./config-rabbitmq.js";
 export { CODE_BY_STATUS, ErrorBody, HttpError, toClientError } from "./http-error.js";
 export { registerInfrastructure } from "./infrastructure.js";

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { StackError } from "./errors.js";
 import { killKafkaNode } from "./services/kafka.js";
@@ -47,6 +47,7 @@ Environment:
   KRONOS_CACHE_DIR        downloads (default ~/.cache/kronos)
   KRONOS_STATE_DIR        data, logs and pid files (default ~/.local/state/kronos)
   KRONOS_KAFKA_PORT       Kafka's listener (default 9092); KRONOS_KAFKA_CONTROLLER_PORT (default 9093)
+  KRONOS_KAFKA_SASL_PORT  Kafka's SASL_SSL listener (default KRONOS_KAFKA_PORT + 2, i.e. 9094)
   KRONOS_KAFKA_NODES      Kafka's nodes: 1 (default), or 3 to 5 for a cluster with replication
   KRONOS_REGISTRY_PORT    Apicurio Registry (default 8081)
   KRONOS_NPM_REGISTRY_PORT
@@ -65,6 +66,10 @@ async function printEndpoints(): Promise<void> {
   const e = endpoints(settings);
   console.log(`
 Kafka                  ${e.kafkaBrokers}
+Kafka SASL_SSL         ${e.kafkaSecure.brokers}   (SCRAM-SHA-512/256, CA ${e.kafkaSecure.caFile})
+Kafka users            ${Object.values(e.kafkaSecure.users)
+    .map((u) => u.username)
+    .join(", ")}, ${e.kafkaSecure.admin.username} (admin); passwords in ${dirname(e.kafkaSecure.admin.passwordFile)}
 Schema registry        ${e.registryUrl}   (Confluent-compatible API of Apicurio Registry)
 RabbitMQ               ${e.rabbitmqUrl.replace(/:[^:@/]+@/, ":***@")}
 RabbitMQ management    ${e.rabbitmqManagementUrl.replace(/:[^:@/]+@/, ":***@")}

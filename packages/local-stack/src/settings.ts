@@ -3,6 +3,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StackError } from "./errors.js";
+import { KAFKA_APPS, kafkaUserPaths } from "./kafka-users.js";
+import { localTlsPaths } from "./tls.js";
 
 /** The versions in infra/local/versions.json, shared with infra/docker-compose.yml. */
 export interface StackVersions {
@@ -34,6 +36,11 @@ export interface StackSettings {
    */
   kafkaAdvertisedPort: number;
   kafkaControllerPort: number;
+  /**
+   * Kafka's SASL_SSL listener (TLS from the stack's local CA, SCRAM users per app, ACLs): `KRONOS_KAFKA_SASL_PORT`,
+   * default {@link kafkaPort} + 2 (9094). Node `i` of a cluster listens on it + 10 × i.
+   */
+  kafkaSaslPort: number;
   /**
    * Kafka nodes (KRaft, each broker and controller in its own process): 1 (the default) or 3 to 5, a cluster with
    * replication (`KRONOS_KAFKA_NODES`, or `up --kafka-nodes N`). Node `i` (0-based) listens on
@@ -79,9 +86,16 @@ function kafkaNodes(raw: string | undefined): number {
   return value;
 }
 
-/** Node `index`'s (0-based) listener and controller ports. */
-export function kafkaNodePorts(settings: StackSettings, index: number): { port: number; controllerPort: number } {
-  return { port: settings.kafkaPort + 10 * index, controllerPort: settings.kafkaControllerPort + 10 * index };
+/** Node `index`'s (0-based) plaintext listener, controller and SASL_SSL listener ports. */
+export function kafkaNodePorts(
+  settings: StackSettings,
+  index: number,
+): { port: number; controllerPort: number; saslPort: number } {
+  return {
+    port: settings.kafkaPort + 10 * index,
+    controllerPort: settings.kafkaControllerPort + 10 * index,
+    saslPort: settings.kafkaSaslPort + 10 * index,
+  };
 }
 
 /**
@@ -96,14 +110,16 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): StackSetting
   } catch (error) {
     throw new StackError(`cannot read ${join(infraDir, "versions.json")}: ${(error as Error).message}`);
   }
+  const kafkaPort = port(env, "KRONOS_KAFKA_PORT", 9092);
   return {
     infraDir,
     cacheDir: env.KRONOS_CACHE_DIR || join(homedir(), ".cache", "kronos"),
     stateDir: env.KRONOS_STATE_DIR || join(homedir(), ".local", "state", "kronos"),
     versions,
-    kafkaPort: port(env, "KRONOS_KAFKA_PORT", 9092),
-    kafkaAdvertisedPort: port(env, "KRONOS_KAFKA_ADVERTISED_PORT", port(env, "KRONOS_KAFKA_PORT", 9092)),
+    kafkaPort,
+    kafkaAdvertisedPort: port(env, "KRONOS_KAFKA_ADVERTISED_PORT", kafkaPort),
     kafkaControllerPort: port(env, "KRONOS_KAFKA_CONTROLLER_PORT", 9093),
+    kafkaSaslPort: port(env, "KRONOS_KAFKA_SASL_PORT", Math.min(kafkaPort + 2, 65535)),
     kafkaNodes: kafkaNodes(env.KRONOS_KAFKA_NODES),
     registryPort: port(env, "KRONOS_REGISTRY_PORT", 8081),
     npmRegistryPort: port(env, "KRONOS_NPM_REGISTRY_PORT", 4873),
@@ -117,11 +133,26 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): StackSetting
 
 /** The addresses clients use, as printed by `up` and `status`. */
 export function endpoints(settings: StackSettings) {
+  const nodes = Array.from({ length: settings.kafkaNodes }, (_, index) => kafkaNodePorts(settings, index));
   return {
-    kafkaBrokers: Array.from(
-      { length: settings.kafkaNodes },
-      (_, index) => `127.0.0.1:${kafkaNodePorts(settings, index).port}`,
-    ).join(","),
+    kafkaBrokers: nodes.map((node) => `127.0.0.1:${node.port}`).join(","),
+    /**
+     * Kafka's SASL_SSL listener: its bootstrap brokers, the CA file that signed its certificate
+     * (`KAFKA_SSL_CA_FILE`), and each app's SCRAM user and the file holding its password
+     * (`KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD_FILE`), plus the stack's admin user (allowed everything).
+     */
+    kafkaSecure: {
+      brokers: nodes.map((node) => `127.0.0.1:${node.saslPort}`).join(","),
+      caFile: localTlsPaths(settings).caFile,
+      /** A CA that signed nothing the stack serves: for tests of an untrusted broker certificate. */
+      untrustedCaFile: localTlsPaths(settings).untrustedCaFile,
+      users: Object.fromEntries(KAFKA_APPS.map((app) => [app, kafkaUserPaths(settings, app)])) as Record<
+        (typeof KAFKA_APPS)[number],
+        { username: string; passwordFile: string }
+      >,
+      admin: kafkaUserPaths(settings, "admin"),
+      mechanism: "SCRAM-SHA-512" as const,
+    },
     registryUrl: `http://127.0.0.1:${settings.registryPort}/apis/ccompat/v7`,
     npmRegistryUrl: `http://127.0.0.1:${settings.npmRegistryPort}/`,
     rabbitmqUrl: settings.rabbitmqUrl,

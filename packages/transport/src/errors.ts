@@ -2,6 +2,11 @@
 export type TransportErrorCode =
   /** Kafka did not answer (connection refused, no metadata, ...). */
   | "KAFKA_UNAVAILABLE"
+  /**
+   * Kafka refused this client's security settings: SASL authentication failed, the broker's certificate is not
+   * trusted, or an ACL refuses the request. The message names the setting to fix; retrying cannot help.
+   */
+  | "KAFKA_ACCESS_DENIED"
   /** RabbitMQ is not connected or refused a channel operation. */
   | "RABBITMQ_UNAVAILABLE"
   /** An operation did not finish within its time limit. */
@@ -44,6 +49,7 @@ export type TransportErrorCode =
  */
 export const RETRIABLE: Readonly<Record<TransportErrorCode, boolean>> = {
   KAFKA_UNAVAILABLE: true,
+  KAFKA_ACCESS_DENIED: false,
   RABBITMQ_UNAVAILABLE: true,
   TIMEOUT: true,
   CLOSED: false,

@@ -116,6 +116,14 @@ export {
   type KafkaResponderOptions,
   serveKafkaRequests,
 } from "./kafka/rpc.js";
+export {
+  KAFKA_SASL_MECHANISMS,
+  type KafkaSaslMechanism,
+  type KafkaSaslOptions,
+  type KafkaSecurityFailure,
+  type KafkaTlsOptions,
+  kafkaSecurityFailure,
+} from "./kafka/security.js";
 export { silentLogger, type TransportLogger } from "./logger.js";
 export {
   CONSUME_METRIC_NAMES,

@@ -9,3 +9,4 @@ export {
   DEFAULT_REQUEST_TIMEOUT_MS,
   type KafkaClientOptions,
 } from "./kafka/client.js";
+export { kafkaSecurityConfig } from "./kafka/security.js";

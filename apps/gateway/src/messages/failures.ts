@@ -28,6 +28,7 @@ export interface MessageFailure extends GatewayFailure {
 /** The transport codes sending a message can end with; any other is a bug (rethrown: a 500). */
 const SEND_CODES: ReadonlySet<TransportErrorCode> = new Set<TransportErrorCode>([
   "KAFKA_UNAVAILABLE",
+  "KAFKA_ACCESS_DENIED",
   "RABBITMQ_UNAVAILABLE",
   "TIMEOUT",
   "CLOSED",

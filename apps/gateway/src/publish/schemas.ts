@@ -128,7 +128,7 @@ export const DestinationBody = Type.Object(
   { additionalProperties: false },
 );
 
-const errors = { ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500, 503), 422: UnprocessableBody };
+const errors = { ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500, 502, 503), 422: UnprocessableBody };
 
 /** Response schemas of `POST /publish`. */
 export const PUBLISH_RESPONSES = { 202: PublishAccepted, ...errors };

@@ -58,6 +58,7 @@ export const relayPlugin = fp<RelayPluginOptions>(
       ensureTopology: options.routes === undefined,
       kafka: app.kafka,
       kafkaBrokers: options.config.kafkaBrokers,
+      kafkaSecurity: options.config.kafkaSecurity,
       amqp: app.amqp,
       managementCaFile: options.config.rabbitmq.tls?.caFile,
       serde: new RegistrySerde({ url: options.config.schemaRegistryUrl }),

@@ -1,11 +1,17 @@
+import { type KafkaClientOptions, kafkaSecurityConfig } from "@kronos/transport/kafkajs";
 import type { FastifyBaseLogger } from "fastify";
 import { type Consumer, type EachBatchPayload, Kafka, logLevel } from "kafkajs";
 import { type Envelope, fromKafka } from "./envelope.js";
 import type { Outcome } from "./runner.js";
 
+/** TLS and SASL settings of a Kafka client (the app's `config.kafkaSecurity`). */
+export type KafkaSecurity = Pick<KafkaClientOptions, "tls" | "sasl">;
+
 /** Options of {@link KafkaSource}. */
 export interface KafkaSourceOptions {
   readonly brokers: readonly string[];
+  /** TLS and SASL, as the app's Kafka connection has them (the transport's mapping to kafkajs). Default: none. */
+  readonly security?: KafkaSecurity | undefined;
   readonly clientId: string;
   readonly topic: string;
   readonly groupId: string;
@@ -46,6 +52,7 @@ export class KafkaSource {
       logLevel: logLevel.WARN,
       logCreator: () => (entry) => log.debug({ kafkajs: entry.log.message, namespace: entry.namespace }, "kafkajs"),
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5000 },
+      ...kafkaSecurityConfig(options.security?.tls, options.security?.sasl),
     });
     this.#consumer = this.#create();
   }

@@ -15,6 +15,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { Redis } from "ioredis";
 import type { RelaySettings } from "../config.js";
 import { Dedup } from "./dedup.js";
+import type { KafkaSecurity } from "./kafka-source.js";
 import type { RelayMetrics } from "./metrics.js";
 import { Route, type RouteState } from "./route.js";
 import type { EventRouting } from "./runner.js";
@@ -28,6 +29,8 @@ export interface RelayDeps {
   readonly ensureTopology: boolean;
   readonly kafka: KafkaConnection;
   readonly kafkaBrokers: readonly string[];
+  /** TLS and SASL of the app's Kafka connection (`config.kafkaSecurity`). */
+  readonly kafkaSecurity?: KafkaSecurity | undefined;
   readonly amqp: AmqpConnectionManager;
   /** CA bundle of an https `RABBITMQ_MANAGEMENT_URL`: the AMQP connection's (`RABBITMQ_SSL_CA_FILE`). */
   readonly managementCaFile?: string | undefined;
@@ -88,6 +91,7 @@ export class Relay {
           publishTimeoutMs: settings.publishTimeoutMs,
           kafka: deps.kafka,
           kafkaBrokers: deps.kafkaBrokers,
+          kafkaSecurity: deps.kafkaSecurity,
           amqp: deps.amqp,
           management,
           prefetch: settings.prefetch,

@@ -12,7 +12,7 @@ import {
 import type { FastifyBaseLogger } from "fastify";
 import { AmqpSource } from "./amqp-source.js";
 import { type Envelope, headerText, setHeader, toAmqp, toKafka } from "./envelope.js";
-import { KafkaSource } from "./kafka-source.js";
+import { type KafkaSecurity, KafkaSource } from "./kafka-source.js";
 import { type DeadLetterWriter, RouteRunner, type RunnerDeps } from "./runner.js";
 
 /** A route's state: relaying, paused by an operator, or paused by itself because its destination failed. */
@@ -23,6 +23,8 @@ export interface RouteDeps extends Omit<RunnerDeps, "log" | "route"> {
   readonly log: FastifyBaseLogger;
   readonly kafka: KafkaConnection;
   readonly kafkaBrokers: readonly string[];
+  /** TLS and SASL of the app's Kafka connection (`config.kafkaSecurity`), for the Kafka sources. */
+  readonly kafkaSecurity?: KafkaSecurity | undefined;
   readonly amqp: AmqpConnectionManager;
   readonly management: RabbitManagementClient;
   readonly prefetch: number;
@@ -75,6 +77,7 @@ export class Route {
     if (route.from.broker === "kafka") {
       const source = new KafkaSource({
         brokers: this.#deps.kafkaBrokers,
+        security: this.#deps.kafkaSecurity,
         clientId: `relay-${route.id}`,
         topic: route.from.topic,
         groupId: route.from.consumerGroup,

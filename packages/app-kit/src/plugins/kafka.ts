@@ -9,7 +9,8 @@ declare module "fastify" {
 }
 
 /**
- * Opens the app's {@link KafkaConnection} (lazily: the app starts while Kafka is down), adds the `kafka` readiness
+ * Opens the app's {@link KafkaConnection} with its security settings (`config.kafkaSecurity`: TLS, SASL) and
+ * lazily (the app starts while Kafka is down), adds the `kafka` readiness
  * check (a metadata request) and disconnects on close. Plugin name: `kronos-kafka`.
  */
 export const kafkaPlugin = fp(
@@ -18,6 +19,8 @@ export const kafkaPlugin = fp(
       brokers: app.config.kafkaBrokers,
       clientId: app.config.app,
       logger: app.log.child({ component: "kafka" }),
+      tls: app.config.kafkaSecurity.tls,
+      sasl: app.config.kafkaSecurity.sasl,
     });
     app.decorate("kafka", kafka);
     app.readiness.add("kafka", (timeoutMs) => kafka.checkHealth(timeoutMs));

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ServiceConfig } from "../config.js";
 import { type AppTestSpec, freePort, pollReadyz, startServerProcess, waitForHttp } from "./helpers.js";
 import { describeAmqpsIntegration } from "./integration-amqps.js";
+import { describeKafkaSecurityIntegration } from "./integration-kafka-security.js";
 
 /** What {@link describeAppIntegration} needs: the app, its env prefix and its built server. */
 export interface AppIntegrationSpec<C extends ServiceConfig = ServiceConfig> extends AppTestSpec<C> {
@@ -22,8 +23,9 @@ export interface AppIntegrationSpec<C extends ServiceConfig = ServiceConfig> ext
  * The integration suite every app passes, against the real stack: `/readyz` 200 with the stack up (app-kit's three
  * checks plus the app's {@link AppIntegrationSpec.extraChecks}, no more, no fewer) and 503 naming
  * the broken dependency (each pointed at a closed port), `/metrics` with the HTTP histogram, a 404 body, RabbitMQ
- * over amqps with the app's own user (`describeAmqpsIntegration`), and the built server's graceful shutdown
- * (SIGTERM → exit 0) and config errors (exit 1, variable named, no stack trace).
+ * over amqps with the app's own user (`describeAmqpsIntegration`), Kafka over SASL_SSL with the app's own user
+ * (`describeKafkaSecurityIntegration`), and the built server's graceful shutdown (SIGTERM → exit 0) and config errors
+ * (exit 1, variable named, no stack trace).
  */
 export function describeAppIntegration<C extends ServiceConfig>(spec: AppIntegrationSpec<C>): void {
   const endpoints = testEndpoints();
@@ -103,6 +105,7 @@ export function describeAppIntegration<C extends ServiceConfig>(spec: AppIntegra
     });
   });
 
+  describeKafkaSecurityIntegration(spec);
   describeAmqpsIntegration(spec, open);
 
   describe(`${spec.app} built server`, () => {

@@ -4,9 +4,12 @@ import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { ensureKafkaJars, requireTool } from "../downloads.js";
 import { StackError } from "../errors.js";
+import { ensureKafkaPasswords, KAFKA_ADMIN_USER, kafkaUsersDir } from "../kafka-users.js";
 import { assertPortFree, waitUntil } from "../ports.js";
 import { isAlive, killProcess, marker, runningPid, startDetached, stopProcess } from "../processes.js";
-import { kafkaNodePorts, type StackSettings } from "../settings.js";
+import { endpoints, kafkaNodePorts, type StackSettings } from "../settings.js";
+import { ensureLocalTls, localTlsPaths } from "../tls.js";
+import { ensureKafkaSecurity } from "./kafka-security.js";
 import type { ServiceStatus, StackService } from "./service.js";
 
 /**
@@ -57,7 +60,8 @@ export async function kafkaAnswers(brokers: string, timeoutMs = 2000): Promise<b
 /** Node `index`'s (0-based) `server.properties`, from infra/local/kafka/server.properties. */
 export function renderKafkaConfig(settings: StackSettings, index: number, dataDir: string): string {
   const template = readFileSync(join(settings.infraDir, "kafka", "server.properties"), "utf8");
-  const { port, controllerPort } = kafkaNodePorts(settings, index);
+  const { port, controllerPort, saslPort } = kafkaNodePorts(settings, index);
+  const tls = localTlsPaths(settings);
   const voters = nodeIndexes(settings)
     .map((i) => `${i + 1}@127.0.0.1:${kafkaNodePorts(settings, i).controllerPort}`)
     .join(",");
@@ -68,6 +72,10 @@ export function renderKafkaConfig(settings: StackSettings, index: number, dataDi
     KAFKA_PORT: String(port),
     KAFKA_ADVERTISED_PORT: String(settings.kafkaNodes === 1 ? settings.kafkaAdvertisedPort : port),
     KAFKA_CONTROLLER_PORT: String(controllerPort),
+    KAFKA_SASL_PORT: String(saslPort),
+    KAFKA_TLS_KEYSTORE: tls.serverPemFile,
+    KAFKA_TLS_TRUSTSTORE: tls.caFile,
+    KAFKA_ADMIN_USER,
     KAFKA_DATA_DIR: dataDir,
     KAFKA_REPLICAS: String(replicas),
     KAFKA_MIN_ISR: String(replicas === 1 ? 1 : 2),
@@ -120,13 +128,39 @@ function clusterIdOf(settings: StackSettings, libs: string): string {
     const id = /^cluster\.id=(.+)$/m.exec(readFileSync(meta, "utf8"))?.[1]?.trim();
     if (id) return id;
   }
-  return spawnSync("java", java(settings, libs, "kafka.tools.StorageTool", ["random-uuid"]), {
+  const output = spawnSync("java", java(settings, libs, "kafka.tools.StorageTool", ["random-uuid"]), {
     encoding: "utf8",
-  }).stdout.trim();
+  }).stdout;
+  // Kafka's log lines go to stdout too (infra/local/kafka/log4j2.properties): the id is the last line.
+  return output.trim().split("\n").pop()?.trim() ?? "";
 }
 
 const nodeName = (settings: StackSettings, index: number) =>
   settings.kafkaNodes === 1 ? "Kafka" : `Kafka node ${index + 1}`;
+
+/**
+ * Stops the running nodes whose `server.properties` is not what the stack renders today (the template or a setting
+ * changed, e.g. a Kafka started before the SASL_SSL listener existed), so `up` starts them again with the new one.
+ * Says so once. Storage and data are kept.
+ */
+async function restartChangedNodes(settings: StackSettings): Promise<void> {
+  const changed = nodeIndexes(settings).filter((index) => {
+    const { dataDir, configFile, pidFile } = paths(settings, index);
+    if (runningPid(pidFile, "kafka") === undefined || !existsSync(configFile)) return false;
+    return readFileSync(configFile, "utf8") !== renderKafkaConfig(settings, index, dataDir);
+  });
+  if (changed.length === 0) return;
+  const names = changed.map((index) => nodeName(settings, index)).join(", ");
+  console.log(
+    `  ${names}: the configuration changed (${join(settings.infraDir, "kafka", "server.properties")} or a ` +
+      "KRONOS_KAFKA_* setting, e.g. the SASL_SSL listener); restarting to apply it (topics and messages are kept)",
+  );
+  for (const index of changed) {
+    const { pidFile } = paths(settings, index);
+    const pid = runningPid(pidFile, "kafka");
+    if (pid !== undefined) await stopProcess(pid, pidFile, 60_000);
+  }
+}
 
 /**
  * Apache Kafka in KRaft mode, jars from Maven Central: one process (broker and controller), or a cluster of
@@ -137,16 +171,30 @@ export const kafkaService: StackService = {
   name: "kafka",
 
   async up(settings) {
+    // The SASL_SSL listener's certificate and the SCRAM users' passwords, made once under the state directory.
+    ensureLocalTls(settings);
+    ensureKafkaPasswords(settings);
+    await restartChangedNodes(settings);
     const missing: number[] = [];
     for (const index of nodeIndexes(settings)) {
       if (runningPid(paths(settings, index).pidFile, "kafka") === undefined) missing.push(index);
     }
     const pids = new Map<number, number>();
+    let libs: string | undefined;
+    const kafkaJars = () => {
+      libs ??= ensureKafkaJars(settings);
+      return libs;
+    };
+    let clusterId: string | undefined;
+    const id = () => {
+      clusterId ??= clusterIdOf(settings, kafkaJars());
+      return clusterId;
+    };
     if (missing.length > 0) {
       requireTool("java", "to run Kafka");
-      const libs = ensureKafkaJars(settings);
+      const libs = kafkaJars();
       for (const index of missing) {
-        const { port, controllerPort } = kafkaNodePorts(settings, index);
+        const { port, controllerPort, saslPort } = kafkaNodePorts(settings, index);
         const suffix = index === 0 ? "" : ` + ${10 * index}`;
         await assertPortFree(port, nodeName(settings, index), `KRONOS_KAFKA_PORT${suffix}`);
         await assertPortFree(
@@ -154,12 +202,12 @@ export const kafkaService: StackService = {
           `${nodeName(settings, index)}'s controller`,
           `KRONOS_KAFKA_CONTROLLER_PORT${suffix}`,
         );
+        await assertPortFree(
+          saslPort,
+          `${nodeName(settings, index)}'s SASL_SSL listener`,
+          `KRONOS_KAFKA_SASL_PORT${suffix}`,
+        );
       }
-      let clusterId: string | undefined;
-      const id = () => {
-        clusterId ??= clusterIdOf(settings, libs);
-        return clusterId;
-      };
       for (const index of missing) {
         formatStorage(settings, libs, index, id);
         const { configFile, pidFile, logFile } = paths(settings, index);
@@ -189,6 +237,7 @@ export const kafkaService: StackService = {
         );
       }
     }
+    await ensureKafkaSecurity(settings, kafkaJars, `127.0.0.1:${kafkaNodePorts(settings, 0).port}`, id());
   },
 
   async down(settings) {
@@ -226,10 +275,11 @@ export const kafkaService: StackService = {
       managed: true,
       ...(pid !== undefined ? { pid } : {}),
       endpoint: nodes.map((node) => node.endpoint).join(","),
-      detail:
+      detail: `${
         settings.kafkaNodes === 1
           ? `Kafka ${settings.versions.kafka} (KRaft)`
-          : `Kafka ${settings.versions.kafka} (KRaft, ${up} of ${nodes.length} nodes answer)`,
+          : `Kafka ${settings.versions.kafka} (KRaft, ${up} of ${nodes.length} nodes answer)`
+      }; SASL_SSL on ${endpoints(settings).kafkaSecure.brokers}, SCRAM passwords in ${kafkaUsersDir(settings)}`,
       logFile: paths(settings, 0).logFile,
     };
   },

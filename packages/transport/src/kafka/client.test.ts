@@ -79,3 +79,43 @@ describe("kafkaClientOptionsFor", () => {
     expect(kafkaClientOptionsFor({ brokers: ["x:1"] }, { clientId: "c" })).toEqual({ brokers: ["x:1"], clientId: "c" });
   });
 });
+
+describe("kafkaClientConfig: security", () => {
+  it("plaintext without TLS or SASL settings: no ssl, no sasl", () => {
+    const config = kafkaClientConfig({ brokers: ["b:9092"], clientId: "app" });
+    expect(config.ssl).toBeUndefined();
+    expect(config.sasl).toBeUndefined();
+  });
+
+  it("TLS verifies the broker's certificate against the CA given, with the client certificate for mutual TLS", () => {
+    const config = kafkaClientConfig({
+      brokers: ["b:9094"],
+      clientId: "app",
+      tls: { ca: "CA PEM", cert: "CERT PEM", key: "KEY PEM" },
+      sasl: { mechanism: "SCRAM-SHA-512", username: "gateway", password: "s3cret" },
+    });
+    expect(config.ssl).toEqual({ rejectUnauthorized: true, ca: ["CA PEM"], cert: "CERT PEM", key: "KEY PEM" });
+    expect(config.sasl).toEqual({ mechanism: "scram-sha-512", username: "gateway", password: "s3cret" });
+  });
+
+  it.each([
+    ["PLAIN", "plain"],
+    ["SCRAM-SHA-256", "scram-sha-256"],
+  ] as const)("SASL %s is kafkajs' %s; TLS without a CA trusts Node's public CAs", (mechanism, kafkajs) => {
+    const config = kafkaClientConfig({
+      brokers: ["b:9094"],
+      clientId: "app",
+      tls: {},
+      sasl: { mechanism, username: "u", password: "p" },
+    });
+    expect(config.ssl).toEqual({ rejectUnauthorized: true });
+    expect(config.sasl?.mechanism).toBe(kafkajs);
+  });
+
+  it("a connection's clients get its TLS and SASL settings", () => {
+    const tls = { ca: "CA PEM" };
+    const sasl = { mechanism: "SCRAM-SHA-256", username: "relay", password: "p" } as const;
+    const connection = createKafkaConnection({ brokers: ["b:9094"], clientId: "relay", tls, sasl });
+    expect(kafkaClientOptionsFor(connection, { clientId: "relay-publisher" })).toMatchObject({ tls, sasl });
+  });
+});

@@ -1,11 +1,12 @@
 import { Kafka, type KafkaConfig, type RetryOptions } from "kafkajs";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { kafkaLogging } from "./log.js";
+import { type KafkaSaslOptions, type KafkaTlsOptions, kafkaSecurityConfig } from "./security.js";
 
 /**
  * Everything a kafkajs client of this package is made from: the settings of a `KafkaConnection` (brokers, client
- * id, timeouts, logger) plus the client's own kafkajs retries. Security settings (TLS, SASL) belong here too, so
- * that every client made from a connection gets them.
+ * id, timeouts, logger, TLS and SASL) plus the client's own kafkajs retries. Every client made from a connection
+ * gets its security settings.
  */
 export interface KafkaClientOptions {
   /** Bootstrap brokers, `host:port` each. */
@@ -23,6 +24,10 @@ export interface KafkaClientOptions {
    * being down fails a call now and the caller decides what a retry is.
    */
   readonly retry?: RetryOptions | undefined;
+  /** TLS (`SSL`, `SASL_SSL`): the broker's certificate is always verified. Default: plaintext. */
+  readonly tls?: KafkaTlsOptions | undefined;
+  /** SASL authentication (`SASL_PLAINTEXT`, `SASL_SSL`). Default: none. */
+  readonly sasl?: KafkaSaslOptions | undefined;
 }
 
 /** Default of {@link KafkaClientOptions.connectionTimeoutMs}. */
@@ -46,6 +51,7 @@ export function kafkaClientConfig(options: KafkaClientOptions): KafkaConfig {
     requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     ...kafkaLogging(options.logger ?? silentLogger),
     retry: everyBootstrapBroker(options.retry ?? NO_RETRIES, options.brokers.length),
+    ...kafkaSecurityConfig(options.tls, options.sasl),
   };
 }
 

@@ -1,8 +1,10 @@
 import type { Admin } from "kafkajs";
-import { describeError, TransportError } from "../errors.js";
+import { TransportError } from "../errors.js";
 import type { TransportLogger } from "../logger.js";
 import { withTimeout } from "../timeout.js";
 import { createKafkaClient, NO_RETRIES, rememberKafkaSettings } from "./client.js";
+import { kafkaFailure } from "./errors.js";
+import type { KafkaSaslOptions, KafkaTlsOptions } from "./security.js";
 
 /**
  * Options of {@link createKafkaConnection}: the settings of every Kafka client made on this connection (its health
@@ -22,6 +24,10 @@ export interface KafkaConnectionOptions {
    * and administration, 10 000 for publishers, subscriptions, requesters and responders.
    */
   readonly requestTimeoutMs?: number;
+  /** TLS to the brokers (`SSL`, `SASL_SSL`), for every client of this connection. Default: plaintext. */
+  readonly tls?: KafkaTlsOptions | undefined;
+  /** SASL authentication, for every client of this connection. Default: none. */
+  readonly sasl?: KafkaSaslOptions | undefined;
 }
 
 /** What a successful {@link KafkaConnection.checkHealth} learnt about the cluster. */
@@ -166,7 +172,7 @@ export function createKafkaConnection(options: KafkaConnectionOptions): KafkaCon
       } catch (error) {
         await dropAdmin();
         if (error instanceof TransportError) throw error;
-        throw new TransportError("KAFKA_UNAVAILABLE", `${what} failed: ${describeError(error)}`, { cause: error });
+        throw kafkaFailure(error, "admin", what, options.sasl);
       }
     },
     async close() {
@@ -175,6 +181,7 @@ export function createKafkaConnection(options: KafkaConnectionOptions): KafkaCon
     },
   };
   adminAccess.set(connection, access);
+  saslOptions.set(connection, options.sasl);
   rememberKafkaSettings(connection, options);
   return connection;
 }
@@ -204,6 +211,13 @@ export async function withKafkaAdmin<T>(
     if (error instanceof TransportError && error.code !== "TIMEOUT" && error.code !== "KAFKA_UNAVAILABLE") throw error;
     if (options.throwaway !== true) await access.reset();
     if (error instanceof TransportError) throw error;
-    throw new TransportError("KAFKA_UNAVAILABLE", `${what} failed: ${describeError(error)}`, { cause: error });
+    throw kafkaFailure(error, "admin", what, kafkaSaslOf(connection));
   }
+}
+
+const saslOptions = new WeakMap<KafkaConnection, KafkaSaslOptions | undefined>();
+
+/** The SASL settings `connection` was made with (its user names the account in error messages). */
+function kafkaSaslOf(connection: KafkaConnection): KafkaSaslOptions | undefined {
+  return saslOptions.get(connection);
 }

@@ -5,7 +5,8 @@ import { createTopic, type TopicOptions } from "../admin/kafka-topics.js";
 import { describeError, TransportError } from "../errors.js";
 import type { TransportLogger } from "../logger.js";
 import { type KafkaConnection, withKafkaAdmin } from "./connection.js";
-import { kafkaErrorCode, kafkaErrorTypes } from "./errors.js";
+import { kafkaErrorTypes, kafkaFailure } from "./errors.js";
+import type { KafkaSaslOptions } from "./security.js";
 
 const ADMIN_TIMEOUT_MS = 10_000;
 
@@ -96,15 +97,21 @@ export function groupNotFound(error: unknown): boolean {
   );
 }
 
-/** The error `ready` rejects with when starting failed: `TIMEOUT` → `KAFKA_UNAVAILABLE`, an unknown topic → `DESTINATION_NOT_FOUND`. */
-export function startFailure(what: string, error: unknown, readyTimeoutMs: number): TransportError {
+/**
+ * The error `ready` rejects with when starting failed: `TIMEOUT` → `KAFKA_UNAVAILABLE`, an unknown topic →
+ * `DESTINATION_NOT_FOUND`, a security refusal → `KAFKA_ACCESS_DENIED` naming the setting to fix (`sasl`'s user).
+ */
+export function startFailure(
+  what: string,
+  error: unknown,
+  readyTimeoutMs: number,
+  sasl?: KafkaSaslOptions,
+): TransportError {
   if (error instanceof TransportError) {
     if (error.code !== "TIMEOUT") return error;
     return new TransportError("KAFKA_UNAVAILABLE", `${what}: not consuming after ${readyTimeoutMs} ms`, {
       cause: error,
     });
   }
-  return new TransportError(kafkaErrorCode(error, "consume"), `${what} failed: ${describeError(error)}`, {
-    cause: error,
-  });
+  return kafkaFailure(error, "consume", what, sasl);
 }

@@ -6,7 +6,7 @@ import { TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { type ConsumeRecorder, NO_CONSUME_METRICS } from "../metrics/consume.js";
 import { withTimeout } from "../timeout.js";
-import { kafkaClientFor } from "./client.js";
+import { kafkaClientFor, kafkaClientOptionsFor } from "./client.js";
 import type { KafkaConnection } from "./connection.js";
 import { ensureTopic, groupNotFound, startFailure, withConsumerAdmin } from "./consumer-admin.js";
 import { PartitionAssignment } from "./consumer-assignment.js";
@@ -196,7 +196,7 @@ class KafkaTopicSubscription implements KafkaSubscription {
 
     const what = `Kafka subscription to "${this.#topic}" (group "${this.#memberOf}")`;
     this.ready = withTimeout(this.#start(), READY_TIMEOUT_MS, what).catch(async (error: unknown) => {
-      const failure = startFailure(what, error, READY_TIMEOUT_MS);
+      const failure = startFailure(what, error, READY_TIMEOUT_MS, kafkaClientOptionsFor(this.#connection, {}).sasl);
       if (!this.#closing) {
         this.#logger.warn({ err: failure, topic: this.#topic, group: this.#memberOf }, "Kafka subscription failed");
       }

@@ -60,20 +60,23 @@ describe("kafkaErrorCode: each mapping, retriable from the RETRIABLE table", () 
       rejected: ["PUBLISH_REJECTED", false],
       invalid: ["PUBLISH_REJECTED", false],
       unauthorized: ["PUBLISH_REJECTED", false],
+      unauthenticated: ["KAFKA_ACCESS_DENIED", false],
       unavailable: ["KAFKA_UNAVAILABLE", true],
     },
     consume: {
       "not-found": ["DESTINATION_NOT_FOUND", false],
       rejected: ["KAFKA_UNAVAILABLE", true],
       invalid: ["KAFKA_UNAVAILABLE", true],
-      unauthorized: ["KAFKA_UNAVAILABLE", true],
+      unauthorized: ["KAFKA_ACCESS_DENIED", false],
+      unauthenticated: ["KAFKA_ACCESS_DENIED", false],
       unavailable: ["KAFKA_UNAVAILABLE", true],
     },
     admin: {
       "not-found": ["DESTINATION_NOT_FOUND", false],
       rejected: ["INVALID_OPTIONS", false],
       invalid: ["INVALID_OPTIONS", false],
-      unauthorized: ["KAFKA_UNAVAILABLE", true],
+      unauthorized: ["KAFKA_ACCESS_DENIED", false],
+      unauthenticated: ["KAFKA_ACCESS_DENIED", false],
       unavailable: ["KAFKA_UNAVAILABLE", true],
     },
   };
@@ -99,6 +102,21 @@ describe("kafkaErrorCode: each mapping, retriable from the RETRIABLE table", () 
       expect(RETRIABLE.KAFKA_UNAVAILABLE).toBe(true);
     });
   }
+
+  it(`${"unauthenticated"}: a failed SASL authentication or an untrusted certificate, however wrapped`, () => {
+    const sasl = Object.assign(new Error("SASL SCRAM SHA512 authentication failed"), {
+      name: "KafkaJSSASLAuthenticationError",
+    });
+    const certificate = Object.assign(new Error("Connection error: unable to verify the first certificate"), {
+      code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    });
+    const retried = Object.assign(new Error("Number of retries exceeded"), { originalError: certificate });
+    for (const error of [sasl, retried, { cause: sasl }]) {
+      expect(kafkaErrorMeaning(error)).toBe("unauthenticated");
+      expect(kafkaErrorCode(error, "admin")).toBe("KAFKA_ACCESS_DENIED");
+    }
+    expect(RETRIABLE.KAFKA_ACCESS_DENIED).toBe(false);
+  });
 
   it("the table maps every meaning of every operation (and nothing is retriable but Kafka being unavailable)", () => {
     expect(KAFKA_ERROR_CODES).toEqual(

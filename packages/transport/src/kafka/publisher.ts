@@ -6,11 +6,11 @@ import {
   type Producer,
   type RecordMetadata,
 } from "kafkajs";
-import { describeError, TransportError } from "../errors.js";
+import { TransportError } from "../errors.js";
 import { silentLogger, type TransportLogger } from "../logger.js";
 import { withTimeout } from "../timeout.js";
-import { BOUNDED_RETRIES, kafkaClientFor, NO_RETRIES } from "./client.js";
-import { kafkaErrorCode, kafkaErrorMeaning } from "./errors.js";
+import { BOUNDED_RETRIES, kafkaClientFor, kafkaClientOptionsFor, NO_RETRIES } from "./client.js";
+import { kafkaErrorCode, kafkaErrorMeaning, kafkaFailure } from "./errors.js";
 
 /** Re-exported for `kafka/consumer.ts` until its import points at `./errors.js`, where the classifier lives. */
 
@@ -318,7 +318,7 @@ export function createKafkaPublisher(connection: KafkaConnection, options: Kafka
       const failure =
         error instanceof TransportError
           ? error
-          : new TransportError(code, `Kafka publish to ${topics} failed: ${describeError(error)}`, { cause: error });
+          : kafkaFailure(error, "publish", `Kafka publish to ${topics}`, kafkaClientOptionsFor(connection, {}).sasl);
       for (const call of sending) settle(call, { error: failure });
     }
   };
