@@ -41,6 +41,12 @@ describe("loadServiceConfig", () => {
       logLevel: "debug",
       kafkaBrokers: ["k1:9092", "k2:19092"],
       schemaRegistryUrl: "https://registry.example/apis/ccompat/v7",
+      schemaRegistry: {
+        url: "https://registry.example/apis/ccompat/v7",
+        auth: undefined,
+        ca: undefined,
+        caFile: undefined,
+      },
       rabbitmqUrl: "amqps://u:p@rabbit.example:5671/vh",
       auth: {
         jwt: expect.objectContaining({ algorithms: ["HS256"] }),

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { isContractError } from "./errors.js";
 import { checkAgainstRegistry, installedEventsPackages } from "./registry-check.js";
 import { ConfluentRegistryClient, DEFAULT_REGISTRY_URL } from "./registry-client.js";
+import { registrySettingsFromEnv } from "./registry-settings.js";
 
 export const CHECK_REGISTRY_USAGE = `kronos-check-registry: can this project's installed event packages read what the registry has?
 
@@ -14,11 +15,16 @@ writes. Prints the version each package was released against, the registry's lat
 
 Options:
   --dir <project>     the project folder (its package.json and node_modules); default the current folder
-  --registry <url>    Confluent-compatible registry API (default $SCHEMA_REGISTRY_URL, then ${DEFAULT_REGISTRY_URL})
+  --registry <url>    Confluent-compatible registry API (default $SCHEMA_REGISTRY_URL, then ${DEFAULT_REGISTRY_URL});
+                      credentials and CA from SCHEMA_REGISTRY_USERNAME/_PASSWORD[_FILE], SCHEMA_REGISTRY_TOKEN[_FILE],
+                      SCHEMA_REGISTRY_CA_FILE
   --json              print the result as JSON
   -h, --help          this text
 
 Exit codes: 0 every event readable, 1 some are not (or not registered), 2 bad usage or registry unreachable.`;
+
+/** Errors that say the registry could not be used at all (exit code 2), not that a package is unreadable. */
+const REGISTRY_SETUP_CODES = new Set(["REGISTRY_UNAVAILABLE", "REGISTRY_UNAUTHORIZED", "REGISTRY_TLS_FAILED"]);
 
 /** Runs the check with `argv` (without node and the script); resolves with the exit code. */
 export async function checkRegistryMain(
@@ -46,9 +52,13 @@ export async function checkRegistryMain(
     return 0;
   }
   const dir = resolve(values.dir ?? ".");
-  const client = new ConfluentRegistryClient({
-    url: values.registry ?? (process.env.SCHEMA_REGISTRY_URL || DEFAULT_REGISTRY_URL),
-  });
+  let client: ConfluentRegistryClient;
+  try {
+    client = new ConfluentRegistryClient(registrySettingsFromEnv(process.env, values.registry));
+  } catch (error) {
+    err(`kronos-check-registry: ${(error as Error).message}`);
+    return 2;
+  }
   try {
     const packages = await installedEventsPackages(dir);
     if (packages.length === 0) {
@@ -66,7 +76,7 @@ export async function checkRegistryMain(
     }
     return checks.every((check) => check.readable) ? 0 : 1;
   } catch (error) {
-    if (isContractError(error) && error.code === "REGISTRY_UNAVAILABLE") {
+    if (isContractError(error) && REGISTRY_SETUP_CODES.has(error.code)) {
       err(`kronos-check-registry: ${error.message}`);
       return 2;
     }

@@ -28,6 +28,12 @@ export const CONTRACT_ERROR_CODES = {
   SCHEMA_RESOLUTION_FAILED: { retriable: false },
   /** The registry could not be reached, timed out or answered 5xx. */
   REGISTRY_UNAVAILABLE: { retriable: true },
+  /** The registry refused the credentials (HTTP 401) or the right (403): a setting to fix, not a retry. */
+  REGISTRY_UNAUTHORIZED: { retriable: false },
+  /** The registry's TLS certificate is not trusted (unknown CA, wrong host name, expired). */
+  REGISTRY_TLS_FAILED: { retriable: false },
+  /** The registry connection settings themselves are wrong (URL not http(s), two sets of credentials). */
+  INVALID_REGISTRY_SETTINGS: { retriable: false },
   /** The registry answered a request with an unexpected 4xx. */
   REGISTRY_REQUEST_FAILED: { retriable: false },
   /** The bytes are not a valid encoding of the writer schema (truncated, trailing bytes, bad index, absurd length). */

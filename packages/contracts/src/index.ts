@@ -44,5 +44,18 @@ export {
   DEFAULT_REGISTRY_URL,
   type SchemaRegistryClient,
 } from "./registry-client.js";
+export {
+  type RegistryAuth,
+  type RegistryConnectionOptions,
+  RegistryHttp,
+  type RegistryResponse,
+} from "./registry-http.js";
+export {
+  type RegistrySettings,
+  readRegistrySettings,
+  registrySettingsFromEnv,
+  type SettingsEnv,
+  secretSetting,
+} from "./registry-settings.js";
 export { type DecodedAny, RegistrySerde, type RegistrySerdeOptions } from "./serde.js";
 export { validateValue } from "./validate.js";

@@ -59,7 +59,7 @@ export const relayPlugin = fp<RelayPluginOptions>(
       kafka: app.kafka,
       kafkaBrokers: options.config.kafkaBrokers,
       amqp: app.amqp,
-      serde: new RegistrySerde({ url: options.config.schemaRegistryUrl }),
+      serde: new RegistrySerde(options.config.schemaRegistry),
       redis,
       metrics: new RelayMetrics(app.metrics.registry),
       log: app.log.child({ component: "relay" }),
