@@ -1,9 +1,11 @@
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ensureLocalTls, loadSettings } from "@kronos/local-stack";
 import { exportJWK, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HttpError } from "../http-error.js";
@@ -124,6 +126,27 @@ describe("JWTs from an identity provider's key set (JWKS)", () => {
     const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
     const none = `${part({ alg: "none" })}.${part({ sub: "x", exp: 9_999_999_999 })}.`;
     expect((await failure(verify, none)).statusCode).toBe(401);
+  });
+
+  it("fetches an https key set trusting <PREFIX>_JWT_JWKS_CA_FILE, and is a 503 without that CA", async () => {
+    const tls = ensureLocalTls(loadSettings());
+    const keys = { keys: [await jwk(rsaNew.publicKey, "new", "RS256")] };
+    const server = createHttpsServer(
+      { cert: readFileSync(tls.serverCertFile), key: readFileSync(tls.serverKeyFile) },
+      (_request, response) => response.end(JSON.stringify(keys)),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+      const trusted = createJwtVerifier(config({ GATEWAY_JWT_JWKS_URL: url, GATEWAY_JWT_JWKS_CA_FILE: tls.caFile }));
+      await expect(trusted(await sign(rsaNew.privateKey, "RS256", "new"))).resolves.toMatchObject({ id: "idp-user" });
+      const untrusted = createJwtVerifier(config({ GATEWAY_JWT_JWKS_URL: url }));
+      const error = await failure(untrusted, await sign(rsaNew.privateKey, "RS256", "new"));
+      expect(error.code).toBe(IDENTITY_PROVIDER_UNAVAILABLE);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("an unreachable key set is a 503 IDENTITY_PROVIDER_UNAVAILABLE, not the client's 401", async () => {
