@@ -34,11 +34,18 @@ export class ReviewRegistry {
     try {
       response = await this.#http.request(method, path, body);
     } catch (error) {
-      const code =
-        isContractError(error) && error.code === "REGISTRY_UNAVAILABLE"
-          ? "REVIEW_REGISTRY_UNREACHABLE"
-          : "REVIEW_REGISTRY_ERROR";
-      throw new ReviewError(code, (error as Error).message, { cause: error });
+      if (isContractError(error) && error.code === "REGISTRY_UNAVAILABLE") {
+        const cause = (error.cause as { code?: string } | undefined)?.code ?? error.message;
+        throw new ReviewError(
+          "REVIEW_REGISTRY_UNREACHABLE",
+          `the registry at ${this.url} cannot be reached (${cause})`,
+          {
+            cause: error,
+          },
+        );
+      }
+      // An untrusted certificate: the message names SCHEMA_REGISTRY_CA_FILE.
+      throw new ReviewError("REVIEW_REGISTRY_ERROR", (error as Error).message, { cause: error });
     }
     const refused = this.#http.authError(response.status, `${method} ${path}`, undefined);
     if (refused !== undefined) throw new ReviewError("REVIEW_REGISTRY_ERROR", refused.message);
