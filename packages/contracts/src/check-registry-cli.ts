@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { isContractError } from "./errors.js";
+import { isContractError, isRegistryAccessError } from "./errors.js";
 import { checkAgainstRegistry, installedEventsPackages } from "./registry-check.js";
 import { ConfluentRegistryClient, DEFAULT_REGISTRY_URL } from "./registry-client.js";
 import { registrySettingsFromEnv } from "./registry-settings.js";
@@ -22,9 +22,6 @@ Options:
   -h, --help          this text
 
 Exit codes: 0 every event readable, 1 some are not (or not registered), 2 bad usage or registry unreachable.`;
-
-/** Errors that say the registry could not be used at all (exit code 2), not that a package is unreadable. */
-const REGISTRY_SETUP_CODES = new Set(["REGISTRY_UNAVAILABLE", "REGISTRY_UNAUTHORIZED", "REGISTRY_TLS_FAILED"]);
 
 /** Runs the check with `argv` (without node and the script); resolves with the exit code. */
 export async function checkRegistryMain(
@@ -76,7 +73,7 @@ export async function checkRegistryMain(
     }
     return checks.every((check) => check.readable) ? 0 : 1;
   } catch (error) {
-    if (isContractError(error) && REGISTRY_SETUP_CODES.has(error.code)) {
+    if (isContractError(error, "REGISTRY_UNAVAILABLE") || isRegistryAccessError(error)) {
       err(`kronos-check-registry: ${error.message}`);
       return 2;
     }

@@ -74,6 +74,22 @@ export function isContractError(error: unknown, code?: ContractErrorCode): error
   return error instanceof ContractError && (code === undefined || error.code === code);
 }
 
+/** The codes that say this process cannot use the registry at all (its credentials, CA or URL), whatever the message. */
+const REGISTRY_ACCESS_CODES: ReadonlySet<ContractErrorCode> = new Set([
+  "REGISTRY_UNAUTHORIZED",
+  "REGISTRY_TLS_FAILED",
+  "INVALID_REGISTRY_SETTINGS",
+]);
+
+/**
+ * True for a {@link ContractError} that says the registry settings are wrong (`REGISTRY_UNAUTHORIZED`,
+ * `REGISTRY_TLS_FAILED`, `INVALID_REGISTRY_SETTINGS`): not retriable (a setting has to change), yet says nothing
+ * about the message or schema at hand, so a consumer must not dead-letter a message for it.
+ */
+export function isRegistryAccessError(error: unknown): error is ContractError {
+  return error instanceof ContractError && REGISTRY_ACCESS_CODES.has(error.code);
+}
+
 /** The message of anything thrown, for wrapping. */
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

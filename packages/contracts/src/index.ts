@@ -12,6 +12,7 @@ export {
   type ContractErrorCode,
   type ContractErrorOptions,
   isContractError,
+  isRegistryAccessError,
   type Violation,
 } from "./errors.js";
 export { defineEvent, type EventDefinition, type EventDescriptor } from "./event.js";

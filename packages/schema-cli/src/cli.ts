@@ -2,7 +2,13 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CatalogError, formatIssue, loadCatalog } from "@kronos/catalog";
 import { CodegenError } from "@kronos/codegen";
-import { checkRegistryMain, DEFAULT_REGISTRY_URL, isContractError, registrySettingsFromEnv } from "@kronos/contracts";
+import {
+  checkRegistryMain,
+  DEFAULT_REGISTRY_URL,
+  isContractError,
+  isRegistryAccessError,
+  registrySettingsFromEnv,
+} from "@kronos/contracts";
 import { ReviewError, renderJson, renderMarkdown, runReview } from "@kronos/schema-review";
 import { generateDomain } from "./generate.js";
 import { findSchemasDir } from "./paths.js";
@@ -120,12 +126,6 @@ export async function main(argv: readonly string[], output: CliOutput = console_
 
 class UsageError extends Error {}
 
-const REGISTRY_SETUP_CODES: ReadonlySet<string> = new Set([
-  "REGISTRY_UNAUTHORIZED",
-  "REGISTRY_TLS_FAILED",
-  "INVALID_REGISTRY_SETTINGS",
-]);
-
 function parse(argv: readonly string[]) {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -165,7 +165,7 @@ function report(error: unknown, output: CliOutput): number {
   if (isContractError(error)) {
     output.err(`kronos-schemas: ${error.code}: ${error.message}`);
     // Could not use the registry at all (unreachable, refused credentials, untrusted certificate, bad settings): 2.
-    return error.retriable || REGISTRY_SETUP_CODES.has(error.code) ? 2 : 1;
+    return error.retriable || isRegistryAccessError(error) ? 2 : 1;
   }
   output.err(`kronos-schemas: ${(error as Error).message ?? String(error)}`);
   return 1;

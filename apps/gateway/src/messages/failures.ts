@@ -1,4 +1,4 @@
-import { ContractError } from "@kronos/contracts";
+import { ContractError, isRegistryAccessError } from "@kronos/contracts";
 import { TransportError, type TransportErrorCode } from "@kronos/transport";
 import { contractCode, failureOf, type GatewayErrorCode, type GatewayFailure, unavailableMessage } from "../errors.js";
 import { type CheckedMessage, whereOf } from "./message.js";
@@ -85,7 +85,7 @@ export function sendFailure(error: unknown, message: CheckedMessage): MessageFai
       return failure(code, unavailableMessage(code), error.message);
     }
     if (code === "VALIDATION_FAILED") return failure(code, error.message);
-    if (REGISTRY_ACCESS_CODES.has(error.code)) {
+    if (isRegistryAccessError(error)) {
       // The gateway's own registry settings (credentials, CA) are wrong: the operator's to fix, told in the logs.
       return failure(
         code,
@@ -137,9 +137,6 @@ export function decodeFailure(error: unknown, message: CheckedMessage): MessageF
     `The reply to the request sent to "${message.destination.name}" cannot be decoded: ${reason}`,
   );
 }
-
-/** Contract errors that say the gateway cannot use the registry at all (its credentials or CA), not the schema. */
-const REGISTRY_ACCESS_CODES: ReadonlySet<string> = new Set(["REGISTRY_UNAUTHORIZED", "REGISTRY_TLS_FAILED"]);
 
 /** What checking, encoding and sending a message can end with: every message route's codes. */
 const MESSAGE_CODES: readonly GatewayErrorCode[] = [
