@@ -74,7 +74,7 @@ export async function checkRegistryMain(
     return checks.every((check) => check.readable) ? 0 : 1;
   } catch (error) {
     if (isContractError(error, "REGISTRY_UNAVAILABLE") || isRegistryAccessError(error)) {
-      err(`kronos-check-registry: ${error.message}`);
+      err(`kronos-check-registry: ${(error as Error).message}`);
       return 2;
     }
     throw error;

@@ -86,7 +86,7 @@ const REGISTRY_ACCESS_CODES: ReadonlySet<ContractErrorCode> = new Set([
  * `REGISTRY_TLS_FAILED`, `INVALID_REGISTRY_SETTINGS`): not retriable (a setting has to change), yet says nothing
  * about the message or schema at hand, so a consumer must not dead-letter a message for it.
  */
-export function isRegistryAccessError(error: unknown): error is ContractError {
+export function isRegistryAccessError(error: unknown): boolean {
   return error instanceof ContractError && REGISTRY_ACCESS_CODES.has(error.code);
 }
 

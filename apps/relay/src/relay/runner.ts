@@ -94,7 +94,7 @@ export class RouteRunner {
       } catch (error) {
         // The registry down, or refusing this relay's credentials or certificate: the message is not at fault, hold it.
         if ((isContractError(error) && error.retriable) || isRegistryAccessError(error)) {
-          return { retry: `registry: ${error.message}` };
+          return { retry: `registry: ${describeError(error)}` };
         }
         const code = isContractError(error) ? error.code : "DECODE_FAILED";
         return await this.#deadLetter(envelope, deadLetter, "decode-failed", { code, message: describeError(error) });
