@@ -13,6 +13,12 @@ describe("dlq-manager configuration", () => {
       logLevel: "info",
       kafkaBrokers: ["127.0.0.1:9092"],
       schemaRegistryUrl: "http://127.0.0.1:8081/apis/ccompat/v7",
+      schemaRegistry: {
+        url: "http://127.0.0.1:8081/apis/ccompat/v7",
+        auth: undefined,
+        ca: undefined,
+        caFile: undefined,
+      },
       rabbitmqUrl: "amqp://guest:guest@127.0.0.1:5672",
       databaseUrl: "postgres://postgres@127.0.0.1:5432/kronos_dlq",
       consumerGroup: "kronos-dlq-manager",
