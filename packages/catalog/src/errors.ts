@@ -6,11 +6,16 @@ export interface CatalogIssue {
   entry: string;
   /** What is wrong, e.g. `schema ./gaia/CriticalAlert.avsc does not exist`. */
   message: string;
+  /** Line (from 1) of the entry in the file, when the check knows it. */
+  line?: number;
+  /** Column (from 1) of the entry in the file, with `line`. */
+  column?: number;
 }
 
-/** Formats an issue as `file: entry: message`. */
+/** Formats an issue as `file: entry: message`, or `file:line:column: entry: message` when its place is known. */
 export function formatIssue(issue: CatalogIssue): string {
-  return `${issue.file}: ${issue.entry}: ${issue.message}`;
+  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}:${issue.column ?? 1}`;
+  return `${where}: ${issue.entry}: ${issue.message}`;
 }
 
 /**

@@ -30,8 +30,10 @@ export {
   type ManifestChannel,
   type ManifestDocument,
   type ManifestMessage,
+  type ManifestPosition,
   manifestChannels,
   manifestMessages,
+  manifestPosition,
   parseManifest,
 } from "./manifest.js";
 export {
@@ -61,6 +63,19 @@ export {
 } from "./relay-routes.js";
 export { SchemaError, type SchemaErrorCode, type SchemaPlace } from "./schema-error.js";
 export { SHARED_ATTRIBUTE, SHARED_FOLDER } from "./schemas.js";
+export {
+  DEFAULT_SUBJECT_NAMING,
+  type EventSubjects,
+  effectiveSubjectNaming,
+  eventSubjects,
+  isSubjectNaming,
+  type MessageSubjectNaming,
+  messageSubjectNaming,
+  SUBJECT_NAMING_EXTENSION,
+  SUBJECT_NAMINGS,
+  type SubjectNaming,
+  subjectName,
+} from "./subjects.js";
 export {
   type Catalog,
   type CatalogEvent,

@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { parseDocument } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { isObject } from "./avro.js";
 import type { JsonObject } from "./types.js";
 
@@ -115,4 +115,32 @@ export function manifestChannels(manifest: JsonObject): ManifestChannel[] {
       messages: messages.map(([key, value]) => ({ key, id: localRef(value, "#/components/messages/") })),
     };
   });
+}
+
+/** A line and column (both from 1) in the manifest's text. */
+export interface ManifestPosition {
+  line: number;
+  column: number;
+}
+
+/**
+ * Where the entry at `path` (keys from the root, e.g. `["components", "messages", "CriticalAlert"]`) is written in
+ * the manifest `text`: the position of its key, else of the nearest ancestor's. Undefined when the text does not
+ * parse or has none of the path.
+ */
+export function manifestPosition(text: string, path: readonly string[]): ManifestPosition | undefined {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  if (doc.errors.length > 0) return undefined;
+  let node: unknown = doc.contents;
+  let found: ManifestPosition | undefined;
+  for (const key of path) {
+    if (!isMap(node)) break;
+    const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
+    if (pair === undefined || !isScalar(pair.key) || pair.key.range === undefined || pair.key.range === null) break;
+    const { line, col } = lineCounter.linePos(pair.key.range[0]);
+    found = { line, column: col };
+    node = pair.value;
+  }
+  return found;
 }

@@ -1,3 +1,5 @@
+import type { SubjectNaming } from "./subjects.js";
+
 /** A JSON value, as parsed from an .avsc file. */
 export type Json = null | boolean | number | string | Json[] | JsonObject;
 /** A JSON object, as parsed from an .avsc file. */
@@ -121,8 +123,17 @@ export interface CatalogEvent {
   namespace: string;
   /** Domain: the folder the schema lives in, e.g. `auth`. */
   domain: string;
-  /** Registry subject (RecordNameStrategy: the full record name). */
+  /**
+   * The default registry subject: the full record name under RecordNameStrategy, else the subject of the event's
+   * first Kafka topic. Messages not on a Kafka topic (RabbitMQ) are framed with the schema id registered here.
+   */
   subject: string;
+  /** How the event's subjects are named (`x-kronos-subject-naming` of its message, else the manifest's root). */
+  subjectNaming: SubjectNaming;
+  /** Per Kafka topic the event is bound to, the subject of its messages there (all `subject` under RecordNameStrategy). */
+  topicSubjects: Record<string, string>;
+  /** Every distinct subject of the event, `subject` first: what `kronos-schemas register` registers. */
+  subjects: string[];
   /** Key of the message under `components.messages` in the manifest. */
   messageId: string;
   /** Schema file, relative to the schemas directory, e.g. `auth/LoginSucceeded.avsc`. */

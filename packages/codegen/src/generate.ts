@@ -25,6 +25,19 @@ export interface GenerateInput {
   files: ReadonlyArray<SourceFile>;
   /** Per event (by full name), the transport binding to put in its descriptor as `binding`. */
   bindings?: Readonly<Record<string, unknown>>;
+  /**
+   * Per event (by full name), its registry subjects (the catalog's `subjectNaming`, `subject`, `topicSubjects`).
+   * An event not listed, or under RecordNameStrategy, gets `subject: <full name>` and nothing more (the runtime's
+   * defaults); under a topic strategy the descriptor also carries `subjectNaming` and `topicSubjects`.
+   */
+  subjects?: Readonly<Record<string, EventSubjectsInput>>;
+}
+
+/** The registry subjects of one event, as the catalog computes them (see {@link GenerateInput.subjects}). */
+export interface EventSubjectsInput {
+  naming: string;
+  subject: string;
+  topicSubjects: Readonly<Record<string, string>>;
 }
 
 /** What {@link generate} produces. */
@@ -183,15 +196,20 @@ export function generate(input: GenerateInput, options: GenerateOptions = {}): G
   const tsNames = assignNames(types, isEventDef);
   const tsName = (fullName: string): string => tsNames.get(fullName) as string;
 
-  for (const key of Object.keys(input.bindings ?? {}).sort(cmp)) {
-    const def = types.get(key);
-    if (!def || !isEventDef(def)) {
-      throw new CodegenError(
-        "CODEGEN_UNKNOWN_TYPE",
-        "<bindings>",
-        { pointer: `/${key}` },
-        `a binding is given for ${key}, which is not an event of these schemas`,
-      );
+  for (const [what, given] of [
+    ["binding", input.bindings],
+    ["subject", input.subjects],
+  ] as const) {
+    for (const key of Object.keys(given ?? {}).sort(cmp)) {
+      const def = types.get(key);
+      if (!def || !isEventDef(def)) {
+        throw new CodegenError(
+          "CODEGEN_UNKNOWN_TYPE",
+          `<${what}s>`,
+          { pointer: `/${key}` },
+          `a ${what} is given for ${key}, which is not an event of these schemas`,
+        );
+      }
     }
   }
 
@@ -341,17 +359,26 @@ export function generate(input: GenerateInput, options: GenerateOptions = {}): G
       const name = tsName(root.fullName);
       const schema = selfContainedOf(root.fullName, types);
       const binding = input.bindings?.[root.fullName];
+      const subjects = input.subjects?.[root.fullName];
+      const naming = subjects?.naming ?? "RecordNameStrategy";
+      const byTopic = naming !== "RecordNameStrategy" && subjects !== undefined;
       body.push([
         ...docBlock(
           [
-            `The \`${root.fullName}\` event: registry subject (RecordNameStrategy), self-contained schema, source${binding === undefined ? "" : ", binding"}\nand \`encode\`/\`decode\`/\`validate\` for {@link ${name}} values.`,
+            `The \`${root.fullName}\` event: registry subject${byTopic ? "s" : ""} (${naming}), self-contained schema, source${binding === undefined ? "" : ", binding"}\nand \`encode\`/\`decode\`/\`validate\` for {@link ${name}} values.`,
             `@see ${source}`,
           ],
           "",
         ),
         `export const ${name}Event = defineEvent<${descriptorTypeArgs(name)}>({`,
         `  name: ${JSON.stringify(root.fullName)},`,
-        `  subject: ${JSON.stringify(root.fullName)},`,
+        `  subject: ${JSON.stringify(subjects?.subject ?? root.fullName)},`,
+        ...(byTopic
+          ? [
+              `  subjectNaming: ${JSON.stringify(naming)},`,
+              `  topicSubjects: ${literal(subjects.topicSubjects, "  ", 17)},`,
+            ]
+          : []),
         `  schema: ${literal(schema, "  ", 10)},`,
         `  source: ${JSON.stringify(source)},`,
         ...(binding === undefined ? [] : [`  binding: ${literal(binding, "  ", 11)},`]),

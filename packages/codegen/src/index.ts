@@ -9,6 +9,7 @@ export { KRONOS_LOGICAL_TYPES } from "@kronos/catalog";
 export { type CliOutput, main } from "./cli.js";
 export { CodegenError, type CodegenErrorCode, type CodegenErrorPlace } from "./errors.js";
 export {
+  type EventSubjectsInput,
   type GenerateInput,
   type GenerateOptions,
   type GenerateOutput,

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { CodegenError } from "./errors.js";
-import { type GenerateOptions, generate, type SourceFile } from "./generate.js";
+import { type EventSubjectsInput, type GenerateOptions, generate, type SourceFile } from "./generate.js";
 
 /** Options of {@link runGenerate}. */
 export interface RunGenerateOptions extends GenerateOptions {
@@ -11,6 +11,8 @@ export interface RunGenerateOptions extends GenerateOptions {
   outDir: string;
   /** Per event full name, the binding for its descriptor (see {@link GenerateInput.bindings}). */
   bindings?: Readonly<Record<string, unknown>>;
+  /** Per event full name, its registry subjects (see {@link GenerateInput.subjects}). */
+  subjects?: Readonly<Record<string, EventSubjectsInput>>;
   /** Keeps part of the output only (e.g. one domain and what it imports, with {@link selectFolder}). */
   select?: (files: SourceFile[]) => SourceFile[];
 }
@@ -51,14 +53,17 @@ const exists = (path: string): Promise<boolean> =>
  * @throws the file system's error if the folders cannot be read or written.
  */
 export async function runGenerate(options: RunGenerateOptions): Promise<RunGenerateResult> {
-  const { schemasDir, outDir, bindings, select, ...generateOptions } = options;
+  const { schemasDir, outDir, bindings, subjects, select, ...generateOptions } = options;
   const schemaPaths = await listFiles(schemasDir, (name) => name.endsWith(".avsc"));
   const files = await Promise.all(
     schemaPaths.map(async (path) => ({ path, content: await readFile(join(schemasDir, path), "utf8") })),
   );
   let output: ReturnType<typeof generate>;
   try {
-    output = generate(bindings === undefined ? { files } : { files, bindings }, generateOptions);
+    output = generate(
+      { files, ...(bindings === undefined ? {} : { bindings }), ...(subjects === undefined ? {} : { subjects }) },
+      generateOptions,
+    );
   } catch (err) {
     // Name the file as the user can open it, not relative to the schemas folder.
     if (!(err instanceof CodegenError) || err.file.startsWith("<")) throw err;

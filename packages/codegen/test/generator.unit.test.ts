@@ -106,6 +106,53 @@ describe("emitted lines", () => {
     expect(text).toContain('  source: "schemas/demo/Thing.avsc",\n  binding: { "kafka": { "topic": "things" } },\n});');
   });
 
+  it("emits the subjects of each naming strategy", () => {
+    const subjectLines = (subjects: Record<string, unknown> | undefined): string[] => {
+      const input = { files: [{ path: "demo/Thing.avsc", content: JSON.stringify(thing) }] };
+      const out = generate(
+        subjects === undefined ? input : ({ ...input, subjects: { "demo.Thing": subjects } } as never),
+      );
+      const lines = (out.files.find((f) => f.path === "demo/Thing.ts")?.content ?? "").split("\n");
+      const start = lines.indexOf("export const ThingEvent = defineEvent<Thing>({");
+      return lines.slice(
+        start + 1,
+        lines.findIndex((l, i) => i > start && l.startsWith("  schema: ")),
+      );
+    };
+    // No subjects given and RecordNameStrategy: the record name, and the runtime's defaults for the rest.
+    const record = ['  name: "demo.Thing",', '  subject: "demo.Thing",'];
+    expect(subjectLines(undefined)).toEqual(record);
+    expect(
+      subjectLines({ naming: "RecordNameStrategy", subject: "demo.Thing", topicSubjects: { t: "demo.Thing" } }),
+    ).toEqual(record);
+    expect(
+      subjectLines({ naming: "TopicNameStrategy", subject: "things-value", topicSubjects: { things: "things-value" } }),
+    ).toEqual([
+      '  name: "demo.Thing",',
+      '  subject: "things-value",',
+      '  subjectNaming: "TopicNameStrategy",',
+      '  topicSubjects: { "things": "things-value" },',
+    ]);
+    expect(
+      subjectLines({
+        naming: "TopicRecordNameStrategy",
+        subject: "a-demo.Thing",
+        topicSubjects: { a: "a-demo.Thing", b: "b-demo.Thing" },
+      }),
+    ).toEqual([
+      '  name: "demo.Thing",',
+      '  subject: "a-demo.Thing",',
+      '  subjectNaming: "TopicRecordNameStrategy",',
+      '  topicSubjects: { "a": "a-demo.Thing", "b": "b-demo.Thing" },',
+    ]);
+    expect(() =>
+      generate({
+        files: [{ path: "demo/Thing.avsc", content: JSON.stringify(thing) }],
+        subjects: { "demo.Other": { naming: "TopicNameStrategy", subject: "x-value", topicSubjects: {} } },
+      }),
+    ).toThrow(/a subject is given for demo.Other, which is not an event of these schemas/);
+  });
+
   it("emits no descriptor for a record the isEvent option rejects, and the input type argument when asked", () => {
     expect(linesOf(thing, { isEvent: () => false }).join("\n")).not.toContain("defineEvent");
     expect(linesOf(thing, { inputTypeArgument: true })).toContain(

@@ -20,6 +20,11 @@ export const CONTRACT_ERROR_CODES = {
   SCHEMA_ID_NOT_FOUND: { retriable: false },
   /** The event's schema is not registered under its subject and auto-registration is off. */
   SCHEMA_NOT_REGISTERED: { retriable: false },
+  /**
+   * The event has no subject on that Kafka topic: it uses a topic naming strategy (TopicNameStrategy,
+   * TopicRecordNameStrategy) and the manifest does not bind it to the topic.
+   */
+  TOPIC_NOT_BOUND: { retriable: false },
   /** The registry refused a registration (HTTP 409): the schema breaks the subject's compatibility rule. */
   SCHEMA_INCOMPATIBLE: { retriable: false },
   /** A schema avsc (or the registry) cannot parse. */

@@ -3,12 +3,34 @@ import { createAvroType } from "./avro.js";
 import { createCodec, type EncodeWithHeader } from "./codec.js";
 import { ContractError, type Violation } from "./errors.js";
 
-/** One event contract: its schema, registry subject, source and a codec for its values. */
+/**
+ * How an event's registry subjects are named (the manifest's `x-kronos-subject-naming`; `@kronos/catalog` holds the
+ * rule and computes the subjects that generated descriptors carry): `RecordNameStrategy` (the record's full name,
+ * the default), `TopicNameStrategy` (`<topic>-value`) or `TopicRecordNameStrategy` (`<topic>-<record name>`).
+ */
+export type SubjectNaming = "RecordNameStrategy" | "TopicNameStrategy" | "TopicRecordNameStrategy";
+
+/** One event contract: its schema, registry subjects, source and a codec for its values. */
 export interface EventDescriptor<T> {
   /** Fully-qualified record name, e.g. `kronos.auth.LoginSucceeded`. */
   readonly name: string;
-  /** Registry subject (RecordNameStrategy: the record name unless the definition says otherwise). */
+  /**
+   * The default registry subject: the record name under RecordNameStrategy (unless the definition says otherwise),
+   * else the subject of the event's first Kafka topic. What messages off Kafka topics (RabbitMQ) are framed under.
+   */
   readonly subject: string;
+  /** How the subjects are named; default `RecordNameStrategy`. */
+  readonly subjectNaming: SubjectNaming;
+  /** Per Kafka topic the event is bound to, its subject there (empty when the definition gives none). */
+  readonly topicSubjects: Readonly<Record<string, string>>;
+  /** Every distinct subject, `subject` first. */
+  readonly subjects: readonly string[];
+  /**
+   * The subject of the event's messages on Kafka topic `topic` (`subject` when `topic` is undefined, and on any
+   * topic under RecordNameStrategy). Throws `ContractError` `TOPIC_NOT_BOUND` when a topic strategy names no subject
+   * for `topic` (the manifest does not bind the event to it).
+   */
+  subjectFor(topic?: string): string;
   /** The self-contained Avro schema JSON. */
   readonly schema: object;
   /** The `.avsc` path relative to the repository, e.g. `schemas/auth/LoginSucceeded.avsc`. */
@@ -39,7 +61,12 @@ export function encodeWithHeaderOf(event: EventDescriptor<unknown>): EncodeWithH
 /** What {@link defineEvent} needs. */
 export interface EventDefinition {
   name: string;
+  /** Default: the first of `topicSubjects` under a topic strategy, else `name`. */
   subject?: string;
+  /** Default `RecordNameStrategy`. */
+  subjectNaming?: SubjectNaming;
+  /** Per Kafka topic, the subject there (from the catalog). */
+  topicSubjects?: Readonly<Record<string, string>>;
   schema: object;
   source: string;
   binding?: unknown;
@@ -59,9 +86,33 @@ export function defineEvent<T>(definition: EventDefinition): EventDescriptor<T> 
     );
   }
   const codec = createCodec<T>(type, `event ${definition.name}`);
+  const subjectNaming = definition.subjectNaming ?? "RecordNameStrategy";
+  const topicSubjects = Object.freeze({ ...definition.topicSubjects });
+  const byRecord = subjectNaming === "RecordNameStrategy";
+  const subject = definition.subject ?? (byRecord ? definition.name : Object.values(topicSubjects)[0]);
+  if (subject === undefined) {
+    throw new ContractError(
+      "INVALID_SCHEMA",
+      `event ${definition.name} uses ${subjectNaming} but its definition names no topic subject (topicSubjects)`,
+    );
+  }
+  const subjectFor = (topic?: string): string => {
+    if (topic === undefined || byRecord) return subject;
+    const found = topicSubjects[topic];
+    if (found !== undefined) return found;
+    throw new ContractError(
+      "TOPIC_NOT_BOUND",
+      `event ${definition.name} uses ${subjectNaming} and has no subject on Kafka topic ${topic} ` +
+        `(its topics: ${Object.keys(topicSubjects).join(", ") || "none"}): bind it to the topic in the manifest`,
+    );
+  };
   return Object.freeze({
     name: definition.name,
-    subject: definition.subject ?? definition.name,
+    subject,
+    subjectNaming,
+    topicSubjects,
+    subjects: Object.freeze([...new Set([subject, ...Object.values(topicSubjects)])]),
+    subjectFor,
     schema: definition.schema,
     source: definition.source,
     binding: definition.binding,

@@ -15,7 +15,7 @@ export {
   isRegistryAccessError,
   type Violation,
 } from "./errors.js";
-export { defineEvent, type EventDefinition, type EventDescriptor } from "./event.js";
+export { defineEvent, type EventDefinition, type EventDescriptor, type SubjectNaming } from "./event.js";
 export { frame, HEADER_LENGTH, MAGIC_BYTE, unframe } from "./framing.js";
 export { avroToJson, type Conversion, checkPayload, jsonToAvro } from "./json.js";
 export {
@@ -58,5 +58,5 @@ export {
   type SettingsEnv,
   secretSetting,
 } from "./registry-settings.js";
-export { type DecodedAny, RegistrySerde, type RegistrySerdeOptions } from "./serde.js";
+export { type DecodedAny, type EncodeOptions, RegistrySerde, type RegistrySerdeOptions } from "./serde.js";
 export { validateValue } from "./validate.js";

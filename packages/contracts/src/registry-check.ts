@@ -11,9 +11,12 @@ export const REGISTRY_PINS_FILE = "kronos-registry.json";
 
 /** Where one event's schema was registered when its package was released. */
 export interface RegistryPin {
+  /** The event's default subject, and its version and schema id there. */
   readonly subject: string;
   readonly version: number;
   readonly id: number;
+  /** Every subject of the event (one per Kafka topic under a topic naming strategy), absent in older pins. */
+  readonly subjects?: Readonly<Record<string, { readonly version: number; readonly id: number }>>;
 }
 
 /** The contents of {@link REGISTRY_PINS_FILE}. */
@@ -113,30 +116,43 @@ export async function checkAgainstRegistry(
   const checks: EventRegistryCheck[] = [];
   for (const pkg of packages) {
     for (const event of pkg.events) {
-      const pinned = pkg.pins?.events[event.name]?.version;
-      const base = { package: pkg.name, event: event.name, subject: event.subject, pinned };
-      const latest = await client.latestVersion(event.subject);
-      if (latest === undefined) {
-        checks.push({
-          ...base,
-          latest: undefined,
-          readable: false,
-          problem: `subject ${event.subject} is not in the registry ${client.url}: register the catalog (kronos-schemas register)`,
-        });
-        continue;
+      // Every subject of the event (one per Kafka topic under a topic naming strategy); packages generated before
+      // subject naming strategies carry only `subject`.
+      for (const subject of event.subjects ?? [event.subject]) {
+        checks.push(await checkSubject(pkg, event, subject, client));
       }
-      const writer = await client.getWriterType(latest.id);
-      let problem: string | undefined;
-      try {
-        if (writer === undefined) throw new Error(`schema id ${latest.id} is missing`);
-        event.type.createResolver(writer);
-      } catch (error) {
-        problem =
-          `${pkg.name}@${pkg.version} cannot read version ${latest.version} of ${event.subject} ` +
-          `(${describeError(error)}): update it (npm update ${pkg.name}) before producers use that version`;
-      }
-      checks.push({ ...base, latest: latest.version, readable: problem === undefined, problem });
     }
   }
   return checks;
+}
+
+async function checkSubject(
+  pkg: InstalledEventsPackage,
+  event: EventDescriptor<unknown>,
+  subject: string,
+  client: ConfluentRegistryClient,
+): Promise<EventRegistryCheck> {
+  const pin = pkg.pins?.events[event.name];
+  const pinned = pin?.subject === subject ? pin.version : pin?.subjects?.[subject]?.version;
+  const base = { package: pkg.name, event: event.name, subject, pinned };
+  const latest = await client.latestVersion(subject);
+  if (latest === undefined) {
+    return {
+      ...base,
+      latest: undefined,
+      readable: false,
+      problem: `subject ${subject} is not in the registry ${client.url}: register the catalog (kronos-schemas register)`,
+    };
+  }
+  const writer = await client.getWriterType(latest.id);
+  let problem: string | undefined;
+  try {
+    if (writer === undefined) throw new Error(`schema id ${latest.id} is missing`);
+    event.type.createResolver(writer);
+  } catch (error) {
+    problem =
+      `${pkg.name}@${pkg.version} cannot read version ${latest.version} of ${subject} ` +
+      `(${describeError(error)}): update it (npm update ${pkg.name}) before producers use that version`;
+  }
+  return { ...base, latest: latest.version, readable: problem === undefined, problem };
 }

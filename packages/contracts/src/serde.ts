@@ -21,6 +21,15 @@ export interface RegistrySerdeOptions extends ConfluentRegistryClientOptions {
   client?: SchemaRegistryClient;
 }
 
+/** Options of {@link RegistrySerde.encode}. */
+export interface EncodeOptions {
+  /**
+   * The Kafka topic the message goes to: its subject is `event.subjectFor(topic)` (only topic naming strategies
+   * differ). Leave it out for RabbitMQ: the event's default subject.
+   */
+  topic?: string | undefined;
+}
+
 /** What {@link RegistrySerde.decodeAny} returns. */
 export interface DecodedAny {
   schemaId: number;
@@ -49,9 +58,10 @@ type FramedDecoder = (framed: Buffer) => unknown;
 export class RegistrySerde {
   readonly client: SchemaRegistryClient;
   readonly #autoRegister: boolean;
-  readonly #ids = new Map<EventDescriptor<unknown>, Promise<number>>();
-  /** The ids already resolved, for the synchronous warm path of encode. */
-  readonly #resolvedIds = new Map<EventDescriptor<unknown>, number>();
+  /** Per event and subject, its schema id (a promise while looked up). */
+  readonly #ids = new Map<EventDescriptor<unknown>, Map<string, Promise<number>>>();
+  /** The ids already resolved, per event and subject, for the synchronous warm path of encode. */
+  readonly #resolvedIds = new Map<EventDescriptor<unknown>, Map<string, number>>();
   readonly #writers = new Map<number, Promise<Writer>>();
   readonly #resolvedWriters = new Map<number, Writer>();
   /** Per event and writer schema id: the reader (same schema) or the guard and resolver (another version). */
@@ -63,12 +73,19 @@ export class RegistrySerde {
   }
 
   /**
-   * Validates `value`, then frames its Avro binary with the id of the event's exact schema under its subject
-   * (looked up once; registered first when `autoRegister` is on). Throws `VALIDATION_FAILED` (before any network
-   * call), `SCHEMA_NOT_REGISTERED`, `REGISTRY_UNAVAILABLE`.
+   * Validates `value`, then frames its Avro binary with the id of the event's exact schema under its subject on
+   * `options.topic` (`event.subjectFor(topic)`; the default subject without a topic, e.g. for RabbitMQ), looked up
+   * once, registered first when `autoRegister` is on. Throws `VALIDATION_FAILED` (before any network call),
+   * `TOPIC_NOT_BOUND`, `SCHEMA_NOT_REGISTERED`, `REGISTRY_UNAVAILABLE`.
    */
-  encode<T>(event: EventDescriptor<T>, value: T): Promise<Buffer> {
-    const id = this.#resolvedIds.get(event as EventDescriptor<unknown>);
+  encode<T>(event: EventDescriptor<T>, value: T, options?: EncodeOptions): Promise<Buffer> {
+    let subject: string;
+    try {
+      subject = options?.topic === undefined ? event.subject : event.subjectFor(options.topic);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const id = this.#resolvedIds.get(event as EventDescriptor<unknown>)?.get(subject);
     if (id !== undefined) {
       // Warm path: no await, and the frame and the Avro binary are written into one buffer.
       try {
@@ -77,12 +94,12 @@ export class RegistrySerde {
         return Promise.reject(error);
       }
     }
-    return this.#encodeCold(event as EventDescriptor<unknown>, value);
+    return this.#encodeCold(event as EventDescriptor<unknown>, value, subject);
   }
 
-  async #encodeCold(event: EventDescriptor<unknown>, value: unknown): Promise<Buffer> {
+  async #encodeCold(event: EventDescriptor<unknown>, value: unknown, subject: string): Promise<Buffer> {
     const payload = event.encode(value);
-    return frame(await this.schemaId(event), payload);
+    return frame(await this.schemaId(event, subject), payload);
   }
 
   /**
@@ -115,40 +132,58 @@ export class RegistrySerde {
   }
 
   /**
-   * The id of the event's exact schema under its subject (cached). Registers it when `autoRegister` is on.
-   * Throws `SCHEMA_NOT_REGISTERED` otherwise.
+   * The id of the event's exact schema under `subject` (default: its default subject; cached). Registers it when
+   * `autoRegister` is on. Throws `SCHEMA_NOT_REGISTERED` otherwise.
    */
-  schemaId(event: EventDescriptor<unknown>): Promise<number> {
-    let id = this.#ids.get(event);
+  schemaId(event: EventDescriptor<unknown>, subject: string = event.subject): Promise<number> {
+    let bySubject = this.#ids.get(event);
+    if (!bySubject) {
+      bySubject = new Map();
+      this.#ids.set(event, bySubject);
+    }
+    let id = bySubject.get(subject);
     if (!id) {
-      id = this.#lookupOrRegister(event);
-      this.#ids.set(event, id);
+      id = this.#lookupOrRegister(event, subject);
+      bySubject.set(subject, id);
       id.then(
-        (resolved) => this.#remember(event, resolved),
-        () => this.#ids.delete(event),
+        (resolved) => this.#remember(event, subject, resolved),
+        () => bySubject.delete(subject),
       );
     }
     return id;
   }
 
   /**
-   * Registers the event's schema under its subject and returns its id; registering the same schema again returns
-   * the same id. Sets the subject's compatibility first when given. Throws `SCHEMA_INCOMPATIBLE` with the
-   * registry's message when the registry refuses the schema, `REGISTRY_UNAVAILABLE`.
+   * Registers the event's schema under `options.subject` (default: its default subject; `event.subjects` lists
+   * them all) and returns its id; registering the same schema again returns the same id. Sets the subject's
+   * compatibility first when given. Throws `SCHEMA_INCOMPATIBLE` with the registry's message when the registry
+   * refuses the schema, `REGISTRY_UNAVAILABLE`.
    */
   async register(
     event: EventDescriptor<unknown>,
-    options: { compatibility?: CompatibilityLevel } = {},
+    options: { compatibility?: CompatibilityLevel; subject?: string } = {},
   ): Promise<number> {
-    const id = await this.client.register(event.subject, JSON.stringify(event.schema), options.compatibility);
-    this.#ids.set(event, Promise.resolve(id));
-    this.#remember(event, id);
+    const subject = options.subject ?? event.subject;
+    const id = await this.client.register(subject, JSON.stringify(event.schema), options.compatibility);
+    let bySubject = this.#ids.get(event);
+    if (!bySubject) {
+      bySubject = new Map();
+      this.#ids.set(event, bySubject);
+    }
+    bySubject.set(subject, Promise.resolve(id));
+    this.#remember(event, subject, id);
     return id;
   }
 
-  #remember(event: EventDescriptor<unknown>, id: number): void {
+  #remember(event: EventDescriptor<unknown>, subject: string, id: number): void {
     // Only an id frame() accepts takes the warm path; anything else keeps failing there with INVALID_SCHEMA_ID.
-    if (Number.isInteger(id) && id >= 0 && id <= 0x7fff_ffff) this.#resolvedIds.set(event, id);
+    if (!Number.isInteger(id) || id < 0 || id > 0x7fff_ffff) return;
+    let bySubject = this.#resolvedIds.get(event);
+    if (!bySubject) {
+      bySubject = new Map();
+      this.#resolvedIds.set(event, bySubject);
+    }
+    bySubject.set(subject, id);
   }
 
   /** Pre-fills the writer cache (for tests and tools that already know an id's schema). */
@@ -158,14 +193,14 @@ export class RegistrySerde {
     this.#resolvedWriters.set(schemaId, writer);
   }
 
-  async #lookupOrRegister(event: EventDescriptor<unknown>): Promise<number> {
+  async #lookupOrRegister(event: EventDescriptor<unknown>, subject: string): Promise<number> {
     const schema = JSON.stringify(event.schema);
-    const id = await this.client.lookupId(event.subject, schema);
+    const id = await this.client.lookupId(subject, schema);
     if (id !== undefined) return id;
-    if (this.#autoRegister) return this.client.register(event.subject, schema);
+    if (this.#autoRegister) return this.client.register(subject, schema);
     throw new ContractError(
       "SCHEMA_NOT_REGISTERED",
-      `the schema of ${event.name} (${event.source}) is not registered under subject ${event.subject}; ` +
+      `the schema of ${event.name} (${event.source}) is not registered under subject ${subject}; ` +
         "register it (kronos-schemas register) or enable autoRegister",
     );
   }

@@ -27,15 +27,19 @@ export function registryUrl(url: string): string {
 /** The versions of `name` in the registry ([] when it has none). */
 export async function publishedVersions(registry: NpmRegistry, name: string): Promise<string[]> {
   const url = `${registry.url}${name.replace("/", "%2f")}`;
-  let response: Response;
-  try {
-    response = await fetch(url, {
+  const get = () =>
+    fetch(url, {
       headers: {
         accept: "application/vnd.npm.install-v1+json, application/json",
         ...(registry.token === undefined ? {} : { authorization: `Bearer ${registry.token}` }),
       },
       signal: AbortSignal.timeout(30_000),
     });
+  let response: Response;
+  try {
+    // Once more on a failure to connect: a kept-alive connection the registry closed while idle fails the first
+    // request on it ("fetch failed"), and a GET is safe to repeat.
+    response = await get().catch(get);
   } catch (error) {
     throw new ReleaseError(
       "REGISTRY_UNREACHABLE",

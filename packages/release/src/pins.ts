@@ -31,7 +31,7 @@ export async function registerSchemas(root: string, registryUrl: string): Promis
 
 /**
  * Writes `kronos-registry.json` into the built package in `dir`: the subject, registered version and id of each
- * event it exports, so a service knows which schema versions its installed package was released against
+ * event it exports (and of each of its subjects when it has several, one per Kafka topic), so a service knows which schema versions its installed package was released against
  * (`kronos-check-registry` compares them with the registry's latest).
  */
 export async function writePins(dir: string, registryUrl: string): Promise<RegistryPins> {
@@ -44,15 +44,25 @@ export async function writePins(dir: string, registryUrl: string): Promise<Regis
   );
   const pinned: Record<string, RegistryPin> = {};
   for (const event of events) {
-    const found = await client.versionOf(event.subject, JSON.stringify(event.schema));
-    if (found === undefined) {
-      throw new ReleaseError(
-        "SCHEMAS_REFUSED",
-        `${event.name}'s schema is not registered under ${event.subject} in ${registryUrl} after registering the catalog: ` +
-          "the built package and schemas/ differ; rebuild and release again",
-      );
+    // Every subject of the event (one per Kafka topic under a topic naming strategy), the default first.
+    const subjects: Record<string, { version: number; id: number }> = {};
+    for (const subject of event.subjects) {
+      const found = await client.versionOf(subject, JSON.stringify(event.schema));
+      if (found === undefined) {
+        throw new ReleaseError(
+          "SCHEMAS_REFUSED",
+          `${event.name}'s schema is not registered under ${subject} in ${registryUrl} after registering the catalog: ` +
+            "the built package and schemas/ differ; rebuild and release again",
+        );
+      }
+      subjects[subject] = found;
     }
-    pinned[event.name] = { subject: event.subject, ...found };
+    const main = subjects[event.subject] as { version: number; id: number };
+    pinned[event.name] = {
+      subject: event.subject,
+      ...main,
+      ...(event.subjects.length > 1 ? { subjects } : {}),
+    };
   }
   const pins: RegistryPins = { registry: registryUrl, events: pinned };
   writeFileSync(join(dir, REGISTRY_PINS_FILE), `${JSON.stringify(pins, null, 2)}\n`);

@@ -102,14 +102,11 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
   for (const pkg of publishablePackages(options.root)) {
     plan.push(await planPackage(pkg, options.registry, review, dryRun));
   }
-  const notMajor = plan.filter(
-    (p) =>
-      p.action === "publish" && p.bump === "major" && p.latest !== undefined && major(p.version) <= major(p.latest),
-  );
-  if (notMajor.length > 0) {
+  const refused = notMajor(plan);
+  if (refused.length > 0) {
     throw new ReleaseError(
       "NOT_MAJOR",
-      notMajor
+      refused
         .map(
           (p) =>
             `**${p.name} breaks compatibility**: it must be published as a new major version (after ${p.latest}), not ${p.version}. ` +

@@ -23,8 +23,9 @@ Commands:
   generate --domain <d> --out <dir>
                             Generate the TypeScript of one domain (its events and the shared types they use).
   register [--registry <url>]
-                            Register every event's schema under its subject and set each subject's
-                            compatibility from the manifest. Idempotent.
+                            Register every event's schema under each of its subjects (x-kronos-subject-naming:
+                            the record name, or one per Kafka topic) and set each subject's compatibility from
+                            the manifest. Idempotent.
   review --base <git ref> [--registry <url>] [--json] [--write]
                             Review the schemas and manifest of the working tree against the base ref: the diff
                             in Avro terms, the verdict under each subject's compatibility mode with reasons, lint,
@@ -95,9 +96,14 @@ export async function main(argv: readonly string[], output: CliOutput = console_
         // SCHEMA_REGISTRY_URL and its credentials and CA; --registry replaces the URL. The URL shown has no userinfo.
         const registry = registrySettingsFromEnv(process.env, values.registry);
         const catalog = await loadCatalog(schemasDir);
-        output.out(`kronos-schemas: registering ${catalog.events.length} subjects at ${registry.url}`);
+        const subjects = catalog.events.reduce((n, event) => n + event.subjects.length, 0);
+        output.out(
+          `kronos-schemas: registering ${catalog.events.length} events under ${subjects} subjects at ${registry.url}`,
+        );
         await registerCatalog(catalog, registry, (done, index, total) =>
-          output.out(`  [${index + 1}/${total}] ${done.subject} → id ${done.id} (${done.compatibility})`),
+          output.out(
+            `  [${index + 1}/${total}] ${done.subject}${done.subject === done.event ? "" : ` (${done.event})`} → id ${done.id} (${done.compatibility})`,
+          ),
         );
         return 0;
       }

@@ -1,5 +1,5 @@
 import { type Catalog, loadCatalog } from "@kronos/catalog";
-import { type RunGenerateResult, runGenerate, selectFolder } from "@kronos/codegen";
+import { type EventSubjectsInput, type RunGenerateResult, runGenerate, selectFolder } from "@kronos/codegen";
 
 /** Options of {@link generateDomain}. */
 export interface GenerateDomainOptions {
@@ -13,6 +13,16 @@ export interface GenerateDomainOptions {
 /** The manifest's bindings of every event, by full name: what each generated descriptor carries. */
 export function bindingsOf(catalog: Catalog): Record<string, unknown> {
   return Object.fromEntries(catalog.events.map((event) => [event.name, event.bindings]));
+}
+
+/** The registry subjects of every event, by full name: what each generated descriptor carries. */
+export function subjectsOf(catalog: Catalog): Record<string, EventSubjectsInput> {
+  return Object.fromEntries(
+    catalog.events.map((e) => [
+      e.name,
+      { naming: e.subjectNaming, subject: e.subject, topicSubjects: e.topicSubjects },
+    ]),
+  );
 }
 
 /**
@@ -29,6 +39,7 @@ export async function generateDomain(options: GenerateDomainOptions): Promise<Ru
     schemasDir: options.schemasDir,
     outDir: options.outDir,
     bindings: bindingsOf(catalog),
+    subjects: subjectsOf(catalog),
     isEvent: (name) => events.has(name),
     select: (files) => selectFolder(files, options.domain),
   });

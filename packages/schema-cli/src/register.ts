@@ -8,30 +8,33 @@ import {
 } from "@kronos/contracts";
 
 /**
- * The exact text `register` sends for `subject` (RecordNameStrategy: the event's full name): the catalog's
- * self-contained schema, serialized. Codegen embeds the same schema (the same inliner over the same definitions)
+ * The exact text `register` sends for the event `eventName` (its full name), under each of its subjects: the
+ * catalog's self-contained schema, serialized. Codegen embeds the same schema (the same inliner over the same definitions)
  * in the event's descriptor, and the gateway registers `JSON.stringify(descriptor.schema)`: a test in every
  * `@kronos/events-*` package (`describeRegisteredSchemas`) checks the two are byte-identical.
  *
- * @throws Error when `subject` is not an event of the catalog.
+ * @throws Error when `eventName` is not an event of the catalog.
  */
-export function registeredSchema(catalog: Catalog, subject: string): string {
-  return JSON.stringify(selfContainedSchema(catalog, subject));
+export function registeredSchema(catalog: Catalog, eventName: string): string {
+  return JSON.stringify(selfContainedSchema(catalog, eventName));
 }
 
 /** One line of what `register` did. */
 export interface RegisteredSubject {
   subject: string;
+  /** The event (full record name) registered under `subject`. */
+  event: string;
   id: number;
   compatibility: string;
 }
 
 /**
- * Registers every event's self-contained schema under its subject (RecordNameStrategy) and sets the subject's
- * compatibility from the manifest. Idempotent: an identical schema keeps its id and creates no version.
+ * Registers every event's self-contained schema under each of its subjects (`event.subjects`: the record name
+ * under RecordNameStrategy, one per Kafka topic under TopicNameStrategy and TopicRecordNameStrategy) and sets each
+ * subject's compatibility from the manifest. Idempotent: an identical schema keeps its id and creates no version.
  * @param registry the registry's URL (credentials and CA then come from `SCHEMA_REGISTRY_*`, see
  *   `registrySettingsFromEnv`) or its whole connection
- * @param onProgress called after each subject
+ * @param onProgress called after each subject, with the number of subjects in all
  * @throws ContractError SCHEMA_INCOMPATIBLE (with the registry's reason) when the registry refuses a schema;
  *   REGISTRY_UNAVAILABLE when it cannot be reached. Subjects before the failing one stay registered.
  */
@@ -44,17 +47,18 @@ export async function registerCatalog(
     typeof registry === "string" ? registrySettingsFromEnv(process.env, registry) : registry,
   );
   const results: RegisteredSubject[] = [];
-  for (const [index, event] of catalog.events.entries()) {
-    const schema = registeredSchema(catalog, event.subject);
+  const work = catalog.events.flatMap((event) => event.subjects.map((subject) => ({ event, subject })));
+  for (const [index, { event, subject }] of work.entries()) {
+    const schema = registeredSchema(catalog, event.name);
     let id: number;
     try {
-      id = await client.register(event.subject, schema, event.compatibility);
+      id = await client.register(subject, schema, event.compatibility);
     } catch (error) {
-      throw explainRefusal(error, event.subject, event.file, event.schema);
+      throw explainRefusal(error, subject, event.file, event.schema);
     }
-    const done = { subject: event.subject, id, compatibility: event.compatibility };
+    const done = { subject, event: event.name, id, compatibility: event.compatibility };
     results.push(done);
-    onProgress(done, index, catalog.events.length);
+    onProgress(done, index, work.length);
   }
   return results;
 }

@@ -43,6 +43,7 @@ describe("kronos-schemas review --registry (real registry)", () => {
     const good = JSON.parse(ok.text()) as { events: { history: string; registry: object; headVersion: string }[] };
     expect(good.events[0]).toMatchObject({ history: "registry", headVersion: "v2" });
     expect(good.events[0]?.registry).toEqual({
+      subject,
       registered: true,
       mode: "BACKWARD",
       versions: [1],

@@ -36,8 +36,10 @@ export interface ReviewOptions {
 /** A change, with the sentence that describes it. */
 export type DescribedChange = Change & { description: string };
 
-/** What the registry says about one event (with `--registry`). */
+/** What the registry says about one subject of an event (with `--registry`). */
 export interface RegistryComparison {
+  /** The subject compared with. */
+  subject: string;
   /** False when the subject does not exist in the registry yet. */
   registered: boolean;
   /** The subject's compatibility level in the registry. */
@@ -56,8 +58,10 @@ export interface RegistryComparison {
 
 /** The review of one event. */
 export interface EventReview {
-  /** Full record name = subject. */
+  /** Full record name. */
   name: string;
+  /** Its registry subjects (the record name under RecordNameStrategy, else one per Kafka topic), default first. */
+  subjects: string[];
   file: string;
   domain: string;
   owner: string | null;
@@ -78,7 +82,10 @@ export interface EventReview {
   reasons: string[];
   bump: Bump;
   destinations: EventDestination[];
+  /** The registry's view of the default subject (the first of `subjects`). */
   registry: RegistryComparison | null;
+  /** The registry's view of every subject, the default first (empty without `--registry`). */
+  registrySubjects: RegistryComparison[];
 }
 
 /** A generated package the change touches. */
@@ -211,47 +218,27 @@ async function reviewEvent(
   let source: EventReview["history"] = "git";
   let comparison: RegistryComparison | null = null;
 
+  const registrySubjects: RegistryComparison[] = [];
+  const reasons: string[] = [];
   if (registry && after) {
-    const subject = await registry.subject(after.name, globalLevel ?? "BACKWARD");
-    const registered: SchemaVersion[] = subject.versions.map((v) => ({
-      label: `v${v.version}`,
-      source: `registry version ${v.version}`,
-      json: v.schema,
-      schema: parseAvro(v.schema),
-    }));
-    const last = subject.versions.at(-1)?.version ?? 0;
-    const candidate = { label: `v${last + 1}`, source: "working tree", json: after.json, schema: after.schema };
-    const ours = judge(subject.compatibility, registered, candidate).compatible;
-    const theirs = registered.length > 0 ? ((await registry.isCompatible(after.name, after.json)) ?? null) : null;
-    const notes: string[] = [];
-    if (subject.compatibility !== after.compatibility) {
-      notes.push(
-        `the registry checks ${after.name} under ${subject.compatibility}, the manifest says ${after.compatibility}`,
-      );
+    for (const subject of after.subjects) {
+      const { comparison, registered } = await compareWithRegistry(registry, subject, after, globalLevel);
+      registrySubjects.push(comparison);
+      if (registered.length > 0 && source === "git") {
+        // The versions of the first registered subject are the history the verdict judges against.
+        earlier = registered;
+        source = "registry";
+      } else if (registered.length > 0 && !comparison.ourCompatible) {
+        reasons.push(
+          `under subject ${subject} (${comparison.mode}) the new schema cannot follow the registered versions ${comparison.versions.join(", ")}`,
+        );
+      }
     }
-    if (theirs !== null && theirs !== ours) {
-      notes.push(
-        `disagreement: the registry says ${theirs ? "compatible" : "incompatible"}, this review says ${ours ? "compatible" : "incompatible"} (under ${subject.compatibility})`,
-      );
-    }
-    comparison = {
-      registered: registered.length > 0,
-      mode: subject.compatibility,
-      versions: subject.versions.map((v) => v.version),
-      registryCompatible: theirs,
-      ourCompatible: ours,
-      agrees: theirs === null || theirs === ours,
-      notes,
-    };
-    if (registered.length > 0) {
-      earlier = registered;
-      source = "registry";
-    }
+    comparison = registrySubjects[0] ?? null;
   }
 
   const headLabel = after ? `v${earlier.length > 0 ? nextNumber(earlier) : 1}` : null;
   let verdict: Verdict | null = null;
-  const reasons: string[] = [];
   if (after && earlier.length > 0 && status === "changed") {
     verdict = judge(after.compatibility, earlier, {
       label: headLabel as string,
@@ -259,7 +246,7 @@ async function reviewEvent(
       json: after.json,
       schema: after.schema,
     });
-    reasons.push(...verdict.reasons);
+    reasons.unshift(...verdict.reasons);
   }
   if (status === "removed") {
     reasons.push(
@@ -269,6 +256,7 @@ async function reviewEvent(
   const breaking = reasons.length > 0;
   return {
     name: event.name,
+    subjects: event.subjects,
     file: event.file,
     domain: event.domain,
     owner: event.owner,
@@ -284,7 +272,48 @@ async function reviewEvent(
     bump: bumpOf(status, breaking, changes),
     destinations: (after ?? before)?.destinations ?? [],
     registry: comparison,
+    registrySubjects,
   };
+}
+
+/** Compares the head's schema of `after` with the versions registered under `subject`, and asks the registry. */
+async function compareWithRegistry(
+  registry: ReviewRegistry,
+  subject: string,
+  after: EventView,
+  globalLevel: Compatibility | undefined,
+): Promise<{ comparison: RegistryComparison; registered: SchemaVersion[] }> {
+  const known = await registry.subject(subject, globalLevel ?? "BACKWARD");
+  const registered: SchemaVersion[] = known.versions.map((v) => ({
+    label: `v${v.version}`,
+    source: `registry version ${v.version} of ${subject}`,
+    json: v.schema,
+    schema: parseAvro(v.schema),
+  }));
+  const last = known.versions.at(-1)?.version ?? 0;
+  const candidate = { label: `v${last + 1}`, source: "working tree", json: after.json, schema: after.schema };
+  const ours = judge(known.compatibility, registered, candidate).compatible;
+  const theirs = registered.length > 0 ? ((await registry.isCompatible(subject, after.json)) ?? null) : null;
+  const notes: string[] = [];
+  if (known.compatibility !== after.compatibility) {
+    notes.push(`the registry checks ${subject} under ${known.compatibility}, the manifest says ${after.compatibility}`);
+  }
+  if (theirs !== null && theirs !== ours) {
+    notes.push(
+      `disagreement: the registry says ${theirs ? "compatible" : "incompatible"}, this review says ${ours ? "compatible" : "incompatible"} (under ${known.compatibility})`,
+    );
+  }
+  const comparison: RegistryComparison = {
+    subject,
+    registered: registered.length > 0,
+    mode: known.compatibility,
+    versions: known.versions.map((v) => v.version),
+    registryCompatible: theirs,
+    ourCompatible: ours,
+    agrees: theirs === null || theirs === ours,
+    notes,
+  };
+  return { comparison, registered };
 }
 
 function nextNumber(earlier: readonly SchemaVersion[]): number {

@@ -4,6 +4,9 @@ import {
   COMPATIBILITY_MODES,
   type Compatibility,
   DEFAULT_COMPATIBILITY,
+  DEFAULT_SUBJECT_NAMING,
+  effectiveSubjectNaming,
+  eventSubjects,
   isObject,
   type Json,
   type JsonObject,
@@ -17,6 +20,7 @@ import {
   type SchemaError,
   SHARED_ATTRIBUTE,
   SHARED_FOLDER,
+  type SubjectNaming,
   selfContainedOf,
 } from "@kronos/catalog";
 import avro from "avsc";
@@ -45,8 +49,10 @@ export interface EventDestination {
 
 /** An event (top-level, non-shared record) as the review sees it. */
 export interface EventView {
-  /** Full record name = registry subject (RecordNameStrategy). */
+  /** Full record name. */
   name: string;
+  /** Its registry subjects (the record name under RecordNameStrategy, else one per Kafka topic), default first. */
+  subjects: string[];
   /** Schema file relative to the schemas folder. */
   file: string;
   /** Folder = domain, e.g. `gaia`. */
@@ -156,6 +162,7 @@ export function buildView(snapshot: SchemaFiles, strict: boolean): CatalogView {
     const message = messages.get(file);
     events.set(name, {
       name,
+      subjects: subjectsOf(message, name),
       file,
       domain: folders.join("/"),
       messageId: message?.id ?? null,
@@ -170,8 +177,18 @@ export function buildView(snapshot: SchemaFiles, strict: boolean): CatalogView {
   return { label: snapshot.label, events, files, parsed, types: set.types, manifest, manifestText };
 }
 
+/** The subjects of `name` (tolerant: the record name when the manifest cannot name others). */
+function subjectsOf(message: ManifestMessage | undefined, name: string): string[] {
+  const topics = (message?.destinations ?? []).flatMap((d) => (d.broker === "kafka" ? [d.name] : []));
+  const naming = message?.subjectNaming ?? DEFAULT_SUBJECT_NAMING;
+  return naming !== DEFAULT_SUBJECT_NAMING && topics.length === 0
+    ? [name]
+    : eventSubjects(naming, name, topics).subjects;
+}
+
 interface ManifestMessage {
   id: string;
+  subjectNaming: SubjectNaming;
   compatibility: Compatibility;
   owner: string | null;
   destinations: EventDestination[];
@@ -188,6 +205,7 @@ export function messageIndex(manifest: JsonObject): Map<string, ManifestMessage>
     const mode = raw["x-kronos-compatibility"];
     byId.set(id, {
       id,
+      subjectNaming: effectiveSubjectNaming(manifest, raw),
       file: schemaFile ?? schemaRef,
       compatibility: COMPATIBILITY_MODES.includes(mode as Compatibility)
         ? (mode as Compatibility)

@@ -1,6 +1,10 @@
+import { type SubjectNaming, subjectName } from "@kronos/catalog";
 import { defineEvent, type EventDescriptor, isContractError, type RegistrySerde } from "@kronos/contracts";
 import { describeError } from "@kronos/transport";
 import { violationList } from "../validation.js";
+
+/** The subjects a replay to a Kafka topic checks against, in this order: the first one registered is the topic's. */
+const TOPIC_FIRST: readonly SubjectNaming[] = ["TopicNameStrategy", "TopicRecordNameStrategy", "RecordNameStrategy"];
 
 /** The outcome of the check a replay makes before sending a message. */
 export type CheckResult = { ok: true; note: string } | { ok: false; problem: string };
@@ -21,8 +25,9 @@ type Compatibility = { ok: true; note: string; current?: CurrentSchema } | { ok:
  * The check a replay makes before sending (all a dry run does), in three steps:
  *
  * 1. the body decodes with its writer schema (fetched by the frame's id);
- * 2. the destination's current reader schema (the latest version under the writer's subject, RecordNameStrategy)
- *    can read what that writer wrote, by Avro schema resolution;
+ * 2. the destination's current reader schema (the latest version under the writer's subject: on a Kafka topic the
+ *    first registered of `<topic>-value`, `<topic>-<record name>` and the record name, so every subject naming
+ *    strategy is honoured; elsewhere the record name) can read what that writer wrote, by Avro schema resolution;
  * 3. today's validation: the message, read as a consumer would read it today (the serde resolving the writer to the
  *    current schema), passes the validation the gateway runs on publish (an event descriptor's `validate`,
  *    `@kronos/contracts`' `validateValue`: types, logical types such as uuid and dates, no undeclared fields),
@@ -33,13 +38,15 @@ type Compatibility = { ok: true; note: string; current?: CurrentSchema } | { ok:
  */
 export class ReplayCheck {
   readonly #serde: RegistrySerde;
-  readonly #bySchema = new Map<number, Promise<Compatibility>>();
+  /** Per writer schema id and Kafka topic (`<id>|<topic>`). */
+  readonly #bySchema = new Map<string, Promise<Compatibility>>();
 
   constructor(serde: RegistrySerde) {
     this.#serde = serde;
   }
 
-  async check(body: Buffer, schemaId: number | null): Promise<CheckResult> {
+  /** Checks `body` (written with `schemaId`) for a replay to Kafka topic `topic` (undefined for RabbitMQ). */
+  async check(body: Buffer, schemaId: number | null, topic?: string): Promise<CheckResult> {
     if (schemaId === null) return { ok: true, note: "not a Confluent frame: replayed as it is, unchecked" };
     try {
       await this.#serde.decodeAny(body);
@@ -47,12 +54,13 @@ export class ReplayCheck {
       const code = isContractError(error) ? `${error.code}: ` : "";
       return { ok: false, problem: `does not decode: ${code}${(error as Error).message}` };
     }
-    let compatible = this.#bySchema.get(schemaId);
+    const key = `${schemaId}|${topic ?? ""}`;
+    let compatible = this.#bySchema.get(key);
     if (!compatible) {
-      compatible = this.#compatible(schemaId);
-      this.#bySchema.set(schemaId, compatible);
+      compatible = this.#compatible(schemaId, topic);
+      this.#bySchema.set(key, compatible);
       // A registry failure is not a verdict: do not cache it.
-      compatible.catch(() => this.#bySchema.delete(schemaId));
+      compatible.catch(() => this.#bySchema.delete(key));
     }
     const verdict = await compatible;
     if (!verdict.ok) return verdict;
@@ -75,14 +83,23 @@ export class ReplayCheck {
     return { ok: true, note: `${note}; passes today's validation` };
   }
 
-  async #compatible(schemaId: number): Promise<Compatibility> {
+  async #compatible(schemaId: number, topic: string | undefined): Promise<Compatibility> {
     const client = this.#serde.client;
     const writer = await client.getWriterType(schemaId);
     if (!writer) return { ok: false, problem: `writer schema id ${schemaId} is not in the registry` };
-    const subject = writer.name;
-    if (!subject) return { ok: true, note: "the writer schema is not a named type: no subject to check against" };
-    const latestId = await client.getLatestSchemaId(subject);
-    if (latestId === undefined) return { ok: true, note: `no schema is registered under ${subject} today` };
+    const name = writer.name;
+    if (!name) return { ok: true, note: "the writer schema is not a named type: no subject to check against" };
+    const candidates = topic === undefined ? [name] : TOPIC_FIRST.map((naming) => subjectName(naming, name, topic));
+    let subject = name;
+    let latestId: number | undefined;
+    for (const candidate of candidates) {
+      latestId = await client.getLatestSchemaId(candidate);
+      subject = candidate;
+      if (latestId !== undefined) break;
+    }
+    if (latestId === undefined) {
+      return { ok: true, note: `no schema is registered under ${candidates.join(", ")} today` };
+    }
     const reader = latestId === schemaId ? writer : await client.getWriterType(latestId);
     if (!reader) return { ok: false, problem: `the current schema of ${subject} (id ${latestId}) cannot be fetched` };
     const event = currentEvent(subject, reader.schema({ exportAttrs: true }) as object);

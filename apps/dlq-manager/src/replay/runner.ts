@@ -221,7 +221,7 @@ export class ReplayRunner {
   ): Promise<ItemOutcome | "retry"> {
     const target = job.target ?? defaultTarget(item);
     const check = await checker
-      .check(item.body, item.schemaId)
+      .check(item.body, item.schemaId, target?.broker === "kafka" ? target.topic : undefined)
       .catch((error: unknown): { ok: false; problem: string } => ({
         ok: false,
         problem: `check failed: ${describeError(error)}`,

@@ -1,4 +1,4 @@
-import { avroToJson, type EventDescriptor, type RegistrySerde } from "@kronos/contracts";
+import { avroToJson, type EncodeOptions, type EventDescriptor, type RegistrySerde } from "@kronos/contracts";
 import {
   type AmqpPublisher,
   type KafkaPublisher,
@@ -122,7 +122,7 @@ export class MessageCore {
   /** Encodes a checked message (registry schema id, looked up or registered once) before `deadline`. */
   encode(message: CheckedMessage, deadline: number): Promise<Buffer> {
     return withTimeout(
-      this.#options.serde.encode(message.route.event, message.value),
+      this.#options.serde.encode(message.route.event, message.value, encodeOptions(message)),
       left(deadline),
       encodingOf(message),
     );
@@ -172,7 +172,7 @@ export class MessageCore {
   async #encodeAll(messages: readonly CheckedMessage[], deadline: number): Promise<PromiseSettledResult<Buffer>[]> {
     const { serde } = this.#options;
     const timeoutMs = left(deadline);
-    const pending = messages.map((message) => serde.encode(message.route.event, message.value));
+    const pending = messages.map((message) => serde.encode(message.route.event, message.value, encodeOptions(message)));
     try {
       return await withTimeout(Promise.allSettled(pending), timeoutMs, "encoding");
     } catch {
@@ -290,4 +290,12 @@ function encodingOf(message: CheckedMessage): string {
 /** What is left until `deadline`, at least 1 ms. */
 function left(deadline: number): number {
   return Math.max(1, deadline - performance.now());
+}
+
+/**
+ * The topic whose subject frames a message: its Kafka topic (under a topic naming strategy an event has a subject
+ * per topic), none for RabbitMQ (the event's default subject).
+ */
+function encodeOptions(message: CheckedMessage): EncodeOptions | undefined {
+  return message.route.broker === "kafka" ? { topic: message.destination.name } : undefined;
 }

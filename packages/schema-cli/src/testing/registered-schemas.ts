@@ -5,6 +5,8 @@ import { registeredSchema } from "../register.js";
 
 /** What {@link describeRegisteredSchemas} needs of a generated descriptor. */
 export interface DescribedEvent {
+  /** The event's full record name. */
+  readonly name: string;
   readonly subject: string;
   readonly schema: unknown;
 }
@@ -30,7 +32,7 @@ export function describeRegisteredSchemas(
       expect(events.length).toBeGreaterThan(0);
     });
     it.each(events.map((event) => [event.subject, event] as const))("%s", (_subject, event) => {
-      expect(JSON.stringify(event.schema)).toBe(registeredSchema(catalog, event.subject));
+      expect(JSON.stringify(event.schema)).toBe(registeredSchema(catalog, event.name));
     });
   });
 }
