@@ -11,7 +11,7 @@ declare module "fastify" {
 /** Decorates `serde`, a {@link RegistrySerde} on the app's registry. Plugin name: `dlq-serde`. */
 export const serdePlugin = fp(
   async (app) => {
-    app.decorate("serde", new RegistrySerde({ url: app.config.schemaRegistryUrl, retries: 1 }));
+    app.decorate("serde", new RegistrySerde({ ...app.config.schemaRegistry, retries: 1 }));
   },
   { name: "dlq-serde", fastify: "5.x", dependencies: ["kronos-config"] },
 );

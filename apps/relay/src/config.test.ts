@@ -27,6 +27,12 @@ describe("relay configuration", () => {
       kafkaBrokers: ["127.0.0.1:9092"],
       kafkaSecurity: { protocol: "PLAINTEXT" },
       schemaRegistryUrl: "http://127.0.0.1:8081/apis/ccompat/v7",
+      schemaRegistry: {
+        url: "http://127.0.0.1:8081/apis/ccompat/v7",
+        auth: undefined,
+        ca: undefined,
+        caFile: undefined,
+      },
       rabbitmqUrl: "amqp://guest:guest@127.0.0.1:5672",
       rabbitmq: { passwordSource: "RABBITMQ_URL", username: "guest" },
     });

@@ -42,6 +42,12 @@ describe("loadServiceConfig", () => {
       kafkaBrokers: ["k1:9092", "k2:19092"],
       kafkaSecurity: { protocol: "PLAINTEXT" },
       schemaRegistryUrl: "https://registry.example/apis/ccompat/v7",
+      schemaRegistry: {
+        url: "https://registry.example/apis/ccompat/v7",
+        auth: undefined,
+        ca: undefined,
+        caFile: undefined,
+      },
       rabbitmqUrl: "amqps://u:p@rabbit.example:5671/vh",
       rabbitmq: { tls: {}, username: "u", passwordSource: "RABBITMQ_URL" },
       auth: {

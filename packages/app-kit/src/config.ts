@@ -1,9 +1,11 @@
-import { accessSync, constants, readFileSync } from "node:fs";
+import { accessSync, constants } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
+import { type RegistrySettings, secretSetting } from "@kronos/contracts";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "@kronos/observability";
 import { type AuthConfig, readAuthConfig } from "./auth/config.js";
 import { type KafkaSecurityConfig, readKafkaSecurity } from "./config-kafka.js";
 import { type RabbitmqConfig, readRabbitmqConfig } from "./config-rabbitmq.js";
+import { readSchemaRegistryConfig } from "./config-registry.js";
 
 /** Defaults of the shared variables: the local stack (`npm run stack -- up`). */
 export const DEFAULTS = {
@@ -143,25 +145,9 @@ export class EnvReader {
    * cannot be read or is empty. `undefined` when neither is set. Problems quote the variable's name, never the secret.
    */
   secret(name: string): string | undefined {
-    const direct = this.#raw(name);
-    const fileVariable = `${name}_FILE`;
-    const file = this.#raw(fileVariable);
-    if (file === undefined) return direct;
-    if (direct !== undefined) {
-      this.#problems.push(`${name} and ${fileVariable} are both set: set one of them`);
-      return direct;
-    }
-    let value: string;
-    try {
-      value = readFileSync(file, "utf8").replace(/\r?\n$/, "");
-    } catch (error) {
-      this.#problem(fileVariable, file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-      return undefined;
-    }
-    if (value === "") {
-      this.#problem(fileVariable, file, "is an empty file: put the secret in it");
-      return undefined;
-    }
+    // One reader of *_FILE secrets for the apps and the registry CLIs: @kronos/contracts' secretSetting.
+    const { value, problem } = secretSetting(this.#env, name);
+    if (problem !== undefined) this.#problems.push(problem);
     return value;
   }
 
@@ -251,8 +237,14 @@ export interface ServiceConfig {
   readonly kafkaBrokers: readonly string[];
   /** How the app reaches Kafka: `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`, `KAFKA_SSL_*` (see `readKafkaSecurity`). */
   readonly kafkaSecurity: KafkaSecurityConfig;
-  /** Confluent-compatible registry base URL (`SCHEMA_REGISTRY_URL`), no trailing slash. */
+  /** Confluent-compatible registry base URL (`SCHEMA_REGISTRY_URL`), no trailing slash, no credentials. */
   readonly schemaRegistryUrl: string;
+  /**
+   * The whole registry connection: the URL, credentials (`SCHEMA_REGISTRY_USERNAME` + `SCHEMA_REGISTRY_PASSWORD`,
+   * or `SCHEMA_REGISTRY_TOKEN`, each secret also as `_FILE`) and CA (`SCHEMA_REGISTRY_CA_FILE`). Give it to every
+   * `RegistrySerde` / `ConfluentRegistryClient` the app makes.
+   */
+  readonly schemaRegistry: RegistrySettings;
   /** RabbitMQ URL (`RABBITMQ_URL`, default amqp://guest:guest@127.0.0.1:5672). */
   readonly rabbitmqUrl: string;
   /** RabbitMQ's TLS files and login (`RABBITMQ_SSL_*`, `RABBITMQ_USERNAME`, `RABBITMQ_PASSWORD[_FILE]`). */
@@ -262,7 +254,8 @@ export interface ServiceConfig {
 }
 
 /**
- * Reads the shared variables (`KAFKA_BROKERS`, `SCHEMA_REGISTRY_URL`, `RABBITMQ_URL` and its `RABBITMQ_*` companions, `LOG_LEVEL`) and the app's
+ * Reads the shared variables (`KAFKA_BROKERS` and `KAFKA_SASL_*`/`KAFKA_SSL_*`, `SCHEMA_REGISTRY_*`, `RABBITMQ_URL` and
+ * its `RABBITMQ_*` companions, `LOG_LEVEL`) and the app's
  * own `<PREFIX>_HOST` / `<PREFIX>_PORT` / `<PREFIX>_JWT_*` / `<PREFIX>_PRINCIPALS_FILE` from `env` (default `process.env`). Apps with more variables pass their
  * own {@link EnvReader} and read them before calling `finish()`. Throws a {@link ConfigError} naming every invalid
  * variable (unless `reader` is given: then the caller's `finish()` throws).
@@ -275,6 +268,7 @@ export function loadServiceConfig(
   const read = reader ?? new EnvReader(definition.app, env);
   const prefix = definition.envPrefix;
   const rabbitmqUrl = read.url("RABBITMQ_URL", DEFAULTS.RABBITMQ_URL, ["amqp:", "amqps:"]);
+  const schemaRegistry = readSchemaRegistryConfig(read, env);
   const config: ServiceConfig = {
     app: definition.app,
     host: read.host(`${prefix}_HOST`, DEFAULTS.HOST),
@@ -282,7 +276,8 @@ export function loadServiceConfig(
     logLevel: read.logLevel("LOG_LEVEL", DEFAULTS.LOG_LEVEL),
     kafkaBrokers: read.brokers("KAFKA_BROKERS", DEFAULTS.KAFKA_BROKERS),
     kafkaSecurity: readKafkaSecurity(read, env),
-    schemaRegistryUrl: read.url("SCHEMA_REGISTRY_URL", DEFAULTS.SCHEMA_REGISTRY_URL, ["http:", "https:"]),
+    schemaRegistryUrl: schemaRegistry.url,
+    schemaRegistry,
     rabbitmqUrl,
     rabbitmq: readRabbitmqConfig(read, rabbitmqUrl),
     auth: read.auth(prefix),

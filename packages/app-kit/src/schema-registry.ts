@@ -1,38 +1,24 @@
-/**
- * A minimal client of a Confluent-compatible schema registry, enough to tell whether it answers. The contracts
- * runtime (a later issue) brings the real serde.
- */
+import { ConfluentRegistryClient, type RegistryConnectionOptions } from "@kronos/contracts";
+
+/** What the readiness check needs of the schema registry: does it answer, with our credentials? */
 export interface SchemaRegistryProbe {
-  /** The registry's base URL, no trailing slash. */
+  /** The registry's base URL, no trailing slash, no credentials. */
   readonly url: string;
   /**
-   * `GET <url>/subjects`; resolves when it answers 200. Rejects with an Error naming the URL and what happened
-   * (status, connection error, or timeout after `timeoutMs`, default 2000).
+   * `GET <url>/subjects` with the app's credentials and CA; resolves when it answers 200. Rejects with a
+   * `ContractError` naming the URL and what happened: `REGISTRY_UNAUTHORIZED` (naming the credential settings),
+   * `REGISTRY_TLS_FAILED` (naming `SCHEMA_REGISTRY_CA_FILE`), `REGISTRY_UNAVAILABLE` (connection error, or timeout
+   * after `timeoutMs`, default 2000), `REGISTRY_REQUEST_FAILED` (another status).
    */
   checkHealth(timeoutMs?: number): Promise<void>;
 }
 
-/** Creates a {@link SchemaRegistryProbe} for `url` (a ccompat base such as `http://host:8081/apis/ccompat/v7`). */
-export function createSchemaRegistryProbe(url: string): SchemaRegistryProbe {
-  const base = url.replace(/\/+$/, "");
-  return {
-    url: base,
-    async checkHealth(timeoutMs = 2000) {
-      const target = `${base}/subjects`;
-      let response: Response;
-      try {
-        response = await fetch(target, {
-          headers: { accept: "application/vnd.schemaregistry.v1+json, application/json" },
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (error) {
-        const e = error as Error & { cause?: { message?: string } };
-        const reason = e.name === "TimeoutError" ? `timed out after ${timeoutMs} ms` : (e.cause?.message ?? e.message);
-        throw new Error(`GET ${target} failed: ${reason}`, { cause: error });
-      }
-      // Read the body so the connection goes back to the pool.
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.status !== 200) throw new Error(`GET ${target} answered ${response.status}`);
-    },
-  };
+/**
+ * Creates a {@link SchemaRegistryProbe} for a registry: its URL (a ccompat base such as
+ * `http://host:8081/apis/ccompat/v7`) or its whole connection (`ServiceConfig.schemaRegistry`). It goes through
+ * the contracts client's HTTP layer, so it sends exactly what the serde sends.
+ */
+export function createSchemaRegistryProbe(registry: string | RegistryConnectionOptions): SchemaRegistryProbe {
+  const client = new ConfluentRegistryClient(typeof registry === "string" ? { url: registry } : registry);
+  return { url: client.url, checkHealth: (timeoutMs) => client.checkHealth(timeoutMs) };
 }

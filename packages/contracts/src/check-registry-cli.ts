@@ -1,8 +1,9 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { isContractError } from "./errors.js";
+import { isContractError, isRegistryAccessError } from "./errors.js";
 import { checkAgainstRegistry, installedEventsPackages } from "./registry-check.js";
 import { ConfluentRegistryClient, DEFAULT_REGISTRY_URL } from "./registry-client.js";
+import { registrySettingsFromEnv } from "./registry-settings.js";
 
 export const CHECK_REGISTRY_USAGE = `kronos-check-registry: can this project's installed event packages read what the registry has?
 
@@ -14,7 +15,9 @@ writes. Prints the version each package was released against, the registry's lat
 
 Options:
   --dir <project>     the project folder (its package.json and node_modules); default the current folder
-  --registry <url>    Confluent-compatible registry API (default $SCHEMA_REGISTRY_URL, then ${DEFAULT_REGISTRY_URL})
+  --registry <url>    Confluent-compatible registry API (default $SCHEMA_REGISTRY_URL, then ${DEFAULT_REGISTRY_URL});
+                      credentials and CA from SCHEMA_REGISTRY_USERNAME/_PASSWORD[_FILE], SCHEMA_REGISTRY_TOKEN[_FILE],
+                      SCHEMA_REGISTRY_CA_FILE
   --json              print the result as JSON
   -h, --help          this text
 
@@ -46,9 +49,13 @@ export async function checkRegistryMain(
     return 0;
   }
   const dir = resolve(values.dir ?? ".");
-  const client = new ConfluentRegistryClient({
-    url: values.registry ?? (process.env.SCHEMA_REGISTRY_URL || DEFAULT_REGISTRY_URL),
-  });
+  let client: ConfluentRegistryClient;
+  try {
+    client = new ConfluentRegistryClient(registrySettingsFromEnv(process.env, values.registry));
+  } catch (error) {
+    err(`kronos-check-registry: ${(error as Error).message}`);
+    return 2;
+  }
   try {
     const packages = await installedEventsPackages(dir);
     if (packages.length === 0) {
@@ -66,8 +73,8 @@ export async function checkRegistryMain(
     }
     return checks.every((check) => check.readable) ? 0 : 1;
   } catch (error) {
-    if (isContractError(error) && error.code === "REGISTRY_UNAVAILABLE") {
-      err(`kronos-check-registry: ${error.message}`);
+    if (isContractError(error, "REGISTRY_UNAVAILABLE") || isRegistryAccessError(error)) {
+      err(`kronos-check-registry: ${(error as Error).message}`);
       return 2;
     }
     throw error;

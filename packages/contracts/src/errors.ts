@@ -33,6 +33,12 @@ export const CONTRACT_ERROR_CODES = {
   SCHEMA_RESOLUTION_FAILED: { retriable: false },
   /** The registry could not be reached, timed out or answered 5xx. */
   REGISTRY_UNAVAILABLE: { retriable: true },
+  /** The registry refused the credentials (HTTP 401) or the right (403): a setting to fix, not a retry. */
+  REGISTRY_UNAUTHORIZED: { retriable: false },
+  /** The registry's TLS certificate is not trusted (unknown CA, wrong host name, expired). */
+  REGISTRY_TLS_FAILED: { retriable: false },
+  /** The registry connection settings themselves are wrong (URL not http(s), two sets of credentials). */
+  INVALID_REGISTRY_SETTINGS: { retriable: false },
   /** The registry answered a request with an unexpected 4xx. */
   REGISTRY_REQUEST_FAILED: { retriable: false },
   /** The bytes are not a valid encoding of the writer schema (truncated, trailing bytes, bad index, absurd length). */
@@ -71,6 +77,22 @@ export class ContractError extends Error {
 /** True when `error` is a {@link ContractError}, optionally with the given code. */
 export function isContractError(error: unknown, code?: ContractErrorCode): error is ContractError {
   return error instanceof ContractError && (code === undefined || error.code === code);
+}
+
+/** The codes that say this process cannot use the registry at all (its credentials, CA or URL), whatever the message. */
+const REGISTRY_ACCESS_CODES: ReadonlySet<ContractErrorCode> = new Set([
+  "REGISTRY_UNAUTHORIZED",
+  "REGISTRY_TLS_FAILED",
+  "INVALID_REGISTRY_SETTINGS",
+]);
+
+/**
+ * True for a {@link ContractError} that says the registry settings are wrong (`REGISTRY_UNAUTHORIZED`,
+ * `REGISTRY_TLS_FAILED`, `INVALID_REGISTRY_SETTINGS`): not retriable (a setting has to change), yet says nothing
+ * about the message or schema at hand, so a consumer must not dead-letter a message for it.
+ */
+export function isRegistryAccessError(error: unknown): boolean {
+  return error instanceof ContractError && REGISTRY_ACCESS_CODES.has(error.code);
 }
 
 /** The message of anything thrown, for wrapping. */

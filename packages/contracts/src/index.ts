@@ -12,6 +12,7 @@ export {
   type ContractErrorCode,
   type ContractErrorOptions,
   isContractError,
+  isRegistryAccessError,
   type Violation,
 } from "./errors.js";
 export { defineEvent, type EventDefinition, type EventDescriptor, type SubjectNaming } from "./event.js";
@@ -44,5 +45,18 @@ export {
   DEFAULT_REGISTRY_URL,
   type SchemaRegistryClient,
 } from "./registry-client.js";
+export {
+  type RegistryAuth,
+  type RegistryConnectionOptions,
+  RegistryHttp,
+  type RegistryResponse,
+} from "./registry-http.js";
+export {
+  type RegistrySettings,
+  readRegistrySettings,
+  registrySettingsFromEnv,
+  type SettingsEnv,
+  secretSetting,
+} from "./registry-settings.js";
 export { type DecodedAny, type EncodeOptions, RegistrySerde, type RegistrySerdeOptions } from "./serde.js";
 export { validateValue } from "./validate.js";

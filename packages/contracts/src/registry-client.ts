@@ -2,6 +2,9 @@ import confluent from "@kafkajs/confluent-schema-registry";
 import type { Type } from "avsc";
 import { kronosAvroOptions } from "./avro.js";
 import { ContractError, describeError } from "./errors.js";
+import { DEFAULT_REGISTRY_URL, type RegistryConnectionOptions, RegistryHttp } from "./registry-http.js";
+
+export { DEFAULT_REGISTRY_URL };
 
 const { SchemaRegistry, SchemaType } = confluent;
 
@@ -31,31 +34,41 @@ export interface SchemaRegistryClient {
   getLatestSchemaId(subject: string): Promise<number | undefined>;
 }
 
-/** The local stack's registry (Apicurio's Confluent-compatible API). */
-export const DEFAULT_REGISTRY_URL = "http://127.0.0.1:8081/apis/ccompat/v7";
-
-/** Options of {@link ConfluentRegistryClient}. */
-export interface ConfluentRegistryClientOptions {
-  /** Base URL of the Confluent-compatible API; default {@link DEFAULT_REGISTRY_URL}. */
-  url?: string;
+/**
+ * Options of {@link ConfluentRegistryClient}: where the registry is, its credentials and CA (see
+ * `RegistryConnectionOptions`; `url` defaults to {@link DEFAULT_REGISTRY_URL}), and retries.
+ */
+export interface ConfluentRegistryClientOptions extends RegistryConnectionOptions {
   /** Retries of failed requests (network errors, 5xx) by the library, with backoff; default 3. */
   retries?: number;
 }
-
-const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
 /**
  * {@link SchemaRegistryClient} over `@kafkajs/confluent-schema-registry` (lookups, registration, schemas by id),
  * plus plain HTTP for the subject compatibility config the library does not expose.
  */
 export class ConfluentRegistryClient implements SchemaRegistryClient {
+  /** Base URL, no trailing slash and no credentials. */
   readonly url: string;
   readonly #registry: InstanceType<typeof SchemaRegistry>;
+  /** Credentials, CA and agent of every request, the library's and ours. */
+  readonly #connection: RegistryHttp;
 
+  /** @throws ContractError `INVALID_REGISTRY_SETTINGS` (see `RegistryHttp`). */
   constructor(options: ConfluentRegistryClientOptions = {}) {
-    this.url = (options.url ?? DEFAULT_REGISTRY_URL).replace(/\/+$/, "");
+    this.#connection = new RegistryHttp(options);
+    this.url = this.#connection.url;
+    const authorization = this.#connection.authorization;
     this.#registry = new SchemaRegistry(
-      { host: this.url, clientId: "kronos-contracts", retry: { retries: options.retries ?? 3 } },
+      {
+        host: this.url,
+        clientId: "kronos-contracts",
+        retry: { retries: options.retries ?? 3 },
+        // The library hands the agent to Node's http(s).request (mappersmith's HTTP gateway): our CA and keep-alive.
+        agent: this.#connection.agent,
+        // One header for basic and bearer alike, made by RegistryHttp (the library's `auth` knows basic only).
+        ...(authorization === undefined ? {} : { middlewares: [authorizationMiddleware(authorization)] as never }),
+      },
       // The library builds writer types itself: give it the same logical types and union wrapping as ours.
       { [SchemaType.AVRO]: kronosAvroOptions() } as never,
     );
@@ -67,7 +80,7 @@ export class ConfluentRegistryClient implements SchemaRegistryClient {
     } catch (error) {
       // The library rethrows a 404 (subject or schema unknown) as a bare ConfluentSchemaRegistryError.
       if (errorName(error) === "ConfluentSchemaRegistryError" && statusOf(error) === undefined) return undefined;
-      throw registryError(error, `look up the schema of subject ${subject}`);
+      throw this.#fail(error, `look up the schema of subject ${subject}`);
     }
   }
 
@@ -85,7 +98,7 @@ export class ConfluentRegistryClient implements SchemaRegistryClient {
       );
       return id;
     } catch (error) {
-      throw registryError(error, `register a schema under subject ${subject}`);
+      throw this.#fail(error, `register a schema under subject ${subject}`);
     }
   }
 
@@ -94,7 +107,7 @@ export class ConfluentRegistryClient implements SchemaRegistryClient {
       return (await this.#registry.getSchema(id)) as unknown as Type;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
-      throw registryError(error, `fetch schema id ${id}`);
+      throw this.#fail(error, `fetch schema id ${id}`);
     }
   }
 
@@ -103,7 +116,7 @@ export class ConfluentRegistryClient implements SchemaRegistryClient {
       return await this.#registry.getLatestSchemaId(subject);
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
-      throw registryError(error, `fetch the latest schema of subject ${subject}`);
+      throw this.#fail(error, `fetch the latest schema of subject ${subject}`);
     }
   }
 
@@ -114,7 +127,7 @@ export class ConfluentRegistryClient implements SchemaRegistryClient {
   async versionOf(subject: string, schema: string): Promise<{ version: number; id: number } | undefined> {
     const response = await this.#http("POST", `/subjects/${encodeURIComponent(subject)}`, { schema });
     if (response.status === 404) return undefined;
-    const body = (await response.json()) as { version: number; id: number };
+    const body = JSON.parse(response.body) as { version: number; id: number };
     return { version: body.version, id: body.id };
   }
 
@@ -122,7 +135,7 @@ export class ConfluentRegistryClient implements SchemaRegistryClient {
   async latestVersion(subject: string): Promise<{ version: number; id: number } | undefined> {
     const response = await this.#http("GET", `/subjects/${encodeURIComponent(subject)}/versions/latest`);
     if (response.status === 404) return undefined;
-    const body = (await response.json()) as { version: number; id: number };
+    const body = JSON.parse(response.body) as { version: number; id: number };
     return { version: body.version, id: body.id };
   }
 
@@ -131,7 +144,7 @@ export class ConfluentRegistryClient implements SchemaRegistryClient {
     const path = subject === undefined ? "/config" : `/config/${encodeURIComponent(subject)}`;
     const response = await this.#http("GET", path);
     if (response.status === 404) return undefined;
-    const body = (await response.json()) as { compatibilityLevel?: CompatibilityLevel };
+    const body = JSON.parse(response.body) as { compatibilityLevel?: CompatibilityLevel };
     return body.compatibilityLevel;
   }
 
@@ -139,30 +152,41 @@ export class ConfluentRegistryClient implements SchemaRegistryClient {
     await this.#http("PUT", `/config/${encodeURIComponent(subject)}`, { compatibility });
   }
 
-  async #http(method: string, path: string, body?: unknown): Promise<Response> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.url}${path}`, {
-        method,
-        headers: { "content-type": CONTENT_TYPE, accept: CONTENT_TYPE },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(10_000),
-      });
-    } catch (error) {
-      throw new ContractError(
-        "REGISTRY_UNAVAILABLE",
-        `schema registry at ${this.url} is unreachable (${method} ${path}): ${describeError(error)}`,
-        { cause: error },
-      );
+  /**
+   * Resolves when the registry answers `GET /subjects` with 200 within `timeoutMs` (readiness probes). Throws a
+   * ContractError like every other call: `REGISTRY_UNAUTHORIZED`, `REGISTRY_TLS_FAILED`, `REGISTRY_UNAVAILABLE`...
+   */
+  async checkHealth(timeoutMs = 2000): Promise<void> {
+    const response = await this.#http("GET", "/subjects", undefined, timeoutMs);
+    if (response.status !== 200) {
+      throw new ContractError("REGISTRY_REQUEST_FAILED", `GET ${this.url}/subjects answered ${response.status}`);
     }
-    if (response.ok || response.status === 404) return response;
-    const text = await response.text();
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { message?: string }).message ?? text;
-    } catch {}
-    throw registryError({ status: response.status, message }, `${method} ${path}`);
   }
+
+  /** Our own requests (what the library does not expose), through the same connection; 2xx and 404 resolve. */
+  async #http(method: string, path: string, body?: unknown, timeoutMs?: number) {
+    const response = await this.#connection.request(method, path, body, timeoutMs);
+    if ((response.status >= 200 && response.status < 300) || response.status === 404) return response;
+    let message = response.body;
+    try {
+      message = (JSON.parse(response.body) as { message?: string }).message ?? response.body;
+    } catch {}
+    throw this.#fail({ status: response.status, message }, `${method} ${path}`);
+  }
+
+  /** {@link registryError} with this client's connection (credentials and CA named in the message). */
+  #fail(error: unknown, action: string): ContractError {
+    return registryError(error, action, this.#connection);
+  }
+}
+
+/** A mappersmith middleware that sets `Authorization` on every request of the library. */
+function authorizationMiddleware(authorization: string) {
+  return () => ({
+    async prepareRequest(next: () => Promise<{ enhance(extras: { headers: Record<string, string> }): unknown }>) {
+      return (await next()).enhance({ headers: { authorization } });
+    },
+  });
 }
 
 /** The library does not export its error classes; their names are stable. */
@@ -175,14 +199,22 @@ function statusOf(error: unknown): number | undefined {
   return typeof status === "number" ? status : undefined;
 }
 
-/** A registry failure as a ContractError; which code depends only on what the registry (or the network) said. */
-export function registryError(error: unknown, action: string): ContractError {
+/**
+ * A registry failure as a ContractError; which code depends only on what the registry (or the network) said. With
+ * the client's `connection`, a 401/403 becomes `REGISTRY_UNAUTHORIZED` naming the credential settings and a refused
+ * certificate `REGISTRY_TLS_FAILED` naming `SCHEMA_REGISTRY_CA_FILE`.
+ */
+export function registryError(error: unknown, action: string, connection?: RegistryHttp): ContractError {
   if (error instanceof ContractError) return error;
   const status = statusOf(error);
   const message = describeError(error).replace(/^[\w-]+ - /, "");
+  const refused = status === undefined ? undefined : connection?.authError(status, action, error);
+  if (refused !== undefined) return refused;
   // mappersmith reports network failures (refused, reset, timeout) as a synthetic 400/408 whose message is
   // "Error, status 400: <cause>"; a real registry error always carries the registry's JSON message instead.
   if ((status === 400 || status === 408) && /^Error, status \d+: /.test(message)) {
+    if (connection !== undefined)
+      return connection.networkError(new Error(message.replace(/^Error, status \d+: /, ""), { cause: error }), action);
     return new ContractError(
       "REGISTRY_UNAVAILABLE",
       `schema registry unreachable while trying to ${action}: ${message}`,

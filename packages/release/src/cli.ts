@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_REGISTRY_URL } from "@kronos/contracts";
+import { DEFAULT_REGISTRY_URL, secretSetting } from "@kronos/contracts";
 import { ReleaseError } from "./errors.js";
 import { registryUrl } from "./npm-registry.js";
 import { release } from "./release.js";
@@ -33,7 +33,10 @@ Options:
   -h, --help         this text
 
 Environment:
-  NPM_TOKEN               the registry's token (not needed for the local stack's registry)
+  NPM_TOKEN               the registry's token (not needed for the local stack's registry); or NPM_TOKEN_FILE,
+                          the path of a file holding it
+  SCHEMA_REGISTRY_USERNAME, SCHEMA_REGISTRY_PASSWORD[_FILE], SCHEMA_REGISTRY_TOKEN[_FILE], SCHEMA_REGISTRY_CA_FILE
+                          the schema registry's credentials and CA (see @kronos/contracts)
   KRONOS_NPM_REGISTRY_URL the default registry
 
 Exit codes: 0 done (or nothing to publish), 1 the release was refused or failed (the message says why), 2 bad usage.`;
@@ -81,7 +84,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   try {
     const url = registryUrl(values.registry ?? (process.env.KRONOS_NPM_REGISTRY_URL || LOCAL_NPM_REGISTRY));
-    const token = process.env.NPM_TOKEN?.trim() || undefined;
+    // NPM_TOKEN, or the file NPM_TOKEN_FILE names (a Docker or Kubernetes secret): the one reader of *_FILE secrets.
+    const { value: token, problem } = secretSetting(process.env, "NPM_TOKEN");
+    if (problem !== undefined) throw new ReleaseError("BAD_USAGE", problem);
     const result = await release({
       root: workspaceRoot(process.cwd()),
       registry: { url, token },

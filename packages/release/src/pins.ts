@@ -8,6 +8,7 @@ import {
   REGISTRY_PINS_FILE,
   type RegistryPin,
   type RegistryPins,
+  registrySettingsFromEnv,
 } from "@kronos/contracts";
 import { registerCatalog } from "@kronos/schema-cli";
 import { ReleaseError } from "./errors.js";
@@ -34,7 +35,8 @@ export async function registerSchemas(root: string, registryUrl: string): Promis
  * (`kronos-check-registry` compares them with the registry's latest).
  */
 export async function writePins(dir: string, registryUrl: string): Promise<RegistryPins> {
-  const client = new ConfluentRegistryClient({ url: registryUrl });
+  // Credentials and CA: SCHEMA_REGISTRY_USERNAME/_PASSWORD, _TOKEN, _CA_FILE, as every other registry user.
+  const client = new ConfluentRegistryClient(registrySettingsFromEnv(process.env, registryUrl));
   const exported = (await import(pathToFileURL(join(dir, "dist", "index.js")).href)) as Record<string, unknown>;
   const events = Object.values(exported).filter(
     (value): value is EventDescriptor<unknown> =>

@@ -2,7 +2,13 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CatalogError, formatIssue, loadCatalog } from "@kronos/catalog";
 import { CodegenError } from "@kronos/codegen";
-import { checkRegistryMain, DEFAULT_REGISTRY_URL, isContractError } from "@kronos/contracts";
+import {
+  checkRegistryMain,
+  DEFAULT_REGISTRY_URL,
+  isContractError,
+  isRegistryAccessError,
+  registrySettingsFromEnv,
+} from "@kronos/contracts";
 import { ReviewError, renderJson, renderMarkdown, runReview } from "@kronos/schema-review";
 import { generateDomain } from "./generate.js";
 import { findSchemasDir } from "./paths.js";
@@ -36,7 +42,9 @@ Commands:
 Options:
   --schemas <dir>           The schemas folder (default: schemas/ of the enclosing workspace).
   --registry <url>          Confluent-compatible registry API (default $SCHEMA_REGISTRY_URL, then
-                            ${DEFAULT_REGISTRY_URL}); for review, only when given.
+                            ${DEFAULT_REGISTRY_URL}); for review, only when given. Credentials and CA
+                            (register, check-registry): SCHEMA_REGISTRY_USERNAME + SCHEMA_REGISTRY_PASSWORD[_FILE]
+                            or SCHEMA_REGISTRY_TOKEN[_FILE], SCHEMA_REGISTRY_CA_FILE.
   --base <git ref>          review: the base to compare with (branch, tag or commit).
   --json                    review: print the report as JSON.
   --write                   review: update the generated packages' versions to the bumps the review needs.
@@ -85,11 +93,14 @@ export async function main(argv: readonly string[], output: CliOutput = console_
         return 0;
       }
       case "register": {
-        const url = values.registry ?? process.env.SCHEMA_REGISTRY_URL ?? DEFAULT_REGISTRY_URL;
+        // SCHEMA_REGISTRY_URL and its credentials and CA; --registry replaces the URL. The URL shown has no userinfo.
+        const registry = registrySettingsFromEnv(process.env, values.registry);
         const catalog = await loadCatalog(schemasDir);
         const subjects = catalog.events.reduce((n, event) => n + event.subjects.length, 0);
-        output.out(`kronos-schemas: registering ${catalog.events.length} events under ${subjects} subjects at ${url}`);
-        await registerCatalog(catalog, url, (done, index, total) =>
+        output.out(
+          `kronos-schemas: registering ${catalog.events.length} events under ${subjects} subjects at ${registry.url}`,
+        );
+        await registerCatalog(catalog, registry, (done, index, total) =>
           output.out(
             `  [${index + 1}/${total}] ${done.subject}${done.subject === done.event ? "" : ` (${done.event})`} → id ${done.id} (${done.compatibility})`,
           ),
@@ -159,7 +170,8 @@ function report(error: unknown, output: CliOutput): number {
   }
   if (isContractError(error)) {
     output.err(`kronos-schemas: ${error.code}: ${error.message}`);
-    return error.retriable ? 2 : 1;
+    // Could not use the registry at all (unreachable, refused credentials, untrusted certificate, bad settings): 2.
+    return error.retriable || isRegistryAccessError(error) ? 2 : 1;
   }
   output.err(`kronos-schemas: ${(error as Error).message ?? String(error)}`);
   return 1;

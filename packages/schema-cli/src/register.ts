@@ -1,5 +1,11 @@
 import { type Catalog, selfContainedSchema } from "@kronos/catalog";
-import { ConfluentRegistryClient, ContractError, isContractError } from "@kronos/contracts";
+import {
+  ConfluentRegistryClient,
+  ContractError,
+  isContractError,
+  type RegistryConnectionOptions,
+  registrySettingsFromEnv,
+} from "@kronos/contracts";
 
 /**
  * The exact text `register` sends for the event `eventName` (its full name), under each of its subjects: the
@@ -26,16 +32,20 @@ export interface RegisteredSubject {
  * Registers every event's self-contained schema under each of its subjects (`event.subjects`: the record name
  * under RecordNameStrategy, one per Kafka topic under TopicNameStrategy and TopicRecordNameStrategy) and sets each
  * subject's compatibility from the manifest. Idempotent: an identical schema keeps its id and creates no version.
+ * @param registry the registry's URL (credentials and CA then come from `SCHEMA_REGISTRY_*`, see
+ *   `registrySettingsFromEnv`) or its whole connection
  * @param onProgress called after each subject, with the number of subjects in all
  * @throws ContractError SCHEMA_INCOMPATIBLE (with the registry's reason) when the registry refuses a schema;
  *   REGISTRY_UNAVAILABLE when it cannot be reached. Subjects before the failing one stay registered.
  */
 export async function registerCatalog(
   catalog: Catalog,
-  registryUrl: string,
+  registry: string | RegistryConnectionOptions,
   onProgress: (done: RegisteredSubject, index: number, total: number) => void = () => undefined,
 ): Promise<RegisteredSubject[]> {
-  const client = new ConfluentRegistryClient({ url: registryUrl });
+  const client = new ConfluentRegistryClient(
+    typeof registry === "string" ? registrySettingsFromEnv(process.env, registry) : registry,
+  );
   const results: RegisteredSubject[] = [];
   const work = catalog.events.flatMap((event) => event.subjects.map((subject) => ({ event, subject })));
   for (const [index, { event, subject }] of work.entries()) {

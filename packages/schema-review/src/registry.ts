@@ -1,7 +1,6 @@
 import type { Compatibility, Json } from "@kronos/catalog";
+import { isContractError, type RegistryConnectionOptions, RegistryHttp } from "@kronos/contracts";
 import { ReviewError } from "./errors.js";
-
-const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
 /** What the registry knows about one subject. */
 export interface RegistrySubject {
@@ -16,29 +15,41 @@ export interface RegistrySubject {
  * review: it never registers or changes anything.
  */
 export class ReviewRegistry {
+  /** Base URL, without credentials. */
   readonly url: string;
+  /** The contracts runtime's registry HTTP layer: the same credentials and CA as every other registry client. */
+  readonly #http: RegistryHttp;
 
-  /** @param url base URL of the API, e.g. http://127.0.0.1:8081/apis/ccompat/v7 */
-  constructor(url: string) {
-    this.url = url.replace(/\/+$/, "");
+  /**
+   * @param registry base URL of the API, e.g. http://127.0.0.1:8081/apis/ccompat/v7, or the whole connection
+   *   (credentials, CA: `registrySettingsFromEnv` from `@kronos/contracts`)
+   */
+  constructor(registry: string | RegistryConnectionOptions) {
+    this.#http = new RegistryHttp(typeof registry === "string" ? { url: registry } : registry);
+    this.url = this.#http.url;
   }
 
   async #request(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-    let response: Response;
+    let response: { status: number; body: string };
     try {
-      response = await fetch(`${this.url}${path}`, {
-        method,
-        headers: { accept: CONTENT_TYPE, ...(body === undefined ? {} : { "content-type": CONTENT_TYPE }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(10_000),
-      });
+      response = await this.#http.request(method, path, body);
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new ReviewError("REVIEW_REGISTRY_UNREACHABLE", `the registry at ${this.url} cannot be reached (${cause})`, {
-        cause: error,
-      });
+      if (isContractError(error) && error.code === "REGISTRY_UNAVAILABLE") {
+        const cause = (error.cause as { code?: string } | undefined)?.code ?? error.message;
+        throw new ReviewError(
+          "REVIEW_REGISTRY_UNREACHABLE",
+          `the registry at ${this.url} cannot be reached (${cause})`,
+          {
+            cause: error,
+          },
+        );
+      }
+      // An untrusted certificate: the message names SCHEMA_REGISTRY_CA_FILE.
+      throw new ReviewError("REVIEW_REGISTRY_ERROR", (error as Error).message, { cause: error });
     }
-    const text = await response.text();
+    const refused = this.#http.authError(response.status, `${method} ${path}`, undefined);
+    if (refused !== undefined) throw new ReviewError("REVIEW_REGISTRY_ERROR", refused.message);
+    const text = response.body;
     let json: unknown = null;
     try {
       json = text === "" ? null : JSON.parse(text);

@@ -1,5 +1,6 @@
 import { relative, resolve } from "node:path";
 import type { Compatibility, LintFinding } from "@kronos/catalog";
+import { type RegistryConnectionOptions, registrySettingsFromEnv } from "@kronos/contracts";
 import { parseAvro } from "./avro.js";
 import { type Bump, bumpVersion, compareVersions, maxBump, writeVersion } from "./bump.js";
 import { type Change, describeChange, diffSchemas, isDocOnly } from "./diff.js";
@@ -23,8 +24,11 @@ export interface ReviewOptions {
   schemasDir: string;
   /** Git ref of the base (a branch, tag or commit). */
   base: string;
-  /** Registry API URL: also compare with the registered versions and the registry's own verdict. */
-  registry?: string | undefined;
+  /**
+   * Registry API URL (credentials and CA then from `SCHEMA_REGISTRY_*`), or its whole connection: also compare with
+   * the registered versions and the registry's own verdict.
+   */
+  registry?: string | RegistryConnectionOptions | undefined;
   /** Update the generated packages' versions (package.json) to the bump the review computed. */
   write?: boolean | undefined;
 }
@@ -151,7 +155,13 @@ export async function runReview(options: ReviewOptions): Promise<Review> {
   const base = buildView(baseFiles, true);
   const head = buildView(headFiles, true);
 
-  const registry = options.registry ? new ReviewRegistry(options.registry) : undefined;
+  const registry = options.registry
+    ? new ReviewRegistry(
+        typeof options.registry === "string"
+          ? registrySettingsFromEnv(process.env, options.registry)
+          : options.registry,
+      )
+    : undefined;
   const globalLevel = registry ? await registry.ping() : undefined;
 
   const history = new GitHistory(repo, commit, schemasPath);

@@ -2,6 +2,7 @@
  * @kronos/testkit: what integration tests share. The stack is brought up by the global setup that
  * `@kronos/testkit/vitest` configures; tests take unique names from {@link TestResources}.
  */
+export { type AuthProxy, type AuthProxyOptions, startAuthProxy } from "./auth-proxy.js";
 export { testEndpoints } from "./endpoints.js";
 export {
   type FaultProxy,

@@ -1,4 +1,4 @@
-import { ContractError } from "@kronos/contracts";
+import { ContractError, isRegistryAccessError } from "@kronos/contracts";
 import { TransportError, type TransportErrorCode } from "@kronos/transport";
 import { contractCode, failureOf, type GatewayErrorCode, type GatewayFailure, unavailableMessage } from "../errors.js";
 import { type CheckedMessage, whereOf } from "./message.js";
@@ -86,6 +86,14 @@ export function sendFailure(error: unknown, message: CheckedMessage): MessageFai
       return failure(code, unavailableMessage(code), error.message);
     }
     if (code === "VALIDATION_FAILED") return failure(code, error.message);
+    if (isRegistryAccessError(error)) {
+      // The gateway's own registry settings (credentials, CA) are wrong: the operator's to fix, told in the logs.
+      return failure(
+        code,
+        `The gateway cannot use the schema registry (${error.code}): its registry settings need fixing`,
+        error.message,
+      );
+    }
     return failure(code, `The schema registry refused the schema of ${message.route.event.name} (${error.code})`);
   }
   throw error;

@@ -44,7 +44,7 @@ export interface PublishersPluginOptions {
 export const publishersPlugin = fp<PublishersPluginOptions>(
   async (app, options) => {
     const logger = app.log.child({ component: "publish" });
-    const serde = new RegistrySerde({ url: app.config.schemaRegistryUrl, autoRegister: true, retries: 1 });
+    const serde = new RegistrySerde({ ...app.config.schemaRegistry, autoRegister: true, retries: 1 });
     const { kafka, amqp } = options.nullSink
       ? nullSinkPublishers()
       : {

@@ -61,7 +61,7 @@ export const relayPlugin = fp<RelayPluginOptions>(
       kafkaSecurity: options.config.kafkaSecurity,
       amqp: app.amqp,
       managementCaFile: options.config.rabbitmq.tls?.caFile,
-      serde: new RegistrySerde({ url: options.config.schemaRegistryUrl }),
+      serde: new RegistrySerde(options.config.schemaRegistry),
       redis,
       metrics: new RelayMetrics(app.metrics.registry),
       log: app.log.child({ component: "relay" }),

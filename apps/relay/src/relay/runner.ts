@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { RelayRoute } from "@kronos/catalog";
-import { type DecodedAny, isContractError, type RegistrySerde } from "@kronos/contracts";
+import { type DecodedAny, isContractError, isRegistryAccessError, type RegistrySerde } from "@kronos/contracts";
 import {
   type AmqpPublisher,
   type DeadLetterReason,
@@ -92,7 +92,10 @@ export class RouteRunner {
       try {
         decoded = await this.#deps.serde.decodeAny(envelope.value);
       } catch (error) {
-        if (isContractError(error) && error.retriable) return { retry: `registry: ${error.message}` };
+        // The registry down, or refusing this relay's credentials or certificate: the message is not at fault, hold it.
+        if ((isContractError(error) && error.retriable) || isRegistryAccessError(error)) {
+          return { retry: `registry: ${describeError(error)}` };
+        }
         const code = isContractError(error) ? error.code : "DECODE_FAILED";
         return await this.#deadLetter(envelope, deadLetter, "decode-failed", { code, message: describeError(error) });
       }

@@ -17,7 +17,15 @@ export {
   type ScopedAction,
 } from "./acl.js";
 export { type AuthConfig, readAuthConfig } from "./config.js";
-export { CLOCK_TOLERANCE_SECONDS, createJwtVerifier, type JwtConfig, readJwtConfig } from "./jwt.js";
+export { JWKS_ALGORITHMS, type JwksConfig } from "./jwks.js";
+export {
+  CLOCK_TOLERANCE_SECONDS,
+  createJwtVerifier,
+  IDENTITY_PROVIDER_UNAVAILABLE,
+  type JwtAlgorithm,
+  type JwtConfig,
+  readJwtConfig,
+} from "./jwt.js";
 export {
   type AuthPluginOptions,
   authPlugin,

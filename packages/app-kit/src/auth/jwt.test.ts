@@ -158,9 +158,9 @@ describe("JWT configuration", () => {
     expect(problems({ GATEWAY_JWT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\nxx\n-----END PUBLIC KEY-----" })).toEqual([
       "GATEWAY_JWT_PUBLIC_KEY=(PEM) does not hold a PEM public key or certificate",
     ]);
-    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "pem" });
+    const ec = generateKeyPairSync("ec", { namedCurve: "P-384" }).publicKey.export({ type: "spki", format: "pem" });
     expect(problems({ GATEWAY_JWT_PUBLIC_KEY: ec.toString() })).toEqual([
-      "GATEWAY_JWT_PUBLIC_KEY=(PEM) is not an RSA key of at least 2048 bits (RS256)",
+      "GATEWAY_JWT_PUBLIC_KEY=(PEM) is not an RSA key of at least 2048 bits (RS256), an EC P-256 key (ES256) or an Ed25519 key (EdDSA)",
     ]);
     expect(problems({ GATEWAY_JWT_ISSUER: "x" })[0]).toMatch(/^GATEWAY_JWT_ISSUER\/GATEWAY_JWT_AUDIENCE are set/);
   });

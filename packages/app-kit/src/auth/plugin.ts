@@ -52,6 +52,9 @@ export interface AuthPluginOptions {
   readonly realm: string;
 }
 
+/** `Retry-After` of a 503 answered because credentials cannot be checked right now. */
+const RETRY_AFTER_SECONDS = "5";
+
 const MISSING =
   'Missing credentials: send "Authorization: Bearer <JWT>", "X-API-Key: <key>" or "Authorization: ApiKey <key>"';
 
@@ -116,7 +119,8 @@ export function credentialOf(request: FastifyRequest): { kind: "jwt" | "api-key"
  * `request.principal` from a JWT (see `createJwtVerifier`) or an API key (see `PrincipalsStore`), or answers 401
  * `UNAUTHENTICATED` saying what was wrong (missing, expired, bad signature, algorithm not accepted, unknown key,
  * revoked key...) with `WWW-Authenticate`. An unreadable principals file answers 503 `UNAVAILABLE` for API keys
- * (fails closed). Decorates `app.authorize` and `app.principals`. Plugin name: `kronos-auth`.
+ * (fails closed), and a JWKS that cannot be fetched answers 503 `IDENTITY_PROVIDER_UNAVAILABLE`, both with
+ * `Retry-After: 5`. Decorates `app.authorize` and `app.principals`. Plugin name: `kronos-auth`.
  */
 export const authPlugin = fp<AuthPluginOptions>(
   async (app, options) => {
@@ -157,6 +161,8 @@ export const authPlugin = fp<AuthPluginOptions>(
       if (error instanceof HttpError && error.statusCode === 401) {
         reply.header("www-authenticate", challenge);
       }
+      // A dependency of authentication is down (the JWKS, the principals file): the client may retry.
+      if (error instanceof HttpError && error.statusCode === 503) reply.header("retry-after", RETRY_AFTER_SECONDS);
       return error as Error;
     }
 

@@ -11,7 +11,7 @@ declare module "fastify" {
 /** Decorates `schemaRegistry` and adds the `registry` readiness check. Plugin name: `kronos-registry`. */
 export const registryPlugin = fp(
   async (app) => {
-    const registry = createSchemaRegistryProbe(app.config.schemaRegistryUrl);
+    const registry = createSchemaRegistryProbe(app.config.schemaRegistry);
     app.decorate("schemaRegistry", registry);
     app.readiness.add("registry", (timeoutMs) => registry.checkHealth(timeoutMs));
   },

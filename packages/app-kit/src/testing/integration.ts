@@ -1,4 +1,4 @@
-import { testEndpoints } from "@kronos/testkit";
+import { startAuthProxy, testEndpoints } from "@kronos/testkit";
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ServiceConfig } from "../config.js";
@@ -80,6 +80,36 @@ export function describeAppIntegration<C extends ServiceConfig>(spec: AppIntegra
         20_000,
       );
       expect(others.statusCode).toBe(503);
+    });
+
+    it("/readyz checks the registry with the app's credentials and CA: 200 through an authenticating HTTPS proxy, 503 naming the settings with a wrong password", async () => {
+      const proxy = await startAuthProxy({ basic: { username: "kronos-ready", password: "ready-pass-Pq4" } });
+      try {
+        const secured = { SCHEMA_REGISTRY_URL: proxy.url, SCHEMA_REGISTRY_CA_FILE: proxy.caFile };
+        const good = await open({
+          ...secured,
+          SCHEMA_REGISTRY_USERNAME: "kronos-ready",
+          SCHEMA_REGISTRY_PASSWORD: "ready-pass-Pq4",
+        });
+        const ok = await pollReadyz(good, (status) => status === 200, 20_000);
+        expect(ok.body.checks.registry?.ok).toBe(true);
+        const bad = await open({
+          ...secured,
+          SCHEMA_REGISTRY_USERNAME: "kronos-ready",
+          SCHEMA_REGISTRY_PASSWORD: "wrong-pass-Mn7",
+        });
+        await bad.ready();
+        const response = await bad.inject({ method: "GET", url: "/readyz" });
+        expect(response.statusCode).toBe(503);
+        const error = response.json().checks.registry.error as string;
+        expect(error).toMatch(
+          /refused the username and password \(HTTP 401.*SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD/,
+        );
+        expect(response.body).not.toContain("wrong-pass-Mn7");
+      } finally {
+        await Promise.all(opened.splice(0).map((app) => app.close()));
+        await proxy.close();
+      }
     });
 
     it("/metrics exposes the HTTP duration histogram after a request", async () => {
