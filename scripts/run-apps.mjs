@@ -55,6 +55,28 @@ function rabbitmqEnv(app) {
   };
 }
 
+/**
+ * Kafka for `app`: unless KAFKA_BROKERS is set, the local stack's SASL_SSL listener with the app's own SCRAM user
+ * (`gateway`, `relay`, `dlq-manager`; its ACLs allow only the app's topics and groups), password file and CA under the
+ * stack's state directory, as `npm run stack -- up` made them.
+ */
+function kafkaEnv(app) {
+  if (process.env.KAFKA_BROKERS) return {};
+  const state = process.env.KRONOS_STATE_DIR || join(homedir(), ".local", "state", "kronos");
+  const caFile = join(state, "tls", "ca.crt");
+  const passwordFile = join(state, "kafka-users", `${app.name}.password`);
+  if (!existsSync(caFile) || !existsSync(passwordFile)) return {};
+  const plaintext = Number(process.env.KRONOS_KAFKA_PORT || "9092");
+  return {
+    KAFKA_BROKERS: `127.0.0.1:${process.env.KRONOS_KAFKA_SASL_PORT || String(plaintext + 2)}`,
+    KAFKA_SECURITY_PROTOCOL: "SASL_SSL",
+    KAFKA_SASL_MECHANISM: "SCRAM-SHA-512",
+    KAFKA_SASL_USERNAME: app.name,
+    KAFKA_SASL_PASSWORD_FILE: passwordFile,
+    KAFKA_SSL_CA_FILE: caFile,
+  };
+}
+
 let stopping = false;
 let sentSignal;
 let exitCode = 0;
@@ -77,9 +99,11 @@ function start(app) {
   const rabbitmq = rabbitmqEnv(app);
   if (rabbitmq.RABBITMQ_URL)
     say(`${app.name}: RabbitMQ over ${rabbitmq.RABBITMQ_URL} as ${rabbitmq.RABBITMQ_USERNAME}`);
+  const kafka = kafkaEnv(app);
+  if (kafka.KAFKA_BROKERS) say(`${app.name}: Kafka over SASL_SSL ${kafka.KAFKA_BROKERS} as ${kafka.KAFKA_SASL_USERNAME}`);
   const child = spawn(process.execPath, [server], {
     cwd: root,
-    env: { ...process.env, ...rabbitmq },
+    env: { ...process.env, ...rabbitmq, ...kafka },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
