@@ -171,8 +171,8 @@ export const kafkaService: StackService = {
   name: "kafka",
 
   async up(settings) {
-    // The SASL_SSL listener's certificate and the SCRAM users' passwords, made once under the state directory.
-    ensureLocalTls(settings);
+    // The SCRAM users' passwords, made once under the state directory (the listener's certificate is made just
+    // before a node starts, after the check for java: a machine without java hears about java first).
     ensureKafkaPasswords(settings);
     await restartChangedNodes(settings);
     const missing: number[] = [];
@@ -192,6 +192,7 @@ export const kafkaService: StackService = {
     };
     if (missing.length > 0) {
       requireTool("java", "to run Kafka");
+      ensureLocalTls(settings);
       const libs = kafkaJars();
       for (const index of missing) {
         const { port, controllerPort, saslPort } = kafkaNodePorts(settings, index);
