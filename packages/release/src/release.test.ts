@@ -20,4 +20,10 @@ describe("a release of a package whose schemas broke compatibility", () => {
     expect(notMajor([planned("0.1.0", undefined, "major")])).toEqual([]);
     expect(notMajor([planned("1.3.0", "1.2.0", "minor")])).toEqual([]);
   });
+
+  it("below 1.0.0, is refused unless it is a new minor (npm's caret ranges read 0.x that way)", () => {
+    expect(notMajor([planned("0.1.1", "0.1.0", "major")])).toHaveLength(1);
+    expect(notMajor([planned("0.2.0", "0.1.0", "major")])).toEqual([]);
+    expect(notMajor([planned("1.0.0", "0.1.0", "major")])).toEqual([]);
+  });
 });

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Review, runReview } from "@kronos/schema-review";
+import { caretLine, compareVersions, type Review, runReview } from "@kronos/schema-review";
 import { changelogEntry, type EventChanges, prependChangelog } from "./changelog.js";
 import { ReleaseError } from "./errors.js";
 import { type NpmRegistry, npmPublish, publishedVersions } from "./npm-registry.js";
@@ -47,18 +47,18 @@ export interface ReleaseResult {
   readonly published: readonly string[];
 }
 
-function major(version: string): number {
-  return Number(version.split(".")[0]);
-}
-
 /**
  * The planned publications that break compatibility (schema review's bump is major) without a new major version
- * above the registry's newest: a consumer on `^<major>` would get a version it cannot read.
+ * above the registry's newest (below 1.0.0, a new minor: see `caretLine`): a consumer on `^<latest>` would get a
+ * version it cannot read.
  */
 export function notMajor(plan: readonly PlannedPackage[]): PlannedPackage[] {
   return plan.filter(
     (p) =>
-      p.action === "publish" && p.bump === "major" && p.latest !== undefined && major(p.version) <= major(p.latest),
+      p.action === "publish" &&
+      p.bump === "major" &&
+      p.latest !== undefined &&
+      (caretLine(p.version) === caretLine(p.latest) || compareVersions(p.version, p.latest) <= 0),
   );
 }
 

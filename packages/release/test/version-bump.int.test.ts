@@ -134,7 +134,7 @@ describe("a schema change from release to a service's npm update", () => {
       manifest = manifest.replace(from, to);
     }
     writeFileSync(manifestPath, manifest);
-    // 1.x: on 0.x a caret range takes no new minor (^0.1.0 is <0.2.0), so `npm update` would not move.
+    // 1.x, so that the compatible change is a minor (below 1.0.0 review makes it a patch: ^0.1.0 is <0.2.0).
     const pkgPath = join(gaiaDir, "package.json");
     writeFileSync(pkgPath, readFileSync(pkgPath, "utf8").replace('"version": "0.1.0"', '"version": "1.0.0"'));
     await buildGaia();

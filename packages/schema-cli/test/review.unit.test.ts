@@ -115,7 +115,8 @@ describe("kronos-schemas review over a fixture history (one step per commit)", (
       expect.objectContaining({
         name: `@kronos/events-${domain}`,
         bump: "minor",
-        next: "0.2.0",
+        // Below 1.0.0 a compatible change is a patch of the version: ^0.1.0 takes 0.1.1, never 0.2.0.
+        next: "0.1.1",
         dependents: { direct: ["@kronos/consumer"], indirect: ["@kronos/edge"] },
       }),
     ]);
@@ -133,7 +134,7 @@ describe("kronos-schemas review over a fixture history (one step per commit)", (
     expect(markdown).toContain("Checks under BACKWARD: BACKWARD vs v1 ✅");
     expect(markdown).toContain(`Travels on: Kafka topic \`kronos.${domain}.things\``);
     expect(markdown).toContain(
-      `| \`@kronos/events-${domain}\` | minor | 0.1.0 → 0.2.0 | \`Thing\` | \`@kronos/consumer\`, \`@kronos/edge\` (indirect) |`,
+      `| \`@kronos/events-${domain}\` | minor | 0.1.0 → 0.1.1 | \`Thing\` | \`@kronos/consumer\`, \`@kronos/edge\` (indirect) |`,
     );
     repo.commit("v2");
   });
@@ -188,7 +189,7 @@ describe("kronos-schemas review over a fixture history (one step per commit)", (
       expect.objectContaining({ rule: "new-field-default", entry: `${name}.region`, suppressed: null }),
     ]);
     expect(json.summary).toMatchObject({ exitCode: 1, breaking: 1, lintErrors: 1 });
-    expect(json.packages[0]).toMatchObject({ bump: "major", next: "1.0.0" });
+    expect(json.packages[0]).toMatchObject({ bump: "major", next: "0.2.0" });
     expect(markdown).toContain("❌ **1 event break compatibility, 1 lint error.**");
     expect(markdown).toContain(`### ❌ \`${name}\` — changed (v4 → v5, BACKWARD)`);
     expect(markdown).toContain("**Breaks**\n\n- `count` changed from long to int");
@@ -200,12 +201,12 @@ describe("kronos-schemas review over a fixture history (one step per commit)", (
     expect(repo.packageVersion()).toBe("0.1.0");
     const first = capture();
     expect(await main(["review", "--schemas", repo.schemas, "--base", "HEAD", "--write"], first)).toBe(1);
-    expect(repo.packageVersion()).toBe("1.0.0");
-    expect(first.text()).toContain("0.1.0 → 1.0.0 (written)");
+    expect(repo.packageVersion()).toBe("0.2.0");
+    expect(first.text()).toContain("0.1.0 → 0.2.0 (written)");
     const second = capture();
     await main(["review", "--schemas", repo.schemas, "--base", "HEAD", "--write"], second);
-    expect(repo.packageVersion()).toBe("1.0.0");
-    expect(second.text()).toContain("1.0.0 (up to date)");
+    expect(repo.packageVersion()).toBe("0.2.0");
+    expect(second.text()).toContain("0.2.0 (up to date)");
   });
 
   it("reviews against an older base: compares with that commit", async () => {

@@ -19,7 +19,7 @@ export {
   describe,
   parseAvro,
 } from "./avro.js";
-export { type Bump, bumpVersion, maxBump } from "./bump.js";
+export { type Bump, bumpVersion, caretLine, compareVersions, maxBump } from "./bump.js";
 export { type Change, type ChangeKind, describeChange, diffSchemas, isDocOnly } from "./diff.js";
 export { ReviewError, type ReviewErrorCode } from "./errors.js";
 export { type Dependents, WorkspaceGraph, type WorkspacePackage } from "./impact.js";
