@@ -100,7 +100,8 @@ function start(app) {
   if (rabbitmq.RABBITMQ_URL)
     say(`${app.name}: RabbitMQ over ${rabbitmq.RABBITMQ_URL} as ${rabbitmq.RABBITMQ_USERNAME}`);
   const kafka = kafkaEnv(app);
-  if (kafka.KAFKA_BROKERS) say(`${app.name}: Kafka over SASL_SSL ${kafka.KAFKA_BROKERS} as ${kafka.KAFKA_SASL_USERNAME}`);
+  if (kafka.KAFKA_BROKERS)
+    say(`${app.name}: Kafka over SASL_SSL ${kafka.KAFKA_BROKERS} as ${kafka.KAFKA_SASL_USERNAME}`);
   const child = spawn(process.execPath, [server], {
     cwd: root,
     env: { ...process.env, ...rabbitmq, ...kafka },
