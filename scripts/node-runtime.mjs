@@ -3,7 +3,16 @@
 // carries Node builds as the `node-<platform>-<arch>` packages) into the tools cache, once, and runs the same command
 // again under it. No dependencies on purpose, like scripts/kronos.mjs, which imports it.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
 
 /** The signals a re-run command receives from whoever signals this process (npm, CI, `kill`). */
@@ -132,6 +141,32 @@ function rerunUnder(binary) {
 }
 
 /**
+ * npm reads its global config from `<prefix of the Node running it>/etc/npmrc`: under the installed Node that would be
+ * a file nobody wrote, and the machine's settings (a `cafile` for a TLS-inspecting proxy, a registry mirror) would be
+ * lost for every npm the command runs — the release test's installs then failed on SELF_SIGNED_CERT_IN_CHAIN (turbo
+ * passes no NODE_EXTRA_CA_CERTS to the tests). So the installed Node's global npmrc is a link to the machine's.
+ */
+function keepMachineNpmConfig(binary) {
+  const asked = spawnSync("npm", ["config", "get", "globalconfig"], {
+    encoding: "utf8",
+    shell: process.platform === "win32",
+  });
+  const machine = asked.status === 0 ? asked.stdout.trim() : "";
+  if (!machine || !existsSync(machine)) return;
+  const target = join(dirname(dirname(binary)), "etc", "npmrc");
+  let current;
+  try {
+    current = readlinkSync(target);
+  } catch {
+    current = undefined;
+  }
+  if (current === machine) return;
+  rmSync(target, { force: true });
+  mkdirSync(dirname(target), { recursive: true });
+  symlinkSync(machine, target);
+}
+
+/**
  * Makes the calling command run on Node `version`'s major (or newer). Returns at once when the running Node is that
  * major or newer, or is the binary `KRONOS_NODE` names. Otherwise it runs the command again under `KRONOS_NODE`
  * (which must be that major or newer) or under Node `version` installed from the npm registry into
@@ -164,6 +199,7 @@ export async function ensureNode({ version, cacheDir, step, fail }) {
   }
   if (majorOf(current) >= wanted) return;
   const { binary, installedNow } = installedNode(version, cacheDir, { step, fail });
+  keepMachineNpmConfig(binary);
   // Node 20 and older are past their end of life (20's was April 2026); a newer one may merely be older than wanted.
   const why = majorOf(current) <= 20 ? "is past its end of life" : `is older than Node ${wanted}`;
   step(
