@@ -13,6 +13,7 @@ import {
   validationFailed,
 } from "../messages/index.js";
 import { checkName } from "../names.js";
+import { GROUP_PREFIX } from "../subscribe/routes.js";
 import type { RequestConfig } from "./config.js";
 import { createRequestMetrics, type RequestOutcome } from "./metrics.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS, REQUEST_RESPONSES, RequestMessage } from "./schemas.js";
@@ -64,6 +65,8 @@ export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = as
     replyTopic: options.replyTopic,
     publisher: app.publishers.kafka,
     clientId: `${app.config.app}-replies`,
+    // Under the gateway's own group prefix: the stack's Kafka ACLs grant the gateway's user `gateway.` groups only.
+    groupIdPrefix: `${GROUP_PREFIX}replies-`,
     logger,
   });
   app.addHook("onReady", async () => {

@@ -66,6 +66,11 @@ export interface KafkaRequesterOptions {
    * app reads every reply and keeps those it waits for.
    */
   readonly groupId?: string;
+  /**
+   * Prefix of the generated group (when {@link groupId} is not given), e.g. the app's own, so that Kafka ACLs granting
+   * the app its prefixed groups cover it. Default: `kronos-replies-`.
+   */
+  readonly groupIdPrefix?: string;
   /** Settings of the reply topic when it is created. Default: retention 1 hour. */
   readonly replyTopicOptions?: TopicOptions;
   /** The publisher requests go out with. Default: one of its own (closed on close). */
@@ -213,7 +218,7 @@ export function createKafkaRequester(connection: KafkaConnection, options: Kafka
   const logger = options.logger ?? silentLogger;
   const { replyTopic } = options;
   const generatedGroup = options.groupId === undefined;
-  const groupId = options.groupId ?? `kronos-replies-${randomUUID()}`;
+  const groupId = options.groupId ?? `${options.groupIdPrefix ?? "kronos-replies-"}${randomUUID()}`;
   const ownPublisher = options.publisher === undefined;
   const publisher =
     options.publisher ?? createKafkaPublisher(connection, { clientId: options.clientId ?? "kronos-requester", logger });
