@@ -10,6 +10,7 @@
 // and all N are counted at the destination.
 //   npm run bench -- dlq      (from the repository root: set-up, stack up, build, then this)
 // Target: the dlq-manager ≥ 0.6× raw, ingest and replay.
+
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +22,7 @@ import pg from "pg";
 import { Arrivals, alternateLegs, type Leg, publishConfirmed, TransactionalPreloader, trackReturns } from "./flow.js";
 import { BenchHarness, freePort, stack, waitFor } from "./harness.js";
 import { median } from "./measure.js";
+import { benchMeta } from "./payloads.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // One replay job selects at most 10,000 dead letters (the dlq-manager's MAX_SELECTION).
@@ -63,13 +65,7 @@ async function deadLetters(tag: string, count: number): Promise<Message[]> {
   for (let n = 0; n < count; n++) {
     const id = `${tag}:${n}`;
     const value = await serde.encode(CriticalAlertEvent, {
-      meta: {
-        eventId: randomUUID(),
-        occurredAt: new Date(now),
-        producer: "gaia",
-        correlationId: null,
-        traceparent: null,
-      },
+      meta: benchMeta("gaia", now),
       alertId: randomUUID(),
       severity: "CRITICAL",
       sourceService: "billing",

@@ -6,16 +6,15 @@ import type { BenchHarness } from "./harness.js";
 /** Gaia's alerts exchange (the benchmarks' WARNING alerts are routed to their own queue only). */
 export const ALERT_EXCHANGE = "kronos.gaia.critical";
 
+/** The event envelope every Kronos event starts with: a new event id, `producer`, no correlation or trace. */
+export function benchMeta(producer: string, now = Date.now()) {
+  return { eventId: randomUUID(), occurredAt: new Date(now), producer, correlationId: null, traceparent: null };
+}
+
 /** `count` LogEntry values (Avro JS values; `JSON.stringify` turns their Dates into what the gateway reads back). */
 export function benchLogValues(count: number, logger: string, now = Date.now()) {
   return Array.from({ length: count }, (_, i) => ({
-    meta: {
-      eventId: randomUUID(),
-      occurredAt: new Date(now),
-      producer: "bench",
-      correlationId: null,
-      traceparent: null,
-    },
+    meta: benchMeta("bench", now),
     timestamp: new Date(now),
     level: "INFO" as const,
     service: "bench",
@@ -31,13 +30,7 @@ export function benchLogValues(count: number, logger: string, now = Date.now()) 
 /** `count` WARNING CriticalAlert values. */
 export function benchAlertValues(count: number, now = Date.now()) {
   return Array.from({ length: count }, (_, i) => ({
-    meta: {
-      eventId: randomUUID(),
-      occurredAt: new Date(now),
-      producer: "gaia",
-      correlationId: null,
-      traceparent: null,
-    },
+    meta: benchMeta("gaia", now),
     alertId: randomUUID(),
     severity: "WARNING" as const,
     sourceService: "bench",

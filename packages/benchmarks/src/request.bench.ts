@@ -3,6 +3,7 @@
 // by the same responder (a separate process, raw amqplib, prefetch 200), side by side in one run.
 //   npm run bench -- request      (from the repository root: set-up, stack up, build, then this)
 // Target: the gateway ≥ 0.5× the raw loop, serial and concurrent.
+
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { RegistrySerde } from "@kronos/contracts";
@@ -10,6 +11,7 @@ import { AsyncRequestEvent, AsyncResponseEvent } from "@kronos/events-router";
 import amqplib, { type ConsumeMessage } from "amqplib";
 import { BenchHarness, printRates, printRatios, type RatioRow, stack, waitForOutput } from "./harness.js";
 import { type Contender, medianRatio, runLanes } from "./measure.js";
+import { benchMeta } from "./payloads.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TURN_MS = Number(process.env.BENCH_TURN_MS ?? 2000);
@@ -83,13 +85,7 @@ async function main(): Promise<void> {
 
   // The same requests for both contenders: JSON for the gateway, the bytes it would send for amqplib.
   const requestValues = Array.from({ length: PAYLOADS }, (_, i) => ({
-    meta: {
-      eventId: randomUUID(),
-      occurredAt: new Date(now),
-      producer: "bench",
-      correlationId: null,
-      traceparent: null,
-    },
+    meta: benchMeta("bench", now),
     requestId: randomUUID(),
     fromService: "bench",
     toService: SERVICE,
